@@ -1,0 +1,66 @@
+import type { IncomingHttpHeaders } from 'node:http';
+import type { Readable } from 'node:stream';
+import type { Consumer, Route, Service } from '../config/types.js';
+import type { ConnectionInfo } from '../server/connection-info.js';
+
+/**
+ * The request as the pipeline sees it, independent of node:http vs node:http2 so that HTTP/2 can
+ * be added under it later.
+ */
+export interface GatewayRequest {
+  readonly method: string;
+  readonly scheme: 'http' | 'https';
+  /** Host (Host header or :authority) without port, lower-cased; '' when absent. */
+  readonly host: string;
+  /** Port from the Host header, else the listener's port. */
+  readonly port: number;
+  /** Path exactly as received, without the query string. */
+  readonly path: string;
+  /** Raw query string without `?`, or ''. */
+  readonly query: string;
+  readonly httpVersion: string;
+  /** Headers as received (lower-case names). Never mutated; change `upstreamHeaders` instead. */
+  readonly headers: IncomingHttpHeaders;
+  readonly body: Readable;
+}
+
+/** Who the request is, as established by an authentication plugin. */
+export interface Identity {
+  consumer: Consumer | null;
+  /** `X-Credential-Identifier`: the credential used (e.g. a token's `sub`). */
+  credentialId: string | null;
+  /** `X-Authenticated-Groups`. */
+  groups: readonly string[] | null;
+  anonymous: boolean;
+}
+
+/** The outcome of authentication, for the access log and the metric. */
+export interface AuthOutcome {
+  plugin: string;
+  outcome: 'success' | 'failure' | 'anonymous';
+  /** Stable reason code (`token_expired`, `certificate_mismatch`, …). */
+  reason: string;
+}
+
+/** Headers as the pipeline keeps them: lower-case names, a string or a list of strings. */
+export type HeaderMap = Record<string, string | string[]>;
+
+/**
+ * One request's state, created when it arrives and handed to each plugin phase. Nothing here
+ * outlives the request.
+ */
+export interface RequestContext {
+  readonly id: string;
+  readonly request: GatewayRequest;
+  readonly connection: ConnectionInfo;
+  readonly route: Route;
+  readonly service: Service | null;
+  /** Headers that will be sent upstream; plugins add, change or remove entries here. */
+  readonly upstreamHeaders: HeaderMap;
+  /** Extra headers for the client response, applied after the upstream's. */
+  readonly responseHeaders: HeaderMap;
+  identity: Identity | null;
+  auth: AuthOutcome | null;
+  /** Per-request scratch space through which plugins may talk to each other. */
+  readonly shared: Map<string, unknown>;
+}

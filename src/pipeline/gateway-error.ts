@@ -1,0 +1,54 @@
+/**
+ * A deliberate refusal. Plugins and the core throw (or return) one of these; the pipeline turns it
+ * into Kong's JSON body, the RFC 6750 challenge, the access-log reason and the auth metric.
+ */
+
+export type OAuthErrorCode = 'invalid_request' | 'invalid_token' | 'insufficient_scope';
+
+/** An RFC 6750 / RFC 7235 challenge: a scheme and its auth-params (serialised in one place). */
+export interface Challenge {
+  readonly scheme: string;
+  readonly params: Readonly<Record<string, string | undefined>>;
+}
+
+export interface GatewayErrorOptions {
+  /** HTTP status sent to the client. */
+  status: number;
+  /** Stable reason code for logs and metrics, e.g. `token_expired`, `no_route`. */
+  code: string;
+  /** Body `message`, Kong style (`Unauthorized`). */
+  message: string;
+  /** OAuth error placed in the challenge when the plugin exposes error codes. */
+  oauthError?: OAuthErrorCode;
+  /** Safe, human-readable detail; never a token, key or secret. */
+  description?: string;
+  challenge?: Challenge;
+  /** Extra response headers (e.g. `Location` for redirects). */
+  headers?: Readonly<Record<string, string>>;
+  /** Extra body members (Kong puts nothing else; kept for plugins that must). */
+  cause?: unknown;
+}
+
+export class GatewayError extends Error {
+  readonly status: number;
+  readonly code: string;
+  readonly oauthError: OAuthErrorCode | undefined;
+  readonly description: string | undefined;
+  readonly challenge: Challenge | undefined;
+  readonly headers: Readonly<Record<string, string>> | undefined;
+
+  constructor(options: GatewayErrorOptions) {
+    super(options.message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'GatewayError';
+    this.status = options.status;
+    this.code = options.code;
+    this.oauthError = options.oauthError;
+    this.description = options.description;
+    this.challenge = options.challenge;
+    this.headers = options.headers;
+  }
+}
+
+export function isGatewayError(value: unknown): value is GatewayError {
+  return value instanceof GatewayError;
+}

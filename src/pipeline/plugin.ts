@@ -1,0 +1,69 @@
+import type { TSchema } from '@sinclair/typebox';
+import type { Config, ConfigError, PluginEntity } from '../config/types.js';
+import type { HeaderMap, RequestContext } from './context.js';
+
+/** Scopes a plugin may be attached to, as Kong's `no_consumer`/`no_route`/`no_service` flags. */
+export interface PluginScopes {
+  readonly global: boolean;
+  readonly service: boolean;
+  readonly route: boolean;
+  readonly consumer: boolean;
+}
+
+/**
+ * What the config layer needs to know about a plugin: its name, its config schema (defaults live
+ * there) and any cross-entity checks. Lives in `src/plugins/<name>/schema.ts`, so validation can
+ * run without loading a handler.
+ */
+export interface PluginSchema {
+  readonly name: string;
+  /** JSON schema (TypeBox) of `config`, with defaults. */
+  readonly configSchema: TSchema;
+  readonly scopes: PluginScopes;
+  /** Protocols a plugin runs on by default (Kong's `protocols` default). */
+  readonly defaultProtocols: readonly string[];
+  /** Checks that need the whole configuration (e.g. another plugin on the same route). */
+  checkConfig?(plugin: PluginEntity, index: number, config: Config): ConfigError[];
+}
+
+/** The certificate phase: runs during the TLS handshake, before any request exists. */
+export interface CertificatePhase {
+  readonly sni: string | null;
+  /** Ask the client for a certificate (without requiring it). */
+  requestClientCertificate(): void;
+}
+
+/** Response metadata seen by `headerFilter` before it is sent to the client. */
+export interface ResponseHead {
+  status: number;
+  readonly headers: HeaderMap;
+}
+
+/**
+ * One configured plugin, built once per configuration load. Phases are optional; each may be
+ * async and may throw a `GatewayError` to refuse the request.
+ */
+export interface PluginInstance {
+  rewrite?(ctx: RequestContext): void | Promise<void>;
+  access?(ctx: RequestContext): void | Promise<void>;
+  headerFilter?(ctx: RequestContext, response: ResponseHead): void;
+  log?(ctx: RequestContext, response: ResponseHead): void;
+  /** Releases timers or connections when the configuration that built it is retired. */
+  close?(): void | Promise<void>;
+}
+
+/** Services a plugin may use while building its instance. */
+export interface PluginEnvironment {
+  readonly config: Config;
+  readonly logger: import('pino').Logger;
+}
+
+/** A plugin: its schema plus the handler factory. Higher `priority` runs first, as Kong. */
+export interface PluginDefinition<C = Record<string, unknown>> {
+  readonly schema: PluginSchema;
+  readonly priority: number;
+  /** Builds the per-instance state; `config` is already validated and defaulted. */
+  create(config: C, entity: PluginEntity, env: PluginEnvironment): PluginInstance;
+  /** Whether, for this entity, the TLS handshake should ask for a client certificate. */
+  readonly requestsClientCertificate?: boolean;
+}

@@ -25,7 +25,9 @@ export interface GatewayErrorOptions {
   challenge?: Challenge;
   /** Extra response headers (e.g. `Location` for redirects). */
   headers?: Readonly<Record<string, string>>;
-  /** Extra body members (Kong puts nothing else; kept for plugins that must). */
+  /** A complete body replacing Kong's `{"message"}` JSON (plugins that answer on purpose, like request-termination). */
+  body?: { readonly contentType: string; readonly text: string };
+  /** The underlying exception, for the log only. */
   cause?: unknown;
 }
 
@@ -36,6 +38,7 @@ export class GatewayError extends Error {
   readonly description: string | undefined;
   readonly challenge: Challenge | undefined;
   readonly headers: Readonly<Record<string, string>> | undefined;
+  readonly body: { readonly contentType: string; readonly text: string } | undefined;
 
   constructor(options: GatewayErrorOptions) {
     super(options.message, options.cause === undefined ? undefined : { cause: options.cause });
@@ -46,6 +49,7 @@ export class GatewayError extends Error {
     this.description = options.description;
     this.challenge = options.challenge;
     this.headers = options.headers;
+    this.body = options.body;
   }
 }
 

@@ -1,4 +1,5 @@
 import type { TSchema } from '@sinclair/typebox';
+import type { Logger } from 'pino';
 import type { Config, ConfigError, PluginEntity } from '../config/types.js';
 import type { HeaderMap, RequestContext } from './context.js';
 
@@ -55,7 +56,7 @@ export interface PluginInstance {
 /** Services a plugin may use while building its instance. */
 export interface PluginEnvironment {
   readonly config: Config;
-  readonly logger: import('pino').Logger;
+  readonly logger: Logger;
 }
 
 /** A plugin: its schema plus the handler factory. Higher `priority` runs first, as Kong. */
@@ -67,3 +68,20 @@ export interface PluginDefinition<C = Record<string, unknown>> {
   /** Whether, for this entity, the TLS handshake should ask for a client certificate. */
   readonly requestsClientCertificate?: boolean;
 }
+
+/** A configured plugin ready to run: its entity, its definition and its built instance. */
+export interface ResolvedPlugin {
+  readonly entity: PluginEntity;
+  readonly definition: PluginDefinition;
+  readonly instance: PluginInstance;
+  readonly priority: number;
+}
+
+/** The plugins that apply to one route, resolved once per configuration. */
+export interface RoutePlugins {
+  /** Plugins that apply before a consumer is known, highest priority first. */
+  readonly base: readonly ResolvedPlugin[];
+  /** The list once `consumerId` is known (consumer-scoped instances win where they exist). */
+  withConsumer(consumerId: string): readonly ResolvedPlugin[];
+}
+

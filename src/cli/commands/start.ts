@@ -1,0 +1,105 @@
+import { emptyConfig } from '../../config/index.js';
+import { startGateway, type Gateway } from '../../server/gateway.js';
+import { formatAddress } from '../../server/listen-spec.js';
+import { defaultSettings, type GatewaySettings } from '../../server/settings.js';
+import { createLogger } from '../../util/logger.js';
+import { formatHelp, intFlag, listFlag, parseFlags, stringFlag, type FlagSpec, type FlagValues } from '../flags.js';
+import { loadConfigFile } from '../load-config-file.js';
+
+const d = defaultSettings;
+
+export const startFlags: Record<string, FlagSpec> = {
+  'proxy-listen': { type: 'string', description: 'Proxy listeners, Kong syntax', defaultText: d.proxyListen },
+  'admin-listen': { type: 'string', description: 'Admin API listeners', defaultText: d.adminListen },
+  'declarative-config': { type: 'string', short: 'c', description: 'decK file (YAML/JSON) to load at start' },
+  prefix: { type: 'string', short: 'p', description: 'Directory for durable state', defaultText: d.prefix },
+  'ssl-cert': { type: 'string', description: 'Default server certificate (PEM)' },
+  'ssl-cert-key': { type: 'string', description: 'Key of --ssl-cert (PEM)' },
+  'trusted-certificate': { type: 'string', multiple: true, description: 'Extra CA PEM file(s) trusted on outgoing TLS; repeat or comma-separate' },
+  'log-level': { type: 'string', description: 'fatal|error|warn|info|debug|trace|silent', defaultText: d.logLevel },
+  'access-log': { type: 'string', description: 'on|off: one JSON line per request', defaultText: 'on' },
+  'max-header-size': { type: 'string', description: 'Largest request head, bytes', defaultText: String(d.limits.maxHeaderSize) },
+  'headers-timeout': { type: 'string', description: 'Time to receive a request head, ms', defaultText: String(d.limits.headersTimeoutMs) },
+  'request-timeout': { type: 'string', description: 'Time to receive a whole request, ms', defaultText: String(d.limits.requestTimeoutMs) },
+  'keep-alive-timeout': { type: 'string', description: 'Idle keep-alive connection timeout, ms', defaultText: String(d.limits.keepAliveTimeoutMs) },
+  'max-connections': { type: 'string', description: 'Concurrent client connections per listener', defaultText: String(d.limits.maxConnections) },
+  'drain-timeout': { type: 'string', description: 'Graceful shutdown wait for in-flight requests, ms', defaultText: String(d.drainTimeoutMs) },
+};
+
+export const startUsage = 'portcullis start [options]';
+export const startDescription = 'Starts the gateway: proxy listeners, the admin API, and the configuration given.';
+
+const logLevels = new Set(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']);
+
+/** Builds the settings from parsed flags (already merged with PORTCULLIS_* variables). */
+export function settingsFromFlags(values: FlagValues): GatewaySettings {
+  const logLevel = stringFlag(values, 'log-level') ?? d.logLevel;
+  if (!logLevels.has(logLevel)) throw new TypeError(`--log-level: '${logLevel}' is not one of ${[...logLevels].join(', ')}`);
+  const accessLog = stringFlag(values, 'access-log') ?? 'on';
+  if (!/^(on|off|true|false)$/.test(accessLog)) throw new TypeError(`--access-log: '${accessLog}' is not on or off`);
+  return {
+    proxyListen: stringFlag(values, 'proxy-listen') ?? d.proxyListen,
+    adminListen: stringFlag(values, 'admin-listen') ?? d.adminListen,
+    prefix: stringFlag(values, 'prefix') ?? d.prefix,
+    declarativeConfig: stringFlag(values, 'declarative-config') ?? null,
+    sslCert: stringFlag(values, 'ssl-cert') ?? null,
+    sslCertKey: stringFlag(values, 'ssl-cert-key') ?? null,
+    trustedCertificates: listFlag(values, 'trusted-certificate'),
+    logLevel: logLevel as GatewaySettings['logLevel'],
+    accessLog: accessLog === 'on' || accessLog === 'true',
+    limits: {
+      maxHeaderSize: intFlag(values, 'max-header-size', d.limits.maxHeaderSize),
+      headersTimeoutMs: intFlag(values, 'headers-timeout', d.limits.headersTimeoutMs),
+      requestTimeoutMs: intFlag(values, 'request-timeout', d.limits.requestTimeoutMs),
+      keepAliveTimeoutMs: intFlag(values, 'keep-alive-timeout', d.limits.keepAliveTimeoutMs),
+      maxConnections: intFlag(values, 'max-connections', d.limits.maxConnections),
+    },
+    drainTimeoutMs: intFlag(values, 'drain-timeout', d.drainTimeoutMs),
+  };
+}
+
+/** Starts a gateway from settings and keeps it running until SIGTERM/SIGINT. */
+export async function runGateway(settings: GatewaySettings, env: NodeJS.ProcessEnv): Promise<Gateway> {
+  const config = settings.declarativeConfig === null ? emptyConfig() : await loadConfigFile(settings.declarativeConfig, env);
+  const logger = createLogger({ level: settings.logLevel });
+  const gateway = await startGateway(settings, { logger, config });
+  const listeners = [
+    ...gateway.proxyListeners.map((l) => ({ kind: 'proxy', ssl: l.spec.ssl, ...l.address })),
+    ...gateway.adminListeners.map((l) => ({ kind: 'admin', ssl: l.spec.ssl, ...l.address })),
+  ];
+  logger.info({ listeners, config_version: gateway.holder.current.version, configuration_hash: gateway.holder.current.hash }, 'portcullis ready');
+  for (const l of listeners) {
+    process.stderr.write(`portcullis: ${l.kind} listening on ${l.ssl ? 'https' : 'http'}://${formatAddress(l.host, l.port)}\n`);
+  }
+  return gateway;
+}
+
+/** Stops the gateway gracefully on the first SIGTERM/SIGINT; a second one exits at once. */
+export function stopOnSignals(stop: () => Promise<void>): void {
+  let stopping = false;
+  const onSignal = (signal: NodeJS.Signals): void => {
+    if (stopping) process.exit(1);
+    stopping = true;
+    process.stderr.write(`portcullis: ${signal} received, draining\n`);
+    stop().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        process.stderr.write(`portcullis: shutdown failed: ${String(error)}\n`);
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
+}
+
+export async function startCommand(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<number> {
+  const { values } = parseFlags(argv, startFlags, env);
+  if (values['help'] === true) {
+    console.log(formatHelp(startUsage, startDescription, startFlags));
+    return 0;
+  }
+  const gateway = await runGateway(settingsFromFlags(values), env);
+  stopOnSignals(() => gateway.close());
+  return -1; // keep running
+}

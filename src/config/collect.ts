@@ -1,0 +1,116 @@
+/**
+ * Flattens the document into one list per entity kind, remembering where each entity was written
+ * (its path, for error messages) and what it was nested under (its implied service/route/consumer).
+ * It reads defensively: it also runs on documents that failed schema validation, so that reference
+ * and duplicate problems are reported in the same pass; entries that are not objects are skipped.
+ *
+ * Order is document order: services (each with its own plugins, then its routes and theirs),
+ * top-level routes, consumers, top-level plugins, then certificates. `Route.order` comes from here.
+ */
+import { isRecord, joinPath } from './paths.js';
+
+export type Raw = Record<string, unknown>;
+
+interface DraftBase {
+  /** Where the entity was written, e.g. `services[0].routes[1]`. */
+  readonly path: string;
+  /** The entity as validated: defaults applied, YAML allowances made. */
+  readonly raw: Raw;
+  /** Final id (explicit, or derived in `resolve.ts`). */
+  id: string;
+}
+
+export interface ServiceDraft extends DraftBase {
+  readonly kind: 'service';
+  readonly index: number;
+}
+export interface RouteDraft extends DraftBase {
+  readonly kind: 'route';
+  readonly parent: ServiceDraft | null;
+  serviceId: string | null;
+}
+export interface ConsumerDraft extends DraftBase {
+  readonly kind: 'consumer';
+}
+export interface PluginDraft extends DraftBase {
+  readonly kind: 'plugin';
+  readonly parent: ServiceDraft | RouteDraft | ConsumerDraft | null;
+  serviceId: string | null;
+  routeId: string | null;
+  consumerId: string | null;
+  /** False when one of its references dangles; such a plugin is left out of the duplicate check. */
+  resolved: boolean;
+}
+export interface CaCertificateDraft extends DraftBase {
+  readonly kind: 'ca_certificate';
+  /** SHA-256 hex of the DER certificate, once it parsed. */
+  digest: string | null;
+}
+export interface CertificateDraft extends DraftBase {
+  readonly kind: 'certificate';
+  digest: string | null;
+}
+
+export interface Drafts {
+  readonly services: ServiceDraft[];
+  readonly routes: RouteDraft[];
+  readonly consumers: ConsumerDraft[];
+  readonly plugins: PluginDraft[];
+  readonly caCertificates: CaCertificateDraft[];
+  readonly certificates: CertificateDraft[];
+}
+
+function eachObject(list: unknown, path: string, visit: (raw: Raw, path: string, index: number) => void): void {
+  if (!Array.isArray(list)) return;
+  list.forEach((item, index) => {
+    if (isRecord(item)) visit(item, joinPath(path, index), index);
+  });
+}
+
+/** Flattens a (possibly invalid) document; see the module comment. */
+export function collectEntities(doc: Raw): Drafts {
+  const drafts: Drafts = { services: [], routes: [], consumers: [], plugins: [], caCertificates: [], certificates: [] };
+  const plugins = (owner: Raw, ownerPath: string, parent: PluginDraft['parent']): void =>
+    eachObject(owner.plugins, joinPath(ownerPath, 'plugins'), (raw, path) => {
+      drafts.plugins.push({ kind: 'plugin', path, raw, parent, id: '', serviceId: null, routeId: null, consumerId: null, resolved: true });
+    });
+  const route = (raw: Raw, path: string, parent: ServiceDraft | null): void => {
+    const draft: RouteDraft = { kind: 'route', path, raw, parent, id: '', serviceId: null };
+    drafts.routes.push(draft);
+    plugins(raw, path, draft);
+  };
+
+  eachObject(doc.services, 'services', (raw, path, index) => {
+    const service: ServiceDraft = { kind: 'service', path, raw, index, id: '' };
+    drafts.services.push(service);
+    plugins(raw, path, service);
+    eachObject(raw.routes, joinPath(path, 'routes'), (r, p) => route(r, p, service));
+  });
+  eachObject(doc.routes, 'routes', (raw, path) => route(raw, path, null));
+  eachObject(doc.consumers, 'consumers', (raw, path) => {
+    const consumer: ConsumerDraft = { kind: 'consumer', path, raw, id: '' };
+    drafts.consumers.push(consumer);
+    plugins(raw, path, consumer);
+  });
+  plugins(doc, '', null);
+  eachObject(doc.ca_certificates, 'ca_certificates', (raw, path) => {
+    drafts.caCertificates.push({ kind: 'ca_certificate', path, raw, id: '', digest: null });
+  });
+  eachObject(doc.certificates, 'certificates', (raw, path) => {
+    drafts.certificates.push({ kind: 'certificate', path, raw, id: '', digest: null });
+  });
+  return drafts;
+}
+
+/** A string field, or undefined when absent or of another type (already reported by the schema). */
+export function stringField(raw: Raw, key: string): string | undefined {
+  const value = raw[key];
+  return typeof value === 'string' ? value : undefined;
+}
+
+/** The strings of a list field, with their indexes; non-strings are skipped. */
+export function stringItems(raw: Raw, key: string): Array<[string, number]> {
+  const value = raw[key];
+  if (!Array.isArray(value)) return [];
+  return value.flatMap((item: unknown, i): Array<[string, number]> => (typeof item === 'string' ? [[item, i]] : []));
+}

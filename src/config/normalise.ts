@@ -1,0 +1,142 @@
+/**
+ * Validated drafts → the `Config` everything downstream reads: one flat list per kind, references as
+ * ids, defaults applied, names lower-cased where matching ignores case (hosts, SNIs, header names),
+ * empty match lists as null. Only called when validation found nothing, so the drafts' raw objects
+ * have the shapes of their schemas.
+ */
+import type {
+  CaCertificate,
+  Certificate,
+  Config,
+  Consumer,
+  PluginEntity,
+  Protocol,
+  Route,
+  RouteProtocol,
+  Service,
+  ServiceProtocol,
+} from './types.js';
+import type { Drafts, PluginDraft, RouteDraft, ServiceDraft } from './collect.js';
+import { splitServiceUrl } from './checks/service.js';
+import { sniNames } from './checks/certificates.js';
+import type { PluginCatalog } from './plugin-config.js';
+import type { CaCertificateInput } from './schemas/ca-certificate.js';
+import type { CertificateInput } from './schemas/certificate.js';
+import type { ConsumerInput } from './schemas/consumer.js';
+import { FORMAT_VERSION } from './schemas/document.js';
+import { DEFAULT_PLUGIN_PROTOCOLS, type PluginEntityInput } from './schemas/plugin.js';
+import type { RouteInput } from './schemas/route.js';
+import { DEFAULT_PORTS, DEFAULT_SERVICE_PROTOCOL, type ServiceInput } from './schemas/service.js';
+
+function nullIfEmpty<T>(list: readonly T[] | undefined): readonly T[] | null {
+  return list === undefined || list.length === 0 ? null : list;
+}
+
+function lower(list: readonly string[] | undefined): readonly string[] | undefined {
+  return list?.map((s) => s.toLowerCase());
+}
+
+function upstreamOf(raw: ServiceInput): Pick<Service, 'protocol' | 'host' | 'port' | 'path'> {
+  const parts = raw.url !== undefined ? splitServiceUrl(raw.url) : null;
+  const fromUrl = parts !== null && !('error' in parts) ? parts : null;
+  const protocol = (fromUrl?.protocol ?? raw.protocol ?? DEFAULT_SERVICE_PROTOCOL) as ServiceProtocol;
+  return {
+    protocol,
+    host: (fromUrl?.host ?? raw.host ?? '').toLowerCase(),
+    port: (fromUrl !== null ? fromUrl.port : raw.port) ?? DEFAULT_PORTS[protocol],
+    path: (fromUrl !== null ? fromUrl.path : raw.path) ?? null,
+  };
+}
+
+function service(draft: ServiceDraft): Service {
+  const raw = draft.raw as ServiceInput;
+  const cert = raw.client_certificate;
+  return {
+    id: draft.id,
+    name: raw.name ?? null,
+    ...upstreamOf(raw),
+    retries: raw.retries,
+    connect_timeout: raw.connect_timeout,
+    read_timeout: raw.read_timeout,
+    write_timeout: raw.write_timeout,
+    enabled: raw.enabled,
+    tags: raw.tags,
+    tls_verify: raw.tls_verify,
+    tls_verify_depth: raw.tls_verify_depth,
+    ca_certificates: raw.ca_certificates?.map((id) => id.toLowerCase()) ?? null,
+    client_certificate: cert === undefined ? null : (typeof cert === 'string' ? cert : cert.id).toLowerCase(),
+  };
+}
+
+function route(draft: RouteDraft, order: number): Route {
+  const raw = draft.raw as RouteInput;
+  const headers = raw.headers === undefined ? [] : Object.entries(raw.headers);
+  return {
+    id: draft.id,
+    name: raw.name ?? null,
+    service: draft.serviceId,
+    protocols: [...new Set(raw.protocols)] as RouteProtocol[],
+    methods: nullIfEmpty(raw.methods),
+    hosts: nullIfEmpty(lower(raw.hosts)),
+    paths: nullIfEmpty(raw.paths),
+    headers: headers.length === 0 ? null : Object.fromEntries(headers.map(([name, values]) => [name.toLowerCase(), values])),
+    snis: nullIfEmpty(lower(raw.snis)),
+    strip_path: raw.strip_path,
+    preserve_host: raw.preserve_host,
+    regex_priority: raw.regex_priority,
+    path_handling: raw.path_handling,
+    https_redirect_status_code: raw.https_redirect_status_code,
+    request_buffering: raw.request_buffering,
+    response_buffering: raw.response_buffering,
+    tags: raw.tags,
+    order,
+  };
+}
+
+function plugin(draft: PluginDraft, catalog: PluginCatalog): PluginEntity {
+  const raw = draft.raw as PluginEntityInput;
+  const own = catalog.get(raw.name)?.defaultProtocols ?? [];
+  const protocols = raw.protocols ?? (own.length > 0 ? own : DEFAULT_PLUGIN_PROTOCOLS);
+  return {
+    id: draft.id,
+    name: raw.name,
+    instance_name: raw.instance_name ?? null,
+    config: raw.config,
+    enabled: raw.enabled,
+    protocols: [...protocols] as Protocol[],
+    tags: raw.tags,
+    service: draft.serviceId,
+    route: draft.routeId,
+    consumer: draft.consumerId,
+  };
+}
+
+/** Builds the (not yet frozen) Config from validated drafts. */
+export function normalise(drafts: Drafts, catalog: PluginCatalog): Config {
+  return {
+    _format_version: FORMAT_VERSION,
+    services: drafts.services.map(service),
+    routes: drafts.routes.map((r, i) => route(r, i)),
+    plugins: drafts.plugins.map((p) => plugin(p, catalog)),
+    consumers: drafts.consumers.map((d): Consumer => {
+      const raw = d.raw as ConsumerInput;
+      return { id: d.id, username: raw.username ?? null, custom_id: raw.custom_id ?? null, tags: raw.tags };
+    }),
+    ca_certificates: drafts.caCertificates.map((d): CaCertificate => {
+      const raw = d.raw as CaCertificateInput;
+      return { id: d.id, cert: raw.cert, cert_digest: d.digest ?? '', tags: raw.tags };
+    }),
+    certificates: drafts.certificates.map((d): Certificate => {
+      const raw = d.raw as CertificateInput;
+      return {
+        id: d.id,
+        cert: raw.cert,
+        key: raw.key,
+        cert_alt: raw.cert_alt ?? null,
+        key_alt: raw.key_alt ?? null,
+        snis: sniNames(d.raw).map(([name]) => name),
+        tags: raw.tags,
+      };
+    }),
+  };
+}

@@ -1,0 +1,63 @@
+/**
+ * Plugin entities against the plugin catalog: the name must be implemented (never ignored: a
+ * misspelt auth plugin silently skipped would leave a route open), `config` must satisfy the
+ * plugin's schema (with its defaults written in), and the scope must be one the plugin allows.
+ */
+import type { PluginSchema } from '../pipeline/plugin.js';
+import { convertAjvErrors } from './ajv-errors.js';
+import { pluginConfigValidator } from './ajv.js';
+import { type Drafts, type PluginDraft, stringField } from './collect.js';
+import type { ErrorList } from './errors.js';
+import { applyYamlLeniency } from './leniency.js';
+import { isRecord, joinPath } from './paths.js';
+
+export type PluginCatalog = ReadonlyMap<string, PluginSchema>;
+
+function validateConfig(plugin: PluginDraft, schema: PluginSchema, errors: ErrorList): void {
+  if (plugin.raw.config === undefined) plugin.raw.config = {};
+  const config = plugin.raw.config;
+  if (!isRecord(config)) return; // reported by the entity schema
+  applyYamlLeniency(schema.configSchema, config);
+  let validate;
+  try {
+    validate = pluginConfigValidator(schema.configSchema);
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    errors.add(plugin.path, `plugin '${schema.name}' has an invalid config schema: ${reason}`);
+    return;
+  }
+  if (!validate(config)) errors.addAll(convertAjvErrors(validate.errors ?? [], joinPath(plugin.path, 'config'), config));
+}
+
+/** Where the plugin is attached, whether by nesting or by reference (resolved or not). */
+function attachments(plugin: PluginDraft): { service: boolean; route: boolean; consumer: boolean } {
+  const has = (scope: 'service' | 'route' | 'consumer'): boolean =>
+    plugin.parent?.kind === scope || (plugin.raw[scope] !== undefined && plugin.raw[scope] !== null);
+  return { service: has('service'), route: has('route'), consumer: has('consumer') };
+}
+
+function checkScope(plugin: PluginDraft, schema: PluginSchema, errors: ErrorList): void {
+  const on = attachments(plugin);
+  const name = schema.name;
+  if (!on.service && !on.route && !on.consumer && !schema.scopes.global) {
+    errors.add(plugin.path, `plugin '${name}' cannot be global; attach it to a service, route or consumer`);
+  }
+  for (const scope of ['service', 'route', 'consumer'] as const) {
+    if (on[scope] && !schema.scopes[scope]) errors.add(plugin.path, `plugin '${name}' cannot be attached to a ${scope}`);
+  }
+}
+
+/** Checks every plugin entity's name, config and scope against the catalog. Run after references resolve. */
+export function checkPlugins(drafts: Drafts, catalog: PluginCatalog, errors: ErrorList): void {
+  for (const plugin of drafts.plugins) {
+    const name = stringField(plugin.raw, 'name');
+    if (name === undefined) continue;
+    const schema = catalog.get(name);
+    if (schema === undefined) {
+      errors.add(joinPath(plugin.path, 'name'), `plugin '${name}' is not implemented by Portcullis`);
+      continue;
+    }
+    validateConfig(plugin, schema, errors);
+    checkScope(plugin, schema, errors);
+  }
+}

@@ -1,0 +1,87 @@
+/**
+ * What must be unique, as Kong's database enforces it: service and route names, consumer usernames
+ * and custom_ids, ids within a kind, SNI names across certificates, and one plugin of a given name
+ * per exact scope (service, route, consumer). Each duplicate is reported where it occurs again,
+ * pointing at the first occurrence.
+ */
+import { type Drafts, type Raw, stringField } from './collect.js';
+import { sniNames } from './checks/certificates.js';
+import type { ErrorList } from './errors.js';
+import { joinPath } from './paths.js';
+
+interface Located {
+  readonly path: string;
+  readonly raw: Raw;
+  readonly id: string;
+}
+
+function checkField(items: readonly Located[], field: string, what: string, errors: ErrorList): void {
+  const first = new Map<string, string>();
+  for (const item of items) {
+    const value = stringField(item.raw, field);
+    if (value === undefined) continue;
+    const earlier = first.get(value);
+    if (earlier === undefined) first.set(value, item.path);
+    else errors.add(joinPath(item.path, field), `duplicate ${what} '${value}' (also used by ${earlier})`);
+  }
+}
+
+/**
+ * Ids must be unique within a kind. Two derived ids can only collide when the identities they come
+ * from do (same name, same scope), which the other checks report better, except for CA
+ * certificates, whose derived id is their digest: there a collision means the same CA twice, which
+ * Kong forbids (`cert_digest` is unique).
+ */
+function checkIds(items: readonly Located[], derivedMeansSameCert: boolean, errors: ErrorList): void {
+  const first = new Map<string, Located>();
+  for (const item of items) {
+    const earlier = first.get(item.id);
+    if (earlier === undefined) {
+      first.set(item.id, item);
+      continue;
+    }
+    const explicit = item.raw.id !== undefined || earlier.raw.id !== undefined;
+    if (explicit) errors.add(joinPath(item.path, 'id'), `duplicate id '${item.id}' (also used by ${earlier.path})`);
+    else if (derivedMeansSameCert) errors.add(joinPath(item.path, 'cert'), `same certificate as ${earlier.path}`);
+  }
+}
+
+function checkSnis(drafts: Drafts, errors: ErrorList): void {
+  const first = new Map<string, string>();
+  for (const cert of drafts.certificates) {
+    for (const [name, i] of sniNames(cert.raw)) {
+      const at = joinPath(joinPath(cert.path, 'snis'), i);
+      const earlier = first.get(name);
+      if (earlier === undefined) first.set(name, at);
+      else errors.add(at, `duplicate SNI '${name}' (also used by ${earlier})`);
+    }
+  }
+}
+
+function checkPluginScopes(drafts: Drafts, errors: ErrorList): void {
+  const first = new Map<string, string>();
+  for (const plugin of drafts.plugins) {
+    const name = stringField(plugin.raw, 'name');
+    if (name === undefined || !plugin.resolved) continue;
+    const key = JSON.stringify([name, plugin.serviceId, plugin.routeId, plugin.consumerId]);
+    const earlier = first.get(key);
+    if (earlier === undefined) first.set(key, plugin.path);
+    else errors.add(plugin.path, `plugin '${name}' is already configured on the same service, route and consumer (at ${earlier})`);
+  }
+}
+
+/** Adds an error for every duplicate; see the module comment. */
+export function checkUniqueness(drafts: Drafts, errors: ErrorList): void {
+  checkField(drafts.services, 'name', 'name', errors);
+  checkField(drafts.routes, 'name', 'name', errors);
+  checkField(drafts.consumers, 'username', 'username', errors);
+  checkField(drafts.consumers, 'custom_id', 'custom_id', errors);
+  checkIds(drafts.services, false, errors);
+  checkIds(drafts.routes, false, errors);
+  checkIds(drafts.consumers, false, errors);
+  checkIds(drafts.plugins, false, errors);
+  checkIds(drafts.caCertificates, true, errors);
+  checkIds(drafts.certificates, false, errors);
+  checkSnis(drafts, errors);
+  checkPluginScopes(drafts, errors);
+}

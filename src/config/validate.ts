@@ -1,0 +1,60 @@
+/**
+ * Every check the loader makes, in one pass that reports everything it finds: the document schema,
+ * top-level rules, each entity's own rules, plugin configs against their schemas, references, scopes
+ * and uniqueness. The later steps read defensively, so they still run when the schema step found
+ * problems: a user fixing a file sees all its faults at once, not one layer at a time.
+ */
+import { convertAjvErrors } from './ajv-errors.js';
+import { compileSchema } from './ajv.js';
+import { checkCaCertificate, checkCertificate } from './checks/certificates.js';
+import { checkConsumer } from './checks/consumer.js';
+import { checkDocument } from './checks/document.js';
+import { checkRoute } from './checks/route.js';
+import { checkService } from './checks/service.js';
+import { collectEntities, type Drafts } from './collect.js';
+import { ErrorList, sortErrorsByLocation } from './errors.js';
+import { applyYamlLeniency } from './leniency.js';
+import { isRecord } from './paths.js';
+import { checkPlugins, type PluginCatalog } from './plugin-config.js';
+import { resolveReferences } from './resolve.js';
+import { DocumentSchema } from './schemas/document.js';
+import type { ConfigError } from './types.js';
+import { checkUniqueness } from './uniqueness.js';
+
+const validateDocumentSchema = compileSchema(DocumentSchema);
+
+export type ValidationResult = { ok: true; drafts: Drafts } | { ok: false; errors: ConfigError[] };
+
+/** A private deep copy: validation writes defaults into the data, and the caller's object is not ours. */
+function copyOf(input: unknown): unknown {
+  try {
+    return structuredClone(input);
+  } catch {
+    return undefined;
+  }
+}
+
+/** Validates a parsed document; on success the drafts hold the defaulted entities with their ids. */
+export function validateDocument(input: unknown, catalog: PluginCatalog, now: Date): ValidationResult {
+  const doc = copyOf(input);
+  if (!isRecord(doc)) {
+    const what = input === null ? 'null' : Array.isArray(input) ? 'a list' : typeof input;
+    return { ok: false, errors: [{ path: '', message: `the configuration must be a mapping of sections, found ${what}` }] };
+  }
+  const sections = Object.keys(doc);
+  const errors = new ErrorList();
+  applyYamlLeniency(DocumentSchema, doc);
+  if (!validateDocumentSchema(doc)) errors.addAll(convertAjvErrors(validateDocumentSchema.errors ?? [], '', doc));
+  checkDocument(doc, errors);
+
+  const drafts = collectEntities(doc);
+  for (const service of drafts.services) checkService(service, errors);
+  for (const route of drafts.routes) checkRoute(route, errors);
+  for (const consumer of drafts.consumers) checkConsumer(consumer, errors);
+  for (const ca of drafts.caCertificates) checkCaCertificate(ca, errors, now);
+  for (const certificate of drafts.certificates) checkCertificate(certificate, errors);
+  resolveReferences(drafts, errors);
+  checkPlugins(drafts, catalog, errors);
+  checkUniqueness(drafts, errors);
+  return errors.size > 0 ? { ok: false, errors: sortErrorsByLocation(errors.toArray(), sections) } : { ok: true, drafts };
+}

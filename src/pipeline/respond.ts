@@ -1,0 +1,35 @@
+import { GatewayError } from './gateway-error.js';
+import { formatChallenge } from './www-authenticate.js';
+
+/** The response the gateway itself produces, before it is written to the wire. */
+export interface GatewayResponse {
+  readonly status: number;
+  readonly headers: Record<string, string>;
+  readonly body: string;
+}
+
+/**
+ * Kong's error body for a refusal: `{"message": "...", "request_id": "..."}`, plus the challenge
+ * header. The description goes to the log, never to the body (a plugin opting into
+ * `display_errors` folds it into the message itself).
+ */
+export function errorResponse(error: GatewayError, requestId: string): GatewayResponse {
+  const headers: Record<string, string> = {
+    'content-type': error.body?.contentType ?? 'application/json; charset=utf-8',
+    ...error.headers,
+  };
+  if (error.challenge !== undefined) headers['www-authenticate'] = formatChallenge(error.challenge);
+  const bodyless = error.status === 204 || error.status === 304;
+  const body = bodyless ? '' : (error.body?.text ?? JSON.stringify({ message: error.message, request_id: requestId }));
+  return { status: error.status, headers, body };
+}
+
+/** An exception that was not a deliberate refusal: a 500 that says nothing of its cause. */
+export function unexpectedError(cause: unknown): GatewayError {
+  return new GatewayError({ status: 500, code: 'internal_error', message: 'An unexpected error occurred', cause });
+}
+
+/** Normalises anything thrown inside the pipeline into a GatewayError. */
+export function toGatewayError(thrown: unknown): GatewayError {
+  return thrown instanceof GatewayError ? thrown : unexpectedError(thrown);
+}

@@ -1,0 +1,91 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import type { Consumer, PluginEntity, Route } from '../config/types.js';
+import { PluginIndex } from '../runtime/plugin-index.js';
+import type { RequestContext } from './context.js';
+import { GatewayError } from './gateway-error.js';
+import type { PluginDefinition, ResolvedPlugin } from './plugin.js';
+import { runRequestPhases } from './run-phases.js';
+
+const route = { id: 'r1', service: 's1' } as Route;
+const consumer: Consumer = { id: 'c1', username: 'alice', custom_id: null, tags: [] };
+
+function entity(name: string, scope: Partial<Pick<PluginEntity, 'route' | 'service' | 'consumer'>>, id = `${name}-${JSON.stringify(scope)}`): PluginEntity {
+  return { id, name, instance_name: null, config: {}, enabled: true, protocols: ['http', 'https'], tags: [], route: null, service: null, consumer: null, ...scope };
+}
+
+function plugin(e: PluginEntity, priority: number, trace: string[], access?: (ctx: RequestContext) => void): ResolvedPlugin {
+  const definition = { priority } as PluginDefinition;
+  return {
+    entity: e,
+    definition,
+    priority,
+    instance: {
+      rewrite: () => void trace.push(`rewrite:${e.id}`),
+      access: (ctx) => {
+        trace.push(`access:${e.id}`);
+        access?.(ctx);
+      },
+    },
+  };
+}
+
+function context(scheme: 'http' | 'https' = 'https'): RequestContext {
+  return { request: { scheme }, identity: null } as unknown as RequestContext;
+}
+
+describe('plugin resolution and phases', () => {
+  it('runs rewrite for every plugin, then access by descending priority', async () => {
+    const trace: string[] = [];
+    const index = new PluginIndex([plugin(entity('low', {}, 'low'), 10, trace), plugin(entity('high', {}, 'high'), 1000, trace)]);
+    await runRequestPhases(context(), index.forRoute(route));
+    assert.deepEqual(trace, ['rewrite:high', 'rewrite:low', 'access:high', 'access:low']);
+  });
+
+  it('picks the most specific instance of a plugin: route over service over global', () => {
+    const trace: string[] = [];
+    const index = new PluginIndex([
+      plugin(entity('p', {}, 'global'), 5, trace),
+      plugin(entity('p', { service: 's1' }, 'service'), 5, trace),
+      plugin(entity('p', { route: 'r1' }, 'route'), 5, trace),
+      plugin(entity('p', { route: 'other' }, 'other-route'), 5, trace),
+    ]);
+    const resolved = index.forRoute(route).base;
+    assert.deepEqual(resolved.map((p) => p.entity.id), ['route']);
+    assert.deepEqual(index.forRoute({ id: 'r2', service: 's2' } as Route).base.map((p) => p.entity.id), ['global']);
+  });
+
+  it('switches to consumer-scoped instances once an auth plugin identifies the consumer', async () => {
+    const trace: string[] = [];
+    const index = new PluginIndex([
+      plugin(entity('auth', { route: 'r1' }, 'auth'), 1000, trace, (ctx) => {
+        ctx.identity = { consumer, credentialId: null, groups: null, anonymous: false };
+      }),
+      plugin(entity('limit', { route: 'r1' }, 'limit-route'), 900, trace),
+      plugin(entity('limit', { consumer: 'c1' }, 'limit-consumer'), 900, trace),
+    ]);
+    const ran = await runRequestPhases(context(), index.forRoute(route));
+    assert.deepEqual(trace.filter((t) => t.startsWith('access')), ['access:auth', 'access:limit-consumer']);
+    assert.deepEqual(ran.map((p) => p.entity.id), ['auth', 'limit-consumer']);
+  });
+
+  it('skips a plugin whose protocols exclude the request scheme', async () => {
+    const trace: string[] = [];
+    const httpsOnly = { ...entity('tls', {}, 'tls'), protocols: ['https' as const] };
+    const index = new PluginIndex([plugin(httpsOnly, 10, trace)]);
+    await runRequestPhases(context('http'), index.forRoute(route));
+    assert.deepEqual(trace.filter((t) => t.startsWith('access')), []);
+  });
+
+  it('stops at the first refusal', async () => {
+    const trace: string[] = [];
+    const index = new PluginIndex([
+      plugin(entity('deny', {}, 'deny'), 100, trace, () => {
+        throw new GatewayError({ status: 401, code: 'nope', message: 'Unauthorized' });
+      }),
+      plugin(entity('after', {}, 'after'), 1, trace),
+    ]);
+    await assert.rejects(runRequestPhases(context(), index.forRoute(route)), (e: unknown) => e instanceof GatewayError && e.code === 'nope');
+    assert.ok(!trace.includes('access:after'));
+  });
+});

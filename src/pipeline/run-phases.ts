@@ -1,0 +1,63 @@
+import type { RequestContext } from './context.js';
+import type { ResolvedPlugin, ResponseHead, RoutePlugins } from './plugin.js';
+
+/**
+ * Kong's request lifecycle for the plugins of one route:
+ *   rewrite (every applicable plugin) → access (priority order; once an auth plugin identifies a
+ *   consumer, consumer-scoped instances take over for the plugins still to run) → [upstream] →
+ *   header_filter → log.
+ * A phase refuses by throwing a GatewayError; the caller turns it into the response.
+ */
+export async function runRequestPhases(ctx: RequestContext, plugins: RoutePlugins): Promise<readonly ResolvedPlugin[]> {
+  const scheme = ctx.request.scheme;
+  const applies = (p: ResolvedPlugin): boolean => p.entity.protocols.includes(scheme);
+
+  for (const plugin of plugins.base) {
+    if (plugin.instance.rewrite !== undefined && applies(plugin)) await plugin.instance.rewrite(ctx);
+  }
+
+  const ran: ResolvedPlugin[] = [];
+  let list = plugins.base;
+  let consumerId: string | null = null;
+  let lastPriority = Number.POSITIVE_INFINITY;
+  const done = new Set<string>();
+  for (let i = 0; i < list.length; i++) {
+    const plugin = list[i];
+    if (plugin === undefined || done.has(plugin.entity.name)) continue;
+    done.add(plugin.entity.name);
+    if (!applies(plugin)) continue;
+    ran.push(plugin);
+    lastPriority = plugin.priority;
+    if (plugin.instance.access !== undefined) await plugin.instance.access(ctx);
+    const identified = ctx.identity?.consumer?.id ?? null;
+    if (identified !== null && identified !== consumerId) {
+      consumerId = identified;
+      // Continue with the consumer-aware list from the current priority downwards.
+      const priorityNow = lastPriority;
+      list = plugins.withConsumer(identified).filter((p) => p.priority <= priorityNow);
+      i = -1;
+    }
+  }
+  return ran;
+}
+
+/** header_filter in priority order; synchronous, it only edits the response head. */
+export function runHeaderFilter(ctx: RequestContext, plugins: readonly ResolvedPlugin[], head: ResponseHead): void {
+  for (const plugin of plugins) plugin.instance.headerFilter?.(ctx, head);
+}
+
+/** log phase: never throws, a failing log handler must not affect anything else. */
+export function runLog(
+  ctx: RequestContext,
+  plugins: readonly ResolvedPlugin[],
+  head: ResponseHead,
+  onError: (plugin: string, error: unknown) => void,
+): void {
+  for (const plugin of plugins) {
+    try {
+      plugin.instance.log?.(ctx, head);
+    } catch (error) {
+      onError(plugin.entity.name, error);
+    }
+  }
+}

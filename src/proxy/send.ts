@@ -1,0 +1,98 @@
+import type { Readable } from 'node:stream';
+import type { Dispatcher } from 'undici';
+import type { Service } from '../config/types.js';
+import type { HeaderMap } from '../pipeline/context.js';
+import { filterResponseHeaders } from './headers.js';
+import { RequestBodyTap } from './request-body.js';
+import { classifyFailure, isConnectPhase, UpstreamError, type UpstreamFailure } from './upstream-errors.js';
+
+export { pipeResponse } from './pipe-response.js';
+export { UpstreamError, type UpstreamFailure } from './upstream-errors.js';
+
+export interface UpstreamRequest {
+  /** From `UpstreamPools.dispatcherFor(service)`. */
+  dispatcher: Dispatcher;
+  service: Service;
+  method: string;
+  /** Path and query for the upstream. */
+  path: string;
+  headers: HeaderMap;
+  /** The client request stream; null when the request has no body. */
+  body: Readable | null;
+  /** Aborted when the client goes away. */
+  signal: AbortSignal;
+}
+
+export interface UpstreamResponse {
+  status: number;
+  /** Hop-by-hop headers removed. */
+  headers: HeaderMap;
+  /** Must be consumed or destroyed, or the upstream connection is never released. */
+  body: Readable;
+  /** Trailers the upstream sent after the body; filled in when `body` ends. */
+  trailers: Readonly<Record<string, string>>;
+  /** ms from the first attempt's start to the response headers, retries included. */
+  headersLatencyMs: number;
+  /** Attempts made, 1 + retries used. */
+  attempts: number;
+}
+
+// RFC 9110 §9.2.2; POST and PATCH are never replayed once anything may have reached the upstream.
+const idempotent = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE', 'TRACE']);
+
+/**
+ * Sends one request upstream and resolves at the response headers; the body streams afterwards.
+ * Retries at most `service.retries` times, and only when replaying is safe:
+ * - the connection was never established (refused, DNS, connect timeout): any method, since no
+ *   byte of the request, body included, left the gateway;
+ * - the connection broke before any response byte (a stale keep-alive connection, typically) for
+ *   an idempotent method without a body.
+ * Never after response headers arrived. TLS failures are not retried: verification fails the same
+ * way every time. Throws an `UpstreamError` (a GatewayError).
+ */
+export async function sendUpstream(req: UpstreamRequest): Promise<UpstreamResponse> {
+  const started = performance.now();
+  const maxAttempts = Math.max(0, Math.floor(req.service.retries)) + 1;
+  const readTimeout = req.service.read_timeout;
+  for (let attempt = 1; ; attempt += 1) {
+    if (req.signal.aborted) throw new UpstreamError('client_aborted', attempt - 1, req.signal.reason);
+    const body = req.body === null ? null : new RequestBodyTap(req.body, req.service.write_timeout);
+    const options: Dispatcher.RequestOptions & { servername: string } = {
+      method: req.method,
+      path: req.path,
+      headers: req.headers,
+      body,
+      signal: req.signal,
+      headersTimeout: readTimeout,
+      bodyTimeout: readTimeout,
+      // Let undici's own pipelining rules treat bodiless idempotent requests as replayable.
+      idempotent: idempotent.has(req.method) && body === null,
+      // undici would otherwise take SNI from the Host header and reconnect whenever it changes
+      // (preserve_host); the pool's connector decides the real SNI, this keeps it constant.
+      servername: req.service.host,
+    };
+    try {
+      const data = await req.dispatcher.request(options);
+      return {
+        status: data.statusCode,
+        headers: filterResponseHeaders(data.headers),
+        body: data.body,
+        trailers: data.trailers,
+        headersLatencyMs: performance.now() - started,
+        attempts: attempt,
+      };
+    } catch (error) {
+      const sentBody = body?.started ?? false;
+      body?.destroy();
+      const failure: UpstreamFailure = req.signal.aborted ? 'client_aborted' : classifyFailure(error);
+      if (attempt < maxAttempts && isRetryable(failure, req.method, req.body !== null, sentBody)) continue;
+      throw new UpstreamError(failure, attempt, error);
+    }
+  }
+}
+
+function isRetryable(failure: UpstreamFailure, method: string, hasBody: boolean, sentBody: boolean): boolean {
+  if (isConnectPhase(failure)) return !sentBody;
+  if (failure === 'reset') return !hasBody && idempotent.has(method);
+  return false;
+}

@@ -1,0 +1,132 @@
+import type { Logger } from 'pino';
+import { configHash } from '../config/index.js';
+import type { Config, Consumer, PluginEntity, Route, Service } from '../config/types.js';
+import type { PluginDefinition, PluginInstance, ResolvedPlugin, RoutePlugins } from '../pipeline/plugin.js';
+import { UpstreamPools } from '../proxy/upstream-pools.js';
+import { compileRouter, type Router } from '../router/index.js';
+import { PluginIndex } from './plugin-index.js';
+import { TlsContexts, type DefaultCertificate } from './tls-contexts.js';
+
+/** What a Runtime needs from outside: the plugin catalogue, the logger, gateway-wide TLS facts. */
+export interface RuntimeDependencies {
+  readonly plugins: ReadonlyMap<string, PluginDefinition>;
+  readonly logger: Logger;
+  readonly defaultCertificate: DefaultCertificate;
+  /** Extra CA PEMs trusted on outgoing TLS. */
+  readonly trustedCaPems: readonly string[];
+}
+
+/**
+ * A configuration compiled for serving: router, plugin instances per route, upstream pools and
+ * TLS contexts. Immutable; a new configuration builds a new Runtime next to the old one, and
+ * requests in flight finish on the one they started with.
+ */
+export class Runtime {
+  readonly config: Config;
+  readonly hash: string;
+  readonly version: number;
+  readonly loadedAt: Date;
+  readonly router: Router;
+  readonly pools: UpstreamPools;
+  readonly tls: TlsContexts;
+  readonly #services: ReadonlyMap<string, Service>;
+  readonly #consumers: ReadonlyMap<string, Consumer>;
+  readonly #routePlugins: ReadonlyMap<string, RoutePlugins>;
+  readonly #globalPlugins: readonly ResolvedPlugin[];
+  /** Plugin instances by entity id plus the config text that built them, for reuse on reload. */
+  readonly instances: ReadonlyMap<string, { readonly key: string; readonly instance: PluginInstance }>;
+
+  private constructor(init: {
+    config: Config;
+    version: number;
+    router: Router;
+    pools: UpstreamPools;
+    tls: TlsContexts;
+    resolved: readonly ResolvedPlugin[];
+    instances: ReadonlyMap<string, { key: string; instance: PluginInstance }>;
+  }) {
+    this.config = init.config;
+    this.hash = configHash(init.config);
+    this.version = init.version;
+    this.loadedAt = new Date();
+    this.router = init.router;
+    this.pools = init.pools;
+    this.tls = init.tls;
+    this.instances = init.instances;
+    this.#services = new Map(init.config.services.map((s) => [s.id, s]));
+    this.#consumers = new Map(init.config.consumers.map((c) => [c.id, c]));
+    const index = new PluginIndex(init.resolved);
+    this.#routePlugins = new Map(init.config.routes.map((r) => [r.id, index.forRoute(r)]));
+    this.#globalPlugins = index.globals();
+  }
+
+  /** Compiles a validated configuration; `previous` lends warm pools and unchanged plugin instances. */
+  static compile(config: Config, deps: RuntimeDependencies, previous: Runtime | null): Runtime {
+    const services = new Map(config.services.map((s) => [s.id, s]));
+    // Kong leaves routes of a disabled service out of the router entirely.
+    const routable = config.routes.filter((r) => r.service === null || services.get(r.service)?.enabled !== false);
+    const instances = new Map<string, { key: string; instance: PluginInstance }>();
+    const resolved: ResolvedPlugin[] = [];
+    for (const entity of config.plugins) {
+      if (!entity.enabled) continue;
+      const definition = deps.plugins.get(entity.name);
+      if (definition === undefined) throw new Error(`plugin '${entity.name}' has no handler`);
+      const built = reuseOrCreate(entity, definition, config, deps, previous);
+      instances.set(entity.id, built);
+      resolved.push({ entity, definition, instance: built.instance, priority: definition.priority });
+    }
+    return new Runtime({
+      config,
+      version: (previous?.version ?? 0) + 1,
+      router: compileRouter(routable),
+      pools: UpstreamPools.create(config, { trustedCaPems: [...deps.trustedCaPems] }, previous?.pools),
+      tls: new TlsContexts(config.certificates, deps.defaultCertificate),
+      resolved,
+      instances,
+    });
+  }
+
+  service(id: string | null): Service | null {
+    return id === null ? null : (this.#services.get(id) ?? null);
+  }
+
+  consumer(id: string): Consumer | null {
+    return this.#consumers.get(id) ?? null;
+  }
+
+  pluginsFor(route: Route): RoutePlugins {
+    return this.#routePlugins.get(route.id) ?? { base: this.#globalPlugins, withConsumer: () => this.#globalPlugins };
+  }
+
+  /** Global plugins, for requests that matched no route. */
+  get globalPlugins(): readonly ResolvedPlugin[] {
+    return this.#globalPlugins;
+  }
+
+  /** Releases what this runtime owns and the next one did not take over. */
+  async close(next: Runtime | null): Promise<void> {
+    const kept = new Set(next === null ? [] : [...next.instances.values()].map((i) => i.instance));
+    const closing: Array<Promise<void>> = [];
+    for (const { instance } of this.instances.values()) {
+      // An async wrapper turns a synchronous throw into a rejection that allSettled absorbs.
+      if (!kept.has(instance)) closing.push((async () => instance.close?.())());
+    }
+    await Promise.allSettled(closing);
+    await this.pools.close();
+  }
+}
+
+function reuseOrCreate(
+  entity: PluginEntity,
+  definition: PluginDefinition,
+  config: Config,
+  deps: RuntimeDependencies,
+  previous: Runtime | null,
+): { key: string; instance: PluginInstance } {
+  // Caches (JWKS, introspection results…) survive a reload when the plugin's config is unchanged.
+  const key = JSON.stringify([entity.name, entity.config]);
+  const old = previous?.instances.get(entity.id);
+  if (old !== undefined && old.key === key) return old;
+  const instance = definition.create(entity.config, entity, { config, logger: deps.logger.child({ plugin: entity.name }) });
+  return { key, instance };
+}

@@ -1,0 +1,64 @@
+import { createSecureContext, type SecureContext, type SecureContextOptions } from 'node:tls';
+import type { Certificate } from '../config/types.js';
+
+/** The server certificate used when no `certificates` entity matches the SNI. */
+export interface DefaultCertificate {
+  readonly certPem: string;
+  readonly keyPem: string;
+}
+
+/** TLS settings shared by every server context: TLS ≥ 1.2, no renegotiation-prone legacy. */
+export const baseTlsOptions: SecureContextOptions = {
+  minVersion: 'TLSv1.2',
+  // Node's default cipher list already excludes weak suites; keep it, but never allow < TLS 1.2.
+};
+
+/**
+ * Server certificates by SNI, compiled once per configuration: exact names in a map, then
+ * `*.example.com` / `example.*` wildcards, then the `*` certificate, then the default.
+ */
+export class TlsContexts {
+  readonly #exact = new Map<string, SecureContext>();
+  readonly #leadingWildcards = new Map<string, SecureContext>(); // key: '.example.com'
+  readonly #trailingWildcards = new Map<string, SecureContext>(); // key: 'example.'
+  readonly #fallback: SecureContext;
+
+  constructor(certificates: readonly Certificate[], defaultCertificate: DefaultCertificate) {
+    let catchAll: SecureContext | undefined;
+    for (const certificate of certificates) {
+      const context = contextFor(certificate.cert, certificate.key, certificate.cert_alt, certificate.key_alt);
+      for (const sni of certificate.snis) {
+        if (sni === '*') catchAll = context;
+        else if (sni.startsWith('*.')) this.#leadingWildcards.set(sni.slice(1), context);
+        else if (sni.endsWith('.*')) this.#trailingWildcards.set(sni.slice(0, -1), context);
+        else this.#exact.set(sni, context);
+      }
+    }
+    this.#fallback = catchAll ?? contextFor(defaultCertificate.certPem, defaultCertificate.keyPem, null, null);
+  }
+
+  /** The context to serve for an SNI (lower-case) or for a client that sent none. */
+  select(servername: string | null): SecureContext {
+    if (servername === null || servername === '') return this.#fallback;
+    const exact = this.#exact.get(servername);
+    if (exact !== undefined) return exact;
+    const dot = servername.indexOf('.');
+    if (dot > 0) {
+      const leading = this.#leadingWildcards.get(servername.slice(dot));
+      if (leading !== undefined) return leading;
+    }
+    const lastDot = servername.lastIndexOf('.');
+    if (lastDot > 0) {
+      const trailing = this.#trailingWildcards.get(servername.slice(0, lastDot + 1));
+      if (trailing !== undefined) return trailing;
+    }
+    return this.#fallback;
+  }
+}
+
+function contextFor(cert: string, key: string, certAlt: string | null, keyAlt: string | null): SecureContext {
+  // An alternate (e.g. ECDSA next to RSA) pair is served to clients that support it.
+  const certs = certAlt === null ? cert : [cert, certAlt];
+  const keys = keyAlt === null ? key : [key, keyAlt];
+  return createSecureContext({ ...baseTlsOptions, cert: certs, key: keys });
+}

@@ -1,0 +1,91 @@
+import { randomUUID } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import type { Logger } from 'pino';
+import type { Config } from '../config/types.js';
+import { createAdminHandler } from '../admin/admin-handler.js';
+import { pluginDefinitions } from '../plugins/index.js';
+import { Runtime, type RuntimeDependencies } from '../runtime/runtime.js';
+import { RuntimeHolder } from '../runtime/runtime-holder.js';
+import { loadDefaultCertificate } from './default-certificate.js';
+import { parseListen } from './listen-spec.js';
+import { drain, listen, type Listener } from './listeners.js';
+import { createProxyHandler } from './proxy-handler.js';
+import type { GatewaySettings } from './settings.js';
+import { version } from '../version.js';
+
+/** A running gateway: its listeners and the handle to change its configuration. */
+export interface Gateway {
+  readonly proxyListeners: readonly Listener[];
+  readonly adminListeners: readonly Listener[];
+  readonly holder: RuntimeHolder;
+  /** Compiles `config` and makes it current; throws (keeping the old one) if it cannot be compiled. */
+  applyConfig(config: Config): Runtime;
+  /** Graceful stop: stop accepting, drain in-flight requests, release everything. */
+  close(): Promise<void>;
+}
+
+export async function startGateway(settings: GatewaySettings, options: { logger: Logger; config: Config }): Promise<Gateway> {
+  const logger = options.logger;
+  const defaultCertificate = await loadDefaultCertificate(settings);
+  const trustedCaPems = await Promise.all(settings.trustedCertificates.map((file) => readFile(file, 'utf8')));
+  const deps: RuntimeDependencies = { plugins: pluginDefinitions, logger, defaultCertificate, trustedCaPems };
+  const holder = new RuntimeHolder(Runtime.compile(options.config, deps, null), (error) =>
+    logger.error({ err: error }, 'closing a retired configuration failed'),
+  );
+
+  let totalRequests = 0;
+  let draining = false;
+  const proxyHandler = createProxyHandler({ holder, logger, accessLog: settings.accessLog });
+  const countingHandler: typeof proxyHandler = (req, res) => {
+    totalRequests++;
+    // While draining, every response closes its connection so clients move elsewhere.
+    if (draining) res.shouldKeepAlive = false;
+    proxyHandler(req, res);
+  };
+
+  const proxyListeners: Listener[] = [];
+  const adminListeners: Listener[] = [];
+  const closeAll = async (): Promise<void> => {
+    await drain([...proxyListeners, ...adminListeners], 0);
+  };
+  try {
+    for (const spec of parseListen(settings.proxyListen, 'proxy-listen')) {
+      proxyListeners.push(await listen(spec, countingHandler, settings.limits, { holder, defaultCertificate: () => defaultCertificate }));
+    }
+    const adminHandler = createAdminHandler({
+      holder,
+      logger,
+      version,
+      nodeId: randomUUID(),
+      enabledPlugins: [...pluginDefinitions.keys()].sort(),
+      stats: () => ({
+        connections_active: proxyListeners.reduce((n, l) => n + l.openConnections(), 0),
+        total_requests: totalRequests,
+      }),
+    });
+    for (const spec of parseListen(settings.adminListen, 'admin-listen')) {
+      adminListeners.push(await listen(spec, adminHandler, settings.limits, { holder, defaultCertificate: () => defaultCertificate }));
+    }
+  } catch (error) {
+    await closeAll();
+    throw error;
+  }
+
+  return {
+    proxyListeners,
+    adminListeners,
+    holder,
+    applyConfig(config) {
+      const next = Runtime.compile(config, deps, holder.current);
+      holder.swap(next);
+      logger.info({ config_version: next.version, configuration_hash: next.hash }, 'configuration applied');
+      return next;
+    },
+    async close() {
+      draining = true;
+      await drain(proxyListeners, settings.drainTimeoutMs);
+      await drain(adminListeners, 0);
+      await holder.closeAll();
+    },
+  };
+}

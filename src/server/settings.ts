@@ -1,0 +1,58 @@
+/**
+ * Every setting of a running gateway, with its default. The CLI fills these from flags and
+ * `PORTCULLIS_*` environment variables; tests build them directly.
+ */
+export interface GatewaySettings {
+  /** Kong syntax, default `0.0.0.0:8000, 0.0.0.0:8443 ssl`. */
+  proxyListen: string;
+  /** Default `127.0.0.1:8001`. */
+  adminListen: string;
+  /** Directory for durable state: the self-signed certificate, the current configuration. */
+  prefix: string;
+  /** A decK file to load at start. */
+  declarativeConfig: string | null;
+  /** PEM files of the default server certificate (else a self-signed one in the prefix). */
+  sslCert: string | null;
+  sslCertKey: string | null;
+  /** Extra CA PEM files trusted on outgoing TLS (upstreams, IdPs). */
+  trustedCertificates: string[];
+  logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  /** Write one access-log line per request. */
+  accessLog: boolean;
+  limits: ConnectionLimits;
+  /** How long a graceful shutdown waits for in-flight requests. */
+  drainTimeoutMs: number;
+}
+
+export interface ConnectionLimits {
+  /** Largest request head (request line + headers), bytes. */
+  maxHeaderSize: number;
+  /** Time allowed to receive the request head. */
+  headersTimeoutMs: number;
+  /** Time allowed to receive the whole request. */
+  requestTimeoutMs: number;
+  /** Idle time before a keep-alive connection is closed. */
+  keepAliveTimeoutMs: number;
+  /** Concurrent client connections per listener; further ones are refused. */
+  maxConnections: number;
+}
+
+export const defaultSettings: Readonly<GatewaySettings> = Object.freeze({
+  proxyListen: '0.0.0.0:8000, 0.0.0.0:8443 ssl',
+  adminListen: '127.0.0.1:8001',
+  prefix: '.portcullis',
+  declarativeConfig: null,
+  sslCert: null,
+  sslCertKey: null,
+  trustedCertificates: [],
+  logLevel: 'info',
+  accessLog: true,
+  limits: Object.freeze({
+    maxHeaderSize: 32 * 1024,
+    headersTimeoutMs: 30_000,
+    requestTimeoutMs: 300_000,
+    keepAliveTimeoutMs: 60_000,
+    maxConnections: 16_384,
+  }),
+  drainTimeoutMs: 30_000,
+});

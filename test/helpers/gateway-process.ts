@@ -1,0 +1,136 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** Path of the compiled CLI, as production runs it. */
+export const cliPath = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
+
+export interface ListenerInfo {
+  kind: 'proxy' | 'admin';
+  ssl: boolean;
+  host: string;
+  port: number;
+}
+
+/** A real gateway process started by a test, with its log lines collected. */
+export interface GatewayProcess {
+  readonly child: ChildProcess;
+  readonly prefix: string;
+  readonly listeners: ListenerInfo[];
+  /** http://127.0.0.1:PORT of the first plain proxy listener. */
+  readonly httpUrl: string;
+  /** https://127.0.0.1:PORT of the first TLS proxy listener. */
+  readonly httpsUrl: string;
+  readonly adminUrl: string;
+  /** JSON log lines seen so far. */
+  readonly logs: Array<Record<string, unknown>>;
+  /** Raw stderr text. */
+  stderr(): string;
+  /** Waits for a log line matching `predicate`, up to `timeoutMs`. */
+  waitForLog(predicate: (line: Record<string, unknown>) => boolean, timeoutMs?: number): Promise<Record<string, unknown>>;
+  /** SIGTERM, then the exit code. */
+  stop(signal?: NodeJS.Signals): Promise<number | null>;
+}
+
+export interface StartOptions {
+  /** decK YAML written to a temporary file and passed with -c. */
+  config?: string;
+  args?: string[];
+  env?: NodeJS.ProcessEnv;
+  prefix?: string;
+}
+
+/** Starts `portcullis start` on ephemeral loopback ports and waits until it reports ready. */
+export async function startGatewayProcess(options: StartOptions = {}): Promise<GatewayProcess> {
+  const prefix = options.prefix ?? (await mkdtemp(join(tmpdir(), 'portcullis-test-')));
+  const args = [
+    cliPath,
+    'start',
+    '--proxy-listen',
+    '127.0.0.1:0, 127.0.0.1:0 ssl',
+    '--admin-listen',
+    '127.0.0.1:0',
+    '--prefix',
+    prefix,
+    '--log-level',
+    'info',
+  ];
+  if (options.config !== undefined) {
+    const file = join(prefix, 'kong.yaml');
+    await writeFile(file, options.config);
+    args.push('-c', file);
+  }
+  args.push(...(options.args ?? []));
+  const child = spawn(process.execPath, args, { env: { ...process.env, ...options.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const logs: Array<Record<string, unknown>> = [];
+  const waiters: Array<{ predicate: (l: Record<string, unknown>) => boolean; resolve: (l: Record<string, unknown>) => void }> = [];
+  let stderr = '';
+  let buffered = '';
+  child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+    buffered += chunk;
+    let nl: number;
+    while ((nl = buffered.indexOf('\n')) !== -1) {
+      const line = buffered.slice(0, nl);
+      buffered = buffered.slice(nl + 1);
+      let parsed: Record<string, unknown>;
+      try {
+        parsed = JSON.parse(line) as Record<string, unknown>;
+      } catch {
+        continue;
+      }
+      logs.push(parsed);
+      for (let i = waiters.length - 1; i >= 0; i--) {
+        const waiter = waiters[i]!;
+        if (waiter.predicate(parsed)) {
+          waiters.splice(i, 1);
+          waiter.resolve(parsed);
+        }
+      }
+    }
+  });
+  child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+
+  const waitForLog = (predicate: (line: Record<string, unknown>) => boolean, timeoutMs = 10_000): Promise<Record<string, unknown>> => {
+    const found = logs.find(predicate);
+    if (found !== undefined) return Promise.resolve(found);
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`no matching log line within ${timeoutMs} ms; stderr:\n${stderr}`)), timeoutMs);
+      waiters.push({ predicate, resolve: (l) => (clearTimeout(timer), resolve(l)) });
+      void exited.then((code) => {
+        clearTimeout(timer);
+        reject(new Error(`gateway exited with ${code} before the expected log line; stderr:\n${stderr}`));
+      });
+    });
+  };
+
+  const ready = await waitForLog((l) => l['msg'] === 'portcullis ready', 30_000);
+  const listeners = ready['listeners'] as ListenerInfo[];
+  const url = (kind: string, ssl: boolean): string => {
+    const l = listeners.find((x) => x.kind === kind && x.ssl === ssl);
+    return l === undefined ? '' : `${ssl ? 'https' : 'http'}://127.0.0.1:${l.port}`;
+  };
+  return {
+    child,
+    prefix,
+    listeners,
+    httpUrl: url('proxy', false),
+    httpsUrl: url('proxy', true),
+    adminUrl: url('admin', false),
+    logs,
+    stderr: () => stderr,
+    waitForLog,
+    async stop(signal = 'SIGTERM') {
+      if (child.exitCode !== null) return child.exitCode;
+      child.kill(signal);
+      return exited;
+    },
+  };
+}
+
+/** Access-log records (the `access` member of `request` lines) seen so far. */
+export function accessRecords(gateway: GatewayProcess): Array<Record<string, unknown>> {
+  return gateway.logs.filter((l) => l['msg'] === 'request').map((l) => l['access'] as Record<string, unknown>);
+}

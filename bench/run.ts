@@ -70,9 +70,8 @@ async function startGateway(config: string, dir: string, name: string): Promise<
   const child = pinned(0, process.execPath, [
     cli, 'start', '-c', file, '--prefix', dir, '--proxy-listen', '127.0.0.1:0, 127.0.0.1:0 ssl', '--admin-listen', 'off', '--access-log', 'off', '--log-level', 'warn',
   ]);
-  const http = await waitForLine(child, /proxy listening on http:\/\/127\.0\.0\.1:(\d+)/);
-  const https = await waitForLine(child, /proxy listening on https:\/\/127\.0\.0\.1:(\d+)/);
-  return { child, http: Number(http[1]), https: Number(https[1]) };
+  const ports = await waitForLine(child, /proxy listening on http:\/\/127\.0\.0\.1:(\d+)[\s\S]*proxy listening on https:\/\/127\.0\.0\.1:(\d+)/);
+  return { child, http: Number(ports[1]), https: Number(ports[2]) };
 }
 
 const spreadScript = `request = function() return wrk.format(nil, "/r" .. math.random(0, 9999) .. "/anything") end\n`;

@@ -51,6 +51,14 @@ plugins:
     ]);
   });
 
+  it('refuses prefix paths that requests, routed on their normalised path, could never match', () => {
+    assert.deepEqual(lines(loadErrors('_format_version: "3.0"\nroutes:\n  - name: r\n    paths: ["/a//b", "/a/../b", "/fo%6F"]\n')), [
+      'routes[0].paths[0]: must not have empty segments',
+      "routes[0].paths[1]: non-normalized path, consider using '/b' instead",
+      "routes[0].paths[2]: non-normalized path, consider using '/foo' instead",
+    ]);
+  });
+
   it('reports missing required fields by their path', () => {
     assert.deepEqual(lines(loadErrors('services:\n  - name: api\n')), [
       '_format_version: required field missing',

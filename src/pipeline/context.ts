@@ -1,7 +1,7 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Readable } from 'node:stream';
 import type { Consumer, Route, Service } from '../config/types.js';
-import type { ConnectionInfo } from '../server/connection-info.js';
+import type { ClientCertificate, ConnectionInfo } from '../server/connection-info.js';
 
 /**
  * The request as the pipeline sees it, independent of node:http vs node:http2 so that HTTP/2 can
@@ -59,6 +59,11 @@ export interface RequestContext {
   readonly upstreamHeaders: HeaderMap;
   /** Extra headers for the client response, applied after the upstream's. */
   readonly responseHeaders: HeaderMap;
+  /**
+   * The client certificate of this request: the TLS connection's, unless a plugin that reads it
+   * from a trusted proxy's header replaced it. Every later plugin (binding checks) reads it here.
+   */
+  clientCertificate: ClientCertificate | null;
   identity: Identity | null;
   auth: AuthOutcome | null;
   /** Per-request scratch space through which plugins may talk to each other. */

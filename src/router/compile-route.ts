@@ -8,9 +8,9 @@
  *   `/` (prefix) or `~/` (regex), has no empty segment, and a prefix path must already be
  *   normalised. We refuse such routes at compile time instead of never matching them.
  */
+import { checkRoutePath } from '../config/checks/route.js';
 import { compilePcre } from '../config/pcre.js';
 import type { Route } from '../config/types.js';
-import { normalizePath } from './normalize-path.js';
 import type { RouteMatch } from './types.js';
 
 /** One host or SNI pattern. `exact`: equal; `suffix`: `*.example.com` (ends with `.example.com`); `prefix`: `example.*`. */
@@ -87,17 +87,6 @@ export class RouteCompileError extends Error {
     super(`route ${route.name ?? route.id}: ${field}: ${reason}`);
     this.name = 'RouteCompileError';
   }
-}
-
-/** Why Kong's schema would refuse this route path, or null when it is fine. */
-export function checkRoutePath(path: string): string | null {
-  if (!path.startsWith('/') && !path.startsWith('~/')) return 'should start with: / (fixed path) or ~/ (regex path)';
-  if (path.includes('//')) return 'must not have empty segments';
-  if (path.startsWith('/')) {
-    const normalized = normalizePath(path);
-    if (normalized !== path) return `non-normalized path, consider using '${normalized}' instead`;
-  }
-  return null;
 }
 
 /**

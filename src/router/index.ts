@@ -1,19 +1,19 @@
 /**
  * Route matching with Kong 3.x `traditional_compatible` semantics, from a structure compiled once
  * per configuration. See compile-route.ts (attributes, priority), route-index.ts (what a request
- * evaluates), normalize-path.ts (the path matched) and upstream-path.ts (the path sent upstream).
+ * evaluates), src/util/uri-path.ts (the path matched) and upstream-path.ts (the path sent upstream).
  */
 import type { Route } from '../config/types.js';
 import { compareEntries, compileRoute, type RouteEntry } from './compile-route.js';
 import { MatchCache } from './match-cache.js';
 import { attributesMatch, regexMatch } from './match-entry.js';
-import { normalizePath } from './normalize-path.js';
+import { normalizePath } from '../util/uri-path.js';
 import { RouteIndex, type Candidate } from './route-index.js';
 import type { RouteMatch, Router, RouterOptions, RouterRequest } from './types.js';
 
 export type { RouteMatch, Router, RouterOptions, RouterRequest } from './types.js';
-export { RouteCompileError, checkRoutePath } from './compile-route.js';
-export { normalizePath, escapePath } from './normalize-path.js';
+export { RouteCompileError } from './compile-route.js';
+export { normalizePath, escapePath } from '../util/uri-path.js';
 export { upstreamPath } from './upstream-path.js';
 
 const DEFAULT_CACHE_SIZE = 5000;

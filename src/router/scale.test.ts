@@ -4,7 +4,7 @@ import type { Route } from '../config/types.js';
 import { compareEntries, compileRoute } from './compile-route.js';
 import { compileRouter, type RouteMatch, type RouterRequest } from './index.js';
 import { attributesMatch, regexMatch } from './match-entry.js';
-import { normalizePath } from './normalize-path.js';
+import { normalizePath } from '../util/uri-path.js';
 import { makeRequest, makeRoute } from './route-fixture.js';
 
 /** The obvious linear router: every entry in priority order, first full match wins. */

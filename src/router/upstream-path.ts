@@ -12,7 +12,7 @@
  * v1 as the traditional router did, so a v1 route behaves as its documentation table says.
  */
 import type { Route } from '../config/types.js';
-import { escapePath, normalizePath } from './normalize-path.js';
+import { escapePath, normalizePath } from '../util/uri-path.js';
 
 /** `sanitize_uri_postfix`: a postfix made only of dots, or starting with `./` or `../`, loses them. */
 function sanitizePostfix(postfix: string): string {

@@ -3,6 +3,17 @@ import type { Socket } from 'node:net';
 import { TLSSocket } from 'node:tls';
 
 /**
+ * A client certificate as plugins see it, whatever its source: the TLS handshake of this
+ * connection, or a header set by a trusted TLS-terminating proxy (which replaces it per request).
+ */
+export interface ClientCertificate {
+  readonly certificate: X509Certificate;
+  /** RFC 8705 `x5t#S256`: base64url(SHA-256(DER of the leaf)), no padding. */
+  readonly thumbprint: string;
+  readonly source: 'tls' | 'header';
+}
+
+/**
  * What the gateway knows about one client connection, computed once and shared by every request on
  * it. Attached to the socket under a symbol; the certificate facts are computed lazily and memoised,
  * because most requests never ask for them.
@@ -18,6 +29,8 @@ export interface ConnectionInfo {
   readonly peerCertificate: X509Certificate | null;
   /** RFC 8705 `x5t#S256` of the leaf: base64url(SHA-256(DER)), no padding; null without a certificate. */
   readonly thumbprint: string | null;
+  /** The presented certificate as a `ClientCertificate`, or null. */
+  readonly clientCertificate: ClientCertificate | null;
 }
 
 const connectionInfoKey = Symbol('portcullis.connectionInfo');
@@ -44,6 +57,7 @@ function plainConnectionInfo(socket: Socket): ConnectionInfo {
     localPort: socket.localPort ?? 0,
     peerCertificate: null,
     thumbprint: null,
+    clientCertificate: null,
   });
 }
 
@@ -54,8 +68,7 @@ class TlsConnectionInfo implements ConnectionInfo {
   readonly remotePort: number;
   readonly localPort: number;
   #socket: TLSSocket;
-  #peerCertificate: X509Certificate | null | undefined;
-  #thumbprint: string | null | undefined;
+  #clientCertificate: ClientCertificate | null | undefined;
 
   constructor(socket: TLSSocket) {
     this.#socket = socket;
@@ -66,19 +79,36 @@ class TlsConnectionInfo implements ConnectionInfo {
     this.localPort = socket.localPort ?? 0;
   }
 
-  get peerCertificate(): X509Certificate | null {
-    if (this.#peerCertificate === undefined) {
+  get clientCertificate(): ClientCertificate | null {
+    if (this.#clientCertificate === undefined) {
       // getPeerX509Certificate costs ~2 µs where getPeerCertificate() builds a JS object (~35 µs).
-      this.#peerCertificate = this.#socket.getPeerX509Certificate() ?? null;
+      const certificate = this.#socket.getPeerX509Certificate();
+      this.#clientCertificate = certificate === undefined ? null : new TlsClientCertificate(certificate);
     }
-    return this.#peerCertificate;
+    return this.#clientCertificate;
+  }
+
+  get peerCertificate(): X509Certificate | null {
+    return this.clientCertificate?.certificate ?? null;
   }
 
   get thumbprint(): string | null {
-    if (this.#thumbprint === undefined) {
-      const cert = this.peerCertificate;
-      this.#thumbprint = cert === null ? null : certificateThumbprint(cert.raw);
-    }
+    return this.clientCertificate?.thumbprint ?? null;
+  }
+}
+
+/** The handshake's certificate; the thumbprint is hashed on first use and then remembered. */
+class TlsClientCertificate implements ClientCertificate {
+  readonly source = 'tls' as const;
+  readonly certificate: X509Certificate;
+  #thumbprint: string | undefined;
+
+  constructor(certificate: X509Certificate) {
+    this.certificate = certificate;
+  }
+
+  get thumbprint(): string {
+    this.#thumbprint ??= certificateThumbprint(this.certificate.raw);
     return this.#thumbprint;
   }
 }

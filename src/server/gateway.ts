@@ -3,6 +3,7 @@ import { readFile } from 'node:fs/promises';
 import type { Logger } from 'pino';
 import type { Config } from '../config/types.js';
 import { createAdminHandler } from '../admin/admin-handler.js';
+import type { PluginDefinition } from '../pipeline/plugin.js';
 import { pluginDefinitions } from '../plugins/index.js';
 import { Runtime, type RuntimeDependencies } from '../runtime/runtime.js';
 import { RuntimeHolder } from '../runtime/runtime-holder.js';
@@ -24,11 +25,19 @@ export interface Gateway {
   close(): Promise<void>;
 }
 
-export async function startGateway(settings: GatewaySettings, options: { logger: Logger; config: Config }): Promise<Gateway> {
+export interface StartOptions {
+  readonly logger: Logger;
+  readonly config: Config;
+  /** The plugin catalogue; every built-in plugin unless a test brings its own. */
+  readonly plugins?: ReadonlyMap<string, PluginDefinition>;
+}
+
+export async function startGateway(settings: GatewaySettings, options: StartOptions): Promise<Gateway> {
   const logger = options.logger;
+  const plugins = options.plugins ?? pluginDefinitions;
   const defaultCertificate = await loadDefaultCertificate(settings);
   const trustedCaPems = await Promise.all(settings.trustedCertificates.map((file) => readFile(file, 'utf8')));
-  const deps: RuntimeDependencies = { plugins: pluginDefinitions, logger, defaultCertificate, trustedCaPems };
+  const deps: RuntimeDependencies = { plugins, logger, defaultCertificate, trustedCaPems };
   const holder = new RuntimeHolder(Runtime.compile(options.config, deps, null), (error) =>
     logger.error({ err: error }, 'closing a retired configuration failed'),
   );
@@ -57,7 +66,7 @@ export async function startGateway(settings: GatewaySettings, options: { logger:
       logger,
       version,
       nodeId: randomUUID(),
-      enabledPlugins: [...pluginDefinitions.keys()].sort(),
+      enabledPlugins: [...plugins.keys()].sort(),
       stats: () => ({
         connections_active: proxyListeners.reduce((n, l) => n + l.openConnections(), 0),
         total_requests: totalRequests,

@@ -51,7 +51,7 @@ async function handle(req: IncomingMessage, res: ServerResponse, runtime: Runtim
     host: target.host,
     client: connection.remoteAddress,
     sni: connection.sni,
-    thumbprint: connection.peerCertificate === null ? null : connection.thumbprint,
+    thumbprint: connection.clientCertificate?.thumbprint ?? null,
     route: null,
     service: null,
     status: 0,
@@ -108,6 +108,7 @@ async function handle(req: IncomingMessage, res: ServerResponse, runtime: Runtim
       service,
       upstreamHeaders,
       responseHeaders: {},
+      clientCertificate: connection.clientCertificate,
       identity: null,
       auth: null,
       shared: new Map(),
@@ -117,6 +118,7 @@ async function handle(req: IncomingMessage, res: ServerResponse, runtime: Runtim
       plugins = await runRequestPhases(ctx, runtime.pluginsFor(route));
     } finally {
       record.auth = ctx.auth;
+      record.thumbprint = ctx.clientCertificate?.thumbprint ?? null;
     }
     if (ctx.identity !== null) applyIdentityHeaders(upstreamHeaders, ctx.identity);
 

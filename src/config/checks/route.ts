@@ -7,6 +7,7 @@ import type { ErrorList } from '../errors.js';
 import { checkRouteHost, checkSni } from '../hosts.js';
 import { isRecord, joinPath } from '../paths.js';
 import { compilePcre } from '../pcre.js';
+import { normalizePath } from '../../util/uri-path.js';
 import { type RouteDraft, stringItems } from '../collect.js';
 import { ROUTE_PROTOCOLS } from '../schemas/route.js';
 import { checkProtocol } from './protocols.js';
@@ -25,6 +26,9 @@ export function checkRoutePath(path: string): string | null {
   if (path.includes('//')) return 'must not have empty segments';
   const badEscape = /%(?![0-9a-fA-F]{2})/.exec(path);
   if (badEscape) return `invalid url-encoded value: '${path.slice(badEscape.index, badEscape.index + 3)}'`;
+  // Requests are routed on their normalised path, so a prefix that is not normalised never matches.
+  const normalized = normalizePath(path);
+  if (normalized !== path) return `non-normalized path, consider using '${normalized}' instead`;
   return null;
 }
 

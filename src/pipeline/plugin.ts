@@ -57,6 +57,16 @@ export interface PluginInstance {
 export interface PluginEnvironment {
   readonly config: Config;
   readonly logger: Logger;
+  /** Extra CA PEMs trusted on outgoing TLS (`--trusted-certificate`), e.g. for an IdP. */
+  readonly trustedCaPems: readonly string[];
+}
+
+/** A plugin's own admin endpoints (Kong's `/openid-connect/issuers`, …), under its own prefix. */
+export interface PluginAdminApi {
+  /** Path prefix this API owns, e.g. `/openid-connect/`. */
+  readonly prefix: string;
+  /** Answers a request under `prefix`; null means "no such endpoint" (404). */
+  handle(request: { method: string; path: string; query: URLSearchParams }): Promise<{ status: number; body: unknown } | null>;
 }
 
 /** A plugin: its schema plus the handler factory. Higher `priority` runs first, as Kong. */
@@ -67,6 +77,8 @@ export interface PluginDefinition<C = Record<string, unknown>> {
   create(config: C, entity: PluginEntity, env: PluginEnvironment): PluginInstance;
   /** Whether, for this entity, the TLS handshake should ask for a client certificate. */
   readonly requestsClientCertificate?: boolean;
+  /** Admin endpoints the plugin serves on the admin listener. */
+  readonly adminApi?: PluginAdminApi;
 }
 
 /** A configured plugin ready to run: its entity, its definition and its built instance. */

@@ -127,6 +127,6 @@ function reuseOrCreate(
   const key = JSON.stringify([entity.name, entity.config]);
   const old = previous?.instances.get(entity.id);
   if (old !== undefined && old.key === key) return old;
-  const instance = definition.create(entity.config, entity, { config, logger: deps.logger.child({ plugin: entity.name }) });
+  const instance = definition.create(entity.config, entity, { config, logger: deps.logger.child({ plugin: entity.name }), trustedCaPems: deps.trustedCaPems });
   return { key, instance };
 }

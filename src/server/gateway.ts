@@ -11,6 +11,7 @@ import { loadDefaultCertificate } from './default-certificate.js';
 import { parseListen } from './listen-spec.js';
 import { drain, listen, type Listener } from './listeners.js';
 import { createProxyHandler } from './proxy-handler.js';
+import type { GatewayObserver } from './observer.js';
 import type { GatewaySettings } from './settings.js';
 import { version } from '../version.js';
 
@@ -30,6 +31,8 @@ export interface StartOptions {
   readonly config: Config;
   /** The plugin catalogue; every built-in plugin unless a test brings its own. */
   readonly plugins?: ReadonlyMap<string, PluginDefinition>;
+  /** Metrics hooks. */
+  readonly observer?: GatewayObserver;
 }
 
 export async function startGateway(settings: GatewaySettings, options: StartOptions): Promise<Gateway> {
@@ -44,7 +47,8 @@ export async function startGateway(settings: GatewaySettings, options: StartOpti
 
   let totalRequests = 0;
   let draining = false;
-  const proxyHandler = createProxyHandler({ holder, logger, accessLog: settings.accessLog });
+  const observer = options.observer ?? {};
+  const proxyHandler = createProxyHandler({ holder, logger, accessLog: settings.accessLog, observer });
   const countingHandler: typeof proxyHandler = (req, res) => {
     totalRequests++;
     // While draining, every response closes its connection so clients move elsewhere.
@@ -59,7 +63,7 @@ export async function startGateway(settings: GatewaySettings, options: StartOpti
   };
   try {
     for (const spec of parseListen(settings.proxyListen, 'proxy-listen')) {
-      proxyListeners.push(await listen(spec, countingHandler, settings.limits, { holder, defaultCertificate: () => defaultCertificate }));
+      proxyListeners.push(await listen(spec, countingHandler, settings.limits, { tls: { holder, defaultCertificate: () => defaultCertificate }, observer }));
     }
     const adminHandler = createAdminHandler({
       holder,
@@ -73,7 +77,7 @@ export async function startGateway(settings: GatewaySettings, options: StartOpti
       }),
     });
     for (const spec of parseListen(settings.adminListen, 'admin-listen')) {
-      adminListeners.push(await listen(spec, adminHandler, settings.limits, { holder, defaultCertificate: () => defaultCertificate }));
+      adminListeners.push(await listen(spec, adminHandler, settings.limits, { tls: { holder, defaultCertificate: () => defaultCertificate } }));
     }
   } catch (error) {
     await closeAll();

@@ -6,6 +6,7 @@ import type { ConnectionLimits } from './settings.js';
 import type { ListenSpec } from './listen-spec.js';
 import { baseTlsOptions, type DefaultCertificate } from '../runtime/tls-contexts.js';
 import type { RuntimeHolder } from '../runtime/runtime-holder.js';
+import type { GatewayObserver } from './observer.js';
 
 /** A bound listener and what it was asked to be. */
 export interface Listener {
@@ -19,13 +20,20 @@ export interface Listener {
 
 export type RequestHandler = (req: IncomingMessage, res: ServerResponse) => void;
 
+/** Optional knobs of one listener. */
+export interface ListenOptions {
+  readonly tls: { holder: RuntimeHolder; defaultCertificate: () => DefaultCertificate } | null;
+  readonly observer?: GatewayObserver;
+}
+
 /** Creates and binds one HTTP or HTTPS listener with the connection limits applied. */
 export async function listen(
   spec: ListenSpec,
   handler: RequestHandler,
   limits: ConnectionLimits,
-  tls: { holder: RuntimeHolder; defaultCertificate: () => DefaultCertificate } | null,
+  options: ListenOptions,
 ): Promise<Listener> {
+  const { tls, observer } = options;
   const httpOptions = {
     maxHeaderSize: limits.maxHeaderSize,
     headersTimeout: limits.headersTimeoutMs,
@@ -54,6 +62,7 @@ export async function listen(
     server.on('secureConnection', (socket: TLSSocket) => {
       // A certificate must not change under a live connection: no renegotiation, ever.
       socket.disableRenegotiation();
+      observer?.tlsHandshake?.({ clientCertificate: socket.getPeerX509Certificate() !== undefined, resumed: socket.isSessionReused() });
     });
   } else {
     server = createHttpServer(httpOptions, handler);
@@ -62,7 +71,11 @@ export async function listen(
   let open = 0;
   server.on('connection', (socket: Socket) => {
     open++;
-    socket.once('close', () => open--);
+    observer?.connection?.(1);
+    socket.once('close', () => {
+      open--;
+      observer?.connection?.(-1);
+    });
   });
   server.on('clientError', (error: NodeJS.ErrnoException, socket: Socket) => answerClientError(error, socket));
   await new Promise<void>((resolve, reject) => {

@@ -16,6 +16,7 @@ import type { RuntimeHolder } from '../runtime/runtime-holder.js';
 import { connectionInfoOf } from './connection-info.js';
 import { parseRequestTarget } from './request-target.js';
 import { writeAccessLog, type AccessRecord } from './access-log.js';
+import type { GatewayObserver } from './observer.js';
 
 const via = '1.1 portcullis';
 // A client-supplied request id is kept only if it is short and plain, so it is safe to log and echo.
@@ -25,6 +26,7 @@ export interface ProxyHandlerOptions {
   readonly holder: RuntimeHolder;
   readonly logger: Logger;
   readonly accessLog: boolean;
+  readonly observer: GatewayObserver;
 }
 
 /** The proxy listeners' request handler: route, plugins, upstream, response, log. */
@@ -167,6 +169,7 @@ function finish(record: AccessRecord, started: number, options: ProxyHandlerOpti
   record.latency_ms.total = round(performance.now() - started);
   record.latency_ms.gateway = round(record.latency_ms.total - (record.latency_ms.upstream ?? 0));
   if (options.accessLog) writeAccessLog(options.logger, record);
+  options.observer.requestFinished?.(record);
 }
 
 function logPlugins(ctx: RequestContext, plugins: readonly ResolvedPlugin[], head: ResponseHead, logger: Logger): void {

@@ -22,6 +22,13 @@ export interface GatewaySettings {
   limits: ConnectionLimits;
   /** How long a graceful shutdown waits for in-flight requests. */
   drainTimeoutMs: number;
+  /** When set, every admin request needs `Authorization: Bearer <token>` or `Kong-Admin-Token`. */
+  adminToken: string | null;
+  /**
+   * CIDRs (or addresses) of TLS-terminating proxies whose forwarding and client-certificate
+   * headers are believed; from anyone else such headers are stripped.
+   */
+  trustedIps: string[];
 }
 
 export interface ConnectionLimits {
@@ -55,4 +62,6 @@ export const defaultSettings: Readonly<GatewaySettings> = Object.freeze({
     maxConnections: 16_384,
   }),
   drainTimeoutMs: 30_000,
+  adminToken: null,
+  trustedIps: [],
 });

@@ -24,6 +24,8 @@ export const startFlags: Record<string, FlagSpec> = {
   'keep-alive-timeout': { type: 'string', description: 'Idle keep-alive connection timeout, ms', defaultText: String(d.limits.keepAliveTimeoutMs) },
   'max-connections': { type: 'string', description: 'Concurrent client connections per listener', defaultText: String(d.limits.maxConnections) },
   'drain-timeout': { type: 'string', description: 'Graceful shutdown wait for in-flight requests, ms', defaultText: String(d.drainTimeoutMs) },
+  'admin-token': { type: 'string', description: 'Require this bearer token on every admin request' },
+  'trusted-ips': { type: 'string', multiple: true, description: 'CIDRs of proxies whose forwarded headers are trusted; repeat or comma-separate' },
 };
 
 export const startUsage = 'portcullis start [options]';
@@ -55,6 +57,8 @@ export function settingsFromFlags(values: FlagValues): GatewaySettings {
       maxConnections: intFlag(values, 'max-connections', d.limits.maxConnections),
     },
     drainTimeoutMs: intFlag(values, 'drain-timeout', d.drainTimeoutMs),
+    adminToken: stringFlag(values, 'admin-token') ?? null,
+    trustedIps: listFlag(values, 'trusted-ips'),
   };
 }
 

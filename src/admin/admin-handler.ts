@@ -1,62 +1,151 @@
+/**
+ * The admin API (Kong-compatible subset) on `--admin-listen`. One request:
+ *
+ *   request id ─► token check (401) ─► route ─► body (size, type) ─► endpoint ─► JSON answer
+ *
+ * Every failure is an `AdminError` with Kong's status, code and body; anything else is a 500 with
+ * the request id and a log line, never a stack trace. Writes are logged (method, path, status),
+ * bodies never: they can hold private keys.
+ */
+import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
-import type { RuntimeHolder } from '../runtime/runtime-holder.js';
+import type { PluginAdminApi } from '../pipeline/plugin.js';
+import type { ConfigManager } from '../store/config-manager.js';
+import { AdminError } from './admin-error.js';
+import { checkAdminToken } from './admin-auth.js';
+import { getConfig, postConfig, type ConfigAnswer } from './config-routes.js';
+import { kindOf } from './entity-kinds.js';
+import { EntityRoutes, methodNotAllowed } from './entity-routes.js';
+import { enabledPlugins, pluginSchema, root, status, type InfoSource } from './info-routes.js';
+import { findPluginApi, pluginAdminApis } from './plugin-apis.js';
+import { readBody } from './read-body.js';
+import { sendEmpty, sendJson, sendText } from './respond.js';
+import { SniRoutes } from './sni-routes.js';
+
+/** Largest admin request body by default: a big decK file with certificates fits comfortably. */
+export const DEFAULT_ADMIN_BODY_LIMIT = 8 * 1024 * 1024;
+
+export interface MetricsSource {
+  scrape(): Promise<{ contentType: string; body: string }>;
+}
 
 export interface AdminOptions {
-  readonly holder: RuntimeHolder;
+  readonly info: InfoSource;
   readonly logger: Logger;
-  readonly version: string;
-  readonly nodeId: string;
-  readonly enabledPlugins: readonly string[];
-  /** Live counters of the proxy listeners. */
-  readonly stats: () => { connections_active: number; total_requests: number };
+  readonly manager: ConfigManager;
+  /** When set, every request must present it (see `admin-auth.ts`). */
+  readonly token: string | null;
+  readonly maxBodyBytes?: number;
+  readonly metrics?: MetricsSource | null;
 }
 
-/** The admin API: `GET /` and `GET /status` in this release; the entity API builds on it. */
+interface Routed {
+  readonly method: string;
+  readonly path: string;
+  readonly segments: readonly string[];
+  readonly query: URLSearchParams;
+  readonly req: IncomingMessage;
+  readonly body: () => Promise<unknown>;
+}
+
+function parseTarget(url: string): { path: string; segments: string[]; query: URLSearchParams } {
+  let parsed: URL;
+  let segments: string[];
+  try {
+    parsed = new URL(url, 'http://admin.invalid');
+    segments = parsed.pathname.split('/').filter((s) => s !== '').map((s) => decodeURIComponent(s));
+  } catch {
+    throw new AdminError('invalid options', 'malformed request target');
+  }
+  return { path: parsed.pathname.replace(/\/+$/, '') || '/', segments, query: parsed.searchParams };
+}
+
+const isRead = (method: string): boolean => method === 'GET' || method === 'HEAD';
+
 export function createAdminHandler(options: AdminOptions): (req: IncomingMessage, res: ServerResponse) => void {
-  return (req, res) => {
-    const path = (req.url ?? '/').split('?')[0];
-    try {
-      if (req.method !== 'GET' && req.method !== 'HEAD') return send(res, 405, { message: 'Method not allowed' });
-      if (path === '/status') return send(res, 200, status(options));
-      if (path === '/') {
-        return send(res, 200, {
-          version: options.version,
-          node_id: options.nodeId,
-          tagline: 'Welcome to portcullis',
-          plugins: { available_on_server: Object.fromEntries(options.enabledPlugins.map((p) => [p, true])), enabled_in_cluster: [] },
-        });
-      }
-      return send(res, 404, { message: 'Not found' });
-    } catch (error) {
-      options.logger.error({ err: error }, 'admin request failed');
-      return send(res, 500, { message: 'An unexpected error occurred' });
+  const current = (): ReturnType<InfoSource['runtime']>['config'] => options.info.runtime().config;
+  const entities = new EntityRoutes(options.manager, current);
+  const snis = new SniRoutes(options.manager, current);
+  const pluginApis = pluginAdminApis(options.info.plugins);
+  const limit = options.maxBodyBytes ?? DEFAULT_ADMIN_BODY_LIMIT;
+
+  async function route(r: Routed): Promise<ConfigAnswer> {
+    const { method, path, segments, query } = r;
+    const [first, second, third] = segments;
+    const readOnly = (answer: () => ConfigAnswer | Promise<ConfigAnswer>): ConfigAnswer | Promise<ConfigAnswer> => {
+      if (!isRead(method)) throw methodNotAllowed();
+      return answer();
+    };
+    if (path === '/') return readOnly(() => ({ status: 200, body: root(options.info) }));
+    if (path === '/status') return readOnly(() => ({ status: 200, body: status(options.info) }));
+    if (path === '/metrics') {
+      return readOnly(async () => {
+        if (options.metrics == null) throw new AdminError('not found', 'metrics are not enabled');
+        const scraped = await options.metrics.scrape();
+        return { status: 200, text: { contentType: scraped.contentType, body: scraped.body } };
+      });
     }
+    if (path === '/config') {
+      if (isRead(method)) return getConfig(current(), query, r.req.headers);
+      if (method === 'POST') return postConfig(options.manager, await r.body(), r.req.headers);
+      throw methodNotAllowed();
+    }
+    if (path === '/plugins/enabled') return readOnly(() => ({ status: 200, body: enabledPlugins(options.info) }));
+    if (first === 'schemas' && second === 'plugins' && third !== undefined && segments.length === 3) {
+      return readOnly(() => ({ status: 200, body: pluginSchema(options.info, third) }));
+    }
+    if (first === 'snis' && segments.length <= 2) return snis.handle(method, second, null, query, path, r.body);
+    if (first === 'certificates' && third === 'snis' && second !== undefined && segments.length <= 4) {
+      return snis.handle(method, segments[3], second.toLowerCase(), query, path, r.body);
+    }
+    const kind = kindOf(first);
+    if (kind !== null) return entities.handle({ method, kind, segments: segments.slice(1), query, path, body: r.body });
+    const api = findPluginApi(pluginApis, path);
+    if (api !== null) return pluginAnswer(api, method, path, query);
+    throw new AdminError('not found', 'Not found');
+  }
+
+  return (req, res) => {
+    const requestId = randomUUID();
+    res.setHeader('x-request-id', requestId);
+    const method = req.method ?? 'GET';
+    const answer = async (): Promise<ConfigAnswer> => {
+      if (!checkAdminToken(req.headers, options.token)) {
+        throw new AdminError('unauthorized', 'Invalid credentials. Token required', { headers: { 'www-authenticate': 'Bearer realm="portcullis-admin"' } });
+      }
+      const target = parseTarget(req.url ?? '/');
+      return route({ method, ...target, req, body: () => readBody(req, limit) });
+    };
+    answer()
+      .then(
+        (result) => send(res, result),
+        (error: unknown) => {
+          if (error instanceof AdminError) {
+            sendJson(res, error.status, error.toBody(requestId), error.headers);
+            return;
+          }
+          options.logger.error({ err: error, request_id: requestId, method, path: (req.url ?? '').split('?')[0] }, 'admin request failed');
+          const internal = new AdminError('internal error', 'An unexpected error occurred');
+          sendJson(res, 500, internal.toBody(requestId));
+        },
+      )
+      .then(() => {
+        if (!isRead(method)) options.logger.info({ admin: { method, path: (req.url ?? '').split('?')[0], status: res.statusCode, request_id: requestId } }, 'admin change');
+      })
+      .catch((error: unknown) => options.logger.error({ err: error, request_id: requestId }, 'admin response failed'));
   };
 }
 
-function status(options: AdminOptions): Record<string, unknown> {
-  const runtime = options.holder.current;
-  const config = runtime.config;
-  return {
-    ready: true,
-    configuration_hash: runtime.hash,
-    config_version: runtime.version,
-    config_loaded_at: runtime.loadedAt.toISOString(),
-    counts: {
-      services: config.services.length,
-      routes: config.routes.length,
-      plugins: config.plugins.length,
-      consumers: config.consumers.length,
-      certificates: config.certificates.length,
-      ca_certificates: config.ca_certificates.length,
-    },
-    server: options.stats(),
-  };
+function send(res: ServerResponse, answer: ConfigAnswer): void {
+  const headers = answer.headers ?? {};
+  if (answer.text !== undefined) sendText(res, answer.status, answer.text.body, answer.text.contentType, headers);
+  else if (answer.body === undefined) sendEmpty(res, answer.status, headers);
+  else sendJson(res, answer.status, answer.body, headers);
 }
 
-function send(res: ServerResponse, status: number, body: unknown): void {
-  const text = JSON.stringify(body);
-  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text) });
-  res.end(text);
+async function pluginAnswer(api: PluginAdminApi, method: string, path: string, query: URLSearchParams): Promise<ConfigAnswer> {
+  const result = await api.handle({ method, path, query });
+  if (result === null) throw new AdminError('not found', 'Not found');
+  return result.body === undefined || result.status === 204 ? { status: result.status } : { status: result.status, body: result.body };
 }

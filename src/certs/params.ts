@@ -1,6 +1,7 @@
 // Option checking and the small values every certificate needs: subject, serial, validity.
 import { randomBytes } from 'node:crypto';
 import { isIP } from 'node:net';
+import * as asn1js from 'asn1js';
 import { x509 } from './x509.js';
 
 const dayMs = 24 * 60 * 60 * 1000;
@@ -23,9 +24,24 @@ export function parseSubject(subject: unknown, option = 'subject'): x509.Name {
   } catch (error) {
     throw new TypeError(`${option} is not a valid distinguished name: ${(error as Error).message}`);
   }
-  const rdns = written.toJSON();
-  if (rdns.length === 0) throw new TypeError(`${option} has no attributes: ${subject}`);
-  return new x509.Name(rdns.reverse());
+  if (written.toJSON().length === 0) throw new TypeError(`${option} has no attributes: ${subject}`);
+  return reverseRdns(written);
+}
+
+/**
+ * The name with its RDNs in reverse order. Done on the DER, not through @peculiar/x509's JSON form,
+ * which would read a value starting with '#' as hex and drop backslashes.
+ */
+export function reverseRdns(name: x509.Name): x509.Name {
+  const parsed = asn1js.fromBER(name.toArrayBuffer());
+  if (parsed.offset === -1 || !(parsed.result instanceof asn1js.Sequence)) throw new TypeError('not a DER-encoded Name');
+  const rdns = [...parsed.result.valueBlock.value].reverse();
+  return new x509.Name(new asn1js.Sequence({ value: rdns }).toBER(false));
+}
+
+/** An attribute value made safe to put in an RFC 4514 string (`CN=${escapeRdnValue(name)}`). */
+export function escapeRdnValue(value: string): string {
+  return value.replace(/^([ #])|([,+"\\<>;=])|( )$/g, (_m, lead?: string, mid?: string, trail?: string) => `\\${lead ?? mid ?? trail ?? ''}`);
 }
 
 /** A random positive 128-bit serial as hex, its top octet in 0x40–0x7f so DER needs no padding. */

@@ -1,8 +1,14 @@
 #!/usr/bin/env node
 import { version } from '../version.js';
+import { certsCommand } from './commands/certs.js';
+import { AdminClientError } from './admin-client.js';
+import { applyCommand } from './commands/apply.js';
+import { dumpCommand } from './commands/dump.js';
 import { echoCommand } from './commands/echo.js';
+import { idpCommand } from './commands/idp.js';
 import { quickstartCommand } from './commands/quickstart.js';
 import { startCommand } from './commands/start.js';
+import { syncCommand } from './commands/sync.js';
 import { validateCommand } from './commands/validate.js';
 import { InvalidConfigError } from './load-config-file.js';
 
@@ -11,8 +17,13 @@ type Command = (argv: readonly string[], env: NodeJS.ProcessEnv) => Promise<numb
 const commands: Record<string, { run: Command; summary: string }> = {
   start: { run: startCommand, summary: 'Start the gateway' },
   validate: { run: validateCommand, summary: 'Validate a decK file offline' },
+  apply: { run: applyCommand, summary: 'Create or update entities of a decK file on a running gateway' },
+  sync: { run: syncCommand, summary: 'Make a running gateway equal to a decK file' },
+  dump: { run: dumpCommand, summary: "Print a running gateway's configuration as decK YAML" },
   echo: { run: echoCommand, summary: 'Run the built-in httpbin-like upstream' },
   quickstart: { run: quickstartCommand, summary: 'Run the tutorial locally (what npm start runs)' },
+  certs: { run: certsCommand, summary: "Make the tutorial's CA, server and client certificates; inspect one" },
+  idp: { run: idpCommand, summary: 'Run the development identity provider (oidc-provider, Keycloak paths, mTLS)' },
   version: { run: () => Promise.resolve((console.log(version), 0)), summary: 'Print the version' },
 };
 
@@ -41,7 +52,7 @@ main(process.argv.slice(2)).then(
     if (code >= 0) process.exitCode = code;
   },
   (error: unknown) => {
-    if (error instanceof InvalidConfigError || error instanceof TypeError) console.error(`portcullis: ${error.message}`);
+    if (error instanceof InvalidConfigError || error instanceof TypeError || error instanceof AdminClientError) console.error(`portcullis: ${error.message}`);
     else console.error(`portcullis: ${error instanceof Error ? error.message : String(error)}`);
     process.exitCode = 1;
   },

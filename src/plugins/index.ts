@@ -1,9 +1,19 @@
 import type { PluginDefinition, PluginSchema } from '../pipeline/plugin.js';
 import { requestTermination } from './request-termination/handler.js';
+import { tlsHandshakeModifier } from './tls-handshake-modifier/handler.js';
+import { mtlsAuth } from './mtls-auth/handler.js';
+import { headerCertAuth } from './header-cert-auth/handler.js';
+import { openIdConnect } from './openid-connect/handler.js';
 
 /** Every plugin Portcullis implements, by Kong name. */
 export const pluginDefinitions: ReadonlyMap<string, PluginDefinition> = new Map<string, PluginDefinition>(
-  [requestTermination as unknown as PluginDefinition].map((definition) => [definition.schema.name, definition]),
+  [
+    requestTermination as unknown as PluginDefinition,
+    tlsHandshakeModifier as unknown as PluginDefinition,
+    mtlsAuth as unknown as PluginDefinition,
+    headerCertAuth as unknown as PluginDefinition,
+    openIdConnect as unknown as PluginDefinition,
+  ].map((definition) => [definition.schema.name, definition]),
 );
 
 /** The schemas alone, for validation without handlers (what `loadConfig` takes). */

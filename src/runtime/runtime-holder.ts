@@ -9,6 +9,7 @@ export class RuntimeHolder {
   readonly #inFlight = new Map<Runtime, number>();
   readonly #retired = new Map<Runtime, Runtime>(); // retired → its successor
   readonly #onCloseError: (error: unknown) => void;
+  readonly #swapListeners = new Set<(next: Runtime) => void>();
 
   constructor(initial: Runtime, onCloseError: (error: unknown) => void) {
     this.#current = initial;
@@ -40,9 +41,19 @@ export class RuntimeHolder {
   swap(next: Runtime): Runtime {
     const old = this.#current;
     this.#current = next;
+    for (const listener of this.#swapListeners) listener(next);
     if ((this.#inFlight.get(old) ?? 0) === 0) this.#close(old, next);
     else this.#retired.set(old, next);
     return old;
+  }
+
+  /**
+   * Calls `listener` after every swap, for state that must follow the configuration outside
+   * requests (the TLS server's certificate-request defaults). Returns the unsubscribe function.
+   */
+  onSwap(listener: (next: Runtime) => void): () => void {
+    this.#swapListeners.add(listener);
+    return () => this.#swapListeners.delete(listener);
   }
 
   /** Closes the current runtime (shutdown). */

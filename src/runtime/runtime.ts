@@ -4,6 +4,8 @@ import type { Config, Consumer, PluginEntity, Route, Service } from '../config/t
 import type { PluginDefinition, PluginInstance, ResolvedPlugin, RoutePlugins } from '../pipeline/plugin.js';
 import { UpstreamPools } from '../proxy/upstream-pools.js';
 import { compileRouter, type Router } from '../router/index.js';
+import { compileCertificateHeaders } from './certificate-headers.js';
+import { CertificateRequestPolicy } from './certificate-requests.js';
 import { PluginIndex } from './plugin-index.js';
 import { TlsContexts, type DefaultCertificate } from './tls-contexts.js';
 
@@ -29,6 +31,10 @@ export class Runtime {
   readonly router: Router;
   readonly pools: UpstreamPools;
   readonly tls: TlsContexts;
+  /** Which handshakes ask for a client certificate (tls-handshake-modifier, mtls-auth). */
+  readonly certificateRequests: CertificateRequestPolicy;
+  /** Client-certificate headers believed only from trusted proxies (lower-case names). */
+  readonly certificateHeaders: ReadonlySet<string>;
   readonly #services: ReadonlyMap<string, Service>;
   readonly #consumers: ReadonlyMap<string, Consumer>;
   readonly #routePlugins: ReadonlyMap<string, RoutePlugins>;
@@ -42,6 +48,7 @@ export class Runtime {
     router: Router;
     pools: UpstreamPools;
     tls: TlsContexts;
+    certificateRequests: CertificateRequestPolicy;
     resolved: readonly ResolvedPlugin[];
     instances: ReadonlyMap<string, { key: string; instance: PluginInstance }>;
   }) {
@@ -52,6 +59,8 @@ export class Runtime {
     this.router = init.router;
     this.pools = init.pools;
     this.tls = init.tls;
+    this.certificateRequests = init.certificateRequests;
+    this.certificateHeaders = compileCertificateHeaders(init.config);
     this.instances = init.instances;
     this.#services = new Map(init.config.services.map((s) => [s.id, s]));
     this.#consumers = new Map(init.config.consumers.map((c) => [c.id, c]));
@@ -81,6 +90,7 @@ export class Runtime {
       router: compileRouter(routable),
       pools: UpstreamPools.create(config, { trustedCaPems: [...deps.trustedCaPems] }, previous?.pools),
       tls: new TlsContexts(config.certificates, deps.defaultCertificate),
+      certificateRequests: CertificateRequestPolicy.compile(config, deps.plugins),
       resolved,
       instances,
     });

@@ -1,17 +1,9 @@
-import { createHash, type X509Certificate } from 'node:crypto';
+import type { X509Certificate } from 'node:crypto';
 import type { Socket } from 'node:net';
 import { TLSSocket } from 'node:tls';
+import { certificateThumbprint, createClientCertificate, type ClientCertificate } from './client-certificate.js';
 
-/**
- * A client certificate as plugins see it, whatever its source: the TLS handshake of this
- * connection, or a header set by a trusted TLS-terminating proxy (which replaces it per request).
- */
-export interface ClientCertificate {
-  readonly certificate: X509Certificate;
-  /** RFC 8705 `x5t#S256`: base64url(SHA-256(DER of the leaf)), no padding. */
-  readonly thumbprint: string;
-  readonly source: 'tls' | 'header';
-}
+export { certificateThumbprint, type ClientCertificate };
 
 /**
  * What the gateway knows about one client connection, computed once and shared by every request on
@@ -31,6 +23,8 @@ export interface ConnectionInfo {
   readonly thumbprint: string | null;
   /** The presented certificate as a `ClientCertificate`, or null. */
   readonly clientCertificate: ClientCertificate | null;
+  /** Whether the TLS session was resumed (the certificate then comes from the session). */
+  readonly resumed: boolean;
 }
 
 const connectionInfoKey = Symbol('portcullis.connectionInfo');
@@ -58,6 +52,7 @@ function plainConnectionInfo(socket: Socket): ConnectionInfo {
     peerCertificate: null,
     thumbprint: null,
     clientCertificate: null,
+    resumed: false,
   });
 }
 
@@ -67,6 +62,7 @@ class TlsConnectionInfo implements ConnectionInfo {
   readonly remoteAddress: string;
   readonly remotePort: number;
   readonly localPort: number;
+  readonly resumed: boolean;
   #socket: TLSSocket;
   #clientCertificate: ClientCertificate | null | undefined;
 
@@ -77,13 +73,14 @@ class TlsConnectionInfo implements ConnectionInfo {
     this.remoteAddress = normaliseAddress(socket.remoteAddress);
     this.remotePort = socket.remotePort ?? 0;
     this.localPort = socket.localPort ?? 0;
+    this.resumed = socket.isSessionReused();
   }
 
   get clientCertificate(): ClientCertificate | null {
     if (this.#clientCertificate === undefined) {
       // getPeerX509Certificate costs ~2 µs where getPeerCertificate() builds a JS object (~35 µs).
       const certificate = this.#socket.getPeerX509Certificate();
-      this.#clientCertificate = certificate === undefined ? null : new TlsClientCertificate(certificate);
+      this.#clientCertificate = certificate === undefined ? null : createClientCertificate(certificate, sentChain(certificate), 'tls');
     }
     return this.#clientCertificate;
   }
@@ -97,25 +94,20 @@ class TlsConnectionInfo implements ConnectionInfo {
   }
 }
 
-/** The handshake's certificate; the thumbprint is hashed on first use and then remembered. */
-class TlsClientCertificate implements ClientCertificate {
-  readonly source = 'tls' as const;
-  readonly certificate: X509Certificate;
-  #thumbprint: string | undefined;
-
-  constructor(certificate: X509Certificate) {
-    this.certificate = certificate;
+/**
+ * The intermediates the client sent, nearest first, as Node links them from the peer chain
+ * (`SSL_get_peer_cert_chain`). Stops at a self-issued certificate so a looping chain cannot spin.
+ */
+function sentChain(leaf: X509Certificate): X509Certificate[] {
+  const chain: X509Certificate[] = [];
+  let current = leaf.issuerCertificate;
+  while (current !== undefined && chain.length < 10) {
+    if (current.raw.equals(leaf.raw)) break;
+    chain.push(current);
+    if (current.checkIssued(current)) break;
+    current = current.issuerCertificate;
   }
-
-  get thumbprint(): string {
-    this.#thumbprint ??= certificateThumbprint(this.certificate.raw);
-    return this.#thumbprint;
-  }
-}
-
-/** RFC 8705 §3.1: base64url(SHA-256(DER)), without padding. */
-export function certificateThumbprint(der: Buffer): string {
-  return createHash('sha256').update(der).digest('base64url');
+  return chain;
 }
 
 function normaliseAddress(address: string | undefined): string {

@@ -2,11 +2,14 @@ import { randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import type { Logger } from 'pino';
 import type { Config } from '../config/types.js';
-import { createAdminHandler } from '../admin/admin-handler.js';
+import { createAdminHandler, type MetricsSource } from '../admin/admin-handler.js';
 import type { PluginDefinition } from '../pipeline/plugin.js';
 import { pluginDefinitions } from '../plugins/index.js';
 import { Runtime, type RuntimeDependencies } from '../runtime/runtime.js';
 import { RuntimeHolder } from '../runtime/runtime-holder.js';
+import type { ConfigStore } from '../store/config-store.js';
+import { ConfigManager } from '../store/config-manager.js';
+import { MemoryConfigStore } from '../store/memory-config-store.js';
 import { loadDefaultCertificate } from './default-certificate.js';
 import { parseListen } from './listen-spec.js';
 import { drain, listen, type Listener } from './listeners.js';
@@ -22,6 +25,8 @@ export interface Gateway {
   readonly holder: RuntimeHolder;
   /** Compiles `config` and makes it current; throws (keeping the old one) if it cannot be compiled. */
   applyConfig(config: Config): Runtime;
+  /** Validated, durable configuration changes (what the admin API uses). */
+  readonly configManager: ConfigManager;
   /** Graceful stop: stop accepting, drain in-flight requests, release everything. */
   close(): Promise<void>;
 }
@@ -33,6 +38,10 @@ export interface StartOptions {
   readonly plugins?: ReadonlyMap<string, PluginDefinition>;
   /** Metrics hooks. */
   readonly observer?: GatewayObserver;
+  /** Where configuration changes are saved; default: in memory only. */
+  readonly store?: ConfigStore;
+  /** Admin API extras: the metrics served at `/metrics`, the body size limit. */
+  readonly admin?: { readonly metrics?: MetricsSource; readonly maxBodyBytes?: number };
 }
 
 export async function startGateway(settings: GatewaySettings, options: StartOptions): Promise<Gateway> {
@@ -44,11 +53,23 @@ export async function startGateway(settings: GatewaySettings, options: StartOpti
   const holder = new RuntimeHolder(Runtime.compile(options.config, deps, null), (error) =>
     logger.error({ err: error }, 'closing a retired configuration failed'),
   );
+  const applyConfig = (config: Config): Runtime => {
+    const next = Runtime.compile(config, deps, holder.current);
+    holder.swap(next);
+    logger.info({ config_version: next.version, configuration_hash: next.hash }, 'configuration applied');
+    return next;
+  };
+  const configManager = new ConfigManager({
+    store: options.store ?? new MemoryConfigStore(),
+    plugins: new Map([...plugins].map(([name, definition]) => [name, definition.schema])),
+    current: () => holder.current.config,
+    apply: applyConfig,
+  });
 
   let totalRequests = 0;
   let draining = false;
   const observer = options.observer ?? {};
-  const proxyHandler = createProxyHandler({ holder, logger, accessLog: settings.accessLog, observer });
+  const proxyHandler = createProxyHandler({ holder, logger, accessLog: settings.accessLog, observer, trustedIps: settings.trustedIps });
   const countingHandler: typeof proxyHandler = (req, res) => {
     totalRequests++;
     // While draining, every response closes its connection so clients move elsewhere.
@@ -66,15 +87,21 @@ export async function startGateway(settings: GatewaySettings, options: StartOpti
       proxyListeners.push(await listen(spec, countingHandler, settings.limits, { tls: { holder, defaultCertificate: () => defaultCertificate }, observer }));
     }
     const adminHandler = createAdminHandler({
-      holder,
+      info: {
+        version,
+        nodeId: randomUUID(),
+        plugins,
+        runtime: () => holder.current,
+        stats: () => ({
+          connections_active: proxyListeners.reduce((n, l) => n + l.openConnections(), 0),
+          total_requests: totalRequests,
+        }),
+      },
       logger,
-      version,
-      nodeId: randomUUID(),
-      enabledPlugins: [...plugins.keys()].sort(),
-      stats: () => ({
-        connections_active: proxyListeners.reduce((n, l) => n + l.openConnections(), 0),
-        total_requests: totalRequests,
-      }),
+      manager: configManager,
+      token: settings.adminToken,
+      maxBodyBytes: options.admin?.maxBodyBytes,
+      metrics: options.admin?.metrics ?? null,
     });
     for (const spec of parseListen(settings.adminListen, 'admin-listen')) {
       adminListeners.push(await listen(spec, adminHandler, settings.limits, { tls: { holder, defaultCertificate: () => defaultCertificate } }));
@@ -88,12 +115,8 @@ export async function startGateway(settings: GatewaySettings, options: StartOpti
     proxyListeners,
     adminListeners,
     holder,
-    applyConfig(config) {
-      const next = Runtime.compile(config, deps, holder.current);
-      holder.swap(next);
-      logger.info({ config_version: next.version, configuration_hash: next.hash }, 'configuration applied');
-      return next;
-    },
+    applyConfig,
+    configManager,
     async close() {
       draining = true;
       await drain(proxyListeners, settings.drainTimeoutMs);

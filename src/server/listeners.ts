@@ -7,6 +7,7 @@ import type { ListenSpec } from './listen-spec.js';
 import { baseTlsOptions, type DefaultCertificate } from '../runtime/tls-contexts.js';
 import type { RuntimeHolder } from '../runtime/runtime-holder.js';
 import type { GatewayObserver } from './observer.js';
+import { followCertificatePolicy, requestCertificate } from './certificate-request.js';
 
 /** A bound listener and what it was asked to be. */
 export interface Listener {
@@ -47,23 +48,33 @@ export async function listen(
   if (spec.ssl) {
     if (tls === null) throw new Error('an ssl listener needs TLS settings');
     const fallback = tls.defaultCertificate();
-    server = createHttpsServer(
+    const holder = tls.holder;
+    const https = createHttpsServer(
       {
         ...httpOptions,
         ...baseTlsOptions,
         cert: fallback.certPem,
         key: fallback.keyPem,
-        SNICallback: (servername, callback) => {
-          callback(null, tls.holder.current.tls.select(servername.toLowerCase()));
+        // Asking for a certificate never means requiring one: the plugins decide per request.
+        rejectUnauthorized: false,
+        // A method, not an arrow: Node calls it on the TLSSocket being handshaken (see certificate-request.ts).
+        SNICallback: function (this: TLSSocket, servername, callback) {
+          const runtime = holder.current;
+          const sni = servername.toLowerCase();
+          requestCertificate(this, runtime.certificateRequests.requestsFor(sni));
+          callback(null, runtime.tls.select(sni));
         },
       },
       handler,
     );
-    server.on('secureConnection', (socket: TLSSocket) => {
+    const unfollow = followCertificatePolicy(https, holder, () => ({ ...baseTlsOptions, cert: fallback.certPem, key: fallback.keyPem }));
+    https.once('close', unfollow);
+    https.on('secureConnection', (socket: TLSSocket) => {
       // A certificate must not change under a live connection: no renegotiation, ever.
       socket.disableRenegotiation();
       observer?.tlsHandshake?.({ clientCertificate: socket.getPeerX509Certificate() !== undefined, resumed: socket.isSessionReused() });
     });
+    server = https;
   } else {
     server = createHttpServer(httpOptions, handler);
   }

@@ -17,6 +17,8 @@ import { connectionInfoOf } from './connection-info.js';
 import { parseRequestTarget } from './request-target.js';
 import { writeAccessLog, type AccessRecord } from './access-log.js';
 import type { GatewayObserver } from './observer.js';
+import { compileTrustedPeers, duplicatedCertificateHeader, removeUntrustedCertificateHeaders } from './trusted-peers.js';
+import type { AddressSet } from '../util/trusted-addresses.js';
 
 const via = '1.1 portcullis';
 // A client-supplied request id is kept only if it is short and plain, so it is safe to log and echo.
@@ -27,21 +29,33 @@ export interface ProxyHandlerOptions {
   readonly logger: Logger;
   readonly accessLog: boolean;
   readonly observer: GatewayObserver;
+  /**
+   * `--trusted-ips`: CIDRs of TLS-terminating proxies whose X-Forwarded-* and client-certificate
+   * headers are believed. Absent or empty: nobody is trusted.
+   */
+  readonly trustedIps?: readonly string[];
+}
+
+interface HandlerState extends ProxyHandlerOptions {
+  readonly trustedPeers: AddressSet;
 }
 
 /** The proxy listeners' request handler: route, plugins, upstream, response, log. */
 export function createProxyHandler(options: ProxyHandlerOptions): (req: IncomingMessage, res: ServerResponse) => void {
+  const state: HandlerState = { ...options, trustedPeers: compileTrustedPeers(options.trustedIps) };
   return (req, res) => {
     const runtime = options.holder.acquire();
-    handle(req, res, runtime, options)
+    handle(req, res, runtime, state)
       .catch((error: unknown) => options.logger.error({ err: error }, 'request handler failed'))
       .finally(() => options.holder.release(runtime));
   };
 }
 
-async function handle(req: IncomingMessage, res: ServerResponse, runtime: Runtime, options: ProxyHandlerOptions): Promise<void> {
+async function handle(req: IncomingMessage, res: ServerResponse, runtime: Runtime, options: HandlerState): Promise<void> {
   const started = performance.now();
   const connection = connectionInfoOf(req.socket);
+  const trustedPeer = options.trustedPeers.has(connection.remoteAddress);
+  if (!trustedPeer) removeUntrustedCertificateHeaders(req.headers, runtime.certificateHeaders);
   const incomingId = req.headers['x-request-id'];
   const requestId = typeof incomingId === 'string' && acceptableRequestId.test(incomingId) ? incomingId : randomUUID();
   const target = parseRequestTarget(req, connection.localPort);
@@ -68,6 +82,10 @@ async function handle(req: IncomingMessage, res: ServerResponse, runtime: Runtim
   let plugins: readonly ResolvedPlugin[] = [];
   let head: ResponseHead = { status: 0, headers: {} };
   try {
+    const duplicated = trustedPeer ? duplicatedCertificateHeader(req.rawHeaders, runtime.certificateHeaders) : null;
+    if (duplicated !== null) {
+      throw new GatewayError({ status: 400, code: 'certificate_header_duplicated', message: 'Malformed client certificate header', description: `${duplicated} sent more than once` });
+    }
     if (match === null) throw new GatewayError({ status: 404, code: 'no_route', message: 'no Route matched with those values' });
     const route = match.route;
     record.route = route.name ?? route.id;
@@ -91,7 +109,7 @@ async function handle(req: IncomingMessage, res: ServerResponse, runtime: Runtim
     const upstreamHeaders: HeaderMap = buildUpstreamHeaders({
       clientHeaders: req.headers,
       clientAddress: connection.remoteAddress,
-      trustedPeer: false,
+      trustedPeer,
       scheme,
       host: target.host,
       port: target.port,

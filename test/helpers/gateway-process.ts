@@ -2,7 +2,15 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { after } from 'node:test';
 import { fileURLToPath } from 'node:url';
+
+// A test that fails half-way must neither hang its file (a live child keeps the event loop running)
+// nor leave a gateway behind: once every test of the file is done, whatever is still running dies.
+const live = new Set<ChildProcess>();
+after(() => {
+  for (const child of live) child.kill('SIGKILL');
+});
 
 /** Path of the compiled CLI, as production runs it. */
 export const cliPath = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
@@ -64,6 +72,8 @@ export async function startGatewayProcess(options: StartOptions = {}): Promise<G
   }
   args.push(...(options.args ?? []));
   const child = spawn(process.execPath, args, { env: { ...process.env, ...options.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  live.add(child);
+  child.once('exit', () => live.delete(child));
   const logs: Array<Record<string, unknown>> = [];
   const waiters: Array<{ predicate: (l: Record<string, unknown>) => boolean; resolve: (l: Record<string, unknown>) => void }> = [];
   let stderr = '';

@@ -1,8 +1,15 @@
+import { adminExposureWarning } from '../../admin/admin-exposure.js';
+import { DEFAULT_ADMIN_BODY_LIMIT } from '../../admin/admin-handler.js';
 import { emptyConfig } from '../../config/index.js';
+import type { Config } from '../../config/types.js';
+import { GatewayMetrics } from '../../metrics/gateway-metrics.js';
+import { pluginSchemas } from '../../plugins/index.js';
 import { startGateway, type Gateway } from '../../server/gateway.js';
 import { formatAddress } from '../../server/listen-spec.js';
 import { defaultSettings, type GatewaySettings } from '../../server/settings.js';
-import { createLogger } from '../../util/logger.js';
+import { FileConfigStore } from '../../store/file-config-store.js';
+import { loadStoredConfig } from '../../store/load-stored-config.js';
+import { createLogger, type Logger } from '../../util/logger.js';
 import { formatHelp, intFlag, listFlag, parseFlags, stringFlag, type FlagSpec, type FlagValues } from '../flags.js';
 import { loadConfigFile } from '../load-config-file.js';
 
@@ -25,6 +32,7 @@ export const startFlags: Record<string, FlagSpec> = {
   'max-connections': { type: 'string', description: 'Concurrent client connections per listener', defaultText: String(d.limits.maxConnections) },
   'drain-timeout': { type: 'string', description: 'Graceful shutdown wait for in-flight requests, ms', defaultText: String(d.drainTimeoutMs) },
   'admin-token': { type: 'string', description: 'Require this bearer token on every admin request' },
+  'admin-max-body-size': { type: 'string', description: 'Largest admin request body, bytes', defaultText: String(DEFAULT_ADMIN_BODY_LIMIT) },
   'trusted-ips': { type: 'string', multiple: true, description: 'CIDRs of proxies whose forwarded headers are trusted; repeat or comma-separate' },
 };
 
@@ -62,11 +70,59 @@ export function settingsFromFlags(values: FlagValues): GatewaySettings {
   };
 }
 
+/** Options of `start` that are not gateway settings. */
+export interface RunOptions {
+  readonly adminMaxBodyBytes?: number;
+}
+
+/**
+ * The configuration to start with: `--declarative-config` wins (as Kong's DB-less), else the one
+ * saved in the prefix, else an empty one.
+ */
+async function initialConfig(settings: GatewaySettings, env: NodeJS.ProcessEnv, store: FileConfigStore, logger: Logger): Promise<{ config: Config; fromFile: boolean }> {
+  if (settings.declarativeConfig !== null) return { config: await loadConfigFile(settings.declarativeConfig, env), fromFile: true };
+  const stored = await loadStoredConfig(store, pluginSchemas, store.file);
+  if (stored === null) return { config: emptyConfig(), fromFile: false };
+  logger.info({ file: store.file, saved_at: stored.stored.savedAt, configuration_hash: stored.stored.hash }, 'configuration loaded from the prefix');
+  return { config: stored.config, fromFile: false };
+}
+
 /** Starts a gateway from settings and keeps it running until SIGTERM/SIGINT. */
-export async function runGateway(settings: GatewaySettings, env: NodeJS.ProcessEnv): Promise<Gateway> {
-  const config = settings.declarativeConfig === null ? emptyConfig() : await loadConfigFile(settings.declarativeConfig, env);
+export async function runGateway(settings: GatewaySettings, env: NodeJS.ProcessEnv, options: RunOptions = {}): Promise<Gateway> {
   const logger = createLogger({ level: settings.logLevel });
-  const gateway = await startGateway(settings, { logger, config });
+  const store = new FileConfigStore(settings.prefix, {
+    warn: (message) => {
+      logger.warn(message);
+      process.stderr.write(`portcullis: ${message}\n`);
+    },
+  });
+  const { config, fromFile } = await initialConfig(settings, env, store, logger);
+  const exposure = adminExposureWarning(settings.adminListen, settings.adminToken);
+  if (exposure !== null) {
+    logger.warn(exposure);
+    process.stderr.write(`\n*** ${exposure} ***\n\n`);
+  }
+  let started: Gateway | null = null;
+  const metrics = new GatewayMetrics({
+    config: () => started?.holder.current ?? { version: 0, loadedAt: new Date(0), hash: '' },
+  });
+  const gateway = await startGateway(settings, {
+    logger,
+    config,
+    observer: metrics,
+    store,
+    admin: { metrics, maxBodyBytes: options.adminMaxBodyBytes },
+  });
+  started = gateway;
+  // The file given at start becomes the stored configuration, so a restart without -c resumes it.
+  if (fromFile) {
+    try {
+      await gateway.configManager.saveCurrent();
+    } catch (error) {
+      await gateway.close();
+      throw error;
+    }
+  }
   const listeners = [
     ...gateway.proxyListeners.map((l) => ({ kind: 'proxy', ssl: l.spec.ssl, ...l.address })),
     ...gateway.adminListeners.map((l) => ({ kind: 'admin', ssl: l.spec.ssl, ...l.address })),
@@ -103,7 +159,9 @@ export async function startCommand(argv: readonly string[], env: NodeJS.ProcessE
     console.log(formatHelp(startUsage, startDescription, startFlags));
     return 0;
   }
-  const gateway = await runGateway(settingsFromFlags(values), env);
+  const gateway = await runGateway(settingsFromFlags(values), env, {
+    adminMaxBodyBytes: intFlag(values, 'admin-max-body-size', DEFAULT_ADMIN_BODY_LIMIT),
+  });
   stopOnSignals(() => gateway.close());
   return -1; // keep running
 }

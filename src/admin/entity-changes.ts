@@ -1,0 +1,95 @@
+/**
+ * Edits of the canonical document for the entity endpoints, and the translation of a refused
+ * change into Kong's errors: a duplicate name is 409, a dangling reference left by a delete is a
+ * foreign key violation, anything else a schema violation with the entity's own field paths.
+ */
+import { randomUUID } from 'node:crypto';
+import type { DeckDocument } from '../config/export.js';
+import type { ConfigError } from '../config/types.js';
+import { AdminError, relativeTo, summarise } from './admin-error.js';
+import type { EntityKind } from './entity-kinds.js';
+
+type Raw = Record<string, unknown>;
+
+function isRecord(value: unknown): value is Raw {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** The body of an entity request, which must be an object. */
+export function entityBody(body: unknown): Raw {
+  if (!isRecord(body)) throw new AdminError('invalid body', 'request body must be an object of entity fields');
+  return body;
+}
+
+export function listOf(doc: DeckDocument, kind: EntityKind): Raw[] {
+  const list = doc[kind.section];
+  if (Array.isArray(list)) return list as Raw[];
+  const fresh: Raw[] = [];
+  doc[kind.section] = fresh;
+  return fresh;
+}
+
+/** Position of the entity with `id` in the document's section, or -1. */
+export function indexOfId(doc: DeckDocument, kind: EntityKind, id: string): number {
+  return listOf(doc, kind).findIndex((e) => e.id === id);
+}
+
+/** Appends a new entity (a fresh id unless the body brings one); returns its id and position. */
+export function appendEntity(doc: DeckDocument, kind: EntityKind, body: Raw): { id: string; index: number } {
+  const id = typeof body.id === 'string' ? body.id.toLowerCase() : randomUUID();
+  const list = listOf(doc, kind);
+  list.push({ ...body, id });
+  return { id, index: list.length - 1 };
+}
+
+/** Records merge key by key (a plugin's `config`), everything else is replaced. */
+function deepMerge(base: unknown, patch: unknown): unknown {
+  if (!isRecord(base) || !isRecord(patch)) return patch;
+  const out: Raw = { ...base };
+  for (const [k, v] of Object.entries(patch)) out[k] = deepMerge(base[k], v);
+  return out;
+}
+
+/** Kong's PATCH: the given fields change, the others stay. A service `url` replaces its parts. */
+export function patchEntity(existing: Raw, body: Raw, kind: EntityKind): Raw {
+  const base = { ...existing };
+  if (kind.section === 'services' && body.url !== undefined) for (const part of ['protocol', 'host', 'port', 'path']) delete base[part];
+  return deepMerge(base, body) as Raw;
+}
+
+/** Checks that a body does not try to change the id in the URL. */
+export function checkSameId(body: Raw, id: string): void {
+  if (body.id !== undefined && (typeof body.id !== 'string' || body.id.toLowerCase() !== id)) {
+    throw new AdminError('schema violation', 'schema violation (id: cannot be changed)', { errors: [{ path: 'id', message: 'cannot be changed' }] });
+  }
+}
+
+/** Removes the plugins scoped to a deleted service, route or consumer, as Kong cascades them. */
+export function cascadePlugins(doc: DeckDocument, field: 'service' | 'route' | 'consumer', id: string): void {
+  const plugins = doc.plugins;
+  if (Array.isArray(plugins)) doc.plugins = (plugins as Raw[]).filter((p) => p[field] !== id);
+}
+
+const DUPLICATE = /^duplicate (\w+) '(.*)' \(also used by ([^)]+)\)$/;
+const SAME_SCOPE = /^plugin '.*' is already configured on the same/;
+
+/** The admin error for a refused change of the entity at `prefix` (`services[3]`). */
+export function rejection(errors: readonly ConfigError[], prefix: string, operation: 'write' | 'delete', deleted?: EntityKind): AdminError {
+  const mine = (path: string): boolean => path === prefix || path.startsWith(`${prefix}.`) || path.startsWith(`${prefix}[`);
+  for (const e of errors) {
+    const dup = DUPLICATE.exec(e.message);
+    if (dup !== null && (mine(e.path) || dup[3] === prefix)) {
+      return new AdminError('unique constraint violation', `UNIQUE violation detected on '{${dup[1]}="${dup[2]}"}'`, { errors: relativeTo([e], prefix) });
+    }
+    if (SAME_SCOPE.test(e.message) && mine(e.path)) return new AdminError('unique constraint violation', e.message, { errors: relativeTo([e], prefix) });
+  }
+  if (operation === 'delete') {
+    // Kong's wording: which kind of entity still points at the one being deleted.
+    const referrers = [...new Set(errors.map((e) => /^([a-z_]+)\[/.exec(e.path)?.[1]).filter((s): s is string => s !== undefined))];
+    const what = deleted === undefined ? 'entity' : `'${deleted.section}' entity`;
+    const message = referrers.length > 0 ? `an existing '${referrers.join("', '")}' entity references this ${what}` : summarise('the deletion leaves the configuration invalid', errors);
+    return new AdminError('foreign key violation', message, { errors });
+  }
+  const relative = relativeTo(errors, prefix);
+  return new AdminError('schema violation', summarise('schema violation', relative), { errors: relative });
+}

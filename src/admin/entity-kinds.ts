@@ -1,0 +1,89 @@
+/**
+ * The entities of the admin API: where they live in the configuration, how a URL segment finds one
+ * (`/services/{id or name}`), and how they are shown. Shown as Kong shows them: references as
+ * `{ "id": … }` or null, every field present, and certificates without their private keys unless
+ * the caller asked for them (`?include_private_keys=true`).
+ */
+import { uuidV5 } from '../config/identity.js';
+import type { Config } from '../config/types.js';
+import type { Section } from '../store/entity-keys.js';
+
+type Entity = { readonly id: string } & Readonly<Record<string, unknown>>;
+
+export interface PresentOptions {
+  readonly privateKeys: boolean;
+}
+
+export interface EntityKind {
+  /** URL segment and config section. */
+  readonly section: Section;
+  /** `service`, for messages. */
+  readonly label: string;
+  /** Fields a non-id URL segment is matched against. */
+  readonly nameFields: readonly string[];
+  /** The field by which a plugin points at an entity of this kind (plugins cascade on delete). */
+  readonly pluginScope: 'service' | 'route' | 'consumer' | null;
+  present(entity: Entity, options: PresentOptions): Record<string, unknown>;
+}
+
+const ref = (id: unknown): { id: string } | null => (typeof id === 'string' ? { id } : null);
+
+export const KINDS: Readonly<Record<Section, EntityKind>> = {
+  services: {
+    section: 'services',
+    label: 'service',
+    nameFields: ['name'],
+    pluginScope: 'service',
+    present: (s) => ({ ...s, client_certificate: ref(s.client_certificate) }),
+  },
+  routes: {
+    section: 'routes',
+    label: 'route',
+    nameFields: ['name'],
+    pluginScope: 'route',
+    present: ({ order: _order, ...r }) => ({ ...r, service: ref(r.service) }),
+  },
+  consumers: { section: 'consumers', label: 'consumer', nameFields: ['username'], pluginScope: 'consumer', present: (c) => ({ ...c }) },
+  plugins: {
+    section: 'plugins',
+    label: 'plugin',
+    nameFields: ['instance_name'],
+    pluginScope: null,
+    present: (p) => ({ ...p, service: ref(p.service), route: ref(p.route), consumer: ref(p.consumer) }),
+  },
+  ca_certificates: { section: 'ca_certificates', label: 'ca_certificate', nameFields: [], pluginScope: null, present: (c) => ({ ...c }) },
+  certificates: {
+    section: 'certificates',
+    label: 'certificate',
+    nameFields: ['snis'],
+    pluginScope: null,
+    present: ({ key, key_alt, ...c }, options) => (options.privateKeys ? { ...c, key, key_alt } : { ...c }),
+  },
+};
+
+/** Path segment → kind, for the six CRUD collections. */
+export function kindOf(segment: string | undefined): EntityKind | null {
+  return segment !== undefined && Object.hasOwn(KINDS, segment) ? KINDS[segment as Section] : null;
+}
+
+export function entitiesOf(config: Config, kind: EntityKind): readonly Entity[] {
+  return config[kind.section] as unknown as readonly Entity[];
+}
+
+/** The entity a URL segment names: by id (any case), else by one of the kind's name fields. */
+export function findEntity(config: Config, kind: EntityKind, key: string): Entity | null {
+  const list = entitiesOf(config, kind);
+  const lower = key.toLowerCase();
+  return (
+    list.find((e) => e.id === lower) ??
+    list.find((e) => kind.nameFields.some((f) => e[f] === key || (Array.isArray(e[f]) && (e[f] as unknown[]).includes(key.toLowerCase())))) ??
+    null
+  );
+}
+
+const SNI_NAMESPACE = uuidV5('6ba7b810-9dad-11d1-80b4-00c04fd430c8', 'sni.config.portcullis');
+
+/** SNIs are stored inside their certificate; the API shows them as entities of their own, as Kong. */
+export function sniEntities(config: Config): Array<{ id: string; name: string; certificate: { id: string }; tags: readonly string[] }> {
+  return config.certificates.flatMap((c) => c.snis.map((name) => ({ id: uuidV5(SNI_NAMESPACE, name), name, certificate: { id: c.id }, tags: [] })));
+}

@@ -1,0 +1,173 @@
+/**
+ * The CRUD endpoints of the six entity collections, with Kong's shapes and status codes:
+ *
+ *   GET    /{entities}                     200 { data, next }      (size, offset, tags)
+ *   POST   /{entities}                     201 entity
+ *   GET    /{entities}/{id or name}        200 entity | 404
+ *   PATCH  /{entities}/{id or name}        200 entity | 404
+ *   PUT    /{entities}/{id or name}        200 entity (created when absent)
+ *   DELETE /{entities}/{id or name}        204 (also when absent, as Kong)
+ *   GET|POST /{services|routes|consumers}/{x}/{routes|plugins}   nested lists and creation
+ *
+ * Every write is one `ConfigManager.change`: the whole new configuration is validated, saved and
+ * made live before the answer, or nothing changes.
+ */
+import type { Config } from '../config/types.js';
+import type { ConfigManager } from '../store/config-manager.js';
+import { AdminError } from './admin-error.js';
+import {
+  appendEntity,
+  cascadePlugins,
+  checkSameId,
+  entityBody,
+  indexOfId,
+  listOf,
+  patchEntity,
+  rejection,
+} from './entity-changes.js';
+import { entitiesOf, findEntity, KINDS, type EntityKind, type PresentOptions } from './entity-kinds.js';
+import { filterByTags, paginate } from './pagination.js';
+
+export interface EntityRequest {
+  readonly method: string;
+  /** Path segments after the collection: [], [key], [key, child]. */
+  readonly kind: EntityKind;
+  readonly segments: readonly string[];
+  readonly query: URLSearchParams;
+  readonly path: string;
+  readonly body: () => Promise<unknown>;
+}
+
+export interface Answer {
+  readonly status: number;
+  readonly body?: unknown;
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const NESTED: Readonly<Record<string, readonly string[]>> = { services: ['routes', 'plugins'], routes: ['plugins'], consumers: ['plugins'] };
+
+function notFound(): AdminError {
+  return new AdminError('not found', 'Not found');
+}
+
+function presentOptions(query: URLSearchParams): PresentOptions {
+  return { privateKeys: query.get('include_private_keys') === 'true' };
+}
+
+function present(config: Config, kind: EntityKind, id: string, query: URLSearchParams): unknown {
+  const entity = findEntity(config, kind, id);
+  if (entity === null) throw notFound();
+  return kind.present(entity, presentOptions(query));
+}
+
+export class EntityRoutes {
+  readonly #manager: ConfigManager;
+  readonly #current: () => Config;
+
+  constructor(manager: ConfigManager, current: () => Config) {
+    this.#manager = manager;
+    this.#current = current;
+  }
+
+  async handle(request: EntityRequest): Promise<Answer> {
+    const { method, kind, segments } = request;
+    const [key, child, ...rest] = segments;
+    if (rest.length > 0) throw notFound();
+    if (key === undefined) {
+      if (method === 'GET' || method === 'HEAD') return this.#list(request, kind, null);
+      if (method === 'POST') return this.#create(request, kind, null);
+      throw methodNotAllowed();
+    }
+    if (child !== undefined) {
+      if (!(NESTED[kind.section] ?? []).includes(child)) throw notFound();
+      const parent = findEntity(this.#current(), kind, key);
+      if (parent === null || kind.pluginScope === null) throw notFound();
+      const childKind = KINDS[child as 'routes' | 'plugins'];
+      const link = { field: kind.pluginScope, id: parent.id };
+      if (method === 'GET' || method === 'HEAD') return this.#list(request, childKind, link);
+      if (method === 'POST') return this.#create(request, childKind, link);
+      throw methodNotAllowed();
+    }
+    switch (method) {
+      case 'GET':
+      case 'HEAD':
+        return { status: 200, body: present(this.#current(), kind, key, request.query) };
+      case 'PATCH':
+        return this.#update(request, kind, key, 'patch');
+      case 'PUT':
+        return this.#update(request, kind, key, 'put');
+      case 'DELETE':
+        return this.#delete(kind, key);
+      default:
+        throw methodNotAllowed();
+    }
+  }
+
+  #list(request: EntityRequest, kind: EntityKind, link: { field: string; id: string } | null): Answer {
+    let items = entitiesOf(this.#current(), kind);
+    if (link !== null) items = items.filter((e) => e[link.field] === link.id);
+    const tagged = filterByTags(items as ReadonlyArray<{ id: string; tags: readonly string[] } & Record<string, unknown>>, request.query);
+    const page = paginate(tagged, request.query, request.path);
+    const options = presentOptions(request.query);
+    return { status: 200, body: { ...page, data: page.data.map((e) => kind.present(e, options)) } };
+  }
+
+  async #create(request: EntityRequest, kind: EntityKind, link: { field: string; id: string } | null): Promise<Answer> {
+    const body = entityBody(await request.body());
+    if (link !== null) body[link.field] = link.id;
+    let prefix = '';
+    const result = await this.#manager.change((doc) => {
+      const { id, index } = appendEntity(doc, kind, body);
+      prefix = `${kind.section}[${index}]`;
+      return { value: id };
+    });
+    if (!result.ok) throw rejection(result.errors, prefix, 'write');
+    return { status: 201, body: present(result.config, kind, result.value, request.query) };
+  }
+
+  async #update(request: EntityRequest, kind: EntityKind, key: string, mode: 'patch' | 'put'): Promise<Answer> {
+    const body = entityBody(await request.body());
+    const existing = findEntity(this.#current(), kind, key);
+    if (existing === null && mode === 'patch') throw notFound();
+    let prefix = '';
+    let created = false;
+    const result = await this.#manager.change((doc) => {
+      const list = listOf(doc, kind);
+      const index = existing === null ? -1 : indexOfId(doc, kind, existing.id);
+      if (index < 0 && mode === 'patch') throw notFound(); // deleted by a change queued before this one
+      if (index < 0) {
+        // PUT to an absent entity creates it, named (or identified) by the URL.
+        created = true;
+        const field = kind.nameFields[0] ?? 'id';
+        const named = UUID.test(key) ? { ...body, id: key.toLowerCase() } : { ...body, [field]: field === 'snis' ? [key] : key };
+        const appended = appendEntity(doc, kind, named);
+        prefix = `${kind.section}[${appended.index}]`;
+        return { value: appended.id };
+      }
+      const id = String(list[index]?.id);
+      checkSameId(body, id);
+      list[index] = mode === 'patch' ? patchEntity(list[index] ?? {}, body, kind) : { ...body, id };
+      prefix = `${kind.section}[${index}]`;
+      return { value: id };
+    });
+    if (!result.ok) throw rejection(result.errors, prefix, 'write');
+    return { status: created ? 201 : 200, body: present(result.config, kind, result.value, request.query) };
+  }
+
+  async #delete(kind: EntityKind, key: string): Promise<Answer> {
+    const existing = findEntity(this.#current(), kind, key);
+    if (existing === null) return { status: 204 };
+    const result = await this.#manager.change((doc) => {
+      const index = indexOfId(doc, kind, existing.id);
+      if (index >= 0) listOf(doc, kind).splice(index, 1);
+      if (kind.pluginScope !== null) cascadePlugins(doc, kind.pluginScope, existing.id);
+      return { value: null };
+    });
+    if (!result.ok) throw rejection(result.errors, '', 'delete', kind);
+    return { status: 204 };
+  }
+}
+
+export function methodNotAllowed(): AdminError {
+  return new AdminError('method not allowed', 'Method not allowed');
+}

@@ -1,0 +1,146 @@
+/**
+ * A compiled `Config` back to a decK document: the inverse of `loadConfigObject`. Every entity is
+ * written flat (top-level `services`, `routes`, `plugins`, …) with its id and every field, defaults
+ * included, so that `loadConfigObject(exportConfig(c))` yields a config equal to `c`: same ids,
+ * same route order, same plugin configs. Fields that are null in the Config and that the file
+ * schema does not accept as null (`name`, `path`, `paths`, …) are left out, which reads back as null.
+ *
+ * References are written by name where the target has one (readable dumps) or always by id
+ * (`references: 'id'`, what the config store and `portcullis apply` use, so that renaming an entity
+ * never breaks what points at it).
+ */
+import type { CaCertificate, Certificate, Config, Consumer, PluginEntity, Route, Service } from './types.js';
+
+/** A decK document as plain JSON-compatible data. */
+export type DeckDocument = Record<string, unknown>;
+type Entry = Record<string, unknown>;
+
+export interface ExportOptions {
+  /** How references are written: by name where one exists (default) or always by id. */
+  readonly references?: 'name' | 'id';
+  /** Include certificates' private keys (default true: without them the export cannot be loaded). */
+  readonly privateKeys?: boolean;
+}
+
+// A name that looks like a UUID would be read back as an id (ids win), so such names are not used.
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** Adds `key: value` unless value is null (absent reads back as null). */
+function put(entry: Entry, key: string, value: unknown): void {
+  if (value !== null && value !== undefined) entry[key] = value;
+}
+
+function copy<T>(value: T): T {
+  return structuredClone(value);
+}
+
+class Referrer {
+  readonly #names = new Map<string, string>();
+  readonly #byId: boolean;
+
+  constructor(config: Config, references: 'name' | 'id') {
+    this.#byId = references === 'id';
+    const add = (id: string, name: string | null): void => {
+      if (name !== null && !UUID.test(name)) this.#names.set(id, name);
+    };
+    for (const s of config.services) add(s.id, s.name);
+    for (const r of config.routes) add(r.id, r.name);
+    for (const c of config.consumers) add(c.id, c.username);
+  }
+
+  /** The reference to write for `id`, or null for none. */
+  to(id: string | null): string | null {
+    if (id === null) return null;
+    return this.#byId ? id : (this.#names.get(id) ?? id);
+  }
+}
+
+function service(s: Service): Entry {
+  const out: Entry = { id: s.id };
+  put(out, 'name', s.name);
+  Object.assign(out, { protocol: s.protocol, host: s.host, port: s.port });
+  put(out, 'path', s.path);
+  Object.assign(out, {
+    retries: s.retries,
+    connect_timeout: s.connect_timeout,
+    read_timeout: s.read_timeout,
+    write_timeout: s.write_timeout,
+    enabled: s.enabled,
+    tls_verify: s.tls_verify,
+    tls_verify_depth: s.tls_verify_depth,
+  });
+  put(out, 'ca_certificates', s.ca_certificates === null ? null : [...s.ca_certificates]);
+  // Certificates have no name: always by id.
+  put(out, 'client_certificate', s.client_certificate);
+  out.tags = [...s.tags];
+  return out;
+}
+
+function route(r: Route, ref: Referrer): Entry {
+  const out: Entry = { id: r.id };
+  put(out, 'name', r.name);
+  put(out, 'service', ref.to(r.service));
+  out.protocols = [...r.protocols];
+  put(out, 'methods', r.methods === null ? null : [...r.methods]);
+  put(out, 'hosts', r.hosts === null ? null : [...r.hosts]);
+  put(out, 'paths', r.paths === null ? null : [...r.paths]);
+  put(out, 'headers', r.headers === null ? null : copy(r.headers));
+  put(out, 'snis', r.snis === null ? null : [...r.snis]);
+  Object.assign(out, {
+    strip_path: r.strip_path,
+    preserve_host: r.preserve_host,
+    regex_priority: r.regex_priority,
+    path_handling: r.path_handling,
+    https_redirect_status_code: r.https_redirect_status_code,
+    request_buffering: r.request_buffering,
+    response_buffering: r.response_buffering,
+    tags: [...r.tags],
+  });
+  return out;
+}
+
+function plugin(p: PluginEntity, ref: Referrer): Entry {
+  const out: Entry = { id: p.id, name: p.name };
+  put(out, 'instance_name', p.instance_name);
+  put(out, 'service', ref.to(p.service));
+  put(out, 'route', ref.to(p.route));
+  put(out, 'consumer', ref.to(p.consumer));
+  Object.assign(out, { enabled: p.enabled, protocols: [...p.protocols], tags: [...p.tags], config: copy(p.config) });
+  return out;
+}
+
+function consumer(c: Consumer): Entry {
+  const out: Entry = { id: c.id };
+  put(out, 'username', c.username);
+  put(out, 'custom_id', c.custom_id);
+  out.tags = [...c.tags];
+  return out;
+}
+
+function caCertificate(ca: CaCertificate): Entry {
+  return { id: ca.id, cert: ca.cert, cert_digest: ca.cert_digest, tags: [...ca.tags] };
+}
+
+function certificate(c: Certificate, privateKeys: boolean): Entry {
+  const out: Entry = { id: c.id, cert: c.cert };
+  if (privateKeys) out.key = c.key;
+  put(out, 'cert_alt', c.cert_alt);
+  if (privateKeys) put(out, 'key_alt', c.key_alt);
+  Object.assign(out, { snis: [...c.snis], tags: [...c.tags] });
+  return out;
+}
+
+/** The decK document of `config`; see the module comment. Sections are always present, possibly empty. */
+export function exportConfig(config: Config, options: ExportOptions = {}): DeckDocument {
+  const ref = new Referrer(config, options.references ?? 'name');
+  const privateKeys = options.privateKeys ?? true;
+  return {
+    _format_version: config._format_version,
+    services: config.services.map(service),
+    routes: config.routes.map((r) => route(r, ref)),
+    consumers: config.consumers.map(consumer),
+    plugins: config.plugins.map((p) => plugin(p, ref)),
+    ca_certificates: config.ca_certificates.map(caCertificate),
+    certificates: config.certificates.map((c) => certificate(c, privateKeys)),
+  };
+}

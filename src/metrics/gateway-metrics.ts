@@ -1,0 +1,152 @@
+/**
+ * The gateway's Prometheus metrics, fed through `GatewayObserver` and scraped at the admin
+ * `GET /metrics`. A dedicated Registry (not prom-client's global one) so that tests and several
+ * gateways in one process do not share counters.
+ *
+ * Labels are bounded: route and service names come from the configuration, status as a class
+ * (`2xx`), reason codes from closed sets, and `BoundedLabel` caps each in case that ever stops
+ * being true. The hot path (`requestFinished`) looks its label children up in a Map instead of
+ * letting prom-client hash a label object per request.
+ */
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { AccessRecord } from '../server/access-log.js';
+import type { GatewayObserver } from '../server/observer.js';
+import { BoundedLabel } from './bounded-labels.js';
+
+/** What the config gauges read at scrape time. */
+export interface ConfigInfo {
+  readonly version: number;
+  readonly loadedAt: Date;
+  readonly hash: string;
+}
+
+export interface GatewayMetricsOptions {
+  /** The live configuration's version, load time and hash, read when scraped. */
+  readonly config: () => ConfigInfo;
+  /** Distinct values kept per label before `other` (default 1000). */
+  readonly labelLimit?: number;
+  /** Also collect process and Node.js runtime metrics (default true). */
+  readonly processMetrics?: boolean;
+}
+
+// Milliseconds; from sub-millisecond gateway overhead to minute-long upstream calls.
+const LATENCY_BUCKETS = [1, 2, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000, 30000, 60000];
+
+interface RequestChildren {
+  readonly requests: Counter.Internal;
+  readonly total: Histogram.Internal<string>;
+  readonly upstream: Histogram.Internal<string>;
+  readonly gateway: Histogram.Internal<string>;
+}
+
+export class GatewayMetrics implements GatewayObserver {
+  readonly registry = new Registry();
+  readonly #requests: Counter<'service' | 'route' | 'status_class'>;
+  readonly #latency: Histogram<'service' | 'route'>;
+  readonly #upstreamLatency: Histogram<'service' | 'route'>;
+  readonly #gatewayLatency: Histogram<'service' | 'route'>;
+  readonly #upstreamErrors: Counter<'service' | 'kind'>;
+  readonly #auth: Counter<'plugin' | 'outcome' | 'reason'>;
+  readonly #connections: Gauge;
+  readonly #handshakes: Counter<'client_certificate' | 'resumed'>;
+  readonly #children = new Map<string, RequestChildren>();
+  readonly #names: BoundedLabel;
+  readonly #reasons: BoundedLabel;
+
+  constructor(options: GatewayMetricsOptions) {
+    const registers = [this.registry];
+    const limit = options.labelLimit ?? 1000;
+    this.#names = new BoundedLabel(limit);
+    this.#reasons = new BoundedLabel(Math.min(limit, 200));
+    this.#requests = new Counter({ name: 'portcullis_http_requests_total', help: 'Requests answered, by service, route and status class', labelNames: ['service', 'route', 'status_class'], registers });
+    const histogram = (name: string, help: string): Histogram<'service' | 'route'> =>
+      new Histogram({ name, help, labelNames: ['service', 'route'], buckets: LATENCY_BUCKETS, registers });
+    this.#latency = histogram('portcullis_request_latency_ms', 'Total time from request to last response byte, ms');
+    this.#upstreamLatency = histogram('portcullis_upstream_latency_ms', 'Time spent waiting for and streaming from the upstream, ms');
+    this.#gatewayLatency = histogram('portcullis_gateway_latency_ms', 'Time spent in the gateway itself (total minus upstream), ms');
+    this.#upstreamErrors = new Counter({ name: 'portcullis_upstream_errors_total', help: 'Failures talking to upstreams, by kind', labelNames: ['service', 'kind'], registers });
+    this.#auth = new Counter({ name: 'portcullis_auth_outcomes_total', help: 'Authentication outcomes by plugin and reason code', labelNames: ['plugin', 'outcome', 'reason'], registers });
+    this.#connections = new Gauge({ name: 'portcullis_open_connections', help: 'Client connections open on proxy listeners', registers });
+    this.#handshakes = new Counter({ name: 'portcullis_tls_handshakes_total', help: 'TLS handshakes on proxy listeners', labelNames: ['client_certificate', 'resumed'], registers });
+    new Gauge({
+      name: 'portcullis_config_version',
+      help: 'Version of the live configuration (1 at start, +1 per change)',
+      registers,
+      collect() {
+        this.set(options.config().version);
+      },
+    });
+    new Gauge({
+      name: 'portcullis_config_last_reload_timestamp_seconds',
+      help: 'When the live configuration was loaded, Unix time',
+      registers,
+      collect() {
+        this.set(options.config().loadedAt.getTime() / 1000);
+      },
+    });
+    new Gauge({
+      name: 'portcullis_config_info',
+      help: 'Always 1; the label carries the hash of the live configuration',
+      labelNames: ['configuration_hash'],
+      registers,
+      collect() {
+        this.reset();
+        this.set({ configuration_hash: options.config().hash }, 1);
+      },
+    });
+    if (options.processMetrics ?? true) collectDefaultMetrics({ register: this.registry });
+  }
+
+  requestFinished(record: Readonly<AccessRecord>): void {
+    const service = this.#names.of(record.service ?? '');
+    const route = this.#names.of(record.route ?? '');
+    const children = this.#childrenFor(service, route, statusClass(record.status));
+    children.requests.inc();
+    children.total.observe(record.latency_ms.total);
+    children.gateway.observe(record.latency_ms.gateway);
+    if (record.latency_ms.upstream !== null) children.upstream.observe(record.latency_ms.upstream);
+    const kind = upstreamFailureKind(record.reason);
+    if (kind !== null) this.#upstreamErrors.inc({ service, kind: this.#reasons.of(kind) });
+    const auth = record.auth;
+    if (auth !== null) this.#auth.inc({ plugin: this.#names.of(auth.plugin), outcome: auth.outcome, reason: this.#reasons.of(auth.reason) });
+  }
+
+  tlsHandshake(info: { readonly clientCertificate: boolean; readonly resumed: boolean }): void {
+    this.#handshakes.inc({ client_certificate: String(info.clientCertificate), resumed: String(info.resumed) });
+  }
+
+  connection(delta: 1 | -1): void {
+    this.#connections.inc(delta);
+  }
+
+  /** The text exposition, and its content type. */
+  async scrape(): Promise<{ contentType: string; body: string }> {
+    return { contentType: this.registry.contentType, body: await this.registry.metrics() };
+  }
+
+  #childrenFor(service: string, route: string, status: string): RequestChildren {
+    const key = `${service}\u0000${route}\u0000${status}`;
+    let children = this.#children.get(key);
+    if (children === undefined) {
+      children = {
+        requests: this.#requests.labels(service, route, status),
+        total: this.#latency.labels(service, route),
+        upstream: this.#upstreamLatency.labels(service, route),
+        gateway: this.#gatewayLatency.labels(service, route),
+      };
+      this.#children.set(key, children);
+    }
+    return children;
+  }
+}
+
+/** `2xx` … `5xx`; 499 (client went away) and anything odd keep their class digit. */
+export function statusClass(status: number): string {
+  return status >= 100 && status <= 599 ? `${Math.floor(status / 100)}xx` : 'other';
+}
+
+/** `upstream_timeout` → `timeout`; null for reasons that are not upstream failures. */
+export function upstreamFailureKind(reason: string | null): string | null {
+  if (reason === null || !reason.startsWith('upstream_')) return null;
+  return reason.slice('upstream_'.length);
+}

@@ -1,0 +1,129 @@
+import { X509Certificate } from 'node:crypto';
+import type { Consumer } from '../../config/types.js';
+import type { RequestContext } from '../../pipeline/context.js';
+import { GatewayError } from '../../pipeline/gateway-error.js';
+import type { PluginEnvironment } from '../../pipeline/plugin.js';
+import type { ClientCertificate } from '../../server/client-certificate.js';
+import { TrustStore, type TrustResult } from '../../util/certificate-trust.js';
+import { findConsumer, type CertificateAuthConfig } from './certificate-auth-fields.js';
+
+/**
+ * Certificate → verified identity, shared by mtls-auth (certificate from the handshake) and
+ * header-cert-auth (certificate from a trusted proxy's header). Built once per plugin instance:
+ * the trust store, the consumer maps and the verification cache live here; a request only looks up.
+ */
+export interface CertificateAuthenticator {
+  /** Authenticates `certificate` (null: none was presented) and sets ctx.identity/ctx.auth, or throws a 401. */
+  authenticate(ctx: RequestContext, certificate: ClientCertificate | null): Promise<void>;
+}
+
+const noCertificate = 'No required TLS certificate was sent';
+const failedVerification = 'TLS certificate failed verification';
+const maxCachedResults = 10_000;
+
+export function createCertificateAuthenticator(plugin: string, config: CertificateAuthConfig, env: PluginEnvironment): CertificateAuthenticator {
+  const cas = config.ca_certificates.map((id) => {
+    const entity = env.config.ca_certificates.find((ca) => ca.id === id.toLowerCase());
+    if (entity === undefined) throw new Error(`${plugin}: ca_certificates '${id}' does not exist`);
+    return { id: entity.id, certificate: new X509Certificate(entity.cert) };
+  });
+  const trust = new TrustStore(cas, { allowPartialChain: config.allow_partial_chain });
+  const byUsername = new Map<string, Consumer>();
+  const byCustomId = new Map<string, Consumer>();
+  for (const consumer of env.config.consumers) {
+    if (consumer.username !== null) byUsername.set(consumer.username, consumer);
+    if (consumer.custom_id !== null) byCustomId.set(consumer.custom_id, consumer);
+  }
+  const anonymous = config.anonymous === null ? null : (findConsumer(env.config, config.anonymous) ?? null);
+  const defaultConsumer = config.default_consumer === null ? null : (findConsumer(env.config, config.default_consumer) ?? null);
+  // Per certificate object (one per TLS connection, one per header request): verify once.
+  const pending = new WeakMap<ClientCertificate, Promise<TrustResult>>();
+  // Successes by thumbprint, so a resumed TLS session (whose intermediates OpenSSL did not keep)
+  // still verifies within cert_cache_ttl of the full handshake that proved the chain.
+  const verified = new Map<string, { anchorId: string; until: number }>();
+  let warnedRevocation = false;
+
+  const verify = (certificate: ClientCertificate): Promise<TrustResult> => {
+    let result = pending.get(certificate);
+    if (result === undefined) {
+      result = verifyUncached(certificate);
+      pending.set(certificate, result);
+    }
+    return result;
+  };
+
+  const verifyUncached = async (certificate: ClientCertificate): Promise<TrustResult> => {
+    const now = Date.now();
+    const cached = verified.get(certificate.thumbprint);
+    const leafCurrent = now >= certificate.notBefore.getTime() && now <= certificate.notAfter.getTime();
+    if (cached !== undefined && cached.until > now && leafCurrent) return { ok: true, anchorId: cached.anchorId };
+    const result = await trust.verify(certificate.certificate, certificate.chain, new Date(now));
+    if (result.ok && config.cert_cache_ttl > 0) {
+      if (verified.size >= maxCachedResults) verified.clear();
+      verified.set(certificate.thumbprint, { anchorId: result.anchorId, until: now + config.cert_cache_ttl });
+    }
+    return result;
+  };
+
+  const refuse = (ctx: RequestContext, reason: string, message: string, detail: string): void => {
+    if (anonymous !== null) {
+      ctx.identity = { consumer: anonymous, credentialId: null, groups: null, anonymous: true };
+      ctx.auth = { plugin, outcome: 'anonymous', reason };
+      return;
+    }
+    ctx.auth = { plugin, outcome: 'failure', reason };
+    throw new GatewayError({ status: 401, code: reason, message, description: detail });
+  };
+
+  return {
+    async authenticate(ctx, certificate) {
+      // Kong's "logical OR": with `anonymous` set, a request another plugin already identified passes.
+      if (anonymous !== null && ctx.identity !== null && !ctx.identity.anonymous) return;
+      if (certificate === null) return refuse(ctx, 'no_client_certificate', noCertificate, 'no client certificate');
+      const result = await verify(certificate);
+      if (!result.ok) {
+        env.logger.info({ request_id: ctx.id, reason: result.reason, detail: result.detail, thumbprint: certificate.thumbprint }, 'client certificate refused');
+        return refuse(ctx, result.reason, failedVerification, result.detail);
+      }
+      if (config.revocation_check_mode !== 'SKIP' && hasRevocationPointers(certificate)) {
+        // Revocation fetching (CRL, OCSP) is not built yet: the status cannot be had.
+        if (config.revocation_check_mode === 'STRICT') return refuse(ctx, 'revocation_unknown', failedVerification, 'revocation status unavailable');
+        if (!warnedRevocation) {
+          warnedRevocation = true;
+          env.logger.warn('revocation status is not checked yet; IGNORE_CA_ERROR lets certificates with CRL/OCSP pointers through');
+        }
+      }
+      if (config.skip_consumer_lookup) {
+        ctx.upstreamHeaders['x-client-cert-dn'] = certificate.subjectDn;
+        const sans = certificate.subjectAltNames.map((s) => s.value);
+        if (sans.length > 0) ctx.upstreamHeaders['x-client-cert-san'] = sans.join(',');
+        const group = config.authenticated_group_by === 'DN' ? certificate.subjectDn : certificate.commonName;
+        ctx.identity = { consumer: null, credentialId: null, groups: group === null ? null : [group], anonymous: false };
+        ctx.auth = { plugin, outcome: 'success', reason: 'certificate_verified' };
+        return;
+      }
+      const consumer = lookUpConsumer(certificate) ?? defaultConsumer;
+      if (consumer === null) return refuse(ctx, 'consumer_not_found', failedVerification, 'no consumer matches the certificate');
+      ctx.identity = { consumer, credentialId: null, groups: null, anonymous: false };
+      ctx.auth = { plugin, outcome: 'success', reason: 'certificate_verified' };
+    },
+  };
+
+  /** SANs first, then the CN, each against the consumer fields in `consumer_by` order (Kong). */
+  function lookUpConsumer(certificate: ClientCertificate): Consumer | null {
+    const names = certificate.subjectAltNames.map((s) => s.value);
+    if (certificate.commonName !== null) names.push(certificate.commonName);
+    for (const name of names) {
+      for (const field of config.consumer_by) {
+        const found = (field === 'username' ? byUsername : byCustomId).get(name);
+        if (found !== undefined) return found;
+      }
+    }
+    return null;
+  }
+}
+
+/** Whether the certificate names a CRL distribution point or an OCSP responder. */
+function hasRevocationPointers(certificate: ClientCertificate): boolean {
+  return certificate.revocation.crl.length > 0 || certificate.revocation.ocsp.length > 0;
+}

@@ -1,0 +1,27 @@
+import { Type, type Static } from '@sinclair/typebox';
+import type { PluginSchema } from '../../pipeline/plugin.js';
+import { certificateAuthFields, checkCertificateAuthReferences } from './certificate-auth-fields.js';
+
+/** Kong's mtls-auth: authenticate with the client certificate of the TLS connection. */
+export const mtlsAuthConfig = Type.Object(
+  {
+    ...certificateAuthFields,
+    send_ca_dn: Type.Boolean({
+      default: false,
+      description: 'Send the configured CAs’ names in the CertificateRequest (accepted; not sent yet, see docs).',
+    }),
+  },
+  { additionalProperties: false },
+);
+
+export type MtlsAuthConfig = Static<typeof mtlsAuthConfig>;
+
+export const mtlsAuthSchema: PluginSchema = {
+  name: 'mtls-auth',
+  configSchema: mtlsAuthConfig,
+  scopes: { global: true, service: true, route: true, consumer: false },
+  defaultProtocols: ['grpc', 'grpcs', 'http', 'https'],
+  checkConfig(plugin, _index, config) {
+    return checkCertificateAuthReferences(plugin, config);
+  },
+};

@@ -1,0 +1,210 @@
+/**
+ * The `openid-connect` plugin: an OAuth 2.0 resource server in the access phase. Per request:
+ * find the token → principal (cached, or verified/introspected) → RFC 8705 binding → identity and
+ * upstream headers. Everything that can be prepared is prepared in `create`, once per config load.
+ */
+import type { Logger } from 'pino';
+import type { Consumer, PluginEntity } from '../../config/types.js';
+import type { RequestContext } from '../../pipeline/context.js';
+import { isGatewayError } from '../../pipeline/gateway-error.js';
+import type { PluginDefinition, PluginEnvironment, PluginInstance } from '../../pipeline/plugin.js';
+import { openIdConnectAdminApi } from './admin-api.js';
+import { Authenticator, type Principal } from './authenticate.js';
+import { findConsumer } from './check-config.js';
+import { discoveryTargets } from './discovery.js';
+import { extractToken, hideCredential, type FoundToken } from './extract-token.js';
+import { IdpClient } from './http-client.js';
+import { applyClaimHeaders, ConsumerDirectory, parseTokenHeader } from './identity.js';
+import { Introspector } from './introspection.js';
+import { acquireIssuer, releaseIssuer, type IssuerSettings } from './issuer-registry.js';
+import { checkCertificateBinding } from './proof-of-possession.js';
+import { reasons, type SuccessReason } from './reasons.js';
+import { AuthFailure, refusalResponse, type ResponseSettings } from './responses.js';
+import { openIdConnectSchema, type OpenIdConnectConfig } from './schema.js';
+
+/** Kong's priority for openid-connect. */
+export const PRIORITY = 1050;
+/** Longest token read, in characters: far beyond any real access token, short of abuse. */
+export const MAX_TOKEN_LENGTH = 16_384;
+/** Verified tokens remembered per plugin instance. */
+export const TOKEN_CACHE_ENTRIES = 10_000;
+
+const PLUGIN = 'openid-connect';
+
+function pairs(names: readonly string[] | null, values: readonly string[] | null): Array<[string, string]> {
+  return (names ?? []).map((n, i) => [n, values?.[i] ?? '']);
+}
+
+function issuerSettings(config: OpenIdConnectConfig, env: PluginEnvironment): IssuerSettings {
+  return {
+    issuer: config.issuer,
+    discoveryHeaders: Object.fromEntries(pairs(config.discovery_headers_names, config.discovery_headers_values)),
+    extraJwksUris: config.extra_jwks_uris ?? [],
+    jwksEndpoint: config.jwks_endpoint,
+    sslVerify: config.ssl_verify,
+    timeoutMs: config.timeout,
+    keepalive: config.keepalive,
+    trustedCaPems: env.trustedCaPems,
+    cacheTtlMs: config.cache_ttl * 1000,
+    rediscoveryMs: config.rediscovery_lifetime * 1000,
+  };
+}
+
+function introspector(config: OpenIdConnectConfig, env: PluginEnvironment): { introspector: Introspector; client: IdpClient } {
+  const method = config.introspection_endpoint_auth_method ?? config.client_auth?.[0] ?? null;
+  const certificate = method === 'tls_client_auth' ? env.config.certificates.find((c) => c.id === config.tls_client_auth_cert_id) : undefined;
+  const client = new IdpClient({
+    sslVerify: config.ssl_verify,
+    timeoutMs: config.timeout,
+    keepalive: config.keepalive,
+    trustedCaPems: env.trustedCaPems,
+    ...(certificate === undefined ? {} : { clientCertificate: { cert: certificate.cert, key: certificate.key } }),
+  });
+  const jwk = config.client_jwk?.[0] ?? null;
+  return {
+    client,
+    introspector: new Introspector(
+      {
+        endpoint: config.introspection_endpoint,
+        authMethod: method,
+        clientId: config.client_id?.[0] ?? null,
+        clientSecret: config.client_secret?.[0] ?? null,
+        clientJwk: jwk,
+        clientAlg: config.client_alg?.[0] ?? null,
+        hint: config.introspection_hint,
+        headers: Object.fromEntries(pairs(config.introspection_headers_names, config.introspection_headers_values)),
+        postArgs: Object.fromEntries(pairs(config.introspection_post_args_names, config.introspection_post_args_values)),
+        checkActive: config.introspection_check_active,
+      },
+      client,
+    ),
+  };
+}
+
+/** Builds one plugin instance. */
+export function createOpenIdConnect(config: OpenIdConnectConfig, _entity: PluginEntity, env: PluginEnvironment): PluginInstance {
+  const logger: Logger = env.logger;
+  const issuer = acquireIssuer(issuerSettings(config, env), logger);
+  issuer.warm();
+  const intro = config.auth_methods.includes('introspection') ? introspector(config, env) : null;
+  const encoder = new TextEncoder();
+  const consumerClaims = config.consumer_claims !== null ? config.consumer_claims.map((c) => [c]) : config.consumer_claim !== null ? [config.consumer_claim] : null;
+  const authenticator = new Authenticator(
+    {
+      bearer: config.auth_methods.includes('bearer'),
+      introspection: intro !== null,
+      introspectJwtTokens: config.introspect_jwt_tokens,
+      cacheIntrospection: config.cache_introspection,
+      hsSecrets: config.enable_hs_signatures ? (config.client_secret ?? []).map((s) => encoder.encode(s)) : [],
+      typAllowed: config.token_typ_allowed,
+      issuersAllowed: config.issuers_allowed ?? [],
+      issuerId: discoveryTargets(config.issuer).issuer,
+      leewaySeconds: config.leeway,
+      maxAgeSeconds: config.max_age,
+      cacheTtlMs: config.cache_ttl * 1000,
+      claimsForbidden: config.claims_forbidden,
+      requirements: {
+        audience: { required: config.audience_required, claim: config.audience_claim },
+        scopes: { required: config.scopes_required, claim: config.scopes_claim },
+        groups: { required: config.groups_required, claim: config.groups_claim },
+        roles: { required: config.roles_required, claim: config.roles_claim },
+      },
+      identity: {
+        consumerClaims,
+        consumerBy: config.consumer_by,
+        usernameIgnoreCase: config.by_username_ignore_case,
+        consumerOptional: config.consumer_optional,
+        credentialClaim: config.credential_claim,
+        groupsClaim: config.authenticated_groups_claim,
+      },
+      popEnabled: config.proof_of_possession_mtls !== 'off',
+      cacheEntries: TOKEN_CACHE_ENTRIES,
+    },
+    issuer,
+    intro?.introspector ?? null,
+    new ConsumerDirectory(env.config.consumers),
+    logger,
+  );
+  const responses: ResponseSettings = {
+    realm: new URL(config.issuer).host,
+    unauthorizedMessage: config.unauthorized_error_message,
+    forbiddenMessage: config.forbidden_error_message,
+    displayErrors: config.display_errors,
+    exposeErrorCode: config.expose_error_code,
+  };
+  const extractOptions = {
+    paramTypes: config.bearer_token_param_type,
+    headerName: config.bearer_token_header_name?.toLowerCase() ?? null,
+    cookieName: config.bearer_token_cookie_name,
+    maxLength: MAX_TOKEN_LENGTH,
+  };
+  const anonymous: Consumer | null = config.anonymous === null ? null : (findConsumer(env.config, config.anonymous) ?? null);
+  const tokenHeader = parseTokenHeader(config.upstream_access_token_header);
+  const claimHeaders = pairs(config.upstream_headers_claims, config.upstream_headers_names).map(([c, h]) => [c, h.toLowerCase()] as const);
+  let warnedQueryToken = false;
+
+  function succeed(ctx: RequestContext, principal: Principal, found: FoundToken): void {
+    ctx.identity = { ...principal.identity };
+    const reason: SuccessReason = principal.method === 'bearer' ? 'jwt_verified' : 'introspection_active';
+    ctx.auth = { plugin: PLUGIN, outcome: 'success', reason };
+    const headers = ctx.upstreamHeaders;
+    if (config.hide_credentials) {
+      hideCredential(headers, found);
+      if (found.location === 'query' && !warnedQueryToken) {
+        warnedQueryToken = true;
+        logger.warn('hide_credentials cannot remove an access_token query argument yet: it is forwarded upstream');
+      }
+    }
+    if (tokenHeader !== null) headers[tokenHeader.name] = `${tokenHeader.prefix}${found.token}`;
+    if (claimHeaders.length > 0) applyClaimHeaders(headers, principal.claims, claimHeaders);
+  }
+
+  function refuse(ctx: RequestContext, failure: AuthFailure, found: FoundToken | null): void {
+    const info = reasons[failure.reason];
+    const fields = { request_id: ctx.id, reason: failure.reason, detail: failure.detail };
+    if (info.refusal === 'unexpected') logger.error(fields, 'openid-connect could not authenticate a request');
+    else logger.info(fields, 'openid-connect refused a request');
+    if (anonymous !== null && (info.refusal === 'unauthorized' || info.refusal === 'forbidden')) {
+      ctx.identity = { consumer: anonymous, credentialId: null, groups: null, anonymous: true };
+      ctx.auth = { plugin: PLUGIN, outcome: 'anonymous', reason: failure.reason };
+      // A refused credential never travels upstream, whatever hide_credentials says.
+      if (found !== null) hideCredential(ctx.upstreamHeaders, found);
+      return;
+    }
+    ctx.auth = { plugin: PLUGIN, outcome: 'failure', reason: failure.reason };
+    throw refusalResponse(failure, responses);
+  }
+
+  return {
+    async access(ctx) {
+      if (!config.run_on_preflight && ctx.request.method === 'OPTIONS') return;
+      let found: FoundToken | null = null;
+      try {
+        found = extractToken(ctx.request.headers, ctx.request.query, extractOptions);
+        if (found === null) throw new AuthFailure('no_token');
+        const principal = await authenticator.authenticate(found.token, ctx.id);
+        checkCertificateBinding(config.proof_of_possession_mtls, principal.bound, ctx.clientCertificate);
+        if (principal.bound !== null || config.proof_of_possession_mtls === 'strict') {
+          logger.debug({ request_id: ctx.id, jti: principal.claims.jti, sub: principal.claims.sub }, 'certificate binding verified');
+        }
+        succeed(ctx, principal, found);
+      } catch (error) {
+        if (error instanceof AuthFailure) return refuse(ctx, error, found);
+        if (isGatewayError(error)) throw error;
+        ctx.auth = { plugin: PLUGIN, outcome: 'failure', reason: 'internal_error' };
+        throw error;
+      }
+    },
+    async close() {
+      authenticator.clear();
+      await Promise.allSettled([releaseIssuer(issuer), intro?.client.close()]);
+    },
+  };
+}
+
+export const openIdConnect: PluginDefinition<OpenIdConnectConfig> = {
+  schema: openIdConnectSchema,
+  priority: PRIORITY,
+  create: createOpenIdConnect,
+  adminApi: openIdConnectAdminApi,
+};

@@ -1,0 +1,154 @@
+/**
+ * An issuer's signing keys: parsed from its JWKS documents once, indexed by `kid`, each imported
+ * for an algorithm once and then reused (RFC 8725 §3.1: the algorithm must fit the key; a key that
+ * says `alg` is only ever used with that alg). Keys with private members, encryption keys and key
+ * types Portcullis cannot verify with are left out.
+ */
+import { importJWK, type JWK } from 'jose';
+
+/** A key as jose takes it: a CryptoKey, or bytes for HMAC. */
+export type VerifyKey = Awaited<ReturnType<typeof importJWK>>;
+
+/** Asymmetric JWS algorithms and the key each needs. */
+const ALGORITHMS: Readonly<Record<string, { kty: string; crv?: string }>> = {
+  RS256: { kty: 'RSA' },
+  RS384: { kty: 'RSA' },
+  RS512: { kty: 'RSA' },
+  PS256: { kty: 'RSA' },
+  PS384: { kty: 'RSA' },
+  PS512: { kty: 'RSA' },
+  ES256: { kty: 'EC', crv: 'P-256' },
+  ES384: { kty: 'EC', crv: 'P-384' },
+  ES512: { kty: 'EC', crv: 'P-521' },
+  EdDSA: { kty: 'OKP', crv: 'Ed25519' },
+  Ed25519: { kty: 'OKP', crv: 'Ed25519' },
+};
+
+/** Algorithms a token may name (HS* only where `enable_hs_signatures` allows them). */
+export const ASYMMETRIC_ALGORITHMS: ReadonlySet<string> = new Set(Object.keys(ALGORITHMS));
+export const HMAC_ALGORITHMS: ReadonlySet<string> = new Set(['HS256', 'HS384', 'HS512']);
+
+const PUBLIC_MEMBERS: Readonly<Record<string, readonly string[]>> = {
+  RSA: ['kty', 'n', 'e'],
+  EC: ['kty', 'crv', 'x', 'y'],
+  OKP: ['kty', 'crv', 'x'],
+};
+const PRIVATE_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'oth', 'k'];
+
+/** One verification key of an issuer. */
+export class IssuerKey {
+  readonly kid: string | undefined;
+  readonly kty: string;
+  readonly crv: string | undefined;
+  readonly alg: string | undefined;
+  /** The public JWK (only the members needed to verify), also what the admin API shows. */
+  readonly jwk: JWK;
+  readonly #imported = new Map<string, Promise<VerifyKey>>();
+
+  constructor(jwk: JWK) {
+    this.kid = jwk.kid;
+    this.kty = jwk.kty!;
+    this.crv = jwk.crv;
+    this.alg = jwk.alg;
+    this.jwk = jwk;
+  }
+
+  /** Whether this key may verify a signature made with `alg`. */
+  fits(alg: string): boolean {
+    const need = ALGORITHMS[alg];
+    if (need === undefined || need.kty !== this.kty || (need.crv !== undefined && need.crv !== this.crv)) return false;
+    if (this.alg === undefined) return true;
+    return this.alg === alg || (alg === 'Ed25519' && this.alg === 'EdDSA') || (alg === 'EdDSA' && this.alg === 'Ed25519');
+  }
+
+  /** The key imported for `alg`, once. */
+  keyFor(alg: string): Promise<VerifyKey> {
+    let key = this.#imported.get(alg);
+    if (key === undefined) {
+      const { alg: _ignored, ...bare } = this.jwk;
+      key = importJWK({ ...bare, ext: true }, alg);
+      // A key that fails to import stays failed for this alg; forget it so a later refetch can fix it.
+      key.catch(() => this.#imported.delete(alg));
+      this.#imported.set(alg, key);
+    }
+    return key;
+  }
+}
+
+/** An issuer's keys, with lookups by `kid`. */
+export class KeySet {
+  readonly keys: readonly IssuerKey[];
+  readonly #byKid = new Map<string, IssuerKey[]>();
+
+  constructor(keys: readonly IssuerKey[]) {
+    this.keys = keys;
+    for (const key of keys) {
+      if (key.kid === undefined) continue;
+      const list = this.#byKid.get(key.kid) ?? [];
+      list.push(key);
+      this.#byKid.set(key.kid, list);
+    }
+  }
+
+  /** Whether any key has this kid. */
+  hasKid(kid: string): boolean {
+    return this.#byKid.has(kid);
+  }
+
+  /**
+   * Keys that may verify a token with this `kid` and `alg`. With a kid, only keys with that kid;
+   * without one, every key that fits the algorithm (RFC 7517 leaves the choice to the verifier).
+   */
+  candidates(kid: string | undefined, alg: string): IssuerKey[] {
+    const pool = kid === undefined ? this.keys : (this.#byKid.get(kid) ?? []);
+    return pool.filter((k) => k.fits(alg));
+  }
+}
+
+/** Result of reading one JWKS document: the usable keys and what was skipped, for the log. */
+export interface ParsedJwks {
+  readonly keys: IssuerKey[];
+  readonly skipped: string[];
+}
+
+/** Parses a JWKS document (RFC 7517 §5), keeping only usable public signature keys. */
+export function parseJwks(body: unknown): ParsedJwks {
+  if (typeof body !== 'object' || body === null || !Array.isArray((body as { keys?: unknown }).keys)) {
+    throw new TypeError('not a JWK Set (no "keys" array)');
+  }
+  const keys: IssuerKey[] = [];
+  const skipped: string[] = [];
+  for (const [i, raw] of ((body as { keys: unknown[] }).keys).entries()) {
+    const label = typeof (raw as { kid?: unknown })?.kid === 'string' ? `kid '${(raw as { kid: string }).kid}'` : `key ${i}`;
+    const problem = keyProblem(raw);
+    if (problem !== null) {
+      skipped.push(`${label}: ${problem}`);
+      continue;
+    }
+    keys.push(new IssuerKey(publicPart(raw as Record<string, unknown>)));
+  }
+  return { keys, skipped };
+}
+
+function keyProblem(raw: unknown): string | null {
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return 'not an object';
+  const jwk = raw as Record<string, unknown>;
+  if (typeof jwk.kty !== 'string' || PUBLIC_MEMBERS[jwk.kty] === undefined) return `unsupported kty ${String(jwk.kty)}`;
+  if (PRIVATE_MEMBERS.some((m) => m in jwk)) return 'carries private key material';
+  if (jwk.use !== undefined && jwk.use !== 'sig') return `use is ${JSON.stringify(jwk.use)}`;
+  if (jwk.key_ops !== undefined && !(Array.isArray(jwk.key_ops) && jwk.key_ops.includes('verify'))) return 'key_ops does not allow verify';
+  if (jwk.kid !== undefined && typeof jwk.kid !== 'string') return 'kid is not a string';
+  if (jwk.alg !== undefined && (typeof jwk.alg !== 'string' || !ASYMMETRIC_ALGORITHMS.has(jwk.alg))) return `alg ${JSON.stringify(jwk.alg)} is not a signature algorithm Portcullis verifies`;
+  for (const member of PUBLIC_MEMBERS[jwk.kty]!) {
+    if (typeof jwk[member] !== 'string' || jwk[member] === '') return `missing ${member}`;
+  }
+  return null;
+}
+
+function publicPart(jwk: Record<string, unknown>): JWK {
+  const out: Record<string, unknown> = {};
+  for (const member of [...PUBLIC_MEMBERS[jwk.kty as string]!, 'kid', 'alg', 'use']) {
+    if (jwk[member] !== undefined) out[member] = jwk[member];
+  }
+  return out;
+}

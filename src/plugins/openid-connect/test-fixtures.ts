@@ -1,0 +1,167 @@
+/**
+ * Shared by this folder's tests only: a small discovery + JWKS + introspection server made with
+ * jose on loopback HTTP (switchable off, with key rotation and request counting), fake request
+ * contexts, and a way to build a plugin instance from a config object.
+ */
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { X509Certificate } from 'node:crypto';
+import { Readable } from 'node:stream';
+import { exportJWK, generateKeyPair, SignJWT, type JWK } from 'jose';
+import { pino } from 'pino';
+import type { Config, Consumer } from '../../config/types.js';
+import { loadConfigObject } from '../../config/index.js';
+import type { RequestContext } from '../../pipeline/context.js';
+import type { PluginInstance } from '../../pipeline/plugin.js';
+import { createClientCertificate, type ClientCertificate } from '../../server/client-certificate.js';
+import { pluginSchemas } from '../index.js';
+import { createOpenIdConnect } from './handler.js';
+import type { OpenIdConnectConfig } from './schema.js';
+
+export interface SigningKey {
+  kid: string;
+  alg: 'RS256' | 'ES256';
+  privateKey: CryptoKey;
+  jwk: JWK;
+}
+
+type CryptoKey = Awaited<ReturnType<typeof generateKeyPair>>['privateKey'];
+
+export async function makeKey(kid: string, alg: 'RS256' | 'ES256' = 'RS256'): Promise<SigningKey> {
+  const { privateKey, publicKey } = await generateKeyPair(alg, { extractable: true });
+  const jwk = { ...(await exportJWK(publicKey)), kid, alg, use: 'sig' };
+  return { kid, alg, privateKey, jwk };
+}
+
+export class FakeIdp {
+  readonly server: Server;
+  issuer = '';
+  keys: SigningKey[] = [];
+  /** Extra raw JWKS entries (to test what is skipped). */
+  extraJwks: Record<string, unknown>[] = [];
+  up = true;
+  counts = { discovery: 0, jwks: 0, introspection: 0 };
+  /** token → introspection response */
+  introspection = new Map<string, Record<string, unknown>>();
+  lastIntrospectionAuth: string | undefined;
+
+  private constructor(server: Server) {
+    this.server = server;
+  }
+
+  static async start(): Promise<FakeIdp> {
+    const server = createServer();
+    const idp = new FakeIdp(server);
+    server.on('request', (req, res) => {
+      if (!idp.up) {
+        res.socket?.destroy();
+        return;
+      }
+      const path = (req.url ?? '').split('?')[0];
+      const send = (status: number, body: unknown) => {
+        res.writeHead(status, { 'content-type': 'application/json' });
+        res.end(JSON.stringify(body));
+      };
+      if (path === '/realms/test/.well-known/openid-configuration') {
+        idp.counts.discovery++;
+        return send(200, {
+          issuer: idp.issuer,
+          jwks_uri: `${idp.issuer}/protocol/openid-connect/certs`,
+          introspection_endpoint: `${idp.issuer}/protocol/openid-connect/token/introspect`,
+        });
+      }
+      if (path === '/realms/test/protocol/openid-connect/certs') {
+        idp.counts.jwks++;
+        return send(200, { keys: [...idp.keys.map((k) => k.jwk), ...idp.extraJwks] });
+      }
+      if (path === '/realms/test/protocol/openid-connect/token/introspect') {
+        idp.counts.introspection++;
+        idp.lastIntrospectionAuth = req.headers.authorization;
+        let body = '';
+        req.setEncoding('utf8');
+        req.on('data', (c: string) => (body += c));
+        req.on('end', () => {
+          const token = new URLSearchParams(body).get('token') ?? '';
+          send(200, idp.introspection.get(token) ?? { active: false });
+        });
+        return;
+      }
+      send(404, {});
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    idp.issuer = `http://127.0.0.1:${(server.address() as AddressInfo).port}/realms/test`;
+    idp.keys = [await makeKey('k1')];
+    return idp;
+  }
+
+  /** A token signed by `key` (default: the first key), with sensible claims merged with `claims`. */
+  async sign(claims: Record<string, unknown> = {}, options: { key?: SigningKey; header?: Record<string, unknown> } = {}): Promise<string> {
+    const key = options.key ?? this.keys[0]!;
+    const now = Math.floor(Date.now() / 1000);
+    const payload = Object.fromEntries(
+      Object.entries({ iss: this.issuer, sub: 'svc', aud: 'urn:api', scope: 'read write', iat: now, exp: now + 60, jti: `j-${Math.random()}`, ...claims }).filter(
+        ([, v]) => v !== undefined,
+      ),
+    );
+    return new SignJWT(payload).setProtectedHeader({ alg: key.alg, kid: key.kid, typ: 'at+jwt', ...options.header }).sign(key.privateKey);
+  }
+
+  async close(): Promise<void> {
+    this.server.closeAllConnections();
+    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  }
+}
+
+export const silentLogger = pino({ level: 'silent' });
+
+/** A validated config (defaults applied) for one openid-connect plugin, plus the whole Config. */
+export function buildConfig(config: Record<string, unknown>, extra: { consumers?: unknown[]; plugins?: unknown[] } = {}): { config: Config; plugin: OpenIdConnectConfig } {
+  const doc = {
+    _format_version: '3.0',
+    services: [{ name: 's', url: 'http://127.0.0.1:1', routes: [{ name: 'r', paths: ['/'] }] }],
+    consumers: extra.consumers ?? [],
+    plugins: [{ name: 'openid-connect', route: 'r', config: { auth_methods: ['bearer'], ...config } }, ...(extra.plugins ?? [])],
+  };
+  const result = loadConfigObject(doc, { plugins: pluginSchemas });
+  if (!result.ok) throw new Error(result.errors.map((e) => `${e.path}: ${e.message}`).join('\n'));
+  return { config: result.config, plugin: result.config.plugins[0]!.config as unknown as OpenIdConnectConfig };
+}
+
+export function buildInstance(config: Record<string, unknown>, extra: { consumers?: unknown[]; plugins?: unknown[] } = {}): PluginInstance {
+  const built = buildConfig(config, extra);
+  return createOpenIdConnect(built.plugin, built.config.plugins[0]!, { config: built.config, logger: silentLogger, trustedCaPems: [] });
+}
+
+export function clientCertificate(pem: string): ClientCertificate {
+  return createClientCertificate(new X509Certificate(pem), [], 'tls');
+}
+
+/** A request context as the pipeline builds it. */
+export function fakeContext(options: { headers?: Record<string, string>; query?: string; method?: string; certificate?: ClientCertificate | null } = {}): RequestContext {
+  const headers = Object.fromEntries(Object.entries(options.headers ?? {}).map(([k, v]) => [k.toLowerCase(), v]));
+  return {
+    id: 'req-1',
+    request: {
+      method: options.method ?? 'GET',
+      scheme: 'https',
+      host: 'localhost',
+      port: 443,
+      path: '/anything',
+      query: options.query ?? '',
+      httpVersion: '1.1',
+      headers,
+      body: Readable.from([]),
+    },
+    connection: { tls: true, sni: null, remoteAddress: '127.0.0.1', remotePort: 1, localPort: 443, peerCertificate: null, thumbprint: null, clientCertificate: null, resumed: false },
+    route: {} as RequestContext['route'],
+    service: null,
+    upstreamHeaders: { ...headers },
+    responseHeaders: {},
+    clientCertificate: options.certificate ?? null,
+    identity: null,
+    auth: null,
+    shared: new Map(),
+  };
+}
+
+export type { Consumer };

@@ -1,0 +1,105 @@
+/**
+ * The one way a configuration changes while the gateway runs: admin entity requests, `POST /config`
+ * and the `--declarative-config` loaded at start all end here. A change is
+ *
+ *   1. an edit of the current document (canonical decK, references by id),
+ *   2. validated as a whole new configuration (`loadConfigObject`): if anything is wrong, nothing
+ *      changes and every error comes back with its path,
+ *   3. saved durably (the store's atomic replace),
+ *   4. compiled and made live (`apply`); in-flight requests finish on the old runtime.
+ *
+ * Saving before applying makes "acknowledged" mean "durable and live". If the save fails nothing
+ * changed, neither on disk nor in memory. If compiling fails (validation passed, so this is rare),
+ * the previous document is saved back and the change is refused. Changes run one at a time.
+ */
+import { configHash, loadConfigObject } from '../config/index.js';
+import { exportConfig, type DeckDocument } from '../config/export.js';
+import type { Config, ConfigError } from '../config/types.js';
+import type { PluginSchema } from '../pipeline/plugin.js';
+import type { ConfigStore } from './config-store.js';
+import { SerialQueue } from './serial-queue.js';
+
+export interface ConfigManagerOptions {
+  readonly store: ConfigStore;
+  /** Plugin schemas for validation. */
+  readonly plugins: ReadonlyMap<string, PluginSchema>;
+  /** The live configuration. */
+  readonly current: () => Config;
+  /** Compiles and swaps in a configuration; throws (keeping the old one) when it cannot. */
+  readonly apply: (config: Config) => void;
+}
+
+export type ChangeResult<T> =
+  | { readonly ok: true; readonly config: Config; readonly changed: boolean; readonly value: T }
+  | { readonly ok: false; readonly errors: readonly ConfigError[]; readonly document: DeckDocument };
+
+/** An edit: changes `document` in place (or returns a replacement) and returns a value for the caller. */
+export type Edit<T> = (document: DeckDocument, current: Config) => { value: T; replacement?: unknown };
+
+/** Thrown when saving back the previous document after a failed compile also failed. */
+export class ConfigApplyError extends Error {
+  override readonly name = 'ConfigApplyError';
+}
+
+export class ConfigManager {
+  readonly #options: ConfigManagerOptions;
+  readonly #queue = new SerialQueue();
+
+  constructor(options: ConfigManagerOptions) {
+    this.#options = options;
+  }
+
+  /** The canonical document of the live configuration (references by id, keys included). */
+  document(): DeckDocument {
+    return exportConfig(this.#options.current(), { references: 'id' });
+  }
+
+  /**
+   * Applies `edit` to the current document and, if the result is valid, saves and activates it.
+   * Errors thrown by `edit` propagate unchanged (nothing is changed then).
+   */
+  change<T>(edit: Edit<T>): Promise<ChangeResult<T>> {
+    return this.#queue.run(async () => {
+      const current = this.#options.current();
+      const document = exportConfig(current, { references: 'id' });
+      const { value, replacement } = edit(document, current);
+      const candidate = replacement ?? document;
+      const loaded = loadConfigObject(candidate, { plugins: this.#options.plugins });
+      if (!loaded.ok) return { ok: false, errors: loaded.errors, document: candidate as DeckDocument };
+      const hash = configHash(loaded.config);
+      if (hash === configHash(current)) return { ok: true, config: current, changed: false, value };
+      await this.#commit(loaded.config, hash, current);
+      return { ok: true, config: loaded.config, changed: true, value };
+    });
+  }
+
+  /** Replaces the whole configuration (POST /config, --declarative-config). */
+  replace(document: unknown): Promise<ChangeResult<null>> {
+    return this.change(() => ({ value: null, replacement: document }));
+  }
+
+  /** Saves the live configuration as it is (the `--declarative-config` loaded at start). */
+  saveCurrent(): Promise<void> {
+    return this.#queue.run(async () => {
+      const current = this.#options.current();
+      await this.#options.store.save(exportConfig(current, { references: 'id' }), configHash(current));
+    });
+  }
+
+  async #commit(config: Config, hash: string, previous: Config): Promise<void> {
+    await this.#options.store.save(exportConfig(config, { references: 'id' }), hash);
+    try {
+      this.#options.apply(config);
+    } catch (error) {
+      try {
+        await this.#options.store.save(exportConfig(previous, { references: 'id' }), configHash(previous));
+      } catch (restoreError) {
+        throw new ConfigApplyError(
+          `the configuration could not be compiled (${String(error)}) and the previous one could not be saved back (${String(restoreError)})`,
+          { cause: error },
+        );
+      }
+      throw error;
+    }
+  }
+}

@@ -1,0 +1,76 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { exportConfig } from '../config/export.js';
+import { formatConfigErrors, loadConfig, loadConfigObject } from '../config/index.js';
+import type { Config } from '../config/types.js';
+import { pluginSchemas } from '../plugins/index.js';
+import { diffConfigs } from './config-diff.js';
+import { adoptIds, keepRouteOrder, mergeForApply, relabelErrors } from './document-merge.js';
+
+function load(text: string): Config {
+  const result = loadConfig(text, { env: {}, plugins: pluginSchemas });
+  if (!result.ok) assert.fail(formatConfigErrors(result.errors));
+  return result.config;
+}
+
+const gateway = load(`_format_version: "3.0"
+services:
+  - name: example-service
+    id: 11111111-1111-4111-8111-111111111111
+    url: http://upstream/anything
+    routes:
+      - { name: first, paths: [/first] }
+      - { name: example-route, paths: [/anything] }
+plugins:
+  - name: request-termination
+    id: 22222222-2222-4222-8222-222222222222
+    route: first
+    config: { status_code: 500 }
+`);
+
+function apply(file: Record<string, unknown>) {
+  const merged = mergeForApply(adoptIds(file, gateway) as Record<string, unknown>, exportConfig(gateway, { references: 'id' }));
+  const loaded = loadConfigObject(merged.document, { plugins: pluginSchemas });
+  return { merged, loaded };
+}
+
+describe('apply merge', () => {
+  it("resolves the tutorial's plugins-only file against the gateway's routes", () => {
+    const { loaded } = apply({ _format_version: '3.0', plugins: [{ name: 'request-termination', route: 'example-route', config: { status_code: 418 } }] });
+    assert.ok(loaded.ok);
+    const added = loaded.config.plugins.find((p) => p.config.status_code === 418);
+    assert.equal(added?.route, gateway.routes[1]?.id);
+    assert.equal(loaded.config.plugins.length, 2, 'the existing plugin stays');
+  });
+
+  it('updates a plugin in place when name and scope match, keeping its id', () => {
+    const { loaded } = apply({ plugins: [{ name: 'request-termination', route: 'first', config: { status_code: 503 } }] });
+    assert.ok(loaded.ok);
+    assert.deepEqual(loaded.config.plugins.map((p) => [p.id, p.config.status_code]), [['22222222-2222-4222-8222-222222222222', 503]]);
+  });
+
+  it('updates a service matched by name without changing its id or dropping its routes', () => {
+    const { loaded } = apply({ services: [{ name: 'example-service', url: 'http://elsewhere/x', retries: 1 }] });
+    assert.ok(loaded.ok);
+    const diff = diffConfigs(gateway, keepRouteOrder(loaded.config, gateway));
+    assert.deepEqual(diff.changes.map((c) => `${c.action} ${c.label} ${c.fields.join(',')}`), ['update service example-service host,path,retries']);
+  });
+
+  it("keeps the gateway's route order, adding new routes last", () => {
+    const { loaded } = apply({ routes: [{ name: 'new', service: 'example-service', paths: ['/new'] }, { name: 'example-route', service: 'example-service', paths: ['/changed'] }] });
+    assert.ok(loaded.ok);
+    assert.deepEqual(keepRouteOrder(loaded.config, gateway).routes.map((r) => r.name), ['first', 'example-route', 'new']);
+  });
+
+  it("reports errors at the file's own paths", () => {
+    const { merged, loaded } = apply({ plugins: [{ name: 'request-termination', route: 'nope', config: { status_code: 42 } }] });
+    assert.ok(!loaded.ok);
+    assert.deepEqual(relabelErrors(loaded.errors, merged).map((e) => e.path).sort(), ['plugins[0].config.status_code', 'plugins[0].route']);
+  });
+
+  it("names the gateway's entity when the conflict is on its side", () => {
+    const { merged, loaded } = apply({ routes: [{ name: 'clash', id: '33333333-3333-4333-8333-333333333333', paths: ['/x'] }, { name: 'clash', paths: ['/y'] }] });
+    assert.ok(!loaded.ok);
+    assert.match(formatConfigErrors(relabelErrors(loaded.errors, merged)), /routes\[1\]\.name: duplicate name 'clash'/);
+  });
+});

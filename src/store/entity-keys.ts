@@ -1,0 +1,50 @@
+/**
+ * How `apply` and `sync` recognise an entity of a file as one the gateway already has, as decK does:
+ * by id when the file gives one, else by its natural key: a service's or route's name, a consumer's
+ * username (else custom_id), a certificate's PEM, a plugin's name + scope + instance_name.
+ */
+import type { Config, PluginEntity } from '../config/types.js';
+
+export type Section = 'services' | 'routes' | 'consumers' | 'plugins' | 'ca_certificates' | 'certificates';
+export const SECTIONS: readonly Section[] = ['services', 'routes', 'consumers', 'plugins', 'ca_certificates', 'certificates'];
+
+/** `name` → id, per section, of what the gateway has. */
+export type KeyIndex = Record<Section, Map<string, string>>;
+
+/** The key of a plugin: its name, instance_name and the ids (or stand-ins) of its scope. */
+export function pluginKey(name: string, scope: { service: string | null; route: string | null; consumer: string | null }, instance: string | null): string {
+  return JSON.stringify([name, scope.service, scope.route, scope.consumer, instance]);
+}
+
+const pemKey = (pem: string): string => `pem:${pem.trim()}`;
+
+/** Natural keys of a certificate-like entity. */
+export function certificateKey(cert: unknown): string | null {
+  return typeof cert === 'string' ? pemKey(cert) : null;
+}
+
+/** Every natural key of every entity in `config`, mapped to its id. */
+export function indexKeys(config: Config): KeyIndex {
+  const index: KeyIndex = {
+    services: new Map(),
+    routes: new Map(),
+    consumers: new Map(),
+    plugins: new Map(),
+    ca_certificates: new Map(),
+    certificates: new Map(),
+  };
+  for (const s of config.services) if (s.name !== null) index.services.set(`name:${s.name}`, s.id);
+  for (const r of config.routes) if (r.name !== null) index.routes.set(`name:${r.name}`, r.id);
+  for (const c of config.consumers) {
+    if (c.username !== null) index.consumers.set(`username:${c.username}`, c.id);
+    if (c.custom_id !== null) index.consumers.set(`custom_id:${c.custom_id}`, c.id);
+  }
+  for (const p of config.plugins) index.plugins.set(pluginKeyOf(p), p.id);
+  for (const ca of config.ca_certificates) index.ca_certificates.set(pemKey(ca.cert), ca.id);
+  for (const c of config.certificates) index.certificates.set(pemKey(c.cert), c.id);
+  return index;
+}
+
+export function pluginKeyOf(p: PluginEntity): string {
+  return pluginKey(p.name, p, p.instance_name);
+}

@@ -1,0 +1,30 @@
+/**
+ * The configuration a gateway resumes with when started without `--declarative-config`: the last one
+ * saved. A stored document that no longer validates (a plugin removed in this version, a certificate
+ * that expired) stops the start with its errors rather than silently serving something else.
+ */
+import { formatConfigErrors, loadConfigObject } from '../config/index.js';
+import type { Config } from '../config/types.js';
+import type { PluginSchema } from '../pipeline/plugin.js';
+import type { ConfigStore, StoredConfig } from './config-store.js';
+
+export class StoredConfigInvalidError extends Error {
+  override readonly name = 'StoredConfigInvalidError';
+}
+
+/** The stored configuration, loaded; null when none was saved. Throws when it is unusable. */
+export async function loadStoredConfig(
+  store: ConfigStore,
+  plugins: ReadonlyMap<string, PluginSchema>,
+  where: string,
+): Promise<{ config: Config; stored: StoredConfig } | null> {
+  const stored = await store.load();
+  if (stored === null) return null;
+  const result = loadConfigObject(stored.document, { plugins });
+  if (!result.ok) {
+    throw new StoredConfigInvalidError(
+      `the stored configuration (${where}) is not valid for this version:\n${formatConfigErrors(result.errors)}\nstart with --declarative-config FILE to replace it`,
+    );
+  }
+  return { config: result.config, stored };
+}

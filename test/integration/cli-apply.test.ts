@@ -1,0 +1,140 @@
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { startEchoServer, type EchoServer } from '../../src/echo/index.js';
+import { admin } from '../helpers/admin.js';
+import { cliPath, startGatewayProcess, type GatewayProcess } from '../helpers/gateway-process.js';
+import { fetchText } from '../helpers/http.js';
+
+interface Run {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs the CLI with `input` on stdin. */
+function cli(args: string[], input = '', env: NodeJS.ProcessEnv = {}): Promise<Run> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [cliPath, ...args], { env: { ...process.env, ...env } });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (c: string) => (stdout += c));
+    child.stderr.setEncoding('utf8').on('data', (c: string) => (stderr += c));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+    child.stdin.end(input);
+  });
+}
+
+describe('portcullis apply, sync and dump', () => {
+  let gateway: GatewayProcess;
+  let echo: EchoServer;
+  let env: NodeJS.ProcessEnv;
+
+  before(async () => {
+    echo = await startEchoServer({ host: '127.0.0.1', port: 0 });
+    gateway = await startGatewayProcess();
+    env = { PORTCULLIS_ADMIN_URL: gateway.adminUrl, DECK_UPSTREAM: `${echo.url}/anything` };
+  });
+  after(async () => {
+    await gateway.stop();
+    await echo.close();
+  });
+
+  it("runs the tutorial's two apply steps: service and route, then a plugin on the route", async () => {
+    const step1 = `
+_format_version: "3.0"
+services:
+  - name: example-service
+    url: \${{ env "DECK_UPSTREAM" }}
+    routes:
+      - name: example-route
+        paths:
+          - "/anything"
+        service:
+          name: example-service
+`;
+    const first = await cli(['apply', '-'], step1, env);
+    assert.equal(first.code, 0, first.stderr);
+    assert.equal(first.stdout.trim(), 'created 2, updated 0, unchanged 0');
+    assert.equal((await fetchText(`${gateway.httpUrl}/anything`)).status, 200);
+
+    const step2 = `
+_format_version: "3.0"
+plugins:
+  - name: request-termination
+    route: example-route
+    config:
+      status_code: \${{ env "DECK_STATUS" | toInt }}
+      message: maintenance
+`;
+    const second = await cli(['apply', '-'], step2, { ...env, DECK_STATUS: '503' });
+    assert.equal(second.code, 0, second.stderr);
+    assert.equal(second.stdout.trim(), 'created 1, updated 0, unchanged 0');
+    const terminated = await fetchText(`${gateway.httpUrl}/anything`);
+    assert.deepEqual([terminated.status, terminated.json<{ message: string }>().message], [503, 'maintenance']);
+
+    const again = await cli(['apply', '-'], step1, env);
+    assert.equal(again.stdout.trim(), 'created 0, updated 0, unchanged 2', 'apply is idempotent and deletes nothing');
+    assert.equal((await fetchText(`${gateway.httpUrl}/anything`)).status, 503, 'the plugin is still there');
+
+    const changed = await cli(['apply', '-'], step2, { ...env, DECK_STATUS: '418' });
+    assert.equal(changed.stdout.trim(), 'created 0, updated 1, unchanged 0');
+  });
+
+  it("reports a bad file's errors at the file's paths, with exit code 1, and changes nothing", async () => {
+    const before = (await admin(gateway.adminUrl, 'GET', '/status')).json<{ configuration_hash: string }>().configuration_hash;
+    const bad = await cli(['apply', '-'], '_format_version: "3.0"\nplugins:\n  - name: request-termination\n    route: no-such-route\n    config: { status_code: 7 }\n', env);
+    assert.equal(bad.code, 1);
+    assert.match(bad.stderr, /^portcullis: stdin: invalid configuration\n/);
+    assert.match(bad.stderr, /plugins\[0\]\.route: route 'no-such-route' not found/);
+    assert.match(bad.stderr, /plugins\[0\]\.config\.status_code: must be at least 100/);
+    const unset = await cli(['apply', '-'], '_format_version: "3.0"\nservices:\n  - name: s\n    url: ${{ env "DECK_NOT_SET" }}\n', env);
+    assert.equal(unset.code, 1);
+    assert.match(unset.stderr, /DECK_NOT_SET/);
+    assert.equal((await admin(gateway.adminUrl, 'GET', '/status')).json<{ configuration_hash: string }>().configuration_hash, before);
+  });
+
+  it('dump → sync → dump is identical, and sync of the dump changes nothing', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'portcullis-dump-'));
+    const file = join(dir, 'dump.yaml');
+    const dumped = await cli(['dump', '--output', file], '', env);
+    assert.equal(dumped.code, 0, dumped.stderr);
+    const first = await readFile(file, 'utf8');
+    assert.match(first, /route: example-route/);
+    const synced = await cli(['sync', file], '', env);
+    assert.equal(synced.code, 0, synced.stderr);
+    assert.equal(synced.stdout.trim(), 'created 0, updated 0, deleted 0, unchanged 3');
+    const second = await cli(['dump'], '', env);
+    assert.equal(second.stdout, first);
+  });
+
+  it('sync prints the diff first, --dry-run only prints it, and a real sync deletes what the file omits', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'portcullis-sync-'));
+    const file = join(dir, 'kong.yaml');
+    await writeFile(file, `_format_version: "3.0"\nservices:\n  - name: example-service\n    url: ${echo.url}/anything\n    retries: 2\n    routes:\n      - name: example-route\n        paths: ["/anything"]\n`);
+    const dry = await cli(['sync', '--dry-run', file], '', env);
+    assert.equal(dry.code, 0, dry.stderr);
+    assert.deepEqual(dry.stdout.trim().split('\n'), [
+      'updating service example-service (retries)',
+      'deleting plugin request-termination on route example-route',
+      'dry run: created 0, updated 1, deleted 1, unchanged 1',
+    ]);
+    assert.equal((await fetchText(`${gateway.httpUrl}/anything`)).status, 418, 'dry run changed nothing');
+    const real = await cli(['sync', file], '', env);
+    assert.equal(real.code, 0, real.stderr);
+    assert.match(real.stdout, /deleting plugin request-termination on route example-route\ncreated 0, updated 1, deleted 1, unchanged 1\n$/);
+    assert.equal((await fetchText(`${gateway.httpUrl}/anything`)).status, 200);
+  });
+
+  it('reports an unreachable admin API in one line with exit code 1', async () => {
+    for (const command of [['apply', '-'], ['sync', '-'], ['dump']]) {
+      const result = await cli([...command, '--admin-url', 'http://127.0.0.1:1'], '_format_version: "3.0"\n', env);
+      assert.equal(result.code, 1, command.join(' '));
+      assert.match(result.stderr, /^portcullis: cannot reach the admin API at http:\/\/127\.0\.0\.1:1: .*ECONNREFUSED.*\n$/);
+    }
+  });
+});

@@ -37,12 +37,22 @@ export class SniRoutes {
     if (key === undefined) {
       if (method === 'GET' || method === 'HEAD') return { status: 200, body: paginate(all, query, path) };
       if (method !== 'POST') throw methodNotAllowed();
-      return this.#create(entityBody(await body()), certificate);
+      return this.#save(null, entityBody(await body()), certificate, 201);
     }
     const sni = all.find((s) => s.id === key.toLowerCase() || s.name === key.toLowerCase());
     if (method === 'GET' || method === 'HEAD') {
       if (sni === undefined) throw new AdminError('not found', 'Not found');
       return { status: 200, body: sni };
+    }
+    if (method === 'PATCH') {
+      if (sni === undefined) throw new AdminError('not found', 'Not found');
+      const patch = entityBody(await body());
+      return this.#save(sni.name, { name: patch.name ?? sni.name, certificate: patch.certificate ?? sni.certificate }, certificate, 200);
+    }
+    if (method === 'PUT') {
+      // Create or replace, as Kong: the key names the SNI unless the body says otherwise.
+      const replacement = entityBody(await body());
+      return this.#save(sni?.name ?? null, { name: key.toLowerCase(), ...replacement }, certificate, sni === undefined ? 201 : 200);
     }
     if (method !== 'DELETE') throw methodNotAllowed();
     if (sni === undefined) return { status: 204 };
@@ -56,7 +66,8 @@ export class SniRoutes {
     return { status: 204 };
   }
 
-  async #create(body: Raw, certificate: string | null): Promise<Answer> {
+  /** Adds `body.name` to its certificate, first removing `previous` (a rename or a move) if given. */
+  async #save(previous: string | null, body: Raw, certificate: string | null, status: 200 | 201): Promise<Answer> {
     const name = typeof body.name === 'string' ? body.name.toLowerCase() : null;
     const certId = certificate ?? certificateIdOf(body);
     const errors = [
@@ -75,12 +86,17 @@ export class SniRoutes {
       const index = list.findIndex((c) => c.id === certId);
       const cert = list[index];
       if (cert === undefined) throw new AdminError('not found', 'Not found');
+      if (previous !== null) {
+        for (const other of list) {
+          if (Array.isArray(other.snis)) other.snis = (other.snis as unknown[]).filter((n) => n !== previous);
+        }
+      }
       cert.snis = [...(Array.isArray(cert.snis) ? (cert.snis as unknown[]) : []), name];
       prefix = `certificates[${index}]`;
       return { value: null };
     });
     if (!result.ok) throw rejection(result.errors, prefix, 'write');
-    const created = sniEntities(result.config).find((s) => s.name === name);
-    return { status: 201, body: created };
+    const saved = sniEntities(result.config).find((s) => s.name === name);
+    return { status, body: saved };
   }
 }

@@ -1,30 +1,21 @@
 #!/usr/bin/env node
 import { version } from '../version.js';
-import { certsCommand } from './commands/certs.js';
-import { AdminClientError } from './admin-client.js';
-import { applyCommand } from './commands/apply.js';
-import { dumpCommand } from './commands/dump.js';
-import { echoCommand } from './commands/echo.js';
-import { idpCommand } from './commands/idp.js';
-import { quickstartCommand } from './commands/quickstart.js';
-import { startCommand } from './commands/start.js';
-import { syncCommand } from './commands/sync.js';
-import { validateCommand } from './commands/validate.js';
-import { InvalidConfigError } from './load-config-file.js';
 
 type Command = (argv: readonly string[], env: NodeJS.ProcessEnv) => Promise<number>;
 
-const commands: Record<string, { run: Command; summary: string }> = {
-  start: { run: startCommand, summary: 'Start the gateway' },
-  validate: { run: validateCommand, summary: 'Validate a decK file offline' },
-  apply: { run: applyCommand, summary: 'Create or update entities of a decK file on a running gateway' },
-  sync: { run: syncCommand, summary: 'Make a running gateway equal to a decK file' },
-  dump: { run: dumpCommand, summary: "Print a running gateway's configuration as decK YAML" },
-  echo: { run: echoCommand, summary: 'Run the built-in httpbin-like upstream' },
-  quickstart: { run: quickstartCommand, summary: 'Run the tutorial locally (what npm start runs)' },
-  certs: { run: certsCommand, summary: "Make the tutorial's CA, server and client certificates; inspect one" },
-  idp: { run: idpCommand, summary: 'Run the development identity provider (oidc-provider, Keycloak paths, mTLS)' },
-  version: { run: () => Promise.resolve((console.log(version), 0)), summary: 'Print the version' },
+// Each command is imported only when it runs: `portcullis version` should not load the gateway,
+// and `portcullis start` should not load oidc-provider (the IdP) or pkijs (PKCS#12).
+const commands: Record<string, { load: () => Promise<Command>; summary: string }> = {
+  start: { load: async () => (await import('./commands/start.js')).startCommand, summary: 'Start the gateway' },
+  validate: { load: async () => (await import('./commands/validate.js')).validateCommand, summary: 'Validate a decK file offline' },
+  apply: { load: async () => (await import('./commands/apply.js')).applyCommand, summary: 'Create or update entities of a decK file on a running gateway' },
+  sync: { load: async () => (await import('./commands/sync.js')).syncCommand, summary: 'Make a running gateway equal to a decK file' },
+  dump: { load: async () => (await import('./commands/dump.js')).dumpCommand, summary: "Print a running gateway's configuration as decK YAML" },
+  echo: { load: async () => (await import('./commands/echo.js')).echoCommand, summary: 'Run the built-in httpbin-like upstream' },
+  quickstart: { load: async () => (await import('./commands/quickstart.js')).quickstartCommand, summary: 'Run the tutorial locally (what npm start runs)' },
+  certs: { load: async () => (await import('./commands/certs.js')).certsCommand, summary: "Make the tutorial's CA, server and client certificates; inspect one" },
+  idp: { load: async () => (await import('./commands/idp.js')).idpCommand, summary: 'Run the development identity provider (oidc-provider, Keycloak paths, mTLS)' },
+  version: { load: () => Promise.resolve(() => Promise.resolve((console.log(version), 0))), summary: 'Print the version' },
 };
 
 function usage(): string {
@@ -38,13 +29,13 @@ async function main(argv: string[]): Promise<number> {
     console.log(usage());
     return name === undefined ? 2 : 0;
   }
-  if (name === '--version' || name === '-v') return commands['version']!.run([], process.env);
+  if (name === '--version' || name === '-v') return (await commands['version']!.load())([], process.env);
   const command = commands[name];
   if (command === undefined) {
     console.error(`portcullis: unknown command '${name}'\n\n${usage()}`);
     return 2;
   }
-  return command.run(rest, process.env);
+  return (await command.load())(rest, process.env);
 }
 
 main(process.argv.slice(2)).then(
@@ -52,8 +43,8 @@ main(process.argv.slice(2)).then(
     if (code >= 0) process.exitCode = code;
   },
   (error: unknown) => {
-    if (error instanceof InvalidConfigError || error instanceof TypeError || error instanceof AdminClientError) console.error(`portcullis: ${error.message}`);
-    else console.error(`portcullis: ${error instanceof Error ? error.message : String(error)}`);
+    // Every failure is one readable line (invalid configuration, bad flag, admin API refusal…).
+    console.error(`portcullis: ${error instanceof Error ? error.message : String(error)}`);
     process.exitCode = 1;
   },
 );

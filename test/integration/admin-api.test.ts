@@ -178,6 +178,17 @@ describe('admin API', () => {
     assert.equal(sni.status, 201, sni.text);
     assert.deepEqual((await admin(url, 'GET', `/certificates/${id}/snis`)).json<{ data: Array<{ name: string }> }>().data.map((s) => s.name), ['api.test', 'other.test']);
     assert.equal((await admin(url, 'POST', '/snis', { name: 'other.test', certificate: { id } })).status, 409);
+    const renamed = await admin(url, 'PATCH', '/snis/other.test', { name: 'renamed.test' });
+    assert.equal(renamed.status, 200);
+    assert.equal(renamed.json<{ name: string }>().name, 'renamed.test');
+    assert.equal((await admin(url, 'GET', '/snis/other.test')).status, 404);
+    assert.equal((await admin(url, 'PATCH', '/snis/missing.test', { name: 'x.test' })).status, 404);
+    const put = await admin(url, 'PUT', '/snis/put.test', { certificate: { id } });
+    assert.equal(put.status, 201);
+    assert.equal((await admin(url, 'PUT', '/snis/put.test', { certificate: { id } })).status, 200);
+    assert.deepEqual((await admin(url, 'GET', `/certificates/${id}/snis`)).json<{ data: Array<{ name: string }> }>().data.map((s) => s.name), ['api.test', 'renamed.test', 'put.test']);
+    assert.equal((await admin(url, 'DELETE', '/snis/put.test')).status, 204);
+    assert.equal((await admin(url, 'DELETE', '/snis/renamed.test')).status, 204);
     assert.equal((await admin(url, 'DELETE', '/snis/other.test')).status, 204);
     assert.equal((await admin(url, 'DELETE', `/certificates/${id}`)).status, 204);
     assert.ok(!gateway.logs.some((l) => JSON.stringify(l).includes('PRIVATE KEY')), 'keys never reach the log');

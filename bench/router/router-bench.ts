@@ -5,31 +5,13 @@
  */
 import type { Route } from '../../src/config/types.js';
 import { compileRouter, type RouterOptions, type RouterRequest } from '../../src/router/index.js';
+import { makeRoute } from '../../src/router/route-fixture.js';
 
 const ITERATIONS = 1_000_000;
 const ROUNDS = 5;
 
 function route(fields: Partial<Route> & { order: number }): Route {
-  return {
-    id: `route-${fields.order}`,
-    name: null,
-    service: 'service',
-    protocols: ['http', 'https'],
-    methods: null,
-    hosts: null,
-    paths: null,
-    headers: null,
-    snis: null,
-    strip_path: true,
-    preserve_host: false,
-    regex_priority: 0,
-    path_handling: 'v0',
-    https_redirect_status_code: 426,
-    request_buffering: true,
-    response_buffering: true,
-    tags: [],
-    ...fields,
-  };
+  return makeRoute({ id: `route-${fields.order}`, service: 'service', ...fields });
 }
 
 function request(host: string, path: string): RouterRequest {

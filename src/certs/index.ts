@@ -24,3 +24,5 @@ export {
 export type { CreateDevelopmentPkiOptions, DevelopmentPki } from './development-pki.js';
 export { writeOutputFiles, findExistingFile, FileExistsError } from './write-files.js';
 export type { OutputFile } from './write-files.js';
+export { developmentPkiFileNames, developmentPkiPemFiles, ensureDevelopmentPki } from './development-pki-files.js';
+export type { DevelopmentPkiPaths } from './development-pki-files.js';

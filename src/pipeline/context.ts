@@ -45,6 +45,15 @@ export interface AuthOutcome {
 /** Headers as the pipeline keeps them: lower-case names, a string or a list of strings. */
 export type HeaderMap = Record<string, string | string[]>;
 
+/** Options of `RequestContext.readBody`. */
+export interface ReadBodyOptions {
+  /**
+   * Most bytes read; a larger body is refused with 413. Default: the gateway's buffered-body
+   * limit (1 MiB unless configured).
+   */
+  readonly limit?: number;
+}
+
 /**
  * One request's state, created when it arrives and handed to each plugin phase. Nothing here
  * outlives the request.
@@ -57,6 +66,17 @@ export interface RequestContext {
   readonly service: Service | null;
   /** Headers that will be sent upstream; plugins add, change or remove entries here. */
   readonly upstreamHeaders: HeaderMap;
+  /**
+   * Query string sent upstream, without `?` ('' for none). Starts as `request.query`; a plugin
+   * may replace it (e.g. to remove a credential), the rest of the upstream path stays the core's.
+   */
+  upstreamQuery: string;
+  /**
+   * The body sent upstream instead of the client's stream, or null to stream it (the default).
+   * `readBody` sets it to the bytes it read; a plugin may then replace it (Content-Length is set
+   * from it, Transfer-Encoding dropped).
+   */
+  upstreamBody: Buffer | null;
   /** Extra headers for the client response, applied after the upstream's. */
   readonly responseHeaders: HeaderMap;
   /**
@@ -68,4 +88,12 @@ export interface RequestContext {
   auth: AuthOutcome | null;
   /** Per-request scratch space through which plugins may talk to each other. */
   readonly shared: Map<string, unknown>;
+  /**
+   * The client's request body, read into memory once (later calls share the same bytes) and
+   * bounded: beyond the limit, a 413 GatewayError. From then on the upstream receives
+   * `upstreamBody` instead of the stream. Memory and latency are the cost: call it only for
+   * requests that really need the body (a bodiless request resolves to an empty Buffer without
+   * reading anything).
+   */
+  readBody(options?: ReadBodyOptions): Promise<Buffer>;
 }

@@ -150,6 +150,37 @@ describe('sendUpstream', () => {
     assert.equal(requests, 1);
   });
 
+  it('sends a buffered body with its length and replays it when an idempotent request is reset', async () => {
+    const seen: string[] = [];
+    const { port } = await upstream((req, res) => {
+      let text = '';
+      req.setEncoding('utf8');
+      req.on('data', (chunk: string) => (text += chunk));
+      req.on('end', () => {
+        seen.push(`${req.headers['content-length']}:${text}`);
+        if (seen.length === 1) req.socket.destroy();
+        else res.end('ok');
+      });
+    });
+    const body = Buffer.from('{"a":1}');
+    const response = await sendUpstream(requestFor(serviceFor({ port, retries: 1 }), { method: 'PUT', body, headers: { 'content-length': String(body.length) } }));
+    await response.body.toArray();
+    assert.equal(response.attempts, 2);
+    assert.deepEqual(seen, ['7:{"a":1}', '7:{"a":1}']);
+  });
+
+  it('does not replay a buffered POST after a reset', async () => {
+    let requests = 0;
+    const { port } = await upstream((req) => {
+      requests += 1;
+      req.resume();
+      req.on('end', () => req.socket.destroy());
+    });
+    const error = await failureOf(sendUpstream(requestFor(serviceFor({ port, retries: 3 }), { method: 'POST', body: Buffer.from('x'), headers: { 'content-length': '1' } })));
+    assert.equal(error.code, 'upstream_reset');
+    assert.equal(requests, 1);
+  });
+
   it('answers 504 when the upstream stops reading the request body for write_timeout', async () => {
     const { port } = await upstream((req) => {
       req.pause();

@@ -17,8 +17,11 @@ export interface UpstreamRequest {
   /** Path and query for the upstream. */
   path: string;
   headers: HeaderMap;
-  /** The client request stream; null when the request has no body. */
-  body: Readable | null;
+  /**
+   * The client request stream; a Buffer when a plugin buffered the body (`ctx.readBody`), which
+   * can be replayed; null when the request has no body.
+   */
+  body: Readable | Buffer | null;
   /** Aborted when the client goes away. */
   signal: AbortSignal;
 }
@@ -46,7 +49,7 @@ const idempotent = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE', 'TRACE'])
  * - the connection was never established (refused, DNS, connect timeout): any method, since no
  *   byte of the request, body included, left the gateway;
  * - the connection broke before any response byte (a stale keep-alive connection, typically) for
- *   an idempotent method without a body.
+ *   an idempotent method without a body, or with a buffered one (the same bytes can be sent again).
  * Never after response headers arrived. TLS failures are not retried: verification fails the same
  * way every time. Throws an `UpstreamError` (a GatewayError).
  */
@@ -56,17 +59,18 @@ export async function sendUpstream(req: UpstreamRequest): Promise<UpstreamRespon
   const readTimeout = req.service.read_timeout;
   for (let attempt = 1; ; attempt += 1) {
     if (req.signal.aborted) throw new UpstreamError('client_aborted', attempt - 1, req.signal.reason);
-    const body = req.body === null ? null : new RequestBodyTap(req.body, req.service.write_timeout);
+    // A buffered body goes to undici as it is: it can be written again on a retry.
+    const stream = req.body === null || Buffer.isBuffer(req.body) ? null : new RequestBodyTap(req.body, req.service.write_timeout);
     const options: Dispatcher.RequestOptions & { servername: string } = {
       method: req.method,
       path: req.path,
       headers: req.headers,
-      body,
+      body: stream ?? req.body,
       signal: req.signal,
       headersTimeout: readTimeout,
       bodyTimeout: readTimeout,
       // Let undici's own pipelining rules treat bodiless idempotent requests as replayable.
-      idempotent: idempotent.has(req.method) && body === null,
+      idempotent: idempotent.has(req.method) && stream === null,
       // undici would otherwise take SNI from the Host header and reconnect whenever it changes
       // (preserve_host); the pool's connector decides the real SNI, this keeps it constant.
       servername: req.service.host,
@@ -82,17 +86,18 @@ export async function sendUpstream(req: UpstreamRequest): Promise<UpstreamRespon
         attempts: attempt,
       };
     } catch (error) {
-      const sentBody = body?.started ?? false;
-      body?.destroy();
+      const sentBody = stream?.started ?? false;
+      stream?.destroy();
       const failure: UpstreamFailure = req.signal.aborted ? 'client_aborted' : classifyFailure(error);
-      if (attempt < maxAttempts && isRetryable(failure, req.method, req.body !== null, sentBody)) continue;
+      if (attempt < maxAttempts && isRetryable(failure, req.method, stream === null, sentBody)) continue;
       throw new UpstreamError(failure, attempt, error);
     }
   }
 }
 
-function isRetryable(failure: UpstreamFailure, method: string, hasBody: boolean, sentBody: boolean): boolean {
-  if (isConnectPhase(failure)) return !sentBody;
-  if (failure === 'reset') return !hasBody && idempotent.has(method);
+/** `replayable`: no body, or a buffered one; a streamed body can only be sent once. */
+function isRetryable(failure: UpstreamFailure, method: string, replayable: boolean, sentBody: boolean): boolean {
+  if (isConnectPhase(failure)) return replayable || !sentBody;
+  if (failure === 'reset') return replayable && idempotent.has(method);
   return false;
 }

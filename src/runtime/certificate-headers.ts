@@ -2,7 +2,8 @@ import type { Config } from '../config/types.js';
 
 /**
  * Headers through which a TLS-terminating proxy passes the client's certificate: RFC 9440 and
- * Envoy's XFCC always, plus each `header-cert-auth` instance's `certificate_header_name`. They
+ * Envoy's XFCC always, plus each `header-cert-auth` instance's `certificate_header_name` and each
+ * `openid-connect` instance's `proof_of_possession_mtls_from_header.certificate_header_name`. They
  * are believed only from `--trusted-ips`; from anyone else they are removed before routing, so no
  * plugin can read a certificate the client merely claims, and nothing forwards it upstream.
  */
@@ -16,11 +17,23 @@ export function compileCertificateHeaders(config: Config): ReadonlySet<string> {
   const secured = new Set<string>(standardNames);
   const open = new Set<string>();
   for (const plugin of config.plugins) {
-    if (!plugin.enabled || plugin.name !== 'header-cert-auth') continue;
-    const name = plugin.config['certificate_header_name'];
+    if (!plugin.enabled) continue;
+    const source = headerSource(plugin.name, plugin.config);
+    if (source === null) continue;
+    const name = source['certificate_header_name'];
     if (typeof name !== 'string') continue;
-    (plugin.config['secure_source'] === false ? open : secured).add(name.toLowerCase());
+    (source['secure_source'] === false ? open : secured).add(name.toLowerCase());
   }
   for (const name of open) if (!standardNames.includes(name as (typeof standardNames)[number])) secured.delete(name);
   return secured;
+}
+
+/** The config object holding `certificate_header_name` and `secure_source`, for plugins that read one. */
+function headerSource(plugin: string, config: Readonly<Record<string, unknown>>): Readonly<Record<string, unknown>> | null {
+  if (plugin === 'header-cert-auth') return config;
+  if (plugin === 'openid-connect') {
+    const fromHeader = config['proof_of_possession_mtls_from_header'];
+    return typeof fromHeader === 'object' && fromHeader !== null && !Array.isArray(fromHeader) ? (fromHeader as Record<string, unknown>) : null;
+  }
+  return null;
 }

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { Logger } from 'pino';
 import { configHash } from '../config/index.js';
 import type { Config, Consumer, PluginEntity, Route, Service } from '../config/types.js';
@@ -76,11 +77,12 @@ export class Runtime {
     const routable = config.routes.filter((r) => r.service === null || services.get(r.service)?.enabled !== false);
     const instances = new Map<string, { key: string; instance: PluginInstance }>();
     const resolved: ResolvedPlugin[] = [];
+    const referenced = referencedEntitiesKey(config);
     for (const entity of config.plugins) {
       if (!entity.enabled) continue;
       const definition = deps.plugins.get(entity.name);
       if (definition === undefined) throw new Error(`plugin '${entity.name}' has no handler`);
-      const built = reuseOrCreate(entity, definition, config, deps, previous);
+      const built = reuseOrCreate(entity, definition, config, deps, previous, referenced);
       instances.set(entity.id, built);
       resolved.push({ entity, definition, instance: built.instance, priority: definition.priority });
     }
@@ -132,11 +134,19 @@ function reuseOrCreate(
   config: Config,
   deps: RuntimeDependencies,
   previous: Runtime | null,
+  referenced: string,
 ): { key: string; instance: PluginInstance } {
-  // Caches (JWKS, introspection results…) survive a reload when the plugin's config is unchanged.
-  const key = JSON.stringify([entity.name, entity.config]);
+  // Caches (JWKS, introspection results…) survive a reload when nothing the instance was built
+  // from changed: its own config, and the entities plugins look up while building (consumers, CA
+  // certificates). Issuer discovery and keys are shared by issuer URL and survive even a rebuild.
+  const key = JSON.stringify([entity.name, entity.config, referenced]);
   const old = previous?.instances.get(entity.id);
   if (old !== undefined && old.key === key) return old;
   const instance = definition.create(entity.config, entity, { config, logger: deps.logger.child({ plugin: entity.name }), trustedCaPems: deps.trustedCaPems });
   return { key, instance };
+}
+
+/** A digest of the entities a plugin instance may capture when it is built. */
+function referencedEntitiesKey(config: Config): string {
+  return createHash('sha256').update(JSON.stringify([config.consumers, config.ca_certificates])).digest('base64url');
 }

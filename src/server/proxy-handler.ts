@@ -2,18 +2,20 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import type { Route, Service } from '../config/types.js';
-import type { GatewayRequest, HeaderMap, RequestContext } from '../pipeline/context.js';
+import type { AuthOutcome, GatewayRequest, HeaderMap, Identity, ReadBodyOptions, RequestContext } from '../pipeline/context.js';
 import { GatewayError } from '../pipeline/gateway-error.js';
 import { applyIdentityHeaders, removeIdentityHeaders } from '../pipeline/identity-headers.js';
 import type { ResolvedPlugin, ResponseHead } from '../pipeline/plugin.js';
 import { errorResponse, toGatewayError, type GatewayResponse } from '../pipeline/respond.js';
 import { runHeaderFilter, runLog, runRequestPhases } from '../pipeline/run-phases.js';
+import { announcesBody, bodyTooLarge, DEFAULT_MAX_BUFFERED_BODY_BYTES, readBodyLimited } from '../proxy/buffered-body.js';
 import { buildUpstreamHeaders } from '../proxy/headers.js';
 import { pipeResponse, sendUpstream } from '../proxy/send.js';
 import { upstreamPath } from '../router/index.js';
 import type { Runtime } from '../runtime/runtime.js';
 import type { RuntimeHolder } from '../runtime/runtime-holder.js';
-import { connectionInfoOf } from './connection-info.js';
+import type { ClientCertificate } from './client-certificate.js';
+import { connectionInfoOf, type ConnectionInfo } from './connection-info.js';
 import { parseRequestTarget } from './request-target.js';
 import { writeAccessLog, type AccessRecord } from './access-log.js';
 import type { GatewayObserver } from './observer.js';
@@ -34,15 +36,66 @@ export interface ProxyHandlerOptions {
    * headers are believed. Absent or empty: nobody is trusted.
    */
   readonly trustedIps?: readonly string[];
+  /**
+   * Largest request body a plugin may have buffered with `ctx.readBody()` when it names no limit
+   * of its own; beyond it, 413. Default `DEFAULT_MAX_BUFFERED_BODY_BYTES` (1 MiB). Bodies nobody
+   * asks for are streamed and never limited here.
+   */
+  readonly maxBufferedBodyBytes?: number;
 }
 
 interface HandlerState extends ProxyHandlerOptions {
   readonly trustedPeers: AddressSet;
+  readonly maxBufferedBodyBytes: number;
+}
+
+/**
+ * The request context the proxy hands to plugins. A class, so that its methods live on the
+ * prototype: a request that never reads its body allocates nothing for the possibility.
+ */
+class ProxyRequestContext implements RequestContext {
+  clientCertificate: ClientCertificate | null;
+  identity: Identity | null = null;
+  auth: AuthOutcome | null = null;
+  upstreamQuery: string;
+  upstreamBody: Buffer | null = null;
+  readonly responseHeaders: HeaderMap = {};
+  readonly shared = new Map<string, unknown>();
+  readonly #maxBufferedBodyBytes: number;
+  #body: Promise<Buffer> | null = null;
+
+  constructor(
+    readonly id: string,
+    readonly request: GatewayRequest,
+    readonly connection: ConnectionInfo,
+    readonly route: Route,
+    readonly service: Service,
+    readonly upstreamHeaders: HeaderMap,
+    maxBufferedBodyBytes: number,
+  ) {
+    this.clientCertificate = connection.clientCertificate;
+    this.upstreamQuery = request.query;
+    this.#maxBufferedBodyBytes = maxBufferedBodyBytes;
+  }
+
+  readBody(options?: ReadBodyOptions): Promise<Buffer> {
+    const limit = options?.limit ?? this.#maxBufferedBodyBytes;
+    this.#body ??= readBodyLimited(this.request.body, this.request.headers, limit).then((bytes) => {
+      if (announcesBody(this.request.headers)) this.upstreamBody ??= bytes;
+      return bytes;
+    });
+    // A later caller with a smaller limit than the first one still gets its 413.
+    return this.#body.then((bytes) => (bytes.length > limit ? Promise.reject(bodyTooLarge(limit)) : bytes));
+  }
 }
 
 /** The proxy listeners' request handler: route, plugins, upstream, response, log. */
 export function createProxyHandler(options: ProxyHandlerOptions): (req: IncomingMessage, res: ServerResponse) => void {
-  const state: HandlerState = { ...options, trustedPeers: compileTrustedPeers(options.trustedIps) };
+  const maxBufferedBodyBytes = options.maxBufferedBodyBytes ?? DEFAULT_MAX_BUFFERED_BODY_BYTES;
+  if (!Number.isSafeInteger(maxBufferedBodyBytes) || maxBufferedBodyBytes < 0) {
+    throw new TypeError(`maxBufferedBodyBytes must be a non-negative integer, got ${maxBufferedBodyBytes}`);
+  }
+  const state: HandlerState = { ...options, trustedPeers: compileTrustedPeers(options.trustedIps), maxBufferedBodyBytes };
   return (req, res) => {
     const runtime = options.holder.acquire();
     handle(req, res, runtime, state)
@@ -120,19 +173,7 @@ async function handle(req: IncomingMessage, res: ServerResponse, runtime: Runtim
       via,
     });
     removeIdentityHeaders(upstreamHeaders);
-    const ctx: RequestContext = {
-      id: requestId,
-      request,
-      connection,
-      route,
-      service,
-      upstreamHeaders,
-      responseHeaders: {},
-      clientCertificate: connection.clientCertificate,
-      identity: null,
-      auth: null,
-      shared: new Map(),
-    };
+    const ctx: RequestContext = new ProxyRequestContext(requestId, request, connection, route, service, upstreamHeaders, options.maxBufferedBodyBytes);
 
     try {
       plugins = await runRequestPhases(ctx, runtime.pluginsFor(route));
@@ -146,14 +187,18 @@ async function handle(req: IncomingMessage, res: ServerResponse, runtime: Runtim
     res.once('close', () => {
       if (!res.writableFinished) abort.abort();
     });
+    // A plugin buffered (and perhaps rewrote) the body: send those bytes, framed by their length.
+    const buffered = ctx.upstreamBody;
+    if (buffered !== null) upstreamHeaders['content-length'] = String(buffered.length);
+    const query = ctx.upstreamQuery;
     const upstreamStarted = performance.now();
     const upstream = await sendUpstream({
       dispatcher: runtime.pools.dispatcherFor(service),
       service,
       method: record.method,
-      path: target.query === '' ? path : `${path}?${target.query}`,
+      path: query === '' ? path : `${path}?${query}`,
       headers: upstreamHeaders,
-      body: hasBody(req) ? req : null,
+      body: buffered ?? (announcesBody(req.headers) ? req : null),
       signal: abort.signal,
     });
     record.latency_ms.upstream = round(performance.now() - upstreamStarted);
@@ -216,12 +261,6 @@ function upstreamHostHeader(service: Service): string {
   const defaultPort = service.protocol === 'https' ? 443 : 80;
   const host = service.host.includes(':') ? `[${service.host}]` : service.host;
   return service.port === defaultPort ? host : `${host}:${service.port}`;
-}
-
-function hasBody(req: IncomingMessage): boolean {
-  if (req.headers['transfer-encoding'] !== undefined) return true;
-  const length = req.headers['content-length'];
-  return length !== undefined && length !== '0';
 }
 
 function appendVia(existing: string | string[] | undefined): string {

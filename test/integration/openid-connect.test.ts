@@ -16,6 +16,12 @@ import { createLogger } from '../../src/util/logger.js';
 import { fetchText, type SimpleResponse } from '../helpers/http.js';
 import { devClientSecret, startTestIdp, testIdpClientIds, type TestIdp } from '../helpers/idp.js';
 import type { TestCredential } from '../helpers/pki.js';
+import { indent } from './client-cert-support.js';
+
+/** A gateway client of the IdP that authenticates to the introspection endpoint with its certificate (RFC 8705 §2.1). */
+const mtlsIntrospectionClient = 'kong-introspection-mtls';
+const gatewayCertificateId = '3f5a2e1c-9b8d-4c7e-a6f5-0e1d2c3b4a59';
+const tutorialCertificateId = '8c4b2a1d-6e5f-4a3b-9c8d-7e6f5a4b3c2d';
 
 describe('openid-connect against a real IdP, through the gateway', () => {
   let idp: TestIdp;
@@ -38,7 +44,12 @@ describe('openid-connect against a real IdP, through the gateway', () => {
     fetchText(`${base}${path}`, { headers: token === null ? {} : { authorization: `Bearer ${token}` }, dispatcher: await agentFor(credential) });
 
   before(async () => {
-    idp = await startTestIdp({ accessTokenTtlSeconds: 60 });
+    idp = await startTestIdp({
+      accessTokenTtlSeconds: 60,
+      extraClients: [
+        { client_id: mtlsIntrospectionClient, token_endpoint_auth_method: 'tls_client_auth', tls_client_auth_subject_dn: 'CN=other-app', introspection: true, grant_types: [] },
+      ],
+    });
     echo = await startEchoServer({ host: '127.0.0.1', port: 0 });
     const text = `_format_version: "3.0"
 services:
@@ -51,6 +62,21 @@ services:
         paths: ["/opaque"]
       - name: optional-route
         paths: ["/optional"]
+      - name: opaque-mtls-route
+        paths: ["/opaque-mtls"]
+      - name: opaque-wrong-certificate-route
+        paths: ["/opaque-wrong-certificate"]
+certificates:
+  - id: ${gatewayCertificateId}
+    cert: |
+${indent(idp.pki.otherClient.certPem, 6)}
+    key: |
+${indent(idp.pki.otherClient.keyPem, 6)}
+  - id: ${tutorialCertificateId}
+    cert: |
+${indent(idp.pki.client.certPem, 6)}
+    key: |
+${indent(idp.pki.client.keyPem, 6)}
 plugins:
   - name: tls-handshake-modifier
     config: { tls_client_certificate: REQUEST }
@@ -77,6 +103,23 @@ plugins:
       auth_methods: [bearer]
       proof_of_possession_mtls: optional
       scopes_required: [write]
+  - name: openid-connect
+    route: opaque-mtls-route
+    config:
+      issuer: ${idp.issuer}
+      auth_methods: [introspection]
+      client_id: [${mtlsIntrospectionClient}]
+      introspection_endpoint_auth_method: tls_client_auth
+      tls_client_auth_cert_id: ${gatewayCertificateId}
+      proof_of_possession_mtls: strict
+  - name: openid-connect
+    route: opaque-wrong-certificate-route
+    config:
+      issuer: ${idp.issuer}
+      auth_methods: [introspection]
+      client_id: [${mtlsIntrospectionClient}]
+      client_auth: [tls_client_auth]
+      tls_client_auth_cert_id: ${tutorialCertificateId}
 `;
     const loaded = loadConfig(text, { env: {}, plugins: pluginSchemas });
     if (!loaded.ok) throw new Error(formatConfigErrors(loaded.errors));
@@ -149,6 +192,19 @@ plugins:
     assert.equal((await get('/opaque', token.access_token!, idp.pki.client)).status, 200);
     assert.equal((await get('/opaque', token.access_token!, idp.pki.otherClient)).status, 401);
     assert.equal((await get('/opaque', 'not-a-real-token', idp.pki.client)).status, 401);
+  });
+
+  it('introspects with tls_client_auth: the gateway presents its certificate to the IdP', async () => {
+    const token = await idp.requestToken({ clientId: testIdpClientIds.opaque });
+    assert.equal(token.status, 200, JSON.stringify(token.body));
+    assert.equal((await get('/opaque-mtls', token.access_token!, idp.pki.client)).status, 200);
+    assert.equal((await get('/opaque-mtls', token.access_token!, idp.pki.otherClient)).status, 401);
+    const inactive = await get('/opaque-mtls', 'not-a-real-token', idp.pki.client);
+    assert.equal(inactive.status, 401);
+    // The IdP checks the certificate: the tutorial client's is not the subject registered for the gateway.
+    const refused = await get('/opaque-wrong-certificate', token.access_token!, idp.pki.client);
+    assert.equal(refused.status, 500, 'introspection refused by the IdP is introspection_unavailable');
+    assert.equal(refused.json<{ message: string }>().message, 'An unexpected error occurred');
   });
 
   it('follows a key rollover at the IdP mid-traffic', async () => {

@@ -140,6 +140,13 @@ plugins:
     assert.equal(res.headers['x-stamp'], 'stamped');
   });
 
+  it('rebuilds a plugin instance when an entity it looked up (a consumer) changed', async () => {
+    gateway.applyConfig(load(configText(echo.url).replace('custom_id: A-1', 'custom_id: A-2')));
+    const res = await fetchText(`${url}/protected`, { headers: { 'x-user': 'alice' } });
+    assert.equal(echoedHeader(res.json<{ headers: Record<string, string> }>(), 'x-consumer-custom-id'), 'A-2');
+    gateway.applyConfig(load(configText(echo.url)));
+  });
+
   it('keeps plugin instances across a reload when their config is unchanged, and rebuilds changed ones', async () => {
     const before = builds;
     gateway.applyConfig(load(configText(echo.url)));

@@ -44,6 +44,23 @@ async function applyOnce(client: AdminClient, file: Record<string, unknown>, nam
   return summary(diff, count);
 }
 
+/**
+ * What `portcullis apply` does with a rendered, parsed decK document: merge it into the gateway's
+ * configuration and replace that with `If-Match`, starting over when someone else changed it
+ * meanwhile. Returns the summary line (`created 2, updated 0, unchanged 0`); errors name `name`.
+ * The quickstart applies the tutorial's steps through this too.
+ */
+export async function applyDocument(client: AdminClient, document: Record<string, unknown>, name: string): Promise<string> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await applyOnce(client, document, name);
+    } catch (error) {
+      // 412: the configuration changed between reading and writing it; merge again.
+      if (!(error instanceof AdminClientError && error.status === 412) || attempt === ATTEMPTS) throw error;
+    }
+  }
+}
+
 export async function applyCommand(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<number> {
   const { values, positionals } = parseFlags(argv, adminClientFlags, env);
   if (values['help'] === true || positionals.length > 1) {
@@ -52,14 +69,6 @@ export async function applyCommand(argv: readonly string[], env: NodeJS.ProcessE
   }
   const path = positionals[0] ?? '-';
   const file = await readDeckDocument(path, env);
-  const client = adminClientFrom(values);
-  for (let attempt = 1; ; attempt++) {
-    try {
-      console.log(await applyOnce(client, file, path === '-' ? 'stdin' : path));
-      return 0;
-    } catch (error) {
-      // 412: the configuration changed between reading and writing it; merge again.
-      if (!(error instanceof AdminClientError && error.status === 412) || attempt === ATTEMPTS) throw error;
-    }
-  }
+  console.log(await applyDocument(adminClientFrom(values), file, path === '-' ? 'stdin' : path));
+  return 0;
 }

@@ -5,6 +5,8 @@ import {
   createDevelopmentPki,
   defaultServerHostnames,
   describeCertificate,
+  developmentPkiFileNames,
+  developmentPkiPemFiles,
   escapeRdnValue,
   FileExistsError,
   findExistingFile,
@@ -22,12 +24,7 @@ import { envName, formatHelp, listFlag, parseFlags, stringFlag, type FlagSpec, t
 
 // The tutorial's names where it has them (rootCA.*, client.*), so its curl commands work verbatim.
 const files = {
-  caCert: 'rootCA.crt',
-  caKey: 'rootCA.key',
-  serverCert: 'server.crt',
-  serverKey: 'server.key',
-  clientCert: 'client.crt',
-  clientKey: 'client.key',
+  ...developmentPkiFileNames,
   serverP12: 'server.p12',
   truststoreP12: 'truststore.p12',
   clientP12: 'client.p12',
@@ -130,14 +127,7 @@ async function initCommand(argv: readonly string[], env: NodeJS.ProcessEnv): Pro
   }
 
   const pki = await createDevelopmentPki({ hostnames: hosts });
-  const output: OutputFile[] = [
-    { name: files.caCert, data: pki.ca.certPem, secret: false },
-    { name: files.caKey, data: pki.ca.keyPem, secret: true },
-    { name: files.serverCert, data: pki.server.certPem, secret: false },
-    { name: files.serverKey, data: pki.server.keyPem, secret: true },
-    { name: files.clientCert, data: pki.client.certPem, secret: false },
-    { name: files.clientKey, data: pki.client.keyPem, secret: true },
-  ];
+  const output: OutputFile[] = developmentPkiPemFiles(pki);
   if (password !== undefined) {
     const { createPkcs12 } = await import('../../certs/pkcs12.js');
     const chainPem = [pki.ca.certPem];

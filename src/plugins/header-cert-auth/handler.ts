@@ -35,6 +35,7 @@ export const headerCertAuth: PluginDefinition<HeaderCertAuthConfig> = {
         // Kong: without the header this plugin refuses, whatever the TLS connection presented.
         await authenticator.authenticate(ctx, fromHeader.get(ctx) ?? null);
       },
+      close: () => authenticator.close(),
     };
 
     function readHeader(value: string | string[], ctx: RequestContext): ClientCertificate {

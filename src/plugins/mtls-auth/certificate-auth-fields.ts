@@ -36,11 +36,11 @@ export const certificateAuthFields = {
   }),
   revocation_check_mode: Type.Union([Type.Literal('IGNORE_CA_ERROR'), Type.Literal('SKIP'), Type.Literal('STRICT')], {
     default: 'IGNORE_CA_ERROR',
-    description: 'SKIP: no revocation check. IGNORE_CA_ERROR: pass when the status cannot be had. STRICT: fail then.',
+    description: 'OCSP, then CRL. SKIP: no revocation check. IGNORE_CA_ERROR: pass when the status cannot be had. STRICT: fail then. A revoked certificate always fails.',
   }),
-  cert_cache_ttl: Type.Number({ minimum: 0, default: 60000, description: 'How long (ms) a verification result is reused.' }),
+  cert_cache_ttl: Type.Number({ minimum: 0, default: 60000, description: 'How long (ms) a verification result and a revocation answer are reused (never past its nextUpdate). 0: not at all.' }),
   cache_ttl: Type.Number({ minimum: 0, default: 60, description: 'Kong’s consumer cache expiry (s); consumers are compiled per configuration here.' }),
-  http_timeout: Type.Number({ minimum: 0, default: 30000, description: 'Timeout (ms) for OCSP and CRL requests.' }),
+  http_timeout: Type.Number({ minimum: 0, default: 30000, description: 'Timeout (ms) for each OCSP or CRL exchange, connect to last byte. 0: none.' }),
   ssl_verify: Type.Boolean({ default: true, description: 'Verify the TLS certificates of OCSP responders and CRL servers.' }),
 };
 

@@ -4,8 +4,9 @@ import type { RequestContext } from '../../pipeline/context.js';
 import { GatewayError } from '../../pipeline/gateway-error.js';
 import type { PluginEnvironment } from '../../pipeline/plugin.js';
 import type { ClientCertificate } from '../../server/client-certificate.js';
-import { TrustStore, type TrustResult } from '../../util/certificate-trust.js';
+import { TrustStore, type TrustFailure } from '../../util/certificate-trust.js';
 import { findConsumer, type CertificateAuthConfig } from './certificate-auth-fields.js';
+import { createRevocationChecker, describeRevocationSubject, type RevocationSubject } from './revocation-checker.js';
 
 /**
  * Certificate → verified identity, shared by mtls-auth (certificate from the handshake) and
@@ -15,7 +16,14 @@ import { findConsumer, type CertificateAuthConfig } from './certificate-auth-fie
 export interface CertificateAuthenticator {
   /** Authenticates `certificate` (null: none was presented) and sets ctx.identity/ctx.auth, or throws a 401. */
   authenticate(ctx: RequestContext, certificate: ClientCertificate | null): Promise<void>;
+  /** Releases the connections to OCSP responders and CRL servers. */
+  close(): Promise<void>;
 }
+
+/** A chain verification, plus what a revocation check of the leaf needs (null: nothing to check). */
+type Verification =
+  | { readonly ok: true; readonly anchorId: string; readonly revocation: RevocationSubject | null }
+  | { readonly ok: false; readonly reason: TrustFailure; readonly detail: string };
 
 const noCertificate = 'No required TLS certificate was sent';
 const failedVerification = 'TLS certificate failed verification';
@@ -36,14 +44,26 @@ export function createCertificateAuthenticator(plugin: string, config: Certifica
   }
   const anonymous = config.anonymous === null ? null : (findConsumer(env.config, config.anonymous) ?? null);
   const defaultConsumer = config.default_consumer === null ? null : (findConsumer(env.config, config.default_consumer) ?? null);
+  const caCertificates = cas.map((ca) => ca.certificate);
+  const revocation =
+    config.revocation_check_mode === 'SKIP'
+      ? null
+      : createRevocationChecker({
+          mode: config.revocation_check_mode,
+          cacheTtlMs: config.cert_cache_ttl,
+          httpTimeoutMs: config.http_timeout,
+          sslVerify: config.ssl_verify,
+          trustedCaPems: env.trustedCaPems,
+          logger: env.logger,
+        });
   // Per certificate object (one per TLS connection, one per header request): verify once.
-  const pending = new WeakMap<ClientCertificate, Promise<TrustResult>>();
+  const pending = new WeakMap<ClientCertificate, Promise<Verification>>();
   // Successes by thumbprint, so a resumed TLS session (whose intermediates OpenSSL did not keep)
-  // still verifies within cert_cache_ttl of the full handshake that proved the chain.
-  const verified = new Map<string, { anchorId: string; until: number }>();
-  let warnedRevocation = false;
+  // still verifies within cert_cache_ttl of the full handshake that proved the chain, and still
+  // knows the issuer its revocation check needs.
+  const verified = new Map<string, { anchorId: string; revocation: RevocationSubject | null; until: number }>();
 
-  const verify = (certificate: ClientCertificate): Promise<TrustResult> => {
+  const verify = (certificate: ClientCertificate): Promise<Verification> => {
     let result = pending.get(certificate);
     if (result === undefined) {
       result = verifyUncached(certificate);
@@ -52,17 +72,20 @@ export function createCertificateAuthenticator(plugin: string, config: Certifica
     return result;
   };
 
-  const verifyUncached = async (certificate: ClientCertificate): Promise<TrustResult> => {
+  const verifyUncached = async (certificate: ClientCertificate): Promise<Verification> => {
     const now = Date.now();
     const cached = verified.get(certificate.thumbprint);
     const leafCurrent = now >= certificate.notBefore.getTime() && now <= certificate.notAfter.getTime();
-    if (cached !== undefined && cached.until > now && leafCurrent) return { ok: true, anchorId: cached.anchorId };
+    if (cached !== undefined && cached.until > now && leafCurrent) return { ok: true, anchorId: cached.anchorId, revocation: cached.revocation };
     const result = await trust.verify(certificate.certificate, certificate.chain, new Date(now));
-    if (result.ok && config.cert_cache_ttl > 0) {
+    if (!result.ok) return result;
+    // The issuer is looked for where the chain was just proven: the configured CAs and what the client sent.
+    const subject = revocation !== null && hasRevocationPointers(certificate) ? describeRevocationSubject(certificate, [...caCertificates, ...certificate.chain]) : null;
+    if (config.cert_cache_ttl > 0) {
       if (verified.size >= maxCachedResults) verified.clear();
-      verified.set(certificate.thumbprint, { anchorId: result.anchorId, until: now + config.cert_cache_ttl });
+      verified.set(certificate.thumbprint, { anchorId: result.anchorId, revocation: subject, until: now + config.cert_cache_ttl });
     }
-    return result;
+    return { ok: true, anchorId: result.anchorId, revocation: subject };
   };
 
   const refuse = (ctx: RequestContext, reason: string, message: string, detail: string): void => {
@@ -85,12 +108,17 @@ export function createCertificateAuthenticator(plugin: string, config: Certifica
         env.logger.info({ request_id: ctx.id, reason: result.reason, detail: result.detail, thumbprint: certificate.thumbprint }, 'client certificate refused');
         return refuse(ctx, result.reason, failedVerification, result.detail);
       }
-      if (config.revocation_check_mode !== 'SKIP' && hasRevocationPointers(certificate)) {
-        // Revocation fetching (CRL, OCSP) is not built yet: the status cannot be had.
-        if (config.revocation_check_mode === 'STRICT') return refuse(ctx, 'revocation_unknown', failedVerification, 'revocation status unavailable');
-        if (!warnedRevocation) {
-          warnedRevocation = true;
-          env.logger.warn('revocation status is not checked yet; IGNORE_CA_ERROR lets certificates with CRL/OCSP pointers through');
+      if (revocation !== null && result.revocation !== null) {
+        // Per request, but a cache hit is a Map lookup: fetches happen once per (issuer, serial) and TTL.
+        const status = await revocation.check(result.revocation);
+        if (status.status === 'revoked') {
+          env.logger.info({ request_id: ctx.id, reason: 'certificate_revoked', source: status.source, thumbprint: certificate.thumbprint }, 'client certificate refused');
+          return refuse(ctx, 'certificate_revoked', failedVerification, `certificate revoked (${status.source.toUpperCase()})`);
+        }
+        // IGNORE_CA_ERROR: the checker logged a warning when it failed to get the status.
+        if (status.status === 'unknown' && config.revocation_check_mode === 'STRICT') {
+          env.logger.info({ request_id: ctx.id, reason: 'revocation_unknown', detail: status.detail, thumbprint: certificate.thumbprint }, 'client certificate refused');
+          return refuse(ctx, 'revocation_unknown', failedVerification, 'revocation status unavailable');
         }
       }
       if (config.skip_consumer_lookup) {
@@ -106,6 +134,9 @@ export function createCertificateAuthenticator(plugin: string, config: Certifica
       if (consumer === null) return refuse(ctx, 'consumer_not_found', failedVerification, 'no consumer matches the certificate');
       ctx.identity = { consumer, credentialId: null, groups: null, anonymous: false };
       ctx.auth = { plugin, outcome: 'success', reason: 'certificate_verified' };
+    },
+    async close() {
+      await revocation?.close();
     },
   };
 

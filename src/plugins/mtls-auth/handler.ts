@@ -18,6 +18,7 @@ export const mtlsAuth: PluginDefinition<MtlsAuthConfig> = {
         // The connection's certificate, unless a trusted proxy's header replaced it earlier.
         await authenticator.authenticate(ctx, ctx.clientCertificate);
       },
+      close: () => authenticator.close(),
     };
   },
 };

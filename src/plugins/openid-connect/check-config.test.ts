@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { loadConfig } from '../../config/index.js';
+import { CA_CERT } from '../../config/test-fixtures.js';
 import { pluginSchemas } from '../index.js';
 import { reasons, successReasons } from './reasons.js';
 
@@ -100,6 +101,63 @@ describe('openid-connect configuration checks', () => {
     ]);
   });
 
+  it('accepts proof_of_possession_mtls_from_header as the certificate source, with Kong defaults and null proxies', () => {
+    const ca = `ca_certificates:\n  - id: 6f0c7b8e-7c1f-4f2b-9a51-3d9f0a1b2c3d\n    cert: |\n${CA_CERT.trim().split('\n').map((l) => `      ${l}`).join('\n')}\n`;
+    const plugin = (extra: string) => `  - name: openid-connect
+    route: example-route
+    config:
+      issuer: https://idp.example
+      auth_methods: [bearer]
+      proof_of_possession_mtls: strict
+      proof_of_possession_mtls_from_header:
+        certificate_header_name: X-Client-Cert
+        ca_certificates: [6F0C7B8E-7C1F-4F2B-9A51-3D9F0A1B2C3D]
+        http_proxy_host: null
+        https_proxy_port: null${extra}
+`;
+    const result = loadConfig(`${base}${ca}plugins:\n${plugin('')}`, { env: {}, plugins: pluginSchemas });
+    assert.ok(result.ok, result.ok ? '' : result.errors.map((e) => `${e.path}: ${e.message}`).join('\n'));
+    const fromHeader = result.config.plugins[0]!.config['proof_of_possession_mtls_from_header'];
+    assert.deepEqual(fromHeader, {
+      certificate_header_name: 'X-Client-Cert',
+      certificate_header_format: 'url_encoded',
+      ca_certificates: ['6F0C7B8E-7C1F-4F2B-9A51-3D9F0A1B2C3D'],
+      allow_partial_chain: false,
+      revocation_check_mode: 'IGNORE_CA_ERROR',
+      cert_cache_ttl: 60000,
+      http_timeout: 30000,
+      ssl_verify: true,
+      secure_source: true,
+      http_proxy_host: null,
+      https_proxy_port: null,
+    });
+    const refused = loadConfig(`${base}${ca}plugins:\n${plugin('\n        https_proxy_host: proxy.example\n        http_proxy_port: 3128')}`, { env: {}, plugins: pluginSchemas });
+    assert.equal(refused.ok, false);
+    assert.deepEqual(
+      refused.ok ? [] : refused.errors.map((e) => e.path),
+      ['plugins[0].config.proof_of_possession_mtls_from_header.http_proxy_port', 'plugins[0].config.proof_of_possession_mtls_from_header.https_proxy_host'],
+    );
+  });
+
+  it('refuses proof_of_possession_mtls_from_header naming a CA that does not exist, or without a header name', () => {
+    assert.deepEqual(
+      errors(`  - name: openid-connect
+    config:
+      issuer: https://idp.example
+      auth_methods: [bearer]
+      proof_of_possession_mtls: optional
+      proof_of_possession_mtls_from_header: { certificate_header_name: X-Client-Cert, ca_certificates: [missing] }
+`),
+      ["plugins[0].config.proof_of_possession_mtls_from_header.ca_certificates[0]: no ca_certificate with id 'missing'"],
+    );
+    assert.equal(
+      errors(`  - name: openid-connect
+    config: { issuer: https://idp.example, auth_methods: [bearer], proof_of_possession_mtls_from_header: { ca_certificates: [x] } }
+`).length > 0,
+      true,
+    );
+  });
+
   it('cannot be attached to a consumer', () => {
     const result = loadConfig(`${base}consumers:\n  - username: a\n    plugins: [{name: openid-connect, config: {issuer: https://idp.example, auth_methods: [bearer]}}]\n`, {
       env: {},
@@ -118,7 +176,7 @@ describe('openid-connect reason codes', () => {
   it('are the only codes the plugin reports', () => {
     const dir = new URL('../../../../src/plugins/openid-connect/', import.meta.url);
     const known = new Set([...Object.keys(reasons), ...Object.keys(successReasons)]);
-    for (const file of ['handler.ts', 'authenticate.ts', 'verify-jwt.ts', 'claims.ts', 'introspection.ts', 'proof-of-possession.ts', 'extract-token.ts', 'identity.ts', 'responses.ts']) {
+    for (const file of ['handler.ts', 'authenticate.ts', 'verify-jwt.ts', 'claims.ts', 'introspection.ts', 'proof-of-possession.ts', 'extract-token.ts', 'identity.ts', 'responses.ts', 'certificate-from-header.ts']) {
       const text = readFileSync(new URL(file, dir), 'utf8');
       for (const match of text.matchAll(/new AuthFailure\(\s*'([a-z_]+)'/g)) assert.ok(known.has(match[1]!), `${file}: ${match[1]} is not in reasons.ts`);
       for (const match of text.matchAll(/reason: '([a-z_]+)'/g)) assert.ok(known.has(match[1]!), `${file}: ${match[1]} is not in reasons.ts`);

@@ -58,16 +58,20 @@ export function checkOpenIdConnectConfig(plugin: PluginEntity, index: number, co
   if (HS_ALGS.some((a) => c.token_typ_allowed.includes(a))) add('token_typ_allowed', 'lists header typ values, not algorithms');
 
   if (c.proof_of_possession_mtls !== 'off') errors.push(...checkProofOfPossession(plugin, index, c, config));
-  if (c.proof_of_possession_mtls_from_header !== null) {
-    for (const [i, id] of c.proof_of_possession_mtls_from_header.ca_certificates.entries()) {
-      if (!config.ca_certificates.some((ca) => ca.id === id)) add(`proof_of_possession_mtls_from_header.ca_certificates[${i}]`, `no ca_certificate with id '${id}'`);
-    }
-    add(
-      'proof_of_possession_mtls_from_header',
-      'is not implemented by Portcullis yet; put the header-cert-auth plugin on the route instead (openid-connect then checks the binding against the certificate it accepted)',
-    );
-  }
+  if (c.proof_of_possession_mtls_from_header !== null) checkFromHeader(c.proof_of_possession_mtls_from_header, config, add);
   return errors;
+}
+
+/** `proof_of_possession_mtls_from_header`: its CAs must exist; HTTP proxies for OCSP/CRL are not implemented. */
+function checkFromHeader(h: NonNullable<OpenIdConnectConfig['proof_of_possession_mtls_from_header']>, config: Config, add: (field: string, message: string) => void): void {
+  const base = 'proof_of_possession_mtls_from_header';
+  const caIds = new Set(config.ca_certificates.map((ca) => ca.id));
+  for (const [i, id] of h.ca_certificates.entries()) {
+    if (!caIds.has(id.toLowerCase())) add(`${base}.ca_certificates[${i}]`, `no ca_certificate with id '${id}'`);
+  }
+  for (const field of ['http_proxy_host', 'http_proxy_port', 'https_proxy_host', 'https_proxy_port'] as const) {
+    if (h[field] !== undefined && h[field] !== null) add(`${base}.${field}`, 'HTTP proxies for revocation checks are not implemented by Portcullis; leave it null');
+  }
 }
 
 function checkUnsupportedFields(raw: Readonly<Record<string, unknown>>, add: (field: string, message: string) => void): void {

@@ -1,20 +1,37 @@
 /**
  * Finding the access token in a request, as Kong's `bearer_token_param_type` says: the
  * `Authorization: Bearer` header (scheme case-insensitive, RFC 9110 §11.1), Kong's `access-token`
- * and `x-access-token` headers, the `access_token` query argument, or a cookie. Two different tokens
- * in one request are an `invalid_request` (RFC 6750 §2: one method per request).
+ * and `x-access-token` headers, the `access_token` query argument, a cookie, or the `access_token`
+ * member of a form or JSON body (RFC 6750 §2.2). Two different tokens in one request are an
+ * `invalid_request` (RFC 6750 §2: one method per request).
+ *
+ * The body is the expensive place (it must be buffered), so it is looked at last and only when no
+ * other place had a token: `extractToken` covers header, query and cookie; `tokenBodyFormat` says
+ * whether the body can hold one; `extractBodyToken` reads it.
  */
 import type { IncomingHttpHeaders } from 'node:http';
+import type { RequestContext } from '../../pipeline/context.js';
+import { withoutParameter } from './form-parameters.js';
 import { AuthFailure } from './responses.js';
 
-export type TokenLocation = 'header' | 'query' | 'cookie';
+export type TokenLocation = 'header' | 'query' | 'cookie' | 'body';
 
-export interface FoundToken {
+/** How a body that may carry `access_token` is encoded. */
+export type BodyFormat = 'form' | 'json';
+
+/** One place a token was found. */
+export interface TokenPlace {
   readonly token: string;
-  /** Where it was, so `hide_credentials` can remove it. */
   readonly location: TokenLocation;
-  /** Header or cookie name (lower-case header name). */
+  /** Header or cookie name (lower-case header name); `access_token` for query and body. */
   readonly name: string;
+  /** For a body token: the body's format. */
+  readonly bodyFormat?: BodyFormat;
+}
+
+/** The request's token: its first place, plus every place it was repeated in (`hide_credentials` removes them all). */
+export interface FoundToken extends TokenPlace {
+  readonly places: readonly TokenPlace[];
 }
 
 export interface ExtractOptions {
@@ -29,10 +46,11 @@ export interface ExtractOptions {
 // RFC 6750 §2.1 b64token (token68): what a JWT or an opaque token may consist of.
 const TOKEN68 = /^[A-Za-z0-9\-._~+/]+=*$/;
 const KONG_TOKEN_HEADERS = ['access-token', 'x-access-token'];
+const PARAMETER = 'access_token';
 
 /** The request's token, or null when it carries none. Throws `AuthFailure` for malformed or conflicting tokens. */
 export function extractToken(headers: IncomingHttpHeaders, query: string, options: ExtractOptions): FoundToken | null {
-  const found: FoundToken[] = [];
+  const found: TokenPlace[] = [];
   if (options.paramTypes.includes('header')) {
     if (options.headerName !== null) {
       fromHeader(headers, options.headerName, options.headerName === 'authorization', found);
@@ -41,21 +59,75 @@ export function extractToken(headers: IncomingHttpHeaders, query: string, option
       for (const name of KONG_TOKEN_HEADERS) fromHeader(headers, name, false, found);
     }
   }
-  if (options.paramTypes.includes('query') && query !== '' && query.includes('access_token')) {
-    for (const value of new URLSearchParams(query).getAll('access_token')) found.push({ token: value, location: 'query', name: 'access_token' });
+  // A percent-encoded name (`access%5Ftoken`) counts too, as URLSearchParams decodes it.
+  if (options.paramTypes.includes('query') && query !== '' && (query.includes(PARAMETER) || query.includes('%'))) {
+    for (const value of new URLSearchParams(query).getAll(PARAMETER)) found.push({ token: value, location: 'query', name: PARAMETER });
   }
   if (options.paramTypes.includes('cookie') && options.cookieName !== null) {
     for (const value of cookieValues(headers.cookie, options.cookieName)) found.push({ token: value, location: 'cookie', name: options.cookieName });
   }
+  return chooseToken(found, options.maxLength);
+}
+
+/**
+ * The format of a body that may carry `access_token` (RFC 6750 §2.2 form, or JSON as Kong also
+ * reads), or null when there is no body, another media type, or a Content-Encoding (compressed
+ * bytes are not searched, and could not be rewritten for `hide_credentials`).
+ */
+export function tokenBodyFormat(headers: IncomingHttpHeaders): BodyFormat | null {
+  const type = headers['content-type'];
+  if (type === undefined) return null;
+  if (headers['transfer-encoding'] === undefined && (headers['content-length'] === undefined || headers['content-length'] === '0')) return null;
+  const encoding = headers['content-encoding'];
+  if (encoding !== undefined && encoding.trim().toLowerCase() !== 'identity') return null;
+  const semicolon = type.indexOf(';');
+  const media = (semicolon === -1 ? type : type.slice(0, semicolon)).trim().toLowerCase();
+  if (media === 'application/x-www-form-urlencoded') return 'form';
+  if (media === 'application/json' || (media.startsWith('application/') && media.endsWith('+json'))) return 'json';
+  return null;
+}
+
+/**
+ * The `access_token` of a buffered body, or null. A JSON body that does not parse, is not an
+ * object, or has `"access_token": null` carries no token (never a 500, Kong 3.9.0.0's bug); a
+ * non-string value is malformed.
+ */
+export function extractBodyToken(body: Buffer, format: BodyFormat, maxLength: number): FoundToken | null {
+  const found: TokenPlace[] = [];
+  if (format === 'form') {
+    if (!body.includes(PARAMETER) && !body.includes('%')) return null;
+    for (const value of new URLSearchParams(body.toString('utf8')).getAll(PARAMETER)) found.push({ token: value, location: 'body', name: PARAMETER, bodyFormat: 'form' });
+  } else {
+    const value = jsonMember(body, PARAMETER);
+    if (value === undefined || value === null) return null;
+    if (typeof value !== 'string') throw new AuthFailure('token_malformed', `access_token in the JSON body is a ${Array.isArray(value) ? 'list' : typeof value}`);
+    found.push({ token: value, location: 'body', name: PARAMETER, bodyFormat: 'json' });
+  }
+  return chooseToken(found, maxLength);
+}
+
+function jsonMember(body: Buffer, name: string): unknown {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(body.toString('utf8'));
+  } catch {
+    return undefined;
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed) || !Object.hasOwn(parsed, name)) return undefined;
+  return (parsed as Record<string, unknown>)[name];
+}
+
+/** One token out of the candidates, or a refusal when they differ or the token is unusable. */
+function chooseToken(found: readonly TokenPlace[], maxLength: number): FoundToken | null {
   if (found.length === 0) return null;
   const first = found[0]!;
   if (found.some((f) => f.token !== first.token)) throw new AuthFailure('multiple_tokens', `found in ${describe(found)}`);
-  if (first.token.length > options.maxLength) throw new AuthFailure('token_too_large', `${first.token.length} characters`);
+  if (first.token.length > maxLength) throw new AuthFailure('token_too_large', `${first.token.length} characters`);
   if (!TOKEN68.test(first.token)) throw new AuthFailure('token_malformed', `not a token68 value (${first.location})`);
-  return first;
+  return { ...first, places: found };
 }
 
-function fromHeader(headers: IncomingHttpHeaders, name: string, schemeRequired: boolean, out: FoundToken[]): void {
+function fromHeader(headers: IncomingHttpHeaders, name: string, schemeRequired: boolean, out: TokenPlace[]): void {
   const raw = headers[name];
   if (raw === undefined) return;
   for (const value of Array.isArray(raw) ? raw : [raw]) {
@@ -87,25 +159,61 @@ function cookieValues(header: string | undefined, name: string): string[] {
   return out;
 }
 
-function describe(found: readonly FoundToken[]): string {
+function describe(found: readonly TokenPlace[]): string {
   return [...new Set(found.map((f) => `${f.location} ${f.name}`))].join(', ');
 }
 
-/** Removes the presented credential from what goes upstream (`hide_credentials`). */
-export function hideCredential(upstreamHeaders: Record<string, string | string[]>, found: FoundToken): void {
-  if (found.location === 'header') {
-    delete upstreamHeaders[found.name];
-  } else if (found.location === 'cookie') {
-    const raw = upstreamHeaders['cookie'];
-    const value = Array.isArray(raw) ? raw.join('; ') : raw;
-    if (value === undefined) return;
-    const kept = value
-      .split(';')
-      .filter((part) => part.slice(0, Math.max(part.indexOf('='), 0)).trim() !== found.name)
-      .map((p) => p.trim())
-      .filter((p) => p !== '');
-    if (kept.length === 0) delete upstreamHeaders['cookie'];
-    else upstreamHeaders['cookie'] = kept.join('; ');
+/**
+ * Removes the presented credential from what goes upstream (`hide_credentials`), wherever the
+ * request repeated it: the header, the cookie, every `access_token` query argument (the other
+ * arguments keep their exact bytes), the `access_token` of a buffered form or JSON body
+ * (Content-Length follows the new body).
+ */
+export function hideCredential(ctx: RequestContext, found: FoundToken): void {
+  for (const place of found.places) hidePlace(ctx, place);
+}
+
+function hidePlace(ctx: RequestContext, found: TokenPlace): void {
+  const upstreamHeaders = ctx.upstreamHeaders;
+  switch (found.location) {
+    case 'header':
+      delete upstreamHeaders[found.name];
+      return;
+    case 'cookie': {
+      const raw = upstreamHeaders['cookie'];
+      const value = Array.isArray(raw) ? raw.join('; ') : raw;
+      if (value === undefined) return;
+      const kept = value
+        .split(';')
+        .filter((part) => part.slice(0, Math.max(part.indexOf('='), 0)).trim() !== found.name)
+        .map((p) => p.trim())
+        .filter((p) => p !== '');
+      if (kept.length === 0) delete upstreamHeaders['cookie'];
+      else upstreamHeaders['cookie'] = kept.join('; ');
+      return;
+    }
+    case 'query':
+      ctx.upstreamQuery = withoutParameter(ctx.upstreamQuery, PARAMETER);
+      return;
+    case 'body': {
+      const body = ctx.upstreamBody;
+      if (body === null) return;
+      ctx.upstreamBody = found.bodyFormat === 'json' ? withoutJsonMember(body, PARAMETER) : Buffer.from(withoutParameter(body.toString('latin1'), PARAMETER), 'latin1');
+      return;
+    }
   }
-  // A query-string token cannot be removed: the core does not let plugins rewrite the upstream query yet.
+}
+
+/** The JSON body without one top-level member, re-serialised; unchanged when it does not parse. */
+function withoutJsonMember(body: Buffer, name: string): Buffer {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(body.toString('utf8'));
+  } catch {
+    return body;
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed) || !Object.hasOwn(parsed, name)) return body;
+  const rest: Record<string, unknown> = { ...(parsed as Record<string, unknown>) };
+  delete rest[name];
+  return Buffer.from(JSON.stringify(rest), 'utf8');
 }

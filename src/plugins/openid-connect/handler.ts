@@ -11,8 +11,9 @@ import type { PluginDefinition, PluginEnvironment, PluginInstance } from '../../
 import { openIdConnectAdminApi } from './admin-api.js';
 import { Authenticator, type Principal } from './authenticate.js';
 import { findConsumer } from './check-config.js';
+import { createHeaderCertificateSource } from './certificate-from-header.js';
 import { discoveryTargets } from './discovery.js';
-import { extractToken, hideCredential, type FoundToken } from './extract-token.js';
+import { extractBodyToken, extractToken, hideCredential, tokenBodyFormat, type FoundToken } from './extract-token.js';
 import { IdpClient } from './http-client.js';
 import { applyClaimHeaders, ConsumerDirectory, parseTokenHeader } from './identity.js';
 import { Introspector } from './introspection.js';
@@ -141,20 +142,45 @@ export function createOpenIdConnect(config: OpenIdConnectConfig, _entity: Plugin
   const anonymous: Consumer | null = config.anonymous === null ? null : (findConsumer(env.config, config.anonymous) ?? null);
   const tokenHeader = parseTokenHeader(config.upstream_access_token_header);
   const claimHeaders = pairs(config.upstream_headers_claims, config.upstream_headers_names).map(([c, h]) => [c, h.toLowerCase()] as const);
-  let warnedQueryToken = false;
+  const readsBody = config.bearer_token_param_type.includes('body');
+  const headerCertificates =
+    config.proof_of_possession_mtls !== 'off' && config.proof_of_possession_mtls_from_header !== null
+      ? createHeaderCertificateSource(config.proof_of_possession_mtls_from_header, env)
+      : null;
+
+  /**
+   * The token: header, query and cookie first; the body only when they hold none and it is a
+   * form or JSON body, so that no other request is ever buffered.
+   */
+  async function findToken(ctx: RequestContext): Promise<FoundToken | null> {
+    const found = extractToken(ctx.request.headers, ctx.request.query, extractOptions);
+    if (found !== null || !readsBody) return found;
+    const format = tokenBodyFormat(ctx.request.headers);
+    if (format === null) return null;
+    return extractBodyToken(await ctx.readBody(), format, MAX_TOKEN_LENGTH);
+  }
+
+  /** The binding check, against the header's certificate with `proof_of_possession_mtls_from_header`. */
+  async function checkBinding(ctx: RequestContext, principal: Principal): Promise<void> {
+    const mode = config.proof_of_possession_mtls;
+    if (mode === 'off') return;
+    let certificate = ctx.clientCertificate;
+    // Only a bound token needs a certificate: strict refuses an unbound one without looking.
+    if (headerCertificates !== null && principal.bound !== null) {
+      certificate = await headerCertificates.read(ctx);
+      // The forwarded certificate is this request's client certificate from now on (access log, later plugins).
+      if (certificate !== null) ctx.clientCertificate = certificate;
+    }
+    checkCertificateBinding(mode, principal.bound, certificate);
+    if (principal.bound !== null) logger.debug({ request_id: ctx.id, jti: principal.claims.jti, sub: principal.claims.sub }, 'certificate binding verified');
+  }
 
   function succeed(ctx: RequestContext, principal: Principal, found: FoundToken): void {
     ctx.identity = { ...principal.identity };
     const reason: SuccessReason = principal.method === 'bearer' ? 'jwt_verified' : 'introspection_active';
     ctx.auth = { plugin: PLUGIN, outcome: 'success', reason };
     const headers = ctx.upstreamHeaders;
-    if (config.hide_credentials) {
-      hideCredential(headers, found);
-      if (found.location === 'query' && !warnedQueryToken) {
-        warnedQueryToken = true;
-        logger.warn('hide_credentials cannot remove an access_token query argument yet: it is forwarded upstream');
-      }
-    }
+    if (config.hide_credentials) hideCredential(ctx, found);
     if (tokenHeader !== null) headers[tokenHeader.name] = `${tokenHeader.prefix}${found.token}`;
     if (claimHeaders.length > 0) applyClaimHeaders(headers, principal.claims, claimHeaders);
   }
@@ -168,7 +194,7 @@ export function createOpenIdConnect(config: OpenIdConnectConfig, _entity: Plugin
       ctx.identity = { consumer: anonymous, credentialId: null, groups: null, anonymous: true };
       ctx.auth = { plugin: PLUGIN, outcome: 'anonymous', reason: failure.reason };
       // A refused credential never travels upstream, whatever hide_credentials says.
-      if (found !== null) hideCredential(ctx.upstreamHeaders, found);
+      if (found !== null) hideCredential(ctx, found);
       return;
     }
     ctx.auth = { plugin: PLUGIN, outcome: 'failure', reason: failure.reason };
@@ -180,13 +206,10 @@ export function createOpenIdConnect(config: OpenIdConnectConfig, _entity: Plugin
       if (!config.run_on_preflight && ctx.request.method === 'OPTIONS') return;
       let found: FoundToken | null = null;
       try {
-        found = extractToken(ctx.request.headers, ctx.request.query, extractOptions);
+        found = await findToken(ctx);
         if (found === null) throw new AuthFailure('no_token');
         const principal = await authenticator.authenticate(found.token, ctx.id);
-        checkCertificateBinding(config.proof_of_possession_mtls, principal.bound, ctx.clientCertificate);
-        if (principal.bound !== null || config.proof_of_possession_mtls === 'strict') {
-          logger.debug({ request_id: ctx.id, jti: principal.claims.jti, sub: principal.claims.sub }, 'certificate binding verified');
-        }
+        await checkBinding(ctx, principal);
         succeed(ctx, principal, found);
       } catch (error) {
         if (error instanceof AuthFailure) return refuse(ctx, error, found);
@@ -197,7 +220,7 @@ export function createOpenIdConnect(config: OpenIdConnectConfig, _entity: Plugin
     },
     async close() {
       authenticator.clear();
-      await Promise.allSettled([releaseIssuer(issuer), intro?.client.close()]);
+      await Promise.allSettled([releaseIssuer(issuer), intro?.client.close(), headerCertificates?.close()]);
     },
   };
 }

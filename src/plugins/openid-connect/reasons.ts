@@ -42,6 +42,8 @@ export const reasons = {
   pop_certificate_missing: { refusal: 'unauthorized', text: 'client certificate was not specified' },
   pop_certificate_mismatch: { refusal: 'unauthorized', text: 'the client certificate thumbprint does not match the x5t#S256 claim' },
   pop_claim_invalid: { refusal: 'unauthorized', text: 'the x5t#S256 claim is not a valid thumbprint' },
+  pop_certificate_invalid: { refusal: 'unauthorized', text: 'the client certificate header could not be read' },
+  pop_certificate_untrusted: { refusal: 'unauthorized', text: 'the client certificate from the header failed verification' },
   issuer_unavailable: { refusal: 'unexpected', text: 'the identity provider could not be reached and no keys are known' },
   introspection_unavailable: { refusal: 'unexpected', text: 'the introspection endpoint could not be used' },
   internal_error: { refusal: 'unexpected', text: 'an unexpected error occurred (a bug; see the error log)' },

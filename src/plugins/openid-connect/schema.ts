@@ -4,7 +4,7 @@
  * Portcullis does not implement are recognised (see `unsupported-fields.ts`) so they produce a
  * config error that names them instead of a bare "unknown field".
  */
-import { Type, type Static, type TSchema } from '@sinclair/typebox';
+import { Type, type Static, type TObject, type TSchema } from '@sinclair/typebox';
 import { StringEnum } from '../../config/schemas/common.js';
 import type { PluginSchema } from '../../pipeline/plugin.js';
 import { checkOpenIdConnectConfig } from './check-config.js';
@@ -51,7 +51,11 @@ const claimPath = (description: string, def: string[]) => Type.Array(Type.String
 
 const fromHeader = Type.Object(
   {
-    certificate_header_name: headerName,
+    certificate_header_name: Type.String({
+      pattern: "^[!#$%&'*+.^_`|~0-9A-Za-z-]+$",
+      errorMessage: 'must be a valid header name',
+      description: 'Header in which the TLS-terminating proxy sends the client certificate. Required.',
+    }),
     certificate_header_format: StringEnum(['url_encoded', 'base64_encoded'] as const, {
       default: 'url_encoded',
       description: 'How the proxy encodes the PEM or DER certificate in the header.',
@@ -63,13 +67,29 @@ const fromHeader = Type.Object(
     http_timeout: Type.Number({ default: 30000, minimum: 0, description: 'ms for OCSP/CRL calls.' }),
     ssl_verify: Type.Boolean({ default: true, description: 'Verify OCSP/CRL servers.' }),
     secure_source: Type.Boolean({ default: true, description: 'Only believe the header from `--trusted-ips` peers.' }),
-    http_proxy_host: Type.Optional(Type.Union([Type.String(), Type.Null()])),
-    http_proxy_port: Type.Optional(Type.Union([Type.Integer(), Type.Null()])),
-    https_proxy_host: Type.Optional(Type.Union([Type.String(), Type.Null()])),
-    https_proxy_port: Type.Optional(Type.Union([Type.Integer(), Type.Null()])),
+    // Kong's proxies for OCSP/CRL calls: accepted when null (a decK dump writes them), refused otherwise.
+    http_proxy_host: Type.Optional(Type.Union([Type.String(), Type.Null()], { description: 'Not implemented: must be null.' })),
+    http_proxy_port: Type.Optional(Type.Union([Type.Integer(), Type.Null()], { description: 'Not implemented: must be null.' })),
+    https_proxy_host: Type.Optional(Type.Union([Type.String(), Type.Null()], { description: 'Not implemented: must be null.' })),
+    https_proxy_port: Type.Optional(Type.Union([Type.Integer(), Type.Null()], { description: 'Not implemented: must be null.' })),
   },
   { additionalProperties: false },
 );
+
+/**
+ * An object or null. Not a union: ajv writes defaults only outside `anyOf`, and an object given
+ * here should get its fields' defaults (Kong's), so this is one schema of type `[object, null]`.
+ */
+function nullableObject<T extends TObject>(schema: T, description: string) {
+  return Type.Unsafe<Static<T> | null>({
+    type: ['object', 'null'],
+    properties: schema.properties,
+    required: schema.required,
+    additionalProperties: false,
+    default: null,
+    description,
+  });
+}
 
 export const openIdConnectConfig = Type.Object(
   {
@@ -95,7 +115,7 @@ export const openIdConnectConfig = Type.Object(
     bearer_token_param_type: Type.Array(StringEnum(['header', 'cookie', 'query', 'body'] as const), {
       default: ['body', 'header', 'query'],
       uniqueItems: true,
-      description: 'Where to look for the access token.',
+      description: 'Where to look for the access token; `body` reads a form or JSON body (buffered, only when no other place has a token).',
     }),
     bearer_token_header_name: nullable(headerName, 'Only read the token from this header (with or without a `Bearer` scheme).'),
     bearer_token_cookie_name: nullable(Type.String({ minLength: 1 }), 'Cookie that carries the token (with `cookie`).'),
@@ -160,12 +180,12 @@ export const openIdConnectConfig = Type.Object(
       [Type.String({ pattern: "^[!#$%&'*+.^_`|~0-9A-Za-z-]+(:[A-Za-z0-9_-]+)?$", errorMessage: 'must be `header` or `header:scheme`' }), Type.Null()],
       { default: 'authorization:bearer', description: 'Header (`name:scheme`) that carries the token upstream; null sends none.' },
     ),
-    hide_credentials: Type.Boolean({ default: true, description: 'Remove the credential the client sent before proxying.' }),
+    hide_credentials: Type.Boolean({ default: true, description: 'Remove the credential the client sent (header, cookie, query argument or body member) before proxying.' }),
 
     // Proof of possession.
     proof_of_possession_mtls: StringEnum(['off', 'strict', 'optional'] as const, { default: 'off', description: 'RFC 8705 certificate binding.' }),
     proof_of_possession_auth_methods_validation: Type.Boolean({ default: true, description: 'With PoP on, only allow PoP-compatible `auth_methods`.' }),
-    proof_of_possession_mtls_from_header: nullable(fromHeader, 'Take the client certificate from a trusted proxy header.'),
+    proof_of_possession_mtls_from_header: nullableObject(fromHeader, 'Take the client certificate for the binding check from a trusted proxy header, verified against `ca_certificates`.'),
 
     // Responses.
     unauthorized_error_message: Type.String({ default: 'Unauthorized', description: 'Body `message` of a 401.' }),

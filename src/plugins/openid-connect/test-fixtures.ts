@@ -11,8 +11,9 @@ import { exportJWK, generateKeyPair, SignJWT, type JWK } from 'jose';
 import { pino } from 'pino';
 import type { Config, Consumer } from '../../config/types.js';
 import { loadConfigObject } from '../../config/index.js';
-import type { RequestContext } from '../../pipeline/context.js';
+import type { ReadBodyOptions, RequestContext } from '../../pipeline/context.js';
 import type { PluginInstance } from '../../pipeline/plugin.js';
+import { announcesBody, DEFAULT_MAX_BUFFERED_BODY_BYTES, readBodyLimited } from '../../proxy/buffered-body.js';
 import { createClientCertificate, type ClientCertificate } from '../../server/client-certificate.js';
 import { pluginSchemas } from '../index.js';
 import { createOpenIdConnect } from './handler.js';
@@ -44,6 +45,8 @@ export class FakeIdp {
   /** token → introspection response */
   introspection = new Map<string, Record<string, unknown>>();
   lastIntrospectionAuth: string | undefined;
+  /** The form of the last introspection request (client authentication parameters included). */
+  lastIntrospectionForm: URLSearchParams | undefined;
 
   private constructor(server: Server) {
     this.server = server;
@@ -81,7 +84,8 @@ export class FakeIdp {
         req.setEncoding('utf8');
         req.on('data', (c: string) => (body += c));
         req.on('end', () => {
-          const token = new URLSearchParams(body).get('token') ?? '';
+          idp.lastIntrospectionForm = new URLSearchParams(body);
+          const token = idp.lastIntrospectionForm.get('token') ?? '';
           send(200, idp.introspection.get(token) ?? { active: false });
         });
         return;
@@ -115,11 +119,18 @@ export class FakeIdp {
 export const silentLogger = pino({ level: 'silent' });
 
 /** A validated config (defaults applied) for one openid-connect plugin, plus the whole Config. */
-export function buildConfig(config: Record<string, unknown>, extra: { consumers?: unknown[]; plugins?: unknown[] } = {}): { config: Config; plugin: OpenIdConnectConfig } {
+export interface ExtraEntities {
+  consumers?: unknown[];
+  plugins?: unknown[];
+  ca_certificates?: unknown[];
+}
+
+export function buildConfig(config: Record<string, unknown>, extra: ExtraEntities = {}): { config: Config; plugin: OpenIdConnectConfig } {
   const doc = {
     _format_version: '3.0',
     services: [{ name: 's', url: 'http://127.0.0.1:1', routes: [{ name: 'r', paths: ['/'] }] }],
     consumers: extra.consumers ?? [],
+    ca_certificates: extra.ca_certificates ?? [],
     plugins: [{ name: 'openid-connect', route: 'r', config: { auth_methods: ['bearer'], ...config } }, ...(extra.plugins ?? [])],
   };
   const result = loadConfigObject(doc, { plugins: pluginSchemas });
@@ -127,7 +138,7 @@ export function buildConfig(config: Record<string, unknown>, extra: { consumers?
   return { config: result.config, plugin: result.config.plugins[0]!.config as unknown as OpenIdConnectConfig };
 }
 
-export function buildInstance(config: Record<string, unknown>, extra: { consumers?: unknown[]; plugins?: unknown[] } = {}): PluginInstance {
+export function buildInstance(config: Record<string, unknown>, extra: ExtraEntities = {}): PluginInstance {
   const built = buildConfig(config, extra);
   return createOpenIdConnect(built.plugin, built.config.plugins[0]!, { config: built.config, logger: silentLogger, trustedCaPems: [] });
 }
@@ -136,32 +147,50 @@ export function clientCertificate(pem: string): ClientCertificate {
   return createClientCertificate(new X509Certificate(pem), [], 'tls');
 }
 
-/** A request context as the pipeline builds it. */
-export function fakeContext(options: { headers?: Record<string, string>; query?: string; method?: string; certificate?: ClientCertificate | null } = {}): RequestContext {
+/** A request context as the pipeline builds it; `body` sets Content-Length and the client stream. */
+export function fakeContext(
+  options: { headers?: Record<string, string>; query?: string; method?: string; certificate?: ClientCertificate | null; body?: string | Buffer } = {},
+): RequestContext & { readonly bodyReads: number } {
   const headers = Object.fromEntries(Object.entries(options.headers ?? {}).map(([k, v]) => [k.toLowerCase(), v]));
-  return {
+  const bytes = options.body === undefined ? null : Buffer.from(options.body);
+  if (bytes !== null) headers['content-length'] = String(bytes.length);
+  let body: Promise<Buffer> | null = null;
+  const ctx = {
     id: 'req-1',
     request: {
       method: options.method ?? 'GET',
-      scheme: 'https',
+      scheme: 'https' as const,
       host: 'localhost',
       port: 443,
       path: '/anything',
       query: options.query ?? '',
       httpVersion: '1.1',
       headers,
-      body: Readable.from([]),
+      body: Readable.from(bytes === null ? [] : [bytes]),
     },
     connection: { tls: true, sni: null, remoteAddress: '127.0.0.1', remotePort: 1, localPort: 443, peerCertificate: null, thumbprint: null, clientCertificate: null, resumed: false },
     route: {} as RequestContext['route'],
     service: null,
-    upstreamHeaders: { ...headers },
+    upstreamHeaders: { ...headers } as Record<string, string | string[]>,
+    upstreamQuery: options.query ?? '',
+    upstreamBody: null as Buffer | null,
     responseHeaders: {},
     clientCertificate: options.certificate ?? null,
     identity: null,
     auth: null,
-    shared: new Map(),
+    shared: new Map<string, unknown>(),
+    bodyReads: 0,
+    readBody(readOptions?: ReadBodyOptions): Promise<Buffer> {
+      // As the proxy's context: read once, then the upstream gets the buffer.
+      ctx.bodyReads++;
+      body ??= readBodyLimited(ctx.request.body, headers, readOptions?.limit ?? DEFAULT_MAX_BUFFERED_BODY_BYTES).then((read) => {
+        if (announcesBody(headers)) ctx.upstreamBody ??= read;
+        return read;
+      });
+      return body;
+    },
   };
+  return ctx;
 }
 
 export type { Consumer };

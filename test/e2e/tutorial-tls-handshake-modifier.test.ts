@@ -1,0 +1,3 @@
+import { describeTutorial } from './tutorial-suite.js';
+
+describeTutorial('tls-handshake-modifier');

@@ -69,7 +69,7 @@ export async function startGateway(settings: GatewaySettings, options: StartOpti
   let totalRequests = 0;
   let draining = false;
   const observer = options.observer ?? {};
-  const proxyHandler = createProxyHandler({ holder, logger, accessLog: settings.accessLog, observer, trustedIps: settings.trustedIps });
+  const proxyHandler = createProxyHandler({ holder, logger, accessLog: settings.accessLog, observer, trustedIps: settings.trustedIps, maxBufferedBodyBytes: settings.limits.maxBufferedBodySize });
   const countingHandler: typeof proxyHandler = (req, res) => {
     totalRequests++;
     // While draining, every response closes its connection so clients move elsewhere.

@@ -42,6 +42,8 @@ export interface ConnectionLimits {
   keepAliveTimeoutMs: number;
   /** Concurrent client connections per listener; further ones are refused. */
   maxConnections: number;
+  /** Largest request body a plugin may read into memory (e.g. a token in a form body); 413 beyond. */
+  maxBufferedBodySize: number;
 }
 
 export const defaultSettings: Readonly<GatewaySettings> = Object.freeze({
@@ -60,6 +62,7 @@ export const defaultSettings: Readonly<GatewaySettings> = Object.freeze({
     requestTimeoutMs: 300_000,
     keepAliveTimeoutMs: 60_000,
     maxConnections: 16_384,
+    maxBufferedBodySize: 1024 * 1024,
   }),
   drainTimeoutMs: 30_000,
   adminToken: null,

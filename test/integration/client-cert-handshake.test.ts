@@ -4,6 +4,7 @@ import { connect, type TLSSocket } from 'node:tls';
 import { after, before, describe, it } from 'node:test';
 import { startEchoServer, type EchoServer } from '../../src/echo/index.js';
 import { accessRecords, startGatewayProcess, type GatewayProcess } from '../helpers/gateway-process.js';
+import { admin } from '../helpers/admin.js';
 import { makeTestPki, type TestPki } from '../helpers/pki.js';
 import { tlsRequest } from './client-cert-support.js';
 
@@ -177,5 +178,34 @@ plugins:
     const second = await tlsRequest({ port, servername: 'mtls.test', credential: pki.client, session: first.session, headers: { 'x-request-id': id } });
     assert.equal(second.reused, false);
     assert.equal(await loggedThumbprint(gateway, id), pki.client.thumbprint);
+  });
+});
+
+describe('certificate requests follow configuration changes without a restart', () => {
+  it('asks on new connections once tls-handshake-modifier is added through the admin API, and stops once removed', async () => {
+    const pki = await makeTestPki();
+    const echo = await startEchoServer({ host: '127.0.0.1', port: 0 });
+    const plain = `_format_version: "3.0"\nservices:\n  - name: s\n    url: ${echo.url}\n    routes:\n      - name: r\n        paths: ["/"]\n`;
+    const gateway = await startGatewayProcess({ config: plain });
+    try {
+      const port = Number(new URL(gateway.httpsUrl).port);
+      const before = nextId();
+      assert.equal((await tlsRequest({ port, servername: 'localhost', credential: pki.client, headers: { 'x-request-id': before } })).status, 200);
+      assert.equal(await loggedThumbprint(gateway, before), null, 'a certificate was asked for without any plugin needing it');
+
+      const withPlugin = await admin(gateway.adminUrl, 'POST', '/plugins', { name: 'tls-handshake-modifier', route: { name: 'r' } });
+      assert.equal(withPlugin.status, 201, withPlugin.text);
+      const during = nextId();
+      await tlsRequest({ port, servername: 'localhost', credential: pki.client, headers: { 'x-request-id': during } });
+      assert.equal(await loggedThumbprint(gateway, during), pki.client.thumbprint);
+
+      assert.equal((await admin(gateway.adminUrl, 'DELETE', `/plugins/${withPlugin.json<{ id: string }>().id}`)).status, 204);
+      const after = nextId();
+      await tlsRequest({ port, servername: 'localhost', credential: pki.client, headers: { 'x-request-id': after } });
+      assert.equal(await loggedThumbprint(gateway, after), null);
+    } finally {
+      await gateway.stop();
+      await echo.close();
+    }
   });
 });

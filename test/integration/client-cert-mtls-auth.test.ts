@@ -41,6 +41,11 @@ services:
         plugins:
           - name: mtls-auth
             config: { ca_certificates: [${caIds.root}, ${caIds.intermediate}], skip_consumer_lookup: true, authenticated_group_by: DN, revocation_check_mode: SKIP }
+      - name: default
+        paths: ["/default"]
+        plugins:
+          - name: mtls-auth
+            config: { ca_certificates: [${caIds.root}], default_consumer: anonymous-user, revocation_check_mode: SKIP }
       - name: anon
         paths: ["/anon"]
         plugins:
@@ -91,6 +96,15 @@ services:
   it('refuses a trusted certificate that matches no consumer', async () => {
     const res = await tlsRequest({ port, servername: 'localhost', credential: pki.noEkuClient, path: '/strict/anything' });
     assert.equal(res.status, 401);
+  });
+
+  it('maps a trusted certificate that matches no consumer to default_consumer', async () => {
+    const res = await tlsRequest({ port, servername: 'localhost', credential: pki.noEkuClient, path: '/default/anything' });
+    assert.equal(res.status, 200);
+    assert.equal(echoed(res, 'x-consumer-username'), 'anonymous-user');
+    assert.equal(echoed(res, 'x-anonymous-consumer'), undefined);
+    const untrusted = await tlsRequest({ port, servername: 'localhost', credential: pki.otherCaClient, path: '/default/anything' });
+    assert.equal(untrusted.status, 401, 'default_consumer is for trusted certificates only');
   });
 
   it('accepts a chain ending at a configured intermediate only with allow_partial_chain', async () => {

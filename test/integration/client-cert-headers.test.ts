@@ -48,7 +48,7 @@ services:
   - name: s
     url: ${echo.url}
     routes:
-${route('url', 'X-Client-Cert', 'url_encoded')}${route('b64', 'X-ARR-ClientCert', 'base64_encoded')}${route('rfc9440', 'Client-Cert', 'rfc9440')}${route('xfcc', 'X-Forwarded-Client-Cert', 'xfcc')}${route('skip', 'X-Client-Cert', 'url_encoded', ', skip_consumer_lookup: true')}      - name: open
+${route('url', 'X-Client-Cert', 'url_encoded')}${route('b64', 'X-ARR-ClientCert', 'base64_encoded')}${route('rfc9440', 'Client-Cert', 'rfc9440')}${route('xfcc', 'X-Forwarded-Client-Cert', 'xfcc')}${route('skip', 'X-Client-Cert', 'url_encoded', ', skip_consumer_lookup: true')}${route('insecure', 'X-Insecure-Cert', 'url_encoded', ', secure_source: false')}      - name: open
         paths: ["/open"]
 `,
       { env: {}, plugins: pluginSchemas },
@@ -111,6 +111,14 @@ ${route('url', 'X-Client-Cert', 'url_encoded')}${route('b64', 'X-ARR-ClientCert'
     assert.equal(seen['x-client-cert'], undefined);
     assert.equal(seen['client-cert'], undefined);
     assert.equal(seen['x-forwarded-client-cert'], undefined);
+  });
+
+  it('believes the header from any peer when secure_source is false (still verified against the CAs)', async () => {
+    const res = await get(untrustedUrl, '/insecure/anything', { 'x-insecure-cert': encodeURIComponent(pki.client.certPem) });
+    assert.equal(res.status, 200);
+    assert.equal(upstreamHeaders(res.body)['x-consumer-username'], 'client-app');
+    const foreign = await get(untrustedUrl, '/insecure/anything', { 'x-insecure-cert': encodeURIComponent(pki.otherCaClient.certPem) });
+    assert.equal(foreign.status, 401);
   });
 
   it('refuses a forwarded certificate from an unknown CA', async () => {

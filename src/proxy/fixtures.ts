@@ -1,11 +1,12 @@
 // Shared by this folder's tests only: entities with defaults and local servers on 127.0.0.1.
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { afterEach } from 'node:test';
 import type { AddressInfo, Server as NetServer } from 'node:net';
 import type { Config, Service } from '../config/types.js';
 import { GatewayError } from '../pipeline/gateway-error.js';
 import { buildUpstreamHeaders } from './headers.js';
 import { pipeResponse, sendUpstream, UpstreamError } from './send.js';
-import type { UpstreamPools } from './upstream-pools.js';
+import { UpstreamPools } from './upstream-pools.js';
 
 /** A service with decK's defaults, pointing at 127.0.0.1. */
 export function serviceFor(overrides: Partial<Service> & { port: number }): Service {
@@ -133,4 +134,32 @@ export function createTestGateway(service: Service, pools: UpstreamPools): { ser
     });
   });
   return { server, outcome };
+}
+
+/** Upstream servers and pools for a test file, released after each of its tests (call at module scope). */
+export function testResources(): {
+  readonly upstream: (handler: (req: IncomingMessage, res: ServerResponse) => void) => Promise<{ server: Server; port: number }>;
+  readonly poolsFor: (...services: Service[]) => UpstreamPools;
+  readonly defer: (cleanup: () => Promise<void>) => void;
+} {
+  const cleanups: Array<() => Promise<void>> = [];
+  afterEach(async () => {
+    for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+  });
+  return {
+    upstream: async (handler) => {
+      const server = createServer(handler);
+      const port = await listen(server);
+      cleanups.push(() => close(server));
+      return { server, port };
+    },
+    poolsFor: (...services) => {
+      const pools = UpstreamPools.create(configWith(services), { trustedCaPems: [] });
+      cleanups.push(() => pools.destroy());
+      return pools;
+    },
+    defer: (cleanup) => {
+      cleanups.push(cleanup);
+    },
+  };
 }

@@ -1,36 +1,19 @@
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import { once } from 'node:events';
-import { createServer, request as httpRequest, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { request as httpRequest } from 'node:http';
 import { Readable } from 'node:stream';
-import { afterEach, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import type { Service } from '../config/types.js';
-import { close, configWith, createTestGateway, listen, serviceFor, until } from './fixtures.js';
-import { UpstreamPools } from './upstream-pools.js';
+import { close, createTestGateway, listen, serviceFor, testResources, until } from './fixtures.js';
 
-const cleanups: Array<() => Promise<void>> = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
-
-async function upstream(handler: (req: IncomingMessage, res: ServerResponse) => void): Promise<{ server: Server; port: number }> {
-  const server = createServer(handler);
-  const port = await listen(server);
-  cleanups.push(() => close(server));
-  return { server, port };
-}
-
-function poolsFor(...services: Service[]): UpstreamPools {
-  const pools = UpstreamPools.create(configWith(services), { trustedCaPems: [] });
-  cleanups.push(() => pools.destroy());
-  return pools;
-}
+const { upstream, poolsFor, defer } = testResources();
 
 describe('sendUpstream and pipeResponse through a gateway', () => {
   async function gatewayFor(service: Service): Promise<{ port: number; outcome: ReturnType<typeof createTestGateway>['outcome'] }> {
     const { server, outcome } = createTestGateway(service, poolsFor(service));
     const port = await listen(server);
-    cleanups.push(() => close(server));
+    defer(() => close(server));
     return { port, outcome };
   }
 

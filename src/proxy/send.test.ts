@@ -1,30 +1,12 @@
 import assert from 'node:assert/strict';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { Readable } from 'node:stream';
-import { afterEach, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { buildConnector, Pool } from 'undici';
 import type { Service } from '../config/types.js';
 import { sendUpstream, UpstreamError, type UpstreamRequest } from './send.js';
-import { close, configWith, listen, refusedPort, serviceFor, until } from './fixtures.js';
-import { UpstreamPools } from './upstream-pools.js';
+import { refusedPort, serviceFor, testResources, until } from './fixtures.js';
 
-const cleanups: Array<() => Promise<void>> = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
-
-async function upstream(handler: (req: IncomingMessage, res: ServerResponse) => void): Promise<{ server: Server; port: number }> {
-  const server = createServer(handler);
-  const port = await listen(server);
-  cleanups.push(() => close(server));
-  return { server, port };
-}
-
-function poolsFor(...services: Service[]): UpstreamPools {
-  const pools = UpstreamPools.create(configWith(services), { trustedCaPems: [] });
-  cleanups.push(() => pools.destroy());
-  return pools;
-}
+const { upstream, poolsFor, defer } = testResources();
 
 function requestFor(service: Service, overrides: Partial<UpstreamRequest> = {}): UpstreamRequest {
   return {
@@ -97,7 +79,7 @@ describe('sendUpstream', () => {
         else base(opts, callback);
       },
     });
-    cleanups.push(() => pool.destroy());
+    defer(() => pool.destroy());
     const service = serviceFor({ port, retries: 1 });
     const response = await sendUpstream({
       ...requestFor(service, { method: 'POST', headers: { 'content-length': '11' }, body: Readable.from([Buffer.from('hello '), Buffer.from('world')]) }),

@@ -62,7 +62,7 @@ export class CertificateRequestPolicy {
 }
 
 /** The SNIs a plugin's scope is reachable on, or 'every' when some of it is reachable without one. */
-function scopeSnis(entity: PluginEntity, config: Config): readonly string[] | 'every' {
+export function scopeSnis(entity: PluginEntity, config: Config): readonly string[] | 'every' {
   if (entity.consumer !== null) return 'every';
   let routes: readonly Route[];
   if (entity.route !== null) routes = config.routes.filter((r) => r.id === entity.route);

@@ -6,6 +6,7 @@ import type { PluginDefinition, PluginInstance, ResolvedPlugin, RoutePlugins } f
 import { UpstreamPools } from '../proxy/upstream-pools.js';
 import { compileRouter, type Router } from '../router/index.js';
 import { compileCertificateHeaders } from './certificate-headers.js';
+import { CaNamesPolicy } from './ca-names.js';
 import { CertificateRequestPolicy } from './certificate-requests.js';
 import { PluginIndex } from './plugin-index.js';
 import { TlsContexts, type DefaultCertificate } from './tls-contexts.js';
@@ -34,6 +35,8 @@ export class Runtime {
   readonly tls: TlsContexts;
   /** Which handshakes ask for a client certificate (tls-handshake-modifier, mtls-auth). */
   readonly certificateRequests: CertificateRequestPolicy;
+  /** CA names sent in CertificateRequests (mtls-auth `send_ca_dn`). */
+  readonly caNames: CaNamesPolicy;
   /** Client-certificate headers believed only from trusted proxies (lower-case names). */
   readonly certificateHeaders: ReadonlySet<string>;
   readonly #services: ReadonlyMap<string, Service>;
@@ -61,6 +64,7 @@ export class Runtime {
     this.pools = init.pools;
     this.tls = init.tls;
     this.certificateRequests = init.certificateRequests;
+    this.caNames = CaNamesPolicy.compile(init.config);
     this.certificateHeaders = compileCertificateHeaders(init.config);
     this.instances = init.instances;
     this.#services = new Map(init.config.services.map((s) => [s.id, s]));

@@ -22,11 +22,14 @@ export class TlsContexts {
   readonly #leadingWildcards = new Map<string, SecureContext>(); // key: '.example.com'
   readonly #trailingWildcards = new Map<string, SecureContext>(); // key: 'example.'
   readonly #fallback: SecureContext;
+  /** How each context was made, to build its variant naming client CAs (`send_ca_dn`). */
+  readonly #options = new Map<SecureContext, SecureContextOptions>();
+  readonly #withCaNames = new Map<SecureContext, Map<string, SecureContext>>();
 
   constructor(certificates: readonly Certificate[], defaultCertificate: DefaultCertificate) {
     let catchAll: SecureContext | undefined;
     for (const certificate of certificates) {
-      const context = contextFor(certificate.cert, certificate.key, certificate.cert_alt, certificate.key_alt);
+      const context = this.#contextFor(certificate.cert, certificate.key, certificate.cert_alt, certificate.key_alt);
       for (const sni of certificate.snis) {
         if (sni === '*') catchAll = context;
         else if (sni.startsWith('*.')) this.#leadingWildcards.set(sni.slice(1), context);
@@ -34,7 +37,33 @@ export class TlsContexts {
         else this.#exact.set(sni, context);
       }
     }
-    this.#fallback = catchAll ?? contextFor(defaultCertificate.certPem, defaultCertificate.keyPem, null, null);
+    this.#fallback = catchAll ?? this.#contextFor(defaultCertificate.certPem, defaultCertificate.keyPem, null, null);
+  }
+
+  /**
+   * The context for an SNI, naming `caNames` (PEMs) in its CertificateRequest when any are given.
+   * Variants are made on first use and kept for the life of this configuration.
+   */
+  selectNaming(servername: string | null, caNames: readonly string[]): SecureContext {
+    const base = this.select(servername);
+    if (caNames.length === 0) return base;
+    const key = caNames.join('');
+    let variants = this.#withCaNames.get(base);
+    if (variants === undefined) this.#withCaNames.set(base, (variants = new Map<string, SecureContext>()));
+    let variant = variants.get(key);
+    if (variant === undefined) {
+      variant = createSecureContext({ ...this.#options.get(base), ca: [...caNames] });
+      variants.set(key, variant);
+    }
+    return variant;
+  }
+
+  #contextFor(cert: string, key: string, certAlt: string | null, keyAlt: string | null): SecureContext {
+    // An alternate (e.g. ECDSA next to RSA) pair is served to clients that support it.
+    const options: SecureContextOptions = { ...baseTlsOptions, cert: certAlt === null ? cert : [cert, certAlt], key: keyAlt === null ? key : [key, keyAlt] };
+    const context = createSecureContext(options);
+    this.#options.set(context, options);
+    return context;
   }
 
   /** The context to serve for an SNI (lower-case) or for a client that sent none. */
@@ -54,11 +83,4 @@ export class TlsContexts {
     }
     return this.#fallback;
   }
-}
-
-function contextFor(cert: string, key: string, certAlt: string | null, keyAlt: string | null): SecureContext {
-  // An alternate (e.g. ECDSA next to RSA) pair is served to clients that support it.
-  const certs = certAlt === null ? cert : [cert, certAlt];
-  const keys = keyAlt === null ? key : [key, keyAlt];
-  return createSecureContext({ ...baseTlsOptions, cert: certs, key: keys });
 }

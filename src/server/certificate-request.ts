@@ -1,7 +1,7 @@
-import { constants } from 'node:crypto';
+import { constants, createHash } from 'node:crypto';
 import type { Server as HttpsServer } from 'node:https';
 import type { TLSSocket } from 'node:tls';
-import type { CertificateRequestPolicy } from '../runtime/certificate-requests.js';
+import type { Runtime } from '../runtime/runtime.js';
 import type { RuntimeHolder } from '../runtime/runtime-holder.js';
 
 /**
@@ -47,20 +47,23 @@ export function requestCertificate(socket: TLSSocket, request: boolean): boolean
 export function followCertificatePolicy(
   server: HttpsServer,
   holder: RuntimeHolder,
-  contextOptions: () => Parameters<HttpsServer['setSecureContext']>[0],
+  contextOptions: (runtime: Runtime) => Parameters<HttpsServer['setSecureContext']>[0],
 ): () => void {
   let applied: string | null = null;
-  const apply = (policy: CertificateRequestPolicy): void => {
-    if (policy.fingerprint === applied) return;
-    applied = policy.fingerprint;
-    const base = contextOptions();
+  const apply = (runtime: Runtime): void => {
+    const policy = runtime.certificateRequests;
+    // The default context also names the CAs of `send_ca_dn` for clients that send no SNI.
+    const fingerprint = `${policy.fingerprint}/${runtime.caNames.fingerprint}`;
+    if (fingerprint === applied) return;
+    applied = fingerprint;
+    const base = contextOptions(runtime);
     server.setSecureContext({
       ...base,
-      sessionIdContext: policy.fingerprint,
+      sessionIdContext: createHash('sha256').update(fingerprint).digest('hex').slice(0, 32),
       secureOptions: (base.secureOptions ?? 0) | (policy.mixed ? constants.SSL_OP_NO_TICKET : 0),
     });
     (server as HttpsServer & { requestCert: boolean }).requestCert = policy.everyHandshake;
   };
-  apply(holder.current.certificateRequests);
-  return holder.onSwap((next) => apply(next.certificateRequests));
+  apply(holder.current);
+  return holder.onSwap((next) => apply(next));
 }

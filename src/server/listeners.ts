@@ -62,12 +62,15 @@ export async function listen(
           const runtime = holder.current;
           const sni = servername.toLowerCase();
           requestCertificate(this, runtime.certificateRequests.requestsFor(sni));
-          callback(null, runtime.tls.select(sni));
+          callback(null, runtime.tls.selectNaming(sni, runtime.caNames.namesFor(sni)));
         },
       },
       handler,
     );
-    const unfollow = followCertificatePolicy(https, holder, () => ({ ...baseTlsOptions, cert: fallback.certPem, key: fallback.keyPem }));
+    const unfollow = followCertificatePolicy(https, holder, (runtime) => {
+      const caNames = runtime.caNames.namesFor(null);
+      return { ...baseTlsOptions, cert: fallback.certPem, key: fallback.keyPem, ...(caNames.length > 0 ? { ca: [...caNames] } : {}) };
+    });
     https.once('close', unfollow);
     https.on('secureConnection', (socket: TLSSocket) => {
       // A certificate must not change under a live connection: no renegotiation, ever.

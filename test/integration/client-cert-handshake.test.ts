@@ -6,7 +6,7 @@ import { startEchoServer, type EchoServer } from '../../src/echo/index.js';
 import { accessRecords, startGatewayProcess, type GatewayProcess } from '../helpers/gateway-process.js';
 import { admin } from '../helpers/admin.js';
 import { makeTestPki, type TestPki } from '../helpers/pki.js';
-import { tlsRequest } from './client-cert-support.js';
+import { caIds, caSection, tlsRequest } from './client-cert-support.js';
 
 /** The thumbprint the gateway logged for the request with this id. */
 async function loggedThumbprint(gateway: GatewayProcess, requestId: string): Promise<unknown> {
@@ -203,6 +203,46 @@ describe('certificate requests follow configuration changes without a restart', 
       const after = nextId();
       await tlsRequest({ port, servername: 'localhost', credential: pki.client, headers: { 'x-request-id': after } });
       assert.equal(await loggedThumbprint(gateway, after), null);
+    } finally {
+      await gateway.stop();
+      await echo.close();
+    }
+  });
+});
+
+describe('mtls-auth send_ca_dn', () => {
+  it('names the CA in the CertificateRequest only for the SNIs of a route whose plugin sets it', async () => {
+    const pki = await makeTestPki();
+    const echo = await startEchoServer({ host: '127.0.0.1', port: 0 });
+    const mtls = (sendCaDn: boolean): string => `        plugins:
+          - name: mtls-auth
+            config: { ca_certificates: [${caIds.root}], send_ca_dn: ${sendCaDn}, skip_consumer_lookup: true, revocation_check_mode: SKIP }`;
+    const gateway = await startGatewayProcess({
+      config: `_format_version: "3.0"
+${caSection(pki)}
+services:
+  - name: s
+    url: ${echo.url}
+    routes:
+      - name: named
+        snis: [named.test]
+        protocols: [https]
+        paths: ["/"]
+${mtls(true)}
+      - name: quiet
+        snis: [quiet.test]
+        protocols: [https]
+        paths: ["/"]
+${mtls(false)}
+`,
+    });
+    try {
+      const port = Number(new URL(gateway.httpsUrl).port);
+      const named = await opensslSession(port, ['-servername', 'named.test']);
+      assert.match(named, /Acceptable client certificate CA names\s*\n.*CN = Portcullis Test Root CA/);
+      const quiet = await opensslSession(port, ['-servername', 'quiet.test']);
+      assert.match(quiet, /No client certificate CA names sent/);
+      assert.match(quiet, /Requested Signature Algorithms/, 'the certificate is still requested');
     } finally {
       await gateway.stop();
       await echo.close();

@@ -8,7 +8,7 @@ export const mtlsAuthConfig = Type.Object(
     ...certificateAuthFields,
     send_ca_dn: Type.Boolean({
       default: false,
-      description: 'Send the configured CAs’ names in the CertificateRequest (accepted; not sent yet, see docs).',
+      description: 'Name the configured CAs in the TLS CertificateRequest, for handshakes the plugin’s routes are reached by (their SNIs, or every handshake).',
     }),
   },
   { additionalProperties: false },

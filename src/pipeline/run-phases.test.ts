@@ -38,7 +38,7 @@ describe('plugin resolution and phases', () => {
   it('runs rewrite for every plugin, then access by descending priority', async () => {
     const trace: string[] = [];
     const index = new PluginIndex([plugin(entity('low', {}, 'low'), 10, trace), plugin(entity('high', {}, 'high'), 1000, trace)]);
-    await runRequestPhases(context(), index.forRoute(route));
+    await runRequestPhases(context(), index.forRoute(route), []);
     assert.deepEqual(trace, ['rewrite:high', 'rewrite:low', 'access:high', 'access:low']);
   });
 
@@ -64,7 +64,8 @@ describe('plugin resolution and phases', () => {
       plugin(entity('limit', { route: 'r1' }, 'limit-route'), 900, trace),
       plugin(entity('limit', { consumer: 'c1' }, 'limit-consumer'), 900, trace),
     ]);
-    const ran = await runRequestPhases(context(), index.forRoute(route));
+    const ran: ResolvedPlugin[] = [];
+    await runRequestPhases(context(), index.forRoute(route), ran);
     assert.deepEqual(trace.filter((t) => t.startsWith('access')), ['access:auth', 'access:limit-consumer']);
     assert.deepEqual(ran.map((p) => p.entity.id), ['auth', 'limit-consumer']);
   });
@@ -73,7 +74,7 @@ describe('plugin resolution and phases', () => {
     const trace: string[] = [];
     const httpsOnly = { ...entity('tls', {}, 'tls'), protocols: ['https' as const] };
     const index = new PluginIndex([plugin(httpsOnly, 10, trace)]);
-    await runRequestPhases(context('http'), index.forRoute(route));
+    await runRequestPhases(context('http'), index.forRoute(route), []);
     assert.deepEqual(trace.filter((t) => t.startsWith('access')), []);
   });
 
@@ -85,7 +86,9 @@ describe('plugin resolution and phases', () => {
       }),
       plugin(entity('after', {}, 'after'), 1, trace),
     ]);
-    await assert.rejects(runRequestPhases(context(), index.forRoute(route)), (e: unknown) => e instanceof GatewayError && e.code === 'nope');
+    const ran: ResolvedPlugin[] = [];
+    await assert.rejects(runRequestPhases(context(), index.forRoute(route), ran), (e: unknown) => e instanceof GatewayError && e.code === 'nope');
     assert.ok(!trace.includes('access:after'));
+    assert.deepEqual(ran.map((p) => p.entity.id), ['deny'], 'the refusing plugin still takes part in the log phase');
   });
 });

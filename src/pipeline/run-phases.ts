@@ -6,9 +6,11 @@ import type { ResolvedPlugin, ResponseHead, RoutePlugins } from './plugin.js';
  *   rewrite (every applicable plugin) → access (priority order; once an auth plugin identifies a
  *   consumer, consumer-scoped instances take over for the plugins still to run) → [upstream] →
  *   header_filter → log.
- * A phase refuses by throwing a GatewayError; the caller turns it into the response.
+ * A phase refuses by throwing a GatewayError; the caller turns it into the response. `ran` receives
+ * each plugin as its access phase starts, so even after a refusal the caller knows which plugins
+ * take part in header_filter and log.
  */
-export async function runRequestPhases(ctx: RequestContext, plugins: RoutePlugins): Promise<readonly ResolvedPlugin[]> {
+export async function runRequestPhases(ctx: RequestContext, plugins: RoutePlugins, ran: ResolvedPlugin[]): Promise<void> {
   const scheme = ctx.request.scheme;
   const applies = (p: ResolvedPlugin): boolean => p.entity.protocols.includes(scheme);
 
@@ -16,7 +18,6 @@ export async function runRequestPhases(ctx: RequestContext, plugins: RoutePlugin
     if (plugin.instance.rewrite !== undefined && applies(plugin)) await plugin.instance.rewrite(ctx);
   }
 
-  const ran: ResolvedPlugin[] = [];
   let list = plugins.base;
   let consumerId: string | null = null;
   let lastPriority = Number.POSITIVE_INFINITY;
@@ -38,7 +39,6 @@ export async function runRequestPhases(ctx: RequestContext, plugins: RoutePlugin
       i = -1;
     }
   }
-  return ran;
 }
 
 /** header_filter in priority order; synchronous, it only edits the response head. */

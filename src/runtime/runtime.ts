@@ -40,6 +40,8 @@ export class Runtime {
   /** Client-certificate headers believed only from trusted proxies (lower-case names). */
   readonly certificateHeaders: ReadonlySet<string>;
   readonly #services: ReadonlyMap<string, Service>;
+  /** The Host header sent to each service, computed once (`host[:port]`, IPv6 in brackets). */
+  readonly #upstreamHosts: ReadonlyMap<string, string>;
   readonly #consumers: ReadonlyMap<string, Consumer>;
   readonly #routePlugins: ReadonlyMap<string, RoutePlugins>;
   readonly #globalPlugins: readonly ResolvedPlugin[];
@@ -68,6 +70,7 @@ export class Runtime {
     this.certificateHeaders = compileCertificateHeaders(init.config);
     this.instances = init.instances;
     this.#services = new Map(init.config.services.map((s) => [s.id, s]));
+    this.#upstreamHosts = new Map(init.config.services.map((s) => [s.id, hostHeaderOf(s)]));
     this.#consumers = new Map(init.config.consumers.map((c) => [c.id, c]));
     const index = new PluginIndex(init.resolved);
     this.#routePlugins = new Map(init.config.routes.map((r) => [r.id, index.forRoute(r)]));
@@ -104,6 +107,11 @@ export class Runtime {
 
   service(id: string | null): Service | null {
     return id === null ? null : (this.#services.get(id) ?? null);
+  }
+
+  /** The Host header for a service's upstream when `preserve_host` is off. */
+  upstreamHost(service: Service): string {
+    return this.#upstreamHosts.get(service.id) ?? hostHeaderOf(service);
   }
 
   consumer(id: string): Consumer | null {
@@ -153,4 +161,10 @@ function reuseOrCreate(
 /** A digest of the entities a plugin instance may capture when it is built. */
 function referencedEntitiesKey(config: Config): string {
   return createHash('sha256').update(JSON.stringify([config.consumers, config.ca_certificates])).digest('base64url');
+}
+
+function hostHeaderOf(service: Service): string {
+  const defaultPort = service.protocol === 'https' ? 443 : 80;
+  const host = service.host.includes(':') ? `[${service.host}]` : service.host;
+  return service.port === defaultPort ? host : `${host}:${service.port}`;
 }

@@ -132,8 +132,8 @@ async function handle(req: IncomingMessage, res: ServerResponse, runtime: Runtim
   res.setHeader('x-request-id', requestId);
 
   const match = runtime.router.match({ protocol: scheme, method: record.method, host: target.host, path: target.path, port: target.port, headers: req.headers, sni: connection.sni });
-  let plugins: readonly ResolvedPlugin[] = [];
-  let head: ResponseHead = { status: 0, headers: {} };
+  const plugins: ResolvedPlugin[] = [];
+  let ctx: RequestContext | null = null;
   try {
     const duplicated = trustedPeer ? duplicatedCertificateHeader(req.rawHeaders, runtime.certificateHeaders) : null;
     if (duplicated !== null) {
@@ -168,15 +168,15 @@ async function handle(req: IncomingMessage, res: ServerResponse, runtime: Runtim
       port: target.port,
       path: target.path,
       strippedPrefix: route.strip_path && match.matchedPath !== '' ? match.matchedPath : null,
-      upstreamHost: route.preserve_host && req.headers.host !== undefined ? req.headers.host : upstreamHostHeader(service),
+      upstreamHost: route.preserve_host && req.headers.host !== undefined ? req.headers.host : runtime.upstreamHost(service),
       requestId,
       via,
     });
     removeIdentityHeaders(upstreamHeaders);
-    const ctx: RequestContext = new ProxyRequestContext(requestId, request, connection, route, service, upstreamHeaders, options.maxBufferedBodyBytes);
+    ctx = new ProxyRequestContext(requestId, request, connection, route, service, upstreamHeaders, options.maxBufferedBodyBytes);
 
     try {
-      plugins = await runRequestPhases(ctx, runtime.pluginsFor(route));
+      await runRequestPhases(ctx, runtime.pluginsFor(route), plugins);
     } finally {
       record.auth = ctx.auth;
       record.thumbprint = ctx.clientCertificate?.thumbprint ?? null;
@@ -202,7 +202,7 @@ async function handle(req: IncomingMessage, res: ServerResponse, runtime: Runtim
       signal: abort.signal,
     });
     record.latency_ms.upstream = round(performance.now() - upstreamStarted);
-    head = { status: upstream.status, headers: { ...upstream.headers, ...ctx.responseHeaders } };
+    const head: ResponseHead = { status: upstream.status, headers: { ...upstream.headers, ...ctx.responseHeaders } };
     runHeaderFilter(ctx, plugins, head);
     head.headers['via'] = appendVia(head.headers['via']);
     head.headers['x-request-id'] = requestId;
@@ -225,6 +225,8 @@ async function handle(req: IncomingMessage, res: ServerResponse, runtime: Runtim
       res.destroy();
     }
     finish(record, started, options);
+    // Refused requests reach the log phase too (Kong runs it for every request).
+    if (ctx !== null) logPlugins(ctx, plugins, { status: record.status, headers: {} }, options.logger);
   }
 }
 
@@ -255,12 +257,6 @@ function protocolRedirect(route: Route, host: string, url: string): GatewayError
     });
   }
   return new GatewayError({ status, code: 'https_redirect', message: 'Moved', headers: { location: `https://${host}${url}` } });
-}
-
-function upstreamHostHeader(service: Service): string {
-  const defaultPort = service.protocol === 'https' ? 443 : 80;
-  const host = service.host.includes(':') ? `[${service.host}]` : service.host;
-  return service.port === defaultPort ? host : `${host}:${service.port}`;
 }
 
 function appendVia(existing: string | string[] | undefined): string {

@@ -24,6 +24,7 @@ function schema(name: string): PluginSchema {
 }
 
 let builds = 0;
+const loggedStatuses: number[] = [];
 
 // Plugins that exist only in this test, to drive each part of the pipeline through real HTTP.
 const testPlugins: ReadonlyMap<string, PluginDefinition> = new Map<string, PluginDefinition>([
@@ -45,6 +46,10 @@ const testPlugins: ReadonlyMap<string, PluginDefinition> = new Map<string, Plugi
         },
       }),
     },
+  ],
+  [
+    'record',
+    { schema: schema('record'), priority: 2000, create: () => ({ log: (_ctx, response) => void loggedStatuses.push(response.status) }) },
   ],
   [
     'stamp',
@@ -89,6 +94,7 @@ services:
         paths: ["/protected"]
         plugins:
           - name: authenticate
+          - name: record
 plugins:
   - name: stamp
     config:
@@ -122,6 +128,13 @@ plugins:
     assert.equal(res.status, 401);
     assert.equal(res.headers['www-authenticate'], 'Bearer realm="test"');
     assert.equal(res.json<{ message: string }>().message, 'Unauthorized');
+  });
+
+  it('runs the log phase for a refused request too', async () => {
+    loggedStatuses.length = 0;
+    assert.equal((await fetchText(`${url}/protected`)).status, 401);
+    assert.equal((await fetchText(`${url}/protected`, { headers: { 'x-user': 'alice' } })).status, 200);
+    assert.deepEqual(loggedStatuses, [401, 200]);
   });
 
   it("sends the identity an auth plugin established upstream in Kong's headers", async () => {

@@ -2,8 +2,10 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after } from 'node:test';
+import { after, before } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { startEchoServer, type EchoServer } from '../../src/echo/index.js';
+import { makeTestPki, type TestPki } from './pki.js';
 
 // A test that fails half-way must neither hang its file (a live child keeps the event loop running)
 // nor leave a gateway behind: once every test of the file is done, whatever is still running dies.
@@ -143,4 +145,49 @@ export async function startGatewayProcess(options: StartOptions = {}): Promise<G
 /** Access-log records (the `access` member of `request` lines) seen so far. */
 export function accessRecords(gateway: GatewayProcess): Array<Record<string, unknown>> {
   return gateway.logs.filter((l) => l['msg'] === 'request').map((l) => l['access'] as Record<string, unknown>);
+}
+
+/** The pieces of a suite started by `useEchoGateway`, readable once its `before` hook ran. */
+export interface EchoGatewaySuite {
+  readonly pki: TestPki;
+  readonly echo: EchoServer;
+  readonly gateway: GatewayProcess;
+  /** Port of the gateway's TLS proxy listener. */
+  readonly port: number;
+}
+
+/**
+ * For one `describe`: before its tests, the test PKI, an echo upstream and a gateway process whose
+ * decK configuration `config` makes from them; after them, both stopped.
+ */
+export function useEchoGateway(config: (setup: { echoUrl: string; pki: TestPki }) => string, options: Omit<StartOptions, 'config'> = {}): EchoGatewaySuite {
+  let started: EchoGatewaySuite | undefined;
+  before(async () => {
+    const pki = await makeTestPki();
+    const echo = await startEchoServer({ host: '127.0.0.1', port: 0 });
+    const gateway = await startGatewayProcess({ ...options, config: config({ echoUrl: echo.url, pki }) });
+    started = { pki, echo, gateway, port: Number(new URL(gateway.httpsUrl).port) };
+  });
+  after(async () => {
+    await started?.gateway.stop();
+    await started?.echo.close();
+  });
+  const get = <K extends keyof EchoGatewaySuite>(key: K): EchoGatewaySuite[K] => {
+    if (started === undefined) throw new Error('the suite has not started: read it inside a test');
+    return started[key];
+  };
+  return {
+    get pki() {
+      return get('pki');
+    },
+    get echo() {
+      return get('echo');
+    },
+    get gateway() {
+      return get('gateway');
+    },
+    get port() {
+      return get('port');
+    },
+  };
 }

@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { connect, type TLSSocket } from 'node:tls';
-import { after, before, describe, it } from 'node:test';
-import { startEchoServer, type EchoServer } from '../../src/echo/index.js';
-import { accessRecords, startGatewayProcess, type GatewayProcess } from '../helpers/gateway-process.js';
+import { describe, it } from 'node:test';
+import { startEchoServer } from '../../src/echo/index.js';
+import { accessRecords, startGatewayProcess, useEchoGateway, type GatewayProcess } from '../helpers/gateway-process.js';
 import { admin } from '../helpers/admin.js';
-import { makeTestPki, type TestPki } from '../helpers/pki.js';
+import { makeTestPki } from '../helpers/pki.js';
 import { caIds, caSection, tlsRequest } from './client-cert-support.js';
 
 /** The thumbprint the gateway logged for the request with this id. */
@@ -34,75 +34,58 @@ function opensslSession(port: number, args: string[]): Promise<string> {
 }
 
 describe('tls-handshake-modifier on every handshake (route without snis)', () => {
-  let pki: TestPki;
-  let echo: EchoServer;
-  let gateway: GatewayProcess;
-  let port: number;
-
-  before(async () => {
-    pki = await makeTestPki();
-    echo = await startEchoServer({ host: '127.0.0.1', port: 0 });
-    gateway = await startGatewayProcess({
-      config: `_format_version: "3.0"
+  const suite = useEchoGateway(({ echoUrl }) => `_format_version: "3.0"
 services:
   - name: s
-    url: ${echo.url}
+    url: ${echoUrl}
     routes:
       - name: r
         paths: ["/"]
         plugins:
           - name: tls-handshake-modifier
             config: { tls_client_certificate: REQUEST }
-`,
-    });
-    port = Number(new URL(gateway.httpsUrl).port);
-  });
-
-  after(async () => {
-    await gateway?.stop();
-    await echo?.close();
-  });
+`);
 
   it('asks for a certificate and reports its RFC 8705 thumbprint', async () => {
     const id = nextId();
-    const res = await tlsRequest({ port, servername: 'localhost', credential: pki.client, headers: { 'x-request-id': id } });
+    const res = await tlsRequest({ port: suite.port, servername: 'localhost', credential: suite.pki.client, headers: { 'x-request-id': id } });
     assert.equal(res.status, 200);
-    assert.equal(await loggedThumbprint(gateway, id), pki.client.thumbprint);
+    assert.equal(await loggedThumbprint(suite.gateway, id), suite.pki.client.thumbprint);
   });
 
   it('still completes the handshake without a certificate, or with one from an unknown CA', async () => {
-    const none = await tlsRequest({ port, servername: 'localhost' });
+    const none = await tlsRequest({ port: suite.port, servername: 'localhost' });
     assert.equal(none.status, 200);
     const id = nextId();
-    const foreign = await tlsRequest({ port, servername: 'localhost', credential: pki.otherCaClient, headers: { 'x-request-id': id } });
+    const foreign = await tlsRequest({ port: suite.port, servername: 'localhost', credential: suite.pki.otherCaClient, headers: { 'x-request-id': id } });
     assert.equal(foreign.status, 200);
-    assert.equal(await loggedThumbprint(gateway, id), pki.otherCaClient.thumbprint);
+    assert.equal(await loggedThumbprint(suite.gateway, id), suite.pki.otherCaClient.thumbprint);
   });
 
   it('asks clients that send no SNI too', async () => {
     const id = nextId();
-    await tlsRequest({ port, credential: pki.client, headers: { 'x-request-id': id } });
-    assert.equal(await loggedThumbprint(gateway, id), pki.client.thumbprint);
+    await tlsRequest({ port: suite.port, credential: suite.pki.client, headers: { 'x-request-id': id } });
+    assert.equal(await loggedThumbprint(suite.gateway, id), suite.pki.client.thumbprint);
   });
 
   for (const maxVersion of ['TLSv1.3', 'TLSv1.2'] as const) {
     it(`a session resumed by ticket (${maxVersion}) reports the same client certificate`, async () => {
-      const first = await tlsRequest({ port, servername: 'localhost', credential: pki.client, maxVersion });
+      const first = await tlsRequest({ port: suite.port, servername: 'localhost', credential: suite.pki.client, maxVersion });
       assert.ok(first.session, 'no session ticket was issued');
       const id = nextId();
-      const second = await tlsRequest({ port, servername: 'localhost', session: first.session, credential: pki.client, maxVersion, headers: { 'x-request-id': id } });
+      const second = await tlsRequest({ port: suite.port, servername: 'localhost', session: first.session, credential: suite.pki.client, maxVersion, headers: { 'x-request-id': id } });
       assert.equal(second.reused, true, 'the session was not resumed');
       assert.equal(second.status, 200);
-      assert.equal(await loggedThumbprint(gateway, id), pki.client.thumbprint);
+      assert.equal(await loggedThumbprint(suite.gateway, id), suite.pki.client.thumbprint);
     });
   }
 
   it('a TLS 1.2 session id without a ticket is not resumed, so the certificate is asked again', async () => {
-    const common = ['-tls1_2', '-no_ticket', '-servername', 'localhost', '-cert', pki.client.certPath, '-key', pki.client.keyPath];
-    const sessionFile = `${pki.dir}/session-${process.pid}.pem`;
-    const first = await opensslSession(port, [...common, '-sess_out', sessionFile]);
+    const common = ['-tls1_2', '-no_ticket', '-servername', 'localhost', '-cert', suite.pki.client.certPath, '-key', suite.pki.client.keyPath];
+    const sessionFile = `${suite.pki.dir}/session-${process.pid}.pem`;
+    const first = await opensslSession(suite.port, [...common, '-sess_out', sessionFile]);
     assert.match(first, /New, TLSv1\.2/);
-    const second = await opensslSession(port, [...common, '-sess_in', sessionFile]);
+    const second = await opensslSession(suite.port, [...common, '-sess_in', sessionFile]);
     assert.match(second, /New, TLSv1\.2/, 'resumed by session id although the server keeps no session cache');
     assert.match(second, /Acceptable client certificate CA names|Requested Signature Algorithms|Client Certificate Types/);
   });
@@ -112,7 +95,7 @@ services:
     const outcome = await new Promise<string>((resolve) => {
       // A deadline instead of a hang if neither side ever reacts.
       setTimeout(() => resolve('timeout: neither refused nor answered'), 5000).unref();
-      const tls: TLSSocket = connect({ host: '127.0.0.1', port, servername: 'localhost', rejectUnauthorized: false, maxVersion: 'TLSv1.2' }, () => {
+      const tls: TLSSocket = connect({ host: '127.0.0.1', port: suite.port, servername: 'localhost', rejectUnauthorized: false, maxVersion: 'TLSv1.2' }, () => {
         tls.renegotiate({ rejectUnauthorized: false }, (error) => resolve(error === null ? 'renegotiated' : `error: ${error.message}`));
         // The server only sees the new ClientHello when it reads; a request makes it read.
         tls.write('GET /anything HTTP/1.1\r\nHost: localhost\r\n\r\n');
@@ -128,19 +111,10 @@ services:
 });
 
 describe('certificate requests per SNI (every route of the plugin lists snis)', () => {
-  let pki: TestPki;
-  let echo: EchoServer;
-  let gateway: GatewayProcess;
-  let port: number;
-
-  before(async () => {
-    pki = await makeTestPki();
-    echo = await startEchoServer({ host: '127.0.0.1', port: 0 });
-    gateway = await startGatewayProcess({
-      config: `_format_version: "3.0"
+  const suite = useEchoGateway(({ echoUrl }) => `_format_version: "3.0"
 services:
   - name: s
-    url: ${echo.url}
+    url: ${echoUrl}
     routes:
       - name: mtls
         snis: [mtls.test]
@@ -153,31 +127,23 @@ services:
 plugins:
   - name: tls-handshake-modifier
     route: mtls
-`,
-    });
-    port = Number(new URL(gateway.httpsUrl).port);
-  });
-
-  after(async () => {
-    await gateway?.stop();
-    await echo?.close();
-  });
+`);
 
   it('asks only on handshakes for the listed SNI', async () => {
     const asked = nextId();
     const notAsked = nextId();
-    await tlsRequest({ port, servername: 'mtls.test', credential: pki.client, headers: { 'x-request-id': asked } });
-    await tlsRequest({ port, servername: 'public.test', credential: pki.client, headers: { 'x-request-id': notAsked } });
-    assert.equal(await loggedThumbprint(gateway, asked), pki.client.thumbprint);
-    assert.equal(await loggedThumbprint(gateway, notAsked), null);
+    await tlsRequest({ port: suite.port, servername: 'mtls.test', credential: suite.pki.client, headers: { 'x-request-id': asked } });
+    await tlsRequest({ port: suite.port, servername: 'public.test', credential: suite.pki.client, headers: { 'x-request-id': notAsked } });
+    assert.equal(await loggedThumbprint(suite.gateway, asked), suite.pki.client.thumbprint);
+    assert.equal(await loggedThumbprint(suite.gateway, notAsked), null);
   });
 
   it('does not resume a session from an SNI that was not asked on one that is', async () => {
-    const first = await tlsRequest({ port, servername: 'public.test', credential: pki.client });
+    const first = await tlsRequest({ port: suite.port, servername: 'public.test', credential: suite.pki.client });
     const id = nextId();
-    const second = await tlsRequest({ port, servername: 'mtls.test', credential: pki.client, session: first.session, headers: { 'x-request-id': id } });
+    const second = await tlsRequest({ port: suite.port, servername: 'mtls.test', credential: suite.pki.client, session: first.session, headers: { 'x-request-id': id } });
     assert.equal(second.reused, false);
-    assert.equal(await loggedThumbprint(gateway, id), pki.client.thumbprint);
+    assert.equal(await loggedThumbprint(suite.gateway, id), suite.pki.client.thumbprint);
   });
 });
 

@@ -1,21 +1,10 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
-import { startEchoServer, type EchoServer } from '../../src/echo/index.js';
-import { startGatewayProcess, type GatewayProcess } from '../helpers/gateway-process.js';
-import { makeTestPki, type TestPki } from '../helpers/pki.js';
+import { describe, it } from 'node:test';
+import { useEchoGateway } from '../helpers/gateway-process.js';
 import { caIds, caSection, echoed, tlsRequest } from './client-cert-support.js';
 
 describe('mtls-auth', () => {
-  let pki: TestPki;
-  let echo: EchoServer;
-  let gateway: GatewayProcess;
-  let port: number;
-
-  before(async () => {
-    pki = await makeTestPki();
-    echo = await startEchoServer({ host: '127.0.0.1', port: 0 });
-    gateway = await startGatewayProcess({
-      config: `_format_version: "3.0"
+  const suite = useEchoGateway(({ echoUrl, pki }) => `_format_version: "3.0"
 ${caSection(pki)}
 consumers:
   - username: client-app
@@ -24,7 +13,7 @@ consumers:
   - username: anonymous-user
 services:
   - name: s
-    url: ${echo.url}
+    url: ${echoUrl}
     routes:
       - name: strict
         paths: ["/strict"]
@@ -51,30 +40,22 @@ services:
         plugins:
           - name: mtls-auth
             config: { ca_certificates: [${caIds.root}], anonymous: anonymous-user, revocation_check_mode: SKIP }
-`,
-    });
-    port = Number(new URL(gateway.httpsUrl).port);
-  });
-
-  after(async () => {
-    await gateway?.stop();
-    await echo?.close();
-  });
+`);
 
   it('maps a trusted certificate to the consumer named by its CN and sends identity headers upstream', async () => {
-    const res = await tlsRequest({ port, servername: 'localhost', credential: pki.client, path: '/strict/anything' });
+    const res = await tlsRequest({ port: suite.port, servername: 'localhost', credential: suite.pki.client, path: '/strict/anything' });
     assert.equal(res.status, 200);
     assert.equal(echoed(res, 'x-consumer-username'), 'client-app');
   });
 
   it('matches custom_id as well as username', async () => {
-    const res = await tlsRequest({ port, servername: 'localhost', credential: pki.otherClient, path: '/strict/anything' });
+    const res = await tlsRequest({ port: suite.port, servername: 'localhost', credential: suite.pki.otherClient, path: '/strict/anything' });
     assert.equal(res.status, 200);
     assert.equal(echoed(res, 'x-consumer-username'), 'someone');
   });
 
   it('answers 401 "No required TLS certificate was sent" without a certificate', async () => {
-    const res = await tlsRequest({ port, servername: 'localhost', path: '/strict/anything' });
+    const res = await tlsRequest({ port: suite.port, servername: 'localhost', path: '/strict/anything' });
     assert.equal(res.status, 401);
     assert.equal((JSON.parse(res.body) as { message: string }).message, 'No required TLS certificate was sent');
   });
@@ -87,49 +68,49 @@ services:
   ] as const;
   for (const [what, name] of refused) {
     it(`answers 401 "TLS certificate failed verification" to ${what}`, async () => {
-      const res = await tlsRequest({ port, servername: 'localhost', credential: pki[name], path: '/strict/anything' });
+      const res = await tlsRequest({ port: suite.port, servername: 'localhost', credential: suite.pki[name], path: '/strict/anything' });
       assert.equal(res.status, 401);
       assert.equal((JSON.parse(res.body) as { message: string }).message, 'TLS certificate failed verification');
     });
   }
 
   it('refuses a trusted certificate that matches no consumer', async () => {
-    const res = await tlsRequest({ port, servername: 'localhost', credential: pki.noEkuClient, path: '/strict/anything' });
+    const res = await tlsRequest({ port: suite.port, servername: 'localhost', credential: suite.pki.noEkuClient, path: '/strict/anything' });
     assert.equal(res.status, 401);
   });
 
   it('maps a trusted certificate that matches no consumer to default_consumer', async () => {
-    const res = await tlsRequest({ port, servername: 'localhost', credential: pki.noEkuClient, path: '/default/anything' });
+    const res = await tlsRequest({ port: suite.port, servername: 'localhost', credential: suite.pki.noEkuClient, path: '/default/anything' });
     assert.equal(res.status, 200);
     assert.equal(echoed(res, 'x-consumer-username'), 'anonymous-user');
     assert.equal(echoed(res, 'x-anonymous-consumer'), undefined);
-    const untrusted = await tlsRequest({ port, servername: 'localhost', credential: pki.otherCaClient, path: '/default/anything' });
+    const untrusted = await tlsRequest({ port: suite.port, servername: 'localhost', credential: suite.pki.otherCaClient, path: '/default/anything' });
     assert.equal(untrusted.status, 401, 'default_consumer is for trusted certificates only');
   });
 
   it('accepts a chain ending at a configured intermediate only with allow_partial_chain', async () => {
-    const res = await tlsRequest({ port, servername: 'localhost', credential: pki.intermediateClient, path: '/partial/anything' });
+    const res = await tlsRequest({ port: suite.port, servername: 'localhost', credential: suite.pki.intermediateClient, path: '/partial/anything' });
     assert.equal(res.status, 200);
     assert.equal(echoed(res, 'x-client-cert-dn'), 'CN=intermediate-app');
     assert.equal(echoed(res, 'x-authenticated-groups'), 'intermediate-app');
   });
 
   it('verifies a leaf + intermediate chain sent by the client up to the root', async () => {
-    const withChain = await tlsRequest({ port, servername: 'localhost', credential: pki.intermediateClient, sendChain: true, path: '/full-chain/anything' });
+    const withChain = await tlsRequest({ port: suite.port, servername: 'localhost', credential: suite.pki.intermediateClient, sendChain: true, path: '/full-chain/anything' });
     assert.equal(withChain.status, 200);
     assert.equal(echoed(withChain, 'x-authenticated-groups'), 'CN=intermediate-app');
   });
 
   it('proxies as the anonymous consumer when authentication fails and anonymous is set', async () => {
-    const res = await tlsRequest({ port, servername: 'localhost', credential: pki.otherCaClient, path: '/anon/anything' });
+    const res = await tlsRequest({ port: suite.port, servername: 'localhost', credential: suite.pki.otherCaClient, path: '/anon/anything' });
     assert.equal(res.status, 200);
     assert.equal(echoed(res, 'x-anonymous-consumer'), 'true');
     assert.equal(echoed(res, 'x-consumer-username'), 'anonymous-user');
   });
 
   it('keeps the certificate verified on a resumed session', async () => {
-    const first = await tlsRequest({ port, servername: 'localhost', credential: pki.client, path: '/strict/anything' });
-    const second = await tlsRequest({ port, servername: 'localhost', credential: pki.client, session: first.session, path: '/strict/anything' });
+    const first = await tlsRequest({ port: suite.port, servername: 'localhost', credential: suite.pki.client, path: '/strict/anything' });
+    const second = await tlsRequest({ port: suite.port, servername: 'localhost', credential: suite.pki.client, session: first.session, path: '/strict/anything' });
     assert.equal(second.reused, true);
     assert.equal(second.status, 200);
     assert.equal(echoed(second, 'x-consumer-username'), 'client-app');

@@ -2,20 +2,15 @@
 // real listener, handler and Runtime, because `--trusted-ips` reaches the handler through
 // ProxyHandlerOptions.trustedIps; every peer here is 127.0.0.1, trusted on one listener and not
 // on the other.
+import { startProxyPair, type ProxyPair } from '../helpers/proxy-pair.js';
 import assert from 'node:assert/strict';
 import { X509Certificate } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { request } from 'undici';
 import { formatConfigErrors, loadConfig } from '../../src/config/index.js';
 import { startEchoServer, type EchoServer } from '../../src/echo/index.js';
-import { pluginDefinitions, pluginSchemas } from '../../src/plugins/index.js';
-import { Runtime } from '../../src/runtime/runtime.js';
-import { RuntimeHolder } from '../../src/runtime/runtime-holder.js';
+import { pluginSchemas } from '../../src/plugins/index.js';
 import type { AccessRecord } from '../../src/server/access-log.js';
-import { drain, listen, type Listener } from '../../src/server/listeners.js';
-import { createProxyHandler } from '../../src/server/proxy-handler.js';
-import { defaultSettings } from '../../src/server/settings.js';
-import { createLogger } from '../../src/util/logger.js';
 import { makeTestPki, type TestPki } from '../helpers/pki.js';
 import { caIds, caSection } from './client-cert-support.js';
 
@@ -24,11 +19,7 @@ const der = (pem: string): Buffer => new X509Certificate(pem).raw;
 describe('certificates forwarded by a trusted proxy (header-cert-auth, --trusted-ips)', () => {
   let pki: TestPki;
   let echo: EchoServer;
-  let holder: RuntimeHolder;
-  const listeners: Listener[] = [];
-  const records: AccessRecord[] = [];
-  let trustedUrl: string;
-  let untrustedUrl: string;
+  let pair: ProxyPair;
 
   before(async () => {
     pki = await makeTestPki();
@@ -54,29 +45,19 @@ ${route('url', 'X-Client-Cert', 'url_encoded')}${route('b64', 'X-ARR-ClientCert'
       { env: {}, plugins: pluginSchemas },
     );
     if (!loaded.ok) throw new Error(formatConfigErrors(loaded.errors));
-    const logger = createLogger({ level: 'silent' });
-    const deps = { plugins: pluginDefinitions, logger, defaultCertificate: { certPem: pki.serverCert.certPem, keyPem: pki.serverCert.keyPem }, trustedCaPems: [] };
-    holder = new RuntimeHolder(Runtime.compile(loaded.config, deps, null), () => undefined);
-    const observer = { requestFinished: (r: Readonly<AccessRecord>) => void records.push({ ...r }) };
-    for (const trustedIps of [['127.0.0.0/8'], ['10.0.0.0/8']]) {
-      const handler = createProxyHandler({ holder, logger, accessLog: false, observer, trustedIps });
-      listeners.push(await listen({ host: '127.0.0.1', port: 0, ssl: false, http2: false, backlog: 511 }, handler, defaultSettings.limits, { tls: null }));
-    }
-    trustedUrl = `http://127.0.0.1:${listeners[0]!.address.port}`;
-    untrustedUrl = `http://127.0.0.1:${listeners[1]!.address.port}`;
+    pair = await startProxyPair(loaded.config, { serverCertificate: pki.serverCert });
   });
 
   after(async () => {
-    await drain(listeners, 0);
-    await holder?.closeAll();
+    await pair?.close();
     await echo?.close();
   });
 
   async function get(base: string, path: string, headers: Record<string, string | string[]>): Promise<{ status: number; body: Record<string, unknown>; record: AccessRecord | undefined }> {
-    const id = `hdr-${records.length}-${Math.random().toString(36).slice(2)}`;
+    const id = `hdr-${pair.records.length}-${Math.random().toString(36).slice(2)}`;
     const res = await request(`${base}${path}`, { headers: { ...headers, 'x-request-id': id } });
     const text = await res.body.text();
-    return { status: res.statusCode, body: JSON.parse(text) as Record<string, unknown>, record: records.find((r) => r.request_id === id) };
+    return { status: res.statusCode, body: JSON.parse(text) as Record<string, unknown>, record: pair.records.find((r) => r.request_id === id) };
   }
   const upstreamHeaders = (body: Record<string, unknown>): Record<string, string> =>
     Object.fromEntries(Object.entries(body['headers'] as Record<string, string>).map(([k, v]) => [k.toLowerCase(), v]));
@@ -90,7 +71,7 @@ ${route('url', 'X-Client-Cert', 'url_encoded')}${route('b64', 'X-ARR-ClientCert'
 
   for (const [format, path, header, value] of formats) {
     it(`authenticates a ${format} certificate from a trusted proxy and makes it the request's certificate`, async () => {
-      const res = await get(trustedUrl, path, { [header]: value(pki) });
+      const res = await get(pair.trustedUrl, path, { [header]: value(pki) });
       assert.equal(res.status, 200);
       assert.equal(upstreamHeaders(res.body)['x-consumer-username'], 'client-app');
       assert.equal(res.record?.thumbprint, pki.client.thumbprint);
@@ -98,10 +79,10 @@ ${route('url', 'X-Client-Cert', 'url_encoded')}${route('b64', 'X-ARR-ClientCert'
   }
 
   it('strips certificate headers from an untrusted peer before any plugin reads them, and never forwards them', async () => {
-    const refused = await get(untrustedUrl, '/url/anything', { 'x-client-cert': encodeURIComponent(pki.client.certPem) });
+    const refused = await get(pair.untrustedUrl, '/url/anything', { 'x-client-cert': encodeURIComponent(pki.client.certPem) });
     assert.equal(refused.status, 401);
     assert.equal(refused.body['message'], 'No required TLS certificate was sent');
-    const open = await get(untrustedUrl, '/open/anything', {
+    const open = await get(pair.untrustedUrl, '/open/anything', {
       'x-client-cert': encodeURIComponent(pki.client.certPem),
       'client-cert': `:${der(pki.client.certPem).toString('base64')}:`,
       'x-forwarded-client-cert': 'Cert="x"',
@@ -114,15 +95,15 @@ ${route('url', 'X-Client-Cert', 'url_encoded')}${route('b64', 'X-ARR-ClientCert'
   });
 
   it('believes the header from any peer when secure_source is false (still verified against the CAs)', async () => {
-    const res = await get(untrustedUrl, '/insecure/anything', { 'x-insecure-cert': encodeURIComponent(pki.client.certPem) });
+    const res = await get(pair.untrustedUrl, '/insecure/anything', { 'x-insecure-cert': encodeURIComponent(pki.client.certPem) });
     assert.equal(res.status, 200);
     assert.equal(upstreamHeaders(res.body)['x-consumer-username'], 'client-app');
-    const foreign = await get(untrustedUrl, '/insecure/anything', { 'x-insecure-cert': encodeURIComponent(pki.otherCaClient.certPem) });
+    const foreign = await get(pair.untrustedUrl, '/insecure/anything', { 'x-insecure-cert': encodeURIComponent(pki.otherCaClient.certPem) });
     assert.equal(foreign.status, 401);
   });
 
   it('refuses a forwarded certificate from an unknown CA', async () => {
-    const res = await get(trustedUrl, '/url/anything', { 'x-client-cert': encodeURIComponent(pki.otherCaClient.certPem) });
+    const res = await get(pair.trustedUrl, '/url/anything', { 'x-client-cert': encodeURIComponent(pki.otherCaClient.certPem) });
     assert.equal(res.status, 401);
     assert.equal(res.body['message'], 'TLS certificate failed verification');
   });
@@ -133,16 +114,16 @@ ${route('url', 'X-Client-Cert', 'url_encoded')}${route('b64', 'X-ARR-ClientCert'
       { 'x-client-cert': 'not a certificate' },
       { 'x-client-cert': [encodeURIComponent(pki.client.certPem), encodeURIComponent(pki.otherClient.certPem)] },
     ]) {
-      const res = await get(trustedUrl, '/url/anything', headers);
+      const res = await get(pair.trustedUrl, '/url/anything', headers);
       assert.equal(res.status, 400, JSON.stringify(headers).slice(0, 60));
       assert.equal(res.body['message'], 'Malformed client certificate header');
     }
-    const sf = await get(trustedUrl, '/rfc9440/anything', { 'client-cert': 'AAAA' });
+    const sf = await get(pair.trustedUrl, '/rfc9440/anything', { 'client-cert': 'AAAA' });
     assert.equal(sf.status, 400);
   });
 
   it('with skip_consumer_lookup sends X-Client-Cert-DN upstream', async () => {
-    const res = await get(trustedUrl, '/skip/anything', { 'x-client-cert': encodeURIComponent(pki.client.certPem) });
+    const res = await get(pair.trustedUrl, '/skip/anything', { 'x-client-cert': encodeURIComponent(pki.client.certPem) });
     assert.equal(res.status, 200);
     assert.equal(upstreamHeaders(res.body)['x-client-cert-dn'], 'CN=client-app, OU=Dev, O=ClientOrg, L=City, ST=State, C=US');
   });

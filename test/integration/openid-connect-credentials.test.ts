@@ -4,20 +4,15 @@
 // (proof_of_possession_mtls_from_header). Composed in-process from the real listener, handler and
 // Runtime, because `--trusted-ips` reaches the handler through ProxyHandlerOptions: every peer is
 // 127.0.0.1, trusted on one listener and not on the other.
+import { startProxyPair, type ProxyPair } from '../helpers/proxy-pair.js';
 import assert from 'node:assert/strict';
 import { X509Certificate } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { request } from 'undici';
 import { formatConfigErrors, loadConfig } from '../../src/config/index.js';
 import { startEchoServer, type EchoServer } from '../../src/echo/index.js';
-import { pluginDefinitions, pluginSchemas } from '../../src/plugins/index.js';
-import { Runtime } from '../../src/runtime/runtime.js';
-import { RuntimeHolder } from '../../src/runtime/runtime-holder.js';
+import { pluginSchemas } from '../../src/plugins/index.js';
 import type { AccessRecord } from '../../src/server/access-log.js';
-import { drain, listen, type Listener } from '../../src/server/listeners.js';
-import { createProxyHandler } from '../../src/server/proxy-handler.js';
-import { defaultSettings } from '../../src/server/settings.js';
-import { createLogger } from '../../src/util/logger.js';
 import { devClientSecret, startTestIdp, testIdpClientIds, type TestIdp } from '../helpers/idp.js';
 import { caIds, caSection } from './client-cert-support.js';
 
@@ -45,11 +40,7 @@ const form = { 'content-type': 'application/x-www-form-urlencoded' };
 describe('openid-connect: tokens in the body and the query, certificates from a proxy header', () => {
   let idp: TestIdp;
   let echo: EchoServer;
-  let holder: RuntimeHolder;
-  const listeners: Listener[] = [];
-  const records: AccessRecord[] = [];
-  let trustedUrl: string;
-  let untrustedUrl: string;
+  let pair: ProxyPair;
 
   /** An unbound JWT from the IdP (`kong-secret`, client_secret_basic): no certificate needed. */
   const unboundToken = async (): Promise<string> => {
@@ -107,35 +98,20 @@ plugins:
       { env: {}, plugins: pluginSchemas },
     );
     if (!loaded.ok) throw new Error(formatConfigErrors(loaded.errors));
-    const logger = createLogger({ level: 'silent' });
-    const deps = {
-      plugins: pluginDefinitions,
-      logger,
-      defaultCertificate: { certPem: idp.pki.serverCert.certPem, keyPem: idp.pki.serverCert.keyPem },
-      trustedCaPems: [idp.caPem],
-    };
-    holder = new RuntimeHolder(Runtime.compile(loaded.config, deps, null), () => undefined);
-    const observer = { requestFinished: (r: Readonly<AccessRecord>) => void records.push({ ...r }) };
-    for (const trustedIps of [['127.0.0.0/8'], ['10.0.0.0/8']]) {
-      const handler = createProxyHandler({ holder, logger, accessLog: false, observer, trustedIps, maxBufferedBodyBytes: bufferLimit });
-      listeners.push(await listen({ host: '127.0.0.1', port: 0, ssl: false, http2: false, backlog: 511 }, handler, defaultSettings.limits, { tls: null }));
-    }
-    trustedUrl = `http://127.0.0.1:${listeners[0]!.address.port}`;
-    untrustedUrl = `http://127.0.0.1:${listeners[1]!.address.port}`;
+    pair = await startProxyPair(loaded.config, { serverCertificate: idp.pki.serverCert, trustedCaPems: [idp.caPem], maxBufferedBodyBytes: bufferLimit });
   });
 
   after(async () => {
-    await drain(listeners, 0);
-    await holder?.closeAll();
+    await pair?.close();
     await echo?.close();
     await idp?.close();
   });
 
   async function send(base: string, path: string, init: { method?: 'GET' | 'POST'; headers?: Record<string, string>; body?: string | Buffer } = {}): Promise<Reply> {
-    const id = `oidc-cred-${records.length}-${Math.random().toString(36).slice(2)}`;
+    const id = `oidc-cred-${pair.records.length}-${Math.random().toString(36).slice(2)}`;
     const res = await request(`${base}${path}`, { method: init.method ?? (init.body === undefined ? 'GET' : 'POST'), headers: { ...init.headers, 'x-request-id': id }, body: init.body });
     const text = await res.body.text();
-    return { status: res.statusCode, headers: res.headers, text, record: records.find((r) => r.request_id === id), echo: () => JSON.parse(text) as Echo };
+    return { status: res.statusCode, headers: res.headers, text, record: pair.records.find((r) => r.request_id === id), echo: () => JSON.parse(text) as Echo };
   }
   const upstreamHeader = (echoed: Echo, name: string): string | undefined =>
     Object.entries(echoed.headers).find(([k]) => k.toLowerCase() === name.toLowerCase())?.[1];
@@ -143,7 +119,7 @@ plugins:
   describe('token in the body (bearer_token_param_type: Kong default)', () => {
     it('authenticates with access_token in a form body and forwards the other fields, byte for byte', async () => {
       const token = await unboundToken();
-      const res = await send(trustedUrl, '/body/anything', { headers: form, body: `note=hello%20world&access_token=${token}&n=1` });
+      const res = await send(pair.trustedUrl, '/body/anything', { headers: form, body: `note=hello%20world&access_token=${token}&n=1` });
       assert.equal(res.status, 200, res.text);
       const echoed = res.echo();
       assert.equal(echoed.data, 'note=hello%20world&n=1');
@@ -155,7 +131,7 @@ plugins:
 
     it('authenticates with access_token in a JSON body and removes only that member', async () => {
       const token = await unboundToken();
-      const res = await send(trustedUrl, '/body/anything', {
+      const res = await send(pair.trustedUrl, '/body/anything', {
         headers: { 'content-type': 'application/json' },
         body: JSON.stringify({ access_token: token, order: { id: 7, items: ['a', 'b'] } }),
       });
@@ -164,7 +140,7 @@ plugins:
     });
 
     it('refuses a form body too large to buffer with 413 when the token can only be in it', async () => {
-      const res = await send(trustedUrl, '/body/anything', { headers: form, body: `x=${'a'.repeat(bufferLimit)}` });
+      const res = await send(pair.trustedUrl, '/body/anything', { headers: form, body: `x=${'a'.repeat(bufferLimit)}` });
       assert.equal(res.status, 413);
       assert.deepEqual(Object.keys(JSON.parse(res.text) as object).sort(), ['message', 'request_id']);
       assert.equal(res.record?.reason, 'request_body_too_large');
@@ -173,7 +149,7 @@ plugins:
     it('streams a large body untouched when the token is in the header', async () => {
       const token = await unboundToken();
       const big = `x=${'a'.repeat(4 * bufferLimit)}&access_token=not-this-one`;
-      const res = await send(trustedUrl, '/body/anything', { headers: { ...form, authorization: `Bearer ${token}` }, body: big });
+      const res = await send(pair.trustedUrl, '/body/anything', { headers: { ...form, authorization: `Bearer ${token}` }, body: big });
       assert.equal(res.status, 200, res.text);
       assert.equal(res.echo().data_length, big.length);
     });
@@ -182,7 +158,7 @@ plugins:
   describe('token in the query', () => {
     it('removes access_token from the upstream query and keeps the other arguments exactly', async () => {
       const token = await unboundToken();
-      const res = await send(trustedUrl, `/body/anything?page=2&access_token=${token}&q=a%20b`);
+      const res = await send(pair.trustedUrl, `/body/anything?page=2&access_token=${token}&q=a%20b`);
       assert.equal(res.status, 200, res.text);
       const echoed = res.echo();
       assert.deepEqual(echoed.args, { page: '2', q: 'a b' });
@@ -193,7 +169,7 @@ plugins:
   describe('proof_of_possession_mtls_from_header', () => {
     it('lets a certificate-bound token through with its certificate forwarded by a trusted proxy', async () => {
       const token = (await idp.requestToken()).access_token!;
-      const res = await send(trustedUrl, '/pop-header/anything', {
+      const res = await send(pair.trustedUrl, '/pop-header/anything', {
         headers: { authorization: `Bearer ${token}`, 'x-client-cert': encodeURIComponent(idp.pki.client.certPem) },
       });
       assert.equal(res.status, 200, res.text);
@@ -207,7 +183,7 @@ plugins:
         [idp.pki.otherCaClient.certPem, 'an unknown CA'],
         [null, 'no header'],
       ] as const) {
-        const res = await send(trustedUrl, '/pop-header/anything', {
+        const res = await send(pair.trustedUrl, '/pop-header/anything', {
           headers: { authorization: `Bearer ${token}`, ...(pem === null ? {} : { 'x-client-cert': encodeURIComponent(pem) }) },
         });
         assert.equal(res.status, 401, why);
@@ -217,7 +193,7 @@ plugins:
 
     it('does not believe the header from a peer outside --trusted-ips (secure_source)', async () => {
       const token = (await idp.requestToken()).access_token!;
-      const res = await send(untrustedUrl, '/pop-header/anything', {
+      const res = await send(pair.untrustedUrl, '/pop-header/anything', {
         headers: { authorization: `Bearer ${token}`, 'x-client-cert': encodeURIComponent(idp.pki.client.certPem) },
       });
       assert.equal(res.status, 401);
@@ -227,7 +203,7 @@ plugins:
     it('believes the header from anyone with secure_source: false', async () => {
       const token = (await idp.requestToken()).access_token!;
       const der = new X509Certificate(idp.pki.client.certPem).raw.toString('base64');
-      const res = await send(untrustedUrl, '/pop-open/anything', { headers: { authorization: `Bearer ${token}`, 'x-open-client-cert': der } });
+      const res = await send(pair.untrustedUrl, '/pop-open/anything', { headers: { authorization: `Bearer ${token}`, 'x-open-client-cert': der } });
       assert.equal(res.status, 200, res.text);
     });
   });

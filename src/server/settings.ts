@@ -29,6 +29,11 @@ export interface GatewaySettings {
    * headers are believed; from anyone else such headers are stripped.
    */
   trustedIps: string[];
+  /**
+   * Proxy processes. 1 serves everything in this process; more fork that many proxy workers that
+   * share the listeners, with the admin API and the configuration store in the primary.
+   */
+  workers: number;
 }
 
 export interface ConnectionLimits {
@@ -67,4 +72,5 @@ export const defaultSettings: Readonly<GatewaySettings> = Object.freeze({
   drainTimeoutMs: 30_000,
   adminToken: null,
   trustedIps: [],
+  workers: 1,
 });

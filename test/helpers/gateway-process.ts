@@ -67,6 +67,8 @@ export async function startGatewayProcess(options: StartOptions = {}): Promise<G
     '--log-level',
     'info',
   ];
+  // One process unless a test asks for workers: most tests are about behaviour, not process layout.
+  if (!(options.args ?? []).includes('--workers')) args.push('--workers', '1');
   if (options.config !== undefined) {
     const file = join(prefix, 'kong.yaml');
     await writeFile(file, options.config);

@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { adminExposureWarning } from '../../admin/admin-exposure.js';
 import { DEFAULT_ADMIN_BODY_LIMIT } from '../../admin/admin-handler.js';
 import { emptyConfig } from '../../config/index.js';
@@ -35,6 +36,7 @@ export const startFlags: Record<string, FlagSpec> = {
   'admin-token': { type: 'string', description: 'Require this bearer token on every admin request' },
   'admin-max-body-size': { type: 'string', description: 'Largest admin request body, bytes', defaultText: String(DEFAULT_ADMIN_BODY_LIMIT) },
   'trusted-ips': { type: 'string', multiple: true, description: 'CIDRs of proxies whose forwarded headers are trusted; repeat or comma-separate' },
+  workers: { type: 'string', description: 'Proxy worker processes; 1 runs everything in one process', defaultText: 'number of CPU cores' },
 };
 
 export const startUsage = 'portcullis start [options]';
@@ -69,6 +71,7 @@ export function settingsFromFlags(values: FlagValues): GatewaySettings {
     drainTimeoutMs: intFlag(values, 'drain-timeout', d.drainTimeoutMs),
     adminToken: stringFlag(values, 'admin-token') ?? null,
     trustedIps: listFlag(values, 'trusted-ips'),
+    workers: intFlag(values, 'workers', availableParallelism()),
   };
 }
 

@@ -78,7 +78,7 @@ export function createAdminHandler(options: AdminOptions): (req: IncomingMessage
       return answer();
     };
     if (path === '/') return readOnly(() => ({ status: 200, body: root(options.info) }));
-    if (path === '/status') return readOnly(() => ({ status: 200, body: status(options.info) }));
+    if (path === '/status') return readOnly(async () => ({ status: 200, body: await status(options.info) }));
     if (path === '/metrics') {
       return readOnly(async () => {
         if (options.metrics == null) throw new AdminError('not found', 'metrics are not enabled');

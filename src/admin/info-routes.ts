@@ -7,13 +7,18 @@ import type { PluginDefinition } from '../pipeline/plugin.js';
 import type { Runtime } from '../runtime/runtime.js';
 import { AdminError } from './admin-error.js';
 
+export interface ServerStats {
+  connections_active: number;
+  total_requests: number;
+}
+
 export interface InfoSource {
   readonly version: string;
   readonly nodeId: string;
   readonly plugins: ReadonlyMap<string, PluginDefinition>;
   readonly runtime: () => Runtime;
-  /** Live counters of the proxy listeners. */
-  readonly stats: () => { connections_active: number; total_requests: number };
+  /** Live counters of the proxy listeners (of every worker, with --workers). */
+  readonly stats: () => ServerStats | Promise<ServerStats>;
 }
 
 export function root(info: InfoSource): Record<string, unknown> {
@@ -27,7 +32,7 @@ export function root(info: InfoSource): Record<string, unknown> {
   };
 }
 
-export function status(info: InfoSource): Record<string, unknown> {
+export async function status(info: InfoSource): Promise<Record<string, unknown>> {
   const runtime = info.runtime();
   const config = runtime.config;
   return {
@@ -43,7 +48,7 @@ export function status(info: InfoSource): Record<string, unknown> {
       certificates: config.certificates.length,
       ca_certificates: config.ca_certificates.length,
     },
-    server: info.stats(),
+    server: await info.stats(),
   };
 }
 

@@ -70,6 +70,8 @@ export class GatewayMetrics implements GatewayObserver {
     this.#handshakes = new Counter({ name: 'portcullis_tls_handshakes_total', help: 'TLS handshakes on proxy listeners', labelNames: ['client_certificate', 'resumed'], registers });
     new Gauge({
       name: 'portcullis_config_version',
+      // With --workers the primary sums the workers' metrics; for these the newest worker speaks.
+      aggregator: 'max',
       help: 'Version of the live configuration (1 at start, +1 per change)',
       registers,
       collect() {
@@ -78,6 +80,8 @@ export class GatewayMetrics implements GatewayObserver {
     });
     new Gauge({
       name: 'portcullis_config_last_reload_timestamp_seconds',
+      // With --workers the primary sums the workers' metrics; for these the newest worker speaks.
+      aggregator: 'max',
       help: 'When the live configuration was loaded, Unix time',
       registers,
       collect() {
@@ -86,6 +90,8 @@ export class GatewayMetrics implements GatewayObserver {
     });
     new Gauge({
       name: 'portcullis_config_info',
+      // With --workers the primary sums the workers' metrics; for these the newest worker speaks.
+      aggregator: 'max',
       help: 'Always 1; the label carries the hash of the live configuration',
       labelNames: ['configuration_hash'],
       registers,

@@ -3,6 +3,7 @@ import { readFile } from 'node:fs/promises';
 import type { Logger } from 'pino';
 import type { Config } from '../config/types.js';
 import { createAdminHandler, type MetricsSource } from '../admin/admin-handler.js';
+import type { ServerStats } from '../admin/info-routes.js';
 import type { PluginDefinition } from '../pipeline/plugin.js';
 import { pluginDefinitions } from '../plugins/index.js';
 import { Runtime, type RuntimeDependencies } from '../runtime/runtime.js';
@@ -29,6 +30,8 @@ export interface Gateway {
   readonly configManager: ConfigManager;
   /** Graceful stop: stop accepting, drain in-flight requests, release everything. */
   close(): Promise<void>;
+  /** Connections open on the proxy listeners and requests served so far, in this process. */
+  stats(): ServerStats;
 }
 
 export interface StartOptions {
@@ -42,6 +45,14 @@ export interface StartOptions {
   readonly store?: ConfigStore;
   /** Admin API extras: the metrics served at `/metrics`, the body size limit. */
   readonly admin?: { readonly metrics?: MetricsSource; readonly maxBodyBytes?: number };
+  /**
+   * With --workers, the primary: after a configuration change is live here, make it live in every
+   * worker (resolves when they all serve it; never rejects), and count their connections/requests.
+   */
+  readonly workers?: {
+    readonly propagate: (config: Config) => Promise<void>;
+    readonly stats: () => Promise<ServerStats>;
+  };
 }
 
 export async function startGateway(settings: GatewaySettings, options: StartOptions): Promise<Gateway> {
@@ -63,7 +74,10 @@ export async function startGateway(settings: GatewaySettings, options: StartOpti
     store: options.store ?? new MemoryConfigStore(),
     plugins: new Map([...plugins].map(([name, definition]) => [name, definition.schema])),
     current: () => holder.current.config,
-    apply: applyConfig,
+    apply: (config) => {
+      applyConfig(config);
+      return options.workers?.propagate(config);
+    },
   });
 
   let totalRequests = 0;
@@ -92,10 +106,10 @@ export async function startGateway(settings: GatewaySettings, options: StartOpti
         nodeId: randomUUID(),
         plugins,
         runtime: () => holder.current,
-        stats: () => ({
+        stats: options.workers?.stats ?? (() => ({
           connections_active: proxyListeners.reduce((n, l) => n + l.openConnections(), 0),
           total_requests: totalRequests,
-        }),
+        })),
       },
       logger,
       manager: configManager,
@@ -117,6 +131,7 @@ export async function startGateway(settings: GatewaySettings, options: StartOpti
     holder,
     applyConfig,
     configManager,
+    stats: () => ({ connections_active: proxyListeners.reduce((n, l) => n + l.openConnections(), 0), total_requests: totalRequests }),
     async close() {
       draining = true;
       await drain(proxyListeners, settings.drainTimeoutMs);

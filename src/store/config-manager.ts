@@ -25,8 +25,11 @@ export interface ConfigManagerOptions {
   readonly plugins: ReadonlyMap<string, PluginSchema>;
   /** The live configuration. */
   readonly current: () => Config;
-  /** Compiles and swaps in a configuration; throws (keeping the old one) when it cannot. */
-  readonly apply: (config: Config) => void;
+  /**
+   * Compiles and swaps in a configuration; throws (keeping the old one) when it cannot. May be
+   * async: with --workers it resolves once every worker serves the new configuration.
+   */
+  readonly apply: (config: Config) => void | Promise<void>;
 }
 
 export type ChangeResult<T> =
@@ -89,7 +92,7 @@ export class ConfigManager {
   async #commit(config: Config, hash: string, previous: Config): Promise<void> {
     await this.#options.store.save(exportConfig(config, { references: 'id' }), hash);
     try {
-      this.#options.apply(config);
+      await this.#options.apply(config);
     } catch (error) {
       try {
         await this.#options.store.save(exportConfig(previous, { references: 'id' }), configHash(previous));

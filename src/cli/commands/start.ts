@@ -1,10 +1,14 @@
+import cluster from 'node:cluster';
 import { availableParallelism } from 'node:os';
+import { AggregatorRegistry } from 'prom-client';
 import { adminExposureWarning } from '../../admin/admin-exposure.js';
 import { DEFAULT_ADMIN_BODY_LIMIT } from '../../admin/admin-handler.js';
 import { emptyConfig } from '../../config/index.js';
 import type { Config } from '../../config/types.js';
 import { GatewayMetrics } from '../../metrics/gateway-metrics.js';
 import { pluginSchemas } from '../../plugins/index.js';
+import { WorkerPool } from '../../server/cluster/worker-pool.js';
+import { runWorker } from '../../server/cluster/worker.js';
 import { startGateway, type Gateway } from '../../server/gateway.js';
 import { formatAddress } from '../../server/listen-spec.js';
 import { defaultSettings, type GatewaySettings } from '../../server/settings.js';
@@ -71,8 +75,14 @@ export function settingsFromFlags(values: FlagValues): GatewaySettings {
     drainTimeoutMs: intFlag(values, 'drain-timeout', d.drainTimeoutMs),
     adminToken: stringFlag(values, 'admin-token') ?? null,
     trustedIps: listFlag(values, 'trusted-ips'),
-    workers: intFlag(values, 'workers', availableParallelism()),
+    workers: workerCount(values),
   };
+}
+
+function workerCount(values: FlagValues): number {
+  const n = intFlag(values, 'workers', availableParallelism());
+  if (n < 1) throw new TypeError(`--workers: must be at least 1, got ${n}`);
+  return n;
 }
 
 /** Options of `start` that are not gateway settings. */
@@ -92,8 +102,18 @@ async function initialConfig(settings: GatewaySettings, env: NodeJS.ProcessEnv, 
   return { config: stored.config, fromFile: false };
 }
 
-/** Starts a gateway from settings and keeps it running until SIGTERM/SIGINT. */
-export async function runGateway(settings: GatewaySettings, env: NodeJS.ProcessEnv, options: RunOptions = {}): Promise<Gateway> {
+/** A started gateway: in one process, or a primary with its proxy workers. */
+export interface RunningGateway {
+  /** This process's gateway (with workers: the admin API and store, no proxy listeners). */
+  readonly gateway: Gateway;
+  /** Graceful stop of everything, workers first. */
+  close(): Promise<void>;
+  /** Processes serving the proxy. */
+  workerPids(): number[];
+}
+
+/** Starts a gateway from settings (with --workers > 1, as the primary of that many workers). */
+export async function runGateway(settings: GatewaySettings, env: NodeJS.ProcessEnv, options: RunOptions = {}): Promise<RunningGateway> {
   const logger = createLogger({ level: settings.logLevel });
   const store = new FileConfigStore(settings.prefix, {
     warn: (message) => {
@@ -111,32 +131,41 @@ export async function runGateway(settings: GatewaySettings, env: NodeJS.ProcessE
   const metrics = new GatewayMetrics({
     config: () => started?.holder.current ?? { version: 0, loadedAt: new Date(0), hash: '' },
   });
-  const gateway = await startGateway(settings, {
+  // With workers, this process keeps the admin API and the store; the workers serve the proxy.
+  const pool = settings.workers > 1 ? new WorkerPool({ count: settings.workers, logger, current: () => started!.holder.current.config, stopTimeoutMs: settings.drainTimeoutMs }) : null;
+  const workerMetrics = pool === null ? null : new AggregatorRegistry();
+  const gateway = await startGateway(pool === null ? settings : { ...settings, proxyListen: 'off' }, {
     logger,
     config,
     observer: metrics,
     store,
-    admin: { metrics, maxBodyBytes: options.adminMaxBodyBytes },
+    admin: {
+      metrics: workerMetrics === null ? metrics : { scrape: async () => ({ contentType: workerMetrics.contentType, body: await workerMetrics.clusterMetrics() }) },
+      maxBodyBytes: options.adminMaxBodyBytes,
+    },
+    ...(pool === null ? {} : { workers: { propagate: (c: Config) => pool.propagate(c), stats: () => pool.stats() } }),
   });
   started = gateway;
-  // The file given at start becomes the stored configuration, so a restart without -c resumes it.
-  if (fromFile) {
-    try {
-      await gateway.configManager.saveCurrent();
-    } catch (error) {
-      await gateway.close();
-      throw error;
-    }
+  let proxyListeners: Array<{ kind: string; ssl: boolean; host: string; port: number }> = gateway.proxyListeners.map((l) => ({ kind: 'proxy', ssl: l.spec.ssl, ...l.address }));
+  const close = async (): Promise<void> => {
+    await pool?.stop();
+    await gateway.close();
+  };
+  try {
+    if (pool !== null) proxyListeners = [...(await pool.start())];
+    // The file given at start becomes the stored configuration, so a restart without -c resumes it.
+    if (fromFile) await gateway.configManager.saveCurrent();
+  } catch (error) {
+    await close();
+    throw error;
   }
-  const listeners = [
-    ...gateway.proxyListeners.map((l) => ({ kind: 'proxy', ssl: l.spec.ssl, ...l.address })),
-    ...gateway.adminListeners.map((l) => ({ kind: 'admin', ssl: l.spec.ssl, ...l.address })),
-  ];
-  logger.info({ listeners, config_version: gateway.holder.current.version, configuration_hash: gateway.holder.current.hash }, 'portcullis ready');
+  const listeners = [...proxyListeners, ...gateway.adminListeners.map((l) => ({ kind: 'admin', ssl: l.spec.ssl, ...l.address }))];
+  logger.info({ listeners, workers: pool?.pids() ?? null, config_version: gateway.holder.current.version, configuration_hash: gateway.holder.current.hash }, 'portcullis ready');
   for (const l of listeners) {
     process.stderr.write(`portcullis: ${l.kind} listening on ${l.ssl ? 'https' : 'http'}://${formatAddress(l.host, l.port)}\n`);
   }
-  return gateway;
+  if (pool !== null) process.stderr.write(`portcullis: ${settings.workers} proxy workers (pids ${pool.pids().join(', ')})\n`);
+  return { gateway, close, workerPids: () => pool?.pids() ?? [process.pid] };
 }
 
 /** Stops the gateway gracefully on the first SIGTERM/SIGINT; a second one exits at once. */
@@ -164,9 +193,19 @@ export async function startCommand(argv: readonly string[], env: NodeJS.ProcessE
     console.log(formatHelp(startUsage, startDescription, startFlags));
     return 0;
   }
-  const gateway = await runGateway(settingsFromFlags(values), env, {
+  const settings = settingsFromFlags(values);
+  if (settings.workers > 1 && cluster.isWorker) {
+    process.title = `portcullis worker ${cluster.worker?.id ?? ''}`.trim();
+    await runWorker(settings, createLogger({ level: settings.logLevel }));
+    // The IPC channel would keep this process alive: drained and closed, it leaves.
+    cluster.worker?.disconnect();
+    setTimeout(() => process.exit(0), 1000).unref();
+    return 0;
+  }
+  if (settings.workers > 1) process.title = 'portcullis primary';
+  const running = await runGateway(settings, env, {
     adminMaxBodyBytes: intFlag(values, 'admin-max-body-size', DEFAULT_ADMIN_BODY_LIMIT),
   });
-  stopOnSignals(() => gateway.close());
+  stopOnSignals(() => running.close());
   return -1; // keep running
 }

@@ -11,6 +11,7 @@ import { checkForbiddenClaims, checkIssuer, checkRequirements, checkTimeClaims, 
 import type { IssuerMetadata } from './discovery.js';
 import { resolveIdentity, type ConsumerDirectory, type IdentityRules } from './identity.js';
 import type { Introspector } from './introspection.js';
+import type { HmacSecret } from './jwks.js';
 import { IssuerUnavailableError, type Issuer } from './issuer-registry.js';
 import { boundThumbprint } from './proof-of-possession.js';
 import { reasons } from './reasons.js';
@@ -32,7 +33,7 @@ export interface AuthenticatorSettings {
   readonly introspection: boolean;
   readonly introspectJwtTokens: boolean;
   readonly cacheIntrospection: boolean;
-  readonly hsSecrets: readonly Uint8Array[];
+  readonly hsSecrets: readonly HmacSecret[];
   readonly typAllowed: readonly string[];
   readonly issuersAllowed: readonly string[];
   /** The issuer identifier derived from the configuration, used until discovery names it. */
@@ -93,7 +94,11 @@ export class Authenticator {
       if (!this.#s.introspectJwtTokens || this.#s.cacheIntrospection) this.#cache.set(key, principal, expiresAt, now, generation);
       return principal;
     }
-    if (!this.#s.introspection) throw new AuthFailure(jwt ? 'token_malformed' : 'token_not_jwt');
+    if (!this.#s.introspection) {
+      // A JWE (five segments) is an encrypted JWT, not an opaque token: token_malformed, as documented.
+      if (!jwt && token.split('.').length === 5) throw new AuthFailure('token_malformed', 'encrypted tokens (JWE) are not accepted');
+      throw new AuthFailure(jwt ? 'token_malformed' : 'token_not_jwt');
+    }
     const claims = await this.#introspect(token);
     principal = this.#principal('introspection', claims);
     if (this.#s.cacheIntrospection) this.#cache.set(key, principal, this.#expiry(claims, now), now, generation);

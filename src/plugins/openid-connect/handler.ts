@@ -15,6 +15,7 @@ import { createHeaderCertificateSource } from './certificate-from-header.js';
 import { discoveryTargets } from './discovery.js';
 import { extractBodyToken, extractToken, hideCredential, tokenBodyFormat, type FoundToken } from './extract-token.js';
 import { IdpClient } from './http-client.js';
+import { HmacSecret } from './jwks.js';
 import { applyClaimHeaders, ConsumerDirectory, parseTokenHeader } from './identity.js';
 import { Introspector } from './introspection.js';
 import { acquireIssuer, releaseIssuer, type IssuerSettings } from './issuer-registry.js';
@@ -88,7 +89,6 @@ export function createOpenIdConnect(config: OpenIdConnectConfig, _entity: Plugin
   const issuer = acquireIssuer(issuerSettings(config, env), logger);
   issuer.warm();
   const intro = config.auth_methods.includes('introspection') ? introspector(config, env) : null;
-  const encoder = new TextEncoder();
   const consumerClaims = config.consumer_claims !== null ? config.consumer_claims.map((c) => [c]) : config.consumer_claim !== null ? [config.consumer_claim] : null;
   const authenticator = new Authenticator(
     {
@@ -96,7 +96,7 @@ export function createOpenIdConnect(config: OpenIdConnectConfig, _entity: Plugin
       introspection: intro !== null,
       introspectJwtTokens: config.introspect_jwt_tokens,
       cacheIntrospection: config.cache_introspection,
-      hsSecrets: config.enable_hs_signatures ? (config.client_secret ?? []).map((s) => encoder.encode(s)) : [],
+      hsSecrets: config.enable_hs_signatures ? (config.client_secret ?? []).map((s) => new HmacSecret(s)) : [],
       typAllowed: config.token_typ_allowed,
       issuersAllowed: config.issuers_allowed ?? [],
       issuerId: discoveryTargets(config.issuer).issuer,

@@ -6,7 +6,6 @@
 import { randomUUID } from 'node:crypto';
 import { SignJWT, importJWK, type JWK } from 'jose';
 import type { IssuerMetadata } from './discovery.js';
-import type { VerifyKey } from './jwks.js';
 import type { IdpClient } from './http-client.js';
 import { AuthFailure } from './responses.js';
 import type { ClientAuthMethod } from './schema.js';
@@ -28,7 +27,7 @@ export interface IntrospectionSettings {
 export class Introspector {
   readonly #settings: IntrospectionSettings;
   readonly #client: IdpClient;
-  #signingKey: Promise<VerifyKey> | null = null;
+  #signingKey: Promise<Awaited<ReturnType<typeof importJWK>>> | null = null;
 
   constructor(settings: IntrospectionSettings, client: IdpClient) {
     this.#settings = settings;

@@ -1,0 +1,124 @@
+/**
+ * A V8 CPU profile (`node --cpu-prof`) drawn as a flame graph: each frame's width is the share of
+ * samples in it and everything it called, callers below callees. Also the top functions by self
+ * time, for the written reading. Output is SVG (rsvg-convert makes the PNG, see chart.ts).
+ */
+interface CallFrame {
+  functionName: string;
+  url: string;
+  lineNumber: number;
+}
+
+interface ProfileNode {
+  id: number;
+  callFrame: CallFrame;
+  hitCount?: number;
+  children?: number[];
+}
+
+export interface CpuProfile {
+  nodes: ProfileNode[];
+  samples?: number[];
+}
+
+interface Frame {
+  name: string;
+  self: number;
+  total: number;
+  children: Frame[];
+}
+
+function frameName(frame: CallFrame): string {
+  const fn = frame.functionName === '' ? '(anonymous)' : frame.functionName;
+  if (frame.url === '') return fn;
+  const file = frame.url.replace(/^file:\/\//, '').replace(/^.*\/node_modules\//, '').replace(/^.*\/dist\//, '').replace(/^node:/, 'node:');
+  return `${fn} ${file}:${frame.lineNumber + 1}`;
+}
+
+function buildTree(profile: CpuProfile): Frame {
+  const byId = new Map(profile.nodes.map((n) => [n.id, n]));
+  const hits = new Map<number, number>();
+  for (const id of profile.samples ?? []) hits.set(id, (hits.get(id) ?? 0) + 1);
+  const build = (node: ProfileNode): Frame => {
+    const children = (node.children ?? []).map((id) => build(byId.get(id)!)).filter((f) => f.total > 0);
+    const self = hits.get(node.id) ?? node.hitCount ?? 0;
+    return { name: frameName(node.callFrame), self, total: self + children.reduce((n, c) => n + c.total, 0), children };
+  };
+  return build(profile.nodes[0]!);
+}
+
+/** Functions by self samples, descending, as [name, share of all samples]. */
+export function topSelf(profile: CpuProfile, count: number): Array<[string, number]> {
+  const root = buildTree(profile);
+  const totals = new Map<string, number>();
+  const walk = (f: Frame): void => {
+    totals.set(f.name, (totals.get(f.name) ?? 0) + f.self);
+    f.children.forEach(walk);
+  };
+  walk(root);
+  return [...totals].sort((a, b) => b[1] - a[1]).slice(0, count).map(([n, v]) => [n, v / root.total]);
+}
+
+/** Share of all samples spent in frames (and their callees) whose name matches. */
+export function inclusiveShare(profile: CpuProfile, pattern: RegExp): number {
+  const root = buildTree(profile);
+  let sum = 0;
+  const walk = (f: Frame): void => {
+    if (pattern.test(f.name)) {
+      sum += f.total;
+      return;
+    }
+    f.children.forEach(walk);
+  };
+  walk(root);
+  return sum / root.total;
+}
+
+function escape(text: string): string {
+  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+}
+
+function color(name: string): string {
+  if (name.startsWith('(garbage collector)')) return '#c8c8c8';
+  if (name.startsWith('(idle)') || name.startsWith('(program)')) return '#e0e0e0';
+  if (/ src\/|bench\//.test(name)) return '#f2a541';
+  if (/^[^ ]+ (undici|pino|fast-jwt|jose)/.test(name)) return '#8fbc5a';
+  if (/ node:/.test(name)) return '#6fa8dc';
+  return '#e8744f';
+}
+
+export function flameGraphSvg(profile: CpuProfile, title: string): string {
+  const root = buildTree(profile);
+  const width = 1600;
+  const rowHeight = 16;
+  let depthMax = 0;
+  const rects: string[] = [];
+  const place = (f: Frame, x: number, depth: number): void => {
+    const w = (width * f.total) / root.total;
+    if (w < 0.3) return;
+    depthMax = Math.max(depthMax, depth);
+    rects.push(`${x.toFixed(2)}|${depth}|${w.toFixed(2)}|${f.name}|${((100 * f.total) / root.total).toFixed(1)}`);
+    let cx = x;
+    for (const child of [...f.children].sort((a, b) => a.name.localeCompare(b.name))) {
+      place(child, cx, depth + 1);
+      cx += (width * child.total) / root.total;
+    }
+  };
+  place(root, 0, 0);
+  const height = (depthMax + 1) * rowHeight + 40;
+  const parts = [
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" font-family="DejaVu Sans Mono, monospace" font-size="10">`,
+    `<rect width="100%" height="100%" fill="white"/>`,
+    `<text x="8" y="18" font-size="14" font-family="DejaVu Sans, sans-serif">${escape(title)}</text>`,
+  ];
+  for (const r of rects) {
+    const [xs, ds, ws, name, pct] = r.split('|') as [string, string, string, string, string];
+    const x = Number(xs);
+    const y = height - (Number(ds) + 1) * rowHeight;
+    const w = Number(ws);
+    const label = w > 40 ? escape(`${name} (${pct}%)`.slice(0, Math.floor(w / 6))) : '';
+    parts.push(`<g><title>${escape(name)} ${pct}%</title><rect x="${x}" y="${y}" width="${w}" height="${rowHeight - 1}" fill="${color(name)}" stroke="white" stroke-width="0.3"/>${label === '' ? '' : `<text x="${x + 2}" y="${y + 11}">${label}</text>`}</g>`);
+  }
+  parts.push('</svg>');
+  return parts.join('\n');
+}

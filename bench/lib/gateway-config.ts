@@ -1,0 +1,43 @@
+/** The decK configurations the benchmark gives Portcullis. */
+import { AUDIENCE } from './issuer.js';
+
+/**
+ * Routes for every scenario on one gateway: `/plain` (no plugins), `/mtls` (certificate only),
+ * `/jwt` (the tutorial's openid-connect, strict binding), `/introspection` (opaque tokens, cached);
+ * tls-handshake-modifier global, so every handshake asks for the certificate.
+ */
+export function scenarioConfig(upstreamUrl: string, issuerUrl: string): string {
+  const oidc = (extra: string): string =>
+    `          - name: openid-connect\n            config:\n              issuer: ${issuerUrl}\n              proof_of_possession_mtls: strict\n              audience_required: ["${AUDIENCE}"]\n${extra}`;
+  return `_format_version: "3.0"
+services:
+  - name: upstream
+    url: ${upstreamUrl}
+    routes:
+      - name: plain
+        paths: ["/plain"]
+        strip_path: false
+      - name: mtls
+        paths: ["/mtls"]
+        strip_path: false
+      - name: jwt
+        paths: ["/jwt"]
+        strip_path: false
+        plugins:
+${oidc('              auth_methods: [bearer]\n')}
+      - name: introspection
+        paths: ["/introspection"]
+        strip_path: false
+        plugins:
+${oidc('              auth_methods: [introspection]\n              client_id: [bench]\n              client_secret: [bench-secret]\n              cache_introspection: true\n')}
+plugins:
+  - name: tls-handshake-modifier
+`;
+}
+
+/** One service with `count` prefix routes `/r0` … `/r{count-1}`, plus `/plain`. */
+export function manyRoutesConfig(upstreamUrl: string, count: number): string {
+  const lines = [`_format_version: "3.0"`, 'services:', '  - name: upstream', `    url: ${upstreamUrl}`, '    routes:', '      - name: plain', '        paths: ["/plain"]', '        strip_path: false'];
+  for (let i = 0; i < count; i++) lines.push(`      - name: r${i}`, `        paths: ["/r${i}"]`);
+  return lines.join('\n') + '\n';
+}

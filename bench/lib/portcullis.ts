@@ -1,0 +1,28 @@
+/** Portcullis as the benchmark runs it: the compiled CLI, pinned, access log off, given workers. */
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { startPinned, waitForOutput, type Program } from './processes.js';
+
+const cli = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
+
+export interface PortcullisProcess {
+  readonly program: Program;
+  readonly http: number;
+  readonly https: number;
+}
+
+export async function startPortcullis(name: string, dir: string, cpus: string, config: string, options: { workers?: number; extraArgs?: string[]; nodeArgs?: string[] } = {}): Promise<PortcullisProcess> {
+  const file = join(dir, `${name}.yaml`);
+  await writeFile(file, config);
+  const program = startPinned(`portcullis ${name}`, cpus, process.execPath, [
+    ...(options.nodeArgs ?? []),
+    cli, 'start', '-c', file, '--prefix', join(dir, `prefix-${name}`),
+    '--proxy-listen', '127.0.0.1:0 backlog=4096, 127.0.0.1:0 ssl backlog=4096',
+    '--admin-listen', 'off', '--access-log', 'off', '--log-level', 'warn',
+    '--workers', String(options.workers ?? 1),
+    ...(options.extraArgs ?? []),
+  ]);
+  const ports = await waitForOutput(program, /proxy listening on http:\/\/127\.0\.0\.1:(\d+)[\s\S]*proxy listening on https:\/\/127\.0\.0\.1:(\d+)/);
+  return { program, http: Number(ports[1]), https: Number(ports[2]) };
+}

@@ -1,0 +1,36 @@
+/** Medians and spread of repeated samples, and whole-machine CPU use per core from /proc/stat. */
+import { readFileSync } from 'node:fs';
+
+export function median(values: readonly number[]): number {
+  const sorted = values.filter((v) => Number.isFinite(v)).sort((a, b) => a - b);
+  if (sorted.length === 0) return NaN;
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
+
+/** Half the range as a percentage of the median: the noise shown beside each figure. */
+export function spreadPercent(values: readonly number[]): number {
+  const m = median(values);
+  if (!(m > 0) || values.length < 2) return 0;
+  return (100 * (Math.max(...values) - Math.min(...values))) / 2 / m;
+}
+
+/** Busy and total jiffies per CPU. */
+export function cpuTimes(): Array<{ busy: number; total: number }> {
+  const lines = readFileSync('/proc/stat', 'utf8').split('\n').filter((l) => /^cpu\d+ /.test(l));
+  return lines.map((line) => {
+    const v = line.trim().split(/\s+/).slice(1).map(Number);
+    const idle = (v[3] ?? 0) + (v[4] ?? 0);
+    const total = v.slice(0, 8).reduce((a, b) => a + b, 0);
+    return { busy: total - idle, total };
+  });
+}
+
+/** Per-core utilisation (%) between two cpuTimes() readings. */
+export function cpuPercent(before: ReturnType<typeof cpuTimes>, after: ReturnType<typeof cpuTimes>): number[] {
+  return after.map((a, i) => {
+    const b = before[i] ?? { busy: 0, total: 0 };
+    const total = a.total - b.total;
+    return total > 0 ? (100 * (a.busy - b.busy)) / total : 0;
+  });
+}

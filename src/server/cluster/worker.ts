@@ -1,0 +1,91 @@
+/**
+ * A proxy worker (--workers N > 1): the proxy listeners, sharing their sockets with the other
+ * workers through node:cluster, and no admin API. It asks the primary for the configuration,
+ * starts serving it, and applies every later change the primary sends, in order, acknowledging
+ * each once it is live here. Its metrics are collected by the primary (prom-client's cluster
+ * aggregation).
+ */
+import process from 'node:process';
+import { AggregatorRegistry } from 'prom-client';
+import { loadConfigObject, formatConfigErrors } from '../../config/index.js';
+import type { Config } from '../../config/types.js';
+import { GatewayMetrics } from '../../metrics/gateway-metrics.js';
+import { pluginSchemas } from '../../plugins/index.js';
+import type { Logger } from '../../util/logger.js';
+import { startGateway, type Gateway } from '../gateway.js';
+import type { GatewaySettings } from '../settings.js';
+import { isPortcullisMessage, type FromWorker, type ToWorker } from './messages.js';
+
+function send(message: FromWorker): void {
+  process.send?.(message);
+}
+
+function load(document: unknown): Config {
+  const loaded = loadConfigObject(document, { plugins: pluginSchemas });
+  if (!loaded.ok) throw new Error(`the primary sent a configuration that does not validate:\n${formatConfigErrors(loaded.errors)}`);
+  return loaded.config;
+}
+
+/** Runs this process as a worker until the primary says stop (or disconnects). */
+export function runWorker(settings: GatewaySettings, logger: Logger): Promise<void> {
+  let gateway: Gateway | null = null;
+  let queue: Promise<void> = Promise.resolve();
+  const metrics = new GatewayMetrics({ config: () => gateway?.holder.current ?? { version: 0, loadedAt: new Date(0), hash: '' } });
+  // Constructing one installs prom-client's IPC listener that answers the primary's metric requests.
+  new AggregatorRegistry();
+  AggregatorRegistry.setRegistries([metrics.registry]);
+
+  const configure = async (seq: number, document: unknown): Promise<void> => {
+    try {
+      const config = load(document);
+      if (gateway === null) {
+        gateway = await startGateway({ ...settings, adminListen: 'off' }, { logger, config, observer: metrics });
+        send({ type: 'portcullis:applied', seq, hash: gateway.holder.current.hash, error: null });
+        send({
+          type: 'portcullis:ready',
+          listeners: gateway.proxyListeners.map((l) => ({ kind: 'proxy', ssl: l.spec.ssl, host: l.address.host, port: l.address.port })),
+        });
+        return;
+      }
+      const runtime = gateway.applyConfig(config);
+      send({ type: 'portcullis:applied', seq, hash: runtime.hash, error: null });
+    } catch (error) {
+      logger.error({ err: error }, 'worker could not apply the configuration');
+      if (gateway === null) {
+        send({ type: 'portcullis:failed', error: String(error) });
+        process.exit(1);
+      }
+      send({ type: 'portcullis:applied', seq, hash: null, error: String(error) });
+    }
+  };
+
+  return new Promise<void>((resolve) => {
+    const stop = (): void => {
+      process.off('message', onMessage);
+      queue = queue.then(async () => {
+        await gateway?.close();
+        resolve();
+      });
+    };
+    const onMessage = (message: unknown): void => {
+      if (!isPortcullisMessage<ToWorker>(message)) return;
+      switch (message.type) {
+        case 'portcullis:config':
+          queue = queue.then(() => configure(message.seq, message.document));
+          break;
+        case 'portcullis:stats':
+          send({ type: 'portcullis:stats', seq: message.seq, stats: gateway?.stats() ?? { connections_active: 0, total_requests: 0 } });
+          break;
+        case 'portcullis:stop':
+          stop();
+          break;
+      }
+    };
+    process.on('message', onMessage);
+    // A signal to the whole process group (Ctrl-C, a service manager) reaches workers directly.
+    process.once('SIGTERM', stop).once('SIGINT', stop);
+    // Without its primary a worker would serve a configuration nobody can change: drain and go.
+    process.once('disconnect', stop);
+    send({ type: 'portcullis:hello' });
+  });
+}

@@ -152,6 +152,26 @@ describe('loadConfigObject', () => {
       errors: [{ path: '', message: 'the configuration must be a mapping of sections, found a list' }],
     });
   });
+
+  it('refuses values nested deeper than text may be (100 levels), so that every load has a YAML export that loads', () => {
+    // Found by test/fuzz/config.fuzz.test.ts: a client_jwk (any JSON) nested 120 levels loaded as an
+    // object, but its own export could not be read back once parseConfigText limits the depth.
+    let deep: unknown = 'x';
+    for (let i = 0; i < 120; i++) deep = [deep];
+    assert.deepEqual(loadConfigObject({ _format_version: '3.0', _info: deep }, { plugins: catalog }), {
+      ok: false,
+      errors: [{ path: `_info${'[0]'.repeat(99)}`, message: 'nested more than 100 levels deep' }],
+    });
+    // Beyond what structuredClone can copy this used to be "must be a mapping of sections, found object".
+    const chain: Record<string, unknown> = {};
+    let cursor = chain;
+    for (let i = 0; i < 100_000; i++) cursor = cursor.a = {};
+    const result = loadConfigObject(chain, { plugins: catalog });
+    assert.equal(result.ok ? '' : result.errors[0]?.message, 'nested more than 100 levels deep');
+    let ninetyNine: unknown = 'x';
+    for (let i = 0; i < 99; i++) ninetyNine = [ninetyNine];
+    assert.equal(loadConfigObject({ _format_version: '3.0', _info: ninetyNine }, { plugins: catalog }).ok, true);
+  });
 });
 
 describe('emptyConfig and formatConfigErrors', () => {

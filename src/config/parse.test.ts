@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { parseConfigText } from './parse.js';
+import { MAX_NESTING_DEPTH, parseConfigText } from './parse.js';
 
 describe('parseConfigText', () => {
   it('reads YAML with the 1.2 core schema: on/yes/no stay strings, numbers are numbers', () => {
@@ -38,6 +38,22 @@ describe('parseConfigText', () => {
       ok: false,
       errors: [{ path: 'line 2, column 1', message: 'a configuration must be a single YAML document, found 2' }],
     });
+  });
+
+  it('refuses collections nested deeper than MAX_NESTING_DEPTH before composing them', () => {
+    // Found by test/fuzz/config.fuzz.test.ts: `[` x 1000 + `]` x 1000 (2 KB), parsed twice, aborted the
+    // process (V8: "RegExpCompiler Allocation failed - process out of memory") once yaml's composer
+    // had run into the stack limit.
+    const flow = (n: number): string => '['.repeat(n) + ']'.repeat(n);
+    for (let i = 0; i < 3; i++) {
+      assert.deepEqual(parseConfigText(flow(1000)), { ok: false, errors: [{ path: 'line 1, column 101', message: 'nested more than 100 levels deep' }] });
+    }
+    assert.equal(MAX_NESTING_DEPTH, 100);
+    assert.equal(parseConfigText(flow(100)).ok, true);
+    const block = (n: number): string => Array.from({ length: n }, (_, i) => `${' '.repeat(i)}a:`).join('\n') + ' 1\n';
+    assert.equal(parseConfigText(block(100)).ok, true);
+    assert.deepEqual(parseConfigText(block(3000)), { ok: false, errors: [{ path: 'line 101, column 101', message: 'nested more than 100 levels deep' }] });
+    assert.equal(parseConfigText(`a: ${'{a: '.repeat(5000)}1${'}'.repeat(5000)}`).ok, false);
   });
 
   it('refuses an empty file', () => {

@@ -47,7 +47,10 @@ function readQuoted(src: string, start: number): [string, number] {
       const len = e === 'x' ? 2 : e === 'u' ? 4 : 8;
       const hex = src.slice(i + 2, i + 2 + len);
       if (!new RegExp(`^[0-9a-fA-F]{${len}}$`).test(hex)) throw new TemplateError(`invalid escape \\${e}${hex} in string`);
-      out += e === 'x' ? String.fromCharCode(parseInt(hex, 16)) : String.fromCodePoint(parseInt(hex, 16));
+      const code = parseInt(hex, 16);
+      // Go's strconv refuses \u and \U escapes that are not Unicode scalar values (surrogates, beyond U+10FFFF).
+      if (e !== 'x' && (code > 0x10ffff || (code >= 0xd800 && code <= 0xdfff))) throw new TemplateError(`invalid escape \\${e}${hex} in string`);
+      out += e === 'x' ? String.fromCharCode(code) : String.fromCodePoint(code);
       i += 2 + len;
     } else if (/^[0-7]{3}$/.test(src.slice(i + 1, i + 4))) {
       out += String.fromCharCode(parseInt(src.slice(i + 1, i + 4), 8));
@@ -62,8 +65,10 @@ function readQuoted(src: string, start: number): [string, number] {
 function parseNumber(text: string): TemplateValue {
   const negative = text.startsWith('-');
   const body = text.replace(/^[+-]/, '');
-  if (/^(0[xX][0-9a-fA-F_]+|0[oO][0-7_]+|0[bB][01_]+|\d[\d_]*)$/.test(body) && !/^0\d/.test(body)) {
-    const value = BigInt(body.replaceAll('_', ''));
+  const digits = body.replaceAll('_', '');
+  // `digits` must still have a digit after the base prefix: `0x_` is bad syntax, not BigInt('0x').
+  if (/^(0[xX][0-9a-fA-F_]+|0[oO][0-7_]+|0[bB][01_]+|\d[\d_]*)$/.test(body) && !/^0\d/.test(body) && /^(0[xX][0-9a-fA-F]+|0[oO][0-7]+|0[bB][01]+|\d+)$/.test(digits)) {
+    const value = BigInt(digits);
     return { type: 'int', value: negative ? -value : value };
   }
   if (/^(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/.test(body)) return { type: 'float', value: Number(text) };
@@ -116,8 +121,12 @@ function tokenize(src: string): Token[] {
   return tokens;
 }
 
+/** Deepest nesting of parentheses; Go's parser stops at its own limit with the same message. */
+const MAX_DEPTH = 100;
+
 class Parser {
   #pos = 0;
+  #depth = 0;
   constructor(private readonly tokens: readonly Token[]) {}
 
   parseAll(): Pipeline {
@@ -142,7 +151,10 @@ class Parser {
       if (t === undefined || t.kind === 'pipe' || t.kind === 'close') break;
       this.#pos += 1;
       if (t.kind === 'open') {
+        // Parsing and evaluation recurse once per level: thousands of `(` would overflow the stack.
+        if (++this.#depth > MAX_DEPTH) throw new TemplateError('max expression depth exceeded');
         const pipeline = this.#pipeline();
+        this.#depth -= 1;
         if (this.tokens[this.#pos]?.kind !== 'close') throw new TemplateError('unclosed left paren');
         this.#pos += 1;
         operands.push({ kind: 'group', pipeline });

@@ -81,6 +81,18 @@ describe('renderTemplate', () => {
     assert.match(errorsOf('${{ .Values.x }}')[0]?.message ?? '', /variables and fields are not supported/);
   });
 
+  it('refuses, as errors and never as exceptions, what once escaped as a RangeError or SyntaxError', () => {
+    // Found by test/fuzz/templating.fuzz.test.ts: these threw out of renderTemplate (and loadConfig).
+    assert.deepEqual(errorsOf('${{ "\\UFFFFFFFF" }}'), [{ path: 'line 1, column 1', message: 'invalid escape \\UFFFFFFFF in string' }]);
+    assert.equal(errorsOf('${{ "\\U00110000" }}')[0]?.message, 'invalid escape \\U00110000 in string');
+    assert.equal(errorsOf('${{ "\\ud800" }}')[0]?.message, 'invalid escape \\ud800 in string');
+    assert.equal(render('${{ "\\U0001F600" }}'), '\u{1f600}');
+    for (const n of ['0x_', '0b_', '0o_', '-0X__']) assert.equal(errorsOf(`\${{ ${n} }}`)[0]?.message, `bad number syntax: "${n}"`);
+    assert.equal(render('${{ 0x_1F }}'), '31');
+    assert.equal(errorsOf(`\${{ ${'('.repeat(20000)} }}`)[0]?.message, 'max expression depth exceeded');
+    assert.equal(render(`\${{ ${'('.repeat(100)}"x"${')'.repeat(100)} }}`), 'x');
+  });
+
   it('checks argument types as Go does', () => {
     assert.equal(errorsOf('${{ env "DECK_X" | toBool | toInt }}', { DECK_X: 'true' })[0]?.message, 'wrong type for value; expected string; got bool');
   });

@@ -14,7 +14,8 @@ import { checkService } from './checks/service.js';
 import { collectEntities, type Drafts } from './collect.js';
 import { ErrorList, sortErrorsByLocation } from './errors.js';
 import { applyYamlLeniency } from './leniency.js';
-import { isRecord } from './paths.js';
+import { MAX_NESTING_DEPTH } from './parse.js';
+import { isRecord, joinPath } from './paths.js';
 import { checkPlugins, type PluginCatalog } from './plugin-config.js';
 import { resolveReferences } from './resolve.js';
 import { DocumentSchema } from './schemas/document.js';
@@ -34,8 +35,33 @@ function copyOf(input: unknown): unknown {
   }
 }
 
+/**
+ * Keys to the first list or object nested deeper than MAX_NESTING_DEPTH, or null. The limit text
+ * has (parse.ts) holds for objects too, so that what loads here also loads from its own YAML export,
+ * and so that the recursive steps after it (copying, freezing, hashing) stay far from the stack
+ * limit. This walk itself recurses at most MAX_NESTING_DEPTH + 1 levels.
+ */
+function tooDeepAt(value: unknown, depth = 1): Array<string | number> | null {
+  if (typeof value !== 'object' || value === null) return null;
+  if (depth > MAX_NESTING_DEPTH) return [];
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) {
+      const at = tooDeepAt(value[i], depth + 1);
+      if (at !== null) return [i, ...at];
+    }
+    return null;
+  }
+  for (const key of Object.keys(value)) {
+    const at = tooDeepAt((value as Record<string, unknown>)[key], depth + 1);
+    if (at !== null) return [key, ...at];
+  }
+  return null;
+}
+
 /** Validates a parsed document; on success the drafts hold the defaulted entities with their ids. */
 export function validateDocument(input: unknown, catalog: PluginCatalog, now: Date): ValidationResult {
+  const deep = tooDeepAt(input);
+  if (deep !== null) return { ok: false, errors: [{ path: deep.reduce<string>(joinPath, ''), message: `nested more than ${MAX_NESTING_DEPTH} levels deep` }] };
   const doc = copyOf(input);
   if (!isRecord(doc)) {
     const what = input === null ? 'null' : Array.isArray(input) ? 'a list' : typeof input;

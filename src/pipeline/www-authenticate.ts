@@ -16,7 +16,8 @@ export function formatChallenge(challenge: Challenge): string {
 }
 
 function quote(value: string): string {
-  // Control characters cannot appear in a header value at all; drop them rather than fail.
-  // eslint-disable-next-line no-control-regex
-  return value.replace(/[\u0000-\u001f\u007f]/g, '').replace(/["\\]/g, (c) => `\\${c}`);
+  // A header value carries printable ASCII and obs-text (U+0080–U+00FF) only: control characters
+  // cannot appear in it at all, and Node's writeHead throws (ERR_INVALID_CHAR) on anything above
+  // U+00FF (a configured scope such as `読む`). Drop them rather than fail the response.
+  return value.replace(/[^\u0020-\u007e\u0080-\u00ff]/g, '').replace(/["\\]/g, (c) => `\\${c}`);
 }

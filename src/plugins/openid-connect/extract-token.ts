@@ -128,7 +128,9 @@ function chooseToken(found: readonly TokenPlace[], maxLength: number): FoundToke
 }
 
 function fromHeader(headers: IncomingHttpHeaders, name: string, schemeRequired: boolean, out: TokenPlace[]): void {
-  const raw = headers[name];
+  // Own properties only: Node's req.headers inherits from Object.prototype, so a
+  // bearer_token_header_name of `constructor` or `__proto__` would otherwise read a function.
+  const raw = Object.hasOwn(headers, name) ? headers[name] : undefined;
   if (raw === undefined) return;
   for (const value of Array.isArray(raw) ? raw : [raw]) {
     const trimmed = value.trim();

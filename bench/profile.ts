@@ -22,6 +22,8 @@ import { startNginxUpstream } from './peers/nginx.js';
 
 const outDir = fileURLToPath(new URL('../../bench/profile/', import.meta.url));
 const seconds = Number(process.env['BENCH_DURATION'] ?? 10);
+/** Route to load: /jwt (scenario 3, default) or /mtls (scenario 2). */
+const route = process.env['BENCH_PROFILE_ROUTE'] ?? '/jwt';
 
 async function main(): Promise<void> {
   execFileSync('taskset', ['-p', '-c', '1', String(process.pid)], { stdio: 'ignore' });
@@ -38,7 +40,7 @@ async function main(): Promise<void> {
   const profileDir = join(dir, 'cpuprofile');
   const gateway = await startPortcullis('profiled', dir, '0', scenarioConfig(`http://127.0.0.1:${upstreamPort}`, issuer.url), { nodeArgs: ['--cpu-prof', '--cpu-prof-dir', profileDir] });
   const token = await issuer.sign('RS256', thumbprint);
-  const load = { url: `https://127.0.0.1:${gateway.https}/jwt`, connections: 64, cpus: '1', headers: [`Authorization: Bearer ${token}`], clientCert: { cert: pki.clientCertPath, key: pki.clientKeyPath } };
+  const load = { url: `https://127.0.0.1:${gateway.https}${route}`, connections: 64, cpus: '1', headers: [`Authorization: Bearer ${token}`], clientCert: { cert: pki.clientCertPath, key: pki.clientKeyPath } };
   await runWrk({ ...load, seconds: 2 }, dir);
   const sample = await runWrk({ ...load, seconds }, dir);
   await gateway.program.stop();

@@ -44,7 +44,7 @@ describe('sendUpstream', () => {
     assert.equal(response.headers['connection'], undefined);
     assert.equal(response.attempts, 1);
     assert.ok(response.headersLatencyMs >= 0);
-    assert.equal(Buffer.concat(await response.body.toArray()).toString(), 'PUT /a?b=c');
+    assert.equal((await response.body.toBuffer()).toString(), 'PUT /a?b=c');
   });
 
   it('answers 502 upstream_connect_failed on a refused port, after retries + 1 attempts', async () => {
@@ -85,7 +85,7 @@ describe('sendUpstream', () => {
       ...requestFor(service, { method: 'POST', headers: { 'content-length': '11' }, body: Readable.from([Buffer.from('hello '), Buffer.from('world')]) }),
       dispatcher: pool,
     });
-    await response.body.toArray();
+    await response.body.toBuffer();
     assert.equal(response.attempts, 2);
     assert.equal(seen, 'hello world');
   });
@@ -146,7 +146,7 @@ describe('sendUpstream', () => {
     });
     const body = Buffer.from('{"a":1}');
     const response = await sendUpstream(requestFor(serviceFor({ port, retries: 1 }), { method: 'PUT', body, headers: { 'content-length': String(body.length) } }));
-    await response.body.toArray();
+    await response.body.toBuffer();
     assert.equal(response.attempts, 2);
     assert.deepEqual(seen, ['7:{"a":1}', '7:{"a":1}']);
   });

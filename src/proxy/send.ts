@@ -4,6 +4,7 @@ import type { Service } from '../config/types.js';
 import type { HeaderMap } from '../pipeline/context.js';
 import { filterResponseHeaders } from './headers.js';
 import { RequestBodyTap } from './request-body.js';
+import { UpstreamExchange, type AbortSource } from './upstream-exchange.js';
 import { classifyFailure, isConnectPhase, UpstreamError, type UpstreamFailure } from './upstream-errors.js';
 
 export { pipeResponse } from './pipe-response.js';
@@ -22,18 +23,18 @@ export interface UpstreamRequest {
    * can be replayed; null when the request has no body.
    */
   body: Readable | Buffer | null;
-  /** Aborted when the client goes away. */
-  signal: AbortSignal;
+  /** Aborted when the client goes away (an AbortSignal, or the lighter ClientGone of the proxy handler). */
+  signal: AbortSource;
 }
 
 export interface UpstreamResponse {
   status: number;
   /** Hop-by-hop headers removed. */
   headers: HeaderMap;
-  /** Must be consumed or destroyed, or the upstream connection is never released. */
-  body: Readable;
+  /** Must be piped (`pipeTo`), read (`toBuffer`) or destroyed, or the upstream connection is never released. */
+  body: UpstreamExchange;
   /** Trailers the upstream sent after the body; filled in when `body` ends. */
-  trailers: Readonly<Record<string, string>>;
+  readonly trailers: Readonly<Record<string, string>>;
   /** ms from the first attempt's start to the response headers, retries included. */
   headersLatencyMs: number;
   /** Attempts made, 1 + retries used. */
@@ -61,12 +62,11 @@ export async function sendUpstream(req: UpstreamRequest): Promise<UpstreamRespon
     if (req.signal.aborted) throw new UpstreamError('client_aborted', attempt - 1, req.signal.reason);
     // A buffered body goes to undici as it is: it can be written again on a retry.
     const stream = req.body === null || Buffer.isBuffer(req.body) ? null : new RequestBodyTap(req.body, req.service.write_timeout);
-    const options: Dispatcher.RequestOptions & { servername: string } = {
+    const options: Dispatcher.DispatchOptions & { servername: string } = {
       method: req.method,
       path: req.path,
       headers: req.headers,
       body: stream ?? req.body,
-      signal: req.signal,
       headersTimeout: readTimeout,
       bodyTimeout: readTimeout,
       // Let undici's own pipelining rules treat bodiless idempotent requests as replayable.
@@ -75,13 +75,19 @@ export async function sendUpstream(req: UpstreamRequest): Promise<UpstreamRespon
       // (preserve_host); the pool's connector decides the real SNI, this keeps it constant.
       servername: req.service.host,
     };
+    const exchange = new UpstreamExchange();
+    const onAbort = (): void => exchange.abort(new Error('client went away'));
+    req.signal.addEventListener('abort', onAbort, { once: true });
     try {
-      const data = await req.dispatcher.request(options);
+      req.dispatcher.dispatch(options, exchange);
+      const head = await exchange.head;
       return {
-        status: data.statusCode,
-        headers: filterResponseHeaders(data.headers),
-        body: data.body,
-        trailers: data.trailers,
+        status: head.status,
+        headers: filterResponseHeaders(head.headers),
+        body: exchange,
+        get trailers() {
+          return exchange.trailers;
+        },
         headersLatencyMs: performance.now() - started,
         attempts: attempt,
       };
@@ -91,6 +97,9 @@ export async function sendUpstream(req: UpstreamRequest): Promise<UpstreamRespon
       const failure: UpstreamFailure = req.signal.aborted ? 'client_aborted' : classifyFailure(error);
       if (attempt < maxAttempts && isRetryable(failure, req.method, stream === null, sentBody)) continue;
       throw new UpstreamError(failure, attempt, error);
+    } finally {
+      // Once the head is in, a client that leaves is the body pipe's business (BodyFailure 'client').
+      req.signal.removeEventListener('abort', onAbort);
     }
   }
 }

@@ -62,7 +62,7 @@ async function fetchThrough(service: Service, config: Config = configWith([servi
       body: null,
       signal: new AbortController().signal,
     });
-    return Buffer.concat(await response.body.toArray()).toString();
+    return (await response.body.toBuffer()).toString();
   } finally {
     await pools.destroy();
   }

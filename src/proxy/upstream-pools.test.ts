@@ -76,7 +76,7 @@ describe('UpstreamPools', () => {
       assert.equal(closed, false);
       pending?.end('late but whole');
       const response = await responding;
-      assert.equal(Buffer.concat(await response.body.toArray()).toString(), 'late but whole');
+      assert.equal((await response.body.toBuffer()).toString(), 'late but whole');
       await closing;
       assert.equal(closed, true);
       assert.throws(() => pools.dispatcherFor(serviceFor({ port: 1 })), /closed/);

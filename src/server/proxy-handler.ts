@@ -11,9 +11,11 @@ import { runHeaderFilter, runLog, runRequestPhases } from '../pipeline/run-phase
 import { announcesBody, bodyTooLarge, DEFAULT_MAX_BUFFERED_BODY_BYTES, readBodyLimited } from '../proxy/buffered-body.js';
 import { buildUpstreamHeaders } from '../proxy/headers.js';
 import { pipeResponse, sendUpstream } from '../proxy/send.js';
+import type { UpstreamExchange } from '../proxy/upstream-exchange.js';
 import { upstreamPath } from '../router/index.js';
 import type { Runtime } from '../runtime/runtime.js';
 import type { RuntimeHolder } from '../runtime/runtime-holder.js';
+import { ClientGone } from './client-gone.js';
 import type { ClientCertificate } from './client-certificate.js';
 import { connectionInfoOf, type ConnectionInfo } from './connection-info.js';
 import { parseRequestTarget } from './request-target.js';
@@ -134,6 +136,7 @@ async function handle(req: IncomingMessage, res: ServerResponse, runtime: Runtim
   const match = runtime.router.match({ protocol: scheme, method: record.method, host: target.host, path: target.path, port: target.port, headers: req.headers, sni: connection.sni });
   const plugins: ResolvedPlugin[] = [];
   let ctx: RequestContext | null = null;
+  let pendingBody: UpstreamExchange | null = null;
   try {
     const duplicated = trustedPeer ? duplicatedCertificateHeader(req.rawHeaders, runtime.certificateHeaders) : null;
     if (duplicated !== null) {
@@ -183,10 +186,7 @@ async function handle(req: IncomingMessage, res: ServerResponse, runtime: Runtim
     }
     if (ctx.identity !== null) applyIdentityHeaders(upstreamHeaders, ctx.identity);
 
-    const abort = new AbortController();
-    res.once('close', () => {
-      if (!res.writableFinished) abort.abort();
-    });
+    const clientGone = new ClientGone(res);
     // A plugin buffered (and perhaps rewrote) the body: send those bytes, framed by their length.
     const buffered = ctx.upstreamBody;
     if (buffered !== null) upstreamHeaders['content-length'] = String(buffered.length);
@@ -199,19 +199,23 @@ async function handle(req: IncomingMessage, res: ServerResponse, runtime: Runtim
       path: query === '' ? path : `${path}?${query}`,
       headers: upstreamHeaders,
       body: buffered ?? (announcesBody(req.headers) ? req : null),
-      signal: abort.signal,
+      signal: clientGone,
     });
     record.latency_ms.upstream = round(performance.now() - upstreamStarted);
     const head: ResponseHead = { status: upstream.status, headers: { ...upstream.headers, ...ctx.responseHeaders } };
+    pendingBody = upstream.body;
     runHeaderFilter(ctx, plugins, head);
     head.headers['via'] = appendVia(head.headers['via']);
     head.headers['x-request-id'] = requestId;
     res.writeHead(head.status, head.headers);
     record.status = head.status;
+    pendingBody = null;
     await pipeResponse(upstream, res);
     finish(record, started, options);
     logPlugins(ctx, plugins, head, options.logger);
   } catch (thrown) {
+    // A header_filter plugin failed between the upstream head and the body: release that connection.
+    pendingBody?.destroy();
     const error = toGatewayError(thrown);
     record.reason = error.code;
     if (error.status === 500) options.logger.error({ err: thrown, request_id: requestId }, 'unexpected error while handling a request');

@@ -21,7 +21,7 @@ import { connectionInfoOf, type ConnectionInfo } from './connection-info.js';
 import { parseRequestTarget } from './request-target.js';
 import { writeAccessLog, type AccessRecord } from './access-log.js';
 import type { GatewayObserver } from './observer.js';
-import { compileTrustedPeers, duplicatedCertificateHeader, removeUntrustedCertificateHeaders } from './trusted-peers.js';
+import { compileTrustedPeers, duplicatedHeader, removeUntrustedCertificateHeaders } from './trusted-peers.js';
 import type { AddressSet } from '../util/trusted-addresses.js';
 
 const via = '1.1 portcullis';
@@ -106,6 +106,9 @@ export function createProxyHandler(options: ProxyHandlerOptions): (req: Incoming
   };
 }
 
+/** Fields a request may carry once: two credentials or two hosts are refused, not guessed at. */
+const singletonHeaders: ReadonlySet<string> = new Set(['authorization', 'host']);
+
 async function handle(req: IncomingMessage, res: ServerResponse, runtime: Runtime, options: HandlerState): Promise<void> {
   const started = performance.now();
   const connection = connectionInfoOf(req.socket);
@@ -138,7 +141,11 @@ async function handle(req: IncomingMessage, res: ServerResponse, runtime: Runtim
   let ctx: RequestContext | null = null;
   let pendingBody: UpstreamExchange | null = null;
   try {
-    const duplicated = trustedPeer ? duplicatedCertificateHeader(req.rawHeaders, runtime.certificateHeaders) : null;
+    const repeated = duplicatedHeader(req.rawHeaders, singletonHeaders);
+    if (repeated !== null) {
+      throw new GatewayError({ status: 400, code: 'header_duplicated', message: 'Bad Request', description: `${repeated} sent more than once` });
+    }
+    const duplicated = trustedPeer ? duplicatedHeader(req.rawHeaders, runtime.certificateHeaders) : null;
     if (duplicated !== null) {
       throw new GatewayError({ status: 400, code: 'certificate_header_duplicated', message: 'Malformed client certificate header', description: `${duplicated} sent more than once` });
     }

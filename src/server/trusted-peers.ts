@@ -18,11 +18,13 @@ export function removeUntrustedCertificateHeaders(headers: IncomingHttpHeaders, 
 }
 
 /**
- * The first client-certificate header a trusted proxy sent more than once, or null. Node joins
- * repeated headers into one value, which could pass for a leaf and its chain; which copy would be
- * the proxy's is unknowable, so the request is refused instead (400).
+ * The first header among `names` sent more than once, or null. For client-certificate headers from
+ * a trusted proxy: Node joins repeated headers into one value, which could pass for a leaf and its
+ * chain, and which copy would be the proxy's is unknowable. For singleton fields (Authorization,
+ * Host): Node keeps only the first copy, where a proxy in front may have used another. Either way
+ * the request is refused (400) rather than guessed at.
  */
-export function duplicatedCertificateHeader(rawHeaders: readonly string[], names: ReadonlySet<string>): string | null {
+export function duplicatedHeader(rawHeaders: readonly string[], names: ReadonlySet<string>): string | null {
   let seen: Set<string> | null = null;
   for (let i = 0; i < rawHeaders.length; i += 2) {
     const name = (rawHeaders[i] ?? '').toLowerCase();

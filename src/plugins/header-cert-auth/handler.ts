@@ -25,7 +25,8 @@ export const headerCertAuth: PluginDefinition<HeaderCertAuthConfig> = {
     const fromHeader = new WeakMap<RequestContext, ClientCertificate>();
     return {
       rewrite(ctx) {
-        const value = ctx.request.headers[headerName];
+        // Own headers only: a configured name such as `constructor` must not find Object.prototype.
+        const value = Object.hasOwn(ctx.request.headers, headerName) ? ctx.request.headers[headerName] : undefined;
         if (value === undefined) return;
         const certificate = readHeader(value, ctx);
         fromHeader.set(ctx, certificate);

@@ -94,4 +94,10 @@ describe('openid-connect proof_of_possession_mtls_from_header', () => {
     assert.equal(await run(make('optional'), request(unbound, 'garbage')), null);
     assert.equal((await run(make('strict'), request(unbound, 'garbage')))?.code, 'pop_claim_missing');
   });
+
+  it('a header named like an Object.prototype member (`constructor`) is simply absent when not sent', async () => {
+    const token = await idp.sign({ cnf: { 'x5t#S256': pki.client.thumbprint } });
+    const plugin = make('strict', { certificate_header_name: 'constructor' });
+    assert.equal((await run(plugin, request(token, null)))?.code, 'pop_certificate_missing');
+  });
 });

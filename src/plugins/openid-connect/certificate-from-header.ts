@@ -40,7 +40,8 @@ export function createHeaderCertificateSource(config: FromHeaderConfig, env: Plu
   const authenticator = createCertificateAuthenticator('openid-connect', authenticatorConfig(config), env);
   return {
     async read(ctx) {
-      const value = ctx.request.headers[headerName];
+      // Own headers only: a configured name such as `constructor` must not find Object.prototype.
+      const value = Object.hasOwn(ctx.request.headers, headerName) ? ctx.request.headers[headerName] : undefined;
       if (value === undefined) return null;
       let certificate: ClientCertificate;
       try {

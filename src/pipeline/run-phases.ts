@@ -15,7 +15,11 @@ export async function runRequestPhases(ctx: RequestContext, plugins: RoutePlugin
   const applies = (p: ResolvedPlugin): boolean => p.entity.protocols.includes(scheme);
 
   for (const plugin of plugins.base) {
-    if (plugin.instance.rewrite !== undefined && applies(plugin)) await plugin.instance.rewrite(ctx);
+    if (plugin.instance.rewrite !== undefined && applies(plugin)) {
+      // A synchronous phase (most are) costs no microtask turn; only a promise is awaited.
+      const pending = plugin.instance.rewrite(ctx);
+      if (pending !== undefined) await pending;
+    }
   }
 
   let list = plugins.base;
@@ -29,7 +33,10 @@ export async function runRequestPhases(ctx: RequestContext, plugins: RoutePlugin
     if (!applies(plugin)) continue;
     ran.push(plugin);
     lastPriority = plugin.priority;
-    if (plugin.instance.access !== undefined) await plugin.instance.access(ctx);
+    if (plugin.instance.access !== undefined) {
+      const pending = plugin.instance.access(ctx);
+      if (pending !== undefined) await pending;
+    }
     const identified = ctx.identity?.consumer?.id ?? null;
     if (identified !== null && identified !== consumerId) {
       consumerId = identified;
@@ -61,3 +68,4 @@ export function runLog(
     }
   }
 }
+

@@ -80,7 +80,9 @@ export function buildUpstreamHeaders(args: UpstreamHeaderArgs): HeaderMap {
   const client = args.clientHeaders;
   const listed = connectionTokens(client.connection);
   const out: HeaderMap = {};
-  for (const [name, value] of Object.entries(client)) {
+  // for…in over node's header object (own, enumerable, no prototype chain of note): no entry arrays per request.
+  for (const name in client) {
+    const value = client[name];
     if (value === undefined) continue;
     // HTTP/2 pseudo-headers (`:authority`, …) appear in node's header object; never forward them.
     if (name.startsWith(':')) continue;
@@ -116,13 +118,15 @@ export function buildUpstreamHeaders(args: UpstreamHeaderArgs): HeaderMap {
 
 /** The upstream's response headers minus hop-by-hop ones (and any named by its Connection header). */
 export function filterResponseHeaders(upstreamHeaders: Record<string, string | string[] | undefined>): HeaderMap {
-  const connection = Object.entries(upstreamHeaders).find(([name]) => name.toLowerCase() === 'connection');
-  const listed = connectionTokens(connection?.[1]);
+  let connection: string | string[] | undefined;
+  for (const name in upstreamHeaders) if (name.length === 10 && name.toLowerCase() === 'connection') connection = upstreamHeaders[name];
+  const listed = connection === undefined ? null : connectionTokens(connection);
   const out: HeaderMap = {};
-  for (const [rawName, value] of Object.entries(upstreamHeaders)) {
+  for (const rawName in upstreamHeaders) {
+    const value = upstreamHeaders[rawName];
     if (value === undefined) continue;
     const name = rawName.toLowerCase();
-    if (responseDropped.has(name) || listed.has(name)) continue;
+    if (responseDropped.has(name) || listed?.has(name) === true) continue;
     out[name] = value;
   }
   return out;

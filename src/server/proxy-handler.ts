@@ -62,7 +62,12 @@ class ProxyRequestContext implements RequestContext {
   upstreamQuery: string;
   upstreamBody: Buffer | null = null;
   readonly responseHeaders: HeaderMap = {};
-  readonly shared = new Map<string, unknown>();
+  #shared: Map<string, unknown> | null = null;
+
+  /** Made on first use: most requests never need one. */
+  get shared(): Map<string, unknown> {
+    return (this.#shared ??= new Map<string, unknown>());
+  }
   readonly #maxBufferedBodyBytes: number;
   #body: Promise<Buffer> | null = null;
 
@@ -209,7 +214,8 @@ async function handle(req: IncomingMessage, res: ServerResponse, runtime: Runtim
       signal: clientGone,
     });
     record.latency_ms.upstream = round(performance.now() - upstreamStarted);
-    const head: ResponseHead = { status: upstream.status, headers: { ...upstream.headers, ...ctx.responseHeaders } };
+    // upstream.headers is this request's own copy (filterResponseHeaders): plugin headers go straight in.
+    const head: ResponseHead = { status: upstream.status, headers: Object.assign(upstream.headers, ctx.responseHeaders) };
     pendingBody = upstream.body;
     runHeaderFilter(ctx, plugins, head);
     head.headers['via'] = appendVia(head.headers['via']);

@@ -1,6 +1,10 @@
 import type { HeaderMap, Identity } from './context.js';
 
-/** Kong's identity headers (kong/constants.lua). Clients may never set these themselves. */
+/**
+ * Kong's identity headers (kong/constants.lua), and the certificate identity mtls-auth sends with
+ * `skip_consumer_lookup` (X-Client-Cert-DN/SAN): an upstream reads these as facts the gateway
+ * verified, so clients may never set them themselves, on any route.
+ */
 export const identityHeaderNames = [
   'x-consumer-id',
   'x-consumer-username',
@@ -8,6 +12,8 @@ export const identityHeaderNames = [
   'x-credential-identifier',
   'x-anonymous-consumer',
   'x-authenticated-groups',
+  'x-client-cert-dn',
+  'x-client-cert-san',
 ] as const;
 
 /** Removes identity headers a client sent, before anything reads them. */

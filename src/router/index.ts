@@ -6,6 +6,7 @@
 import type { Route } from '../config/types.js';
 import { compareEntries, compileRoute, type RouteEntry } from './compile-route.js';
 import { MatchCache } from './match-cache.js';
+import { RegexBudget, RegexBudgetExceeded } from './bounded-regex.js';
 import { attributesMatch, regexMatch } from './match-entry.js';
 import { normalizePath } from '../util/uri-path.js';
 import { RouteIndex, type Candidate } from './route-index.js';
@@ -17,6 +18,11 @@ export { normalizePath, escapePath } from '../util/uri-path.js';
 export { upstreamPath } from './upstream-path.js';
 
 const DEFAULT_CACHE_SIZE = 5000;
+/**
+ * Time the backtracking regexes (see bounded-regex.ts) of one request may take together. Ordinary
+ * patterns need microseconds; beyond this the request matches no route (404).
+ */
+const REGEX_BUDGET_MS = 100;
 /** Longer keys are not cached: a cache must not become a store of attacker-chosen paths. */
 const MAX_CACHED_KEY_LENGTH = 1024;
 
@@ -53,11 +59,21 @@ class CompiledRouter implements Router {
   }
 
   private find(request: RouterRequest): RouteMatch | null {
+    try {
+      return this.search(request, new RegexBudget(REGEX_BUDGET_MS));
+    } catch (error) {
+      // Fail closed: not even a lower-priority route, which the slow regex's route may have been meant to win against.
+      if (error instanceof RegexBudgetExceeded) return null;
+      throw error;
+    }
+  }
+
+  private search(request: RouterRequest, budget: RegexBudget): RouteMatch | null {
     const path = normalizePath(request.path);
     const lists = this.index.candidates(request.host, path);
     if (lists.length === 1) {
       for (const candidate of lists[0] ?? []) {
-        const found = evaluate(candidate, request, path);
+        const found = evaluate(candidate, request, path, budget);
         if (found !== null) return found;
       }
       return null;
@@ -76,18 +92,18 @@ class CompiledRouter implements Router {
       }
       if (best === undefined) return null;
       cursors[bestList] = (cursors[bestList] ?? 0) + 1;
-      const found = evaluate(best, request, path);
+      const found = evaluate(best, request, path, budget);
       if (found !== null) return found;
     }
   }
 }
 
-function evaluate(candidate: Candidate, request: RouterRequest, path: string): RouteMatch | null {
+function evaluate(candidate: Candidate, request: RouterRequest, path: string, budget: RegexBudget): RouteMatch | null {
   const { entry } = candidate;
-  if (candidate.checkAttributes && !attributesMatch(entry, request, candidate.checkHosts)) return null;
+  if (candidate.checkAttributes && !attributesMatch(entry, request, candidate.checkHosts, budget)) return null;
   let result = candidate.result;
   if (result === null) {
-    const matchedPath = entry.regexes === null ? null : regexMatch(entry.regexes, path);
+    const matchedPath = entry.regexes === null ? null : regexMatch(entry.regexes, path, budget);
     if (matchedPath === null) return null;
     result = Object.freeze({ kind: 'route', route: entry.route, matchedPath });
   }

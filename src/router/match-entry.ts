@@ -4,6 +4,7 @@
  * match (`&&`), any of its values may (`||`).
  */
 import type { IncomingHttpHeaders } from 'node:http';
+import { execBounded, type RegexBudget } from './bounded-regex.js';
 import type { HeaderRule, NamePattern, RouteEntry } from './compile-route.js';
 
 function nameMatches(pattern: NamePattern, name: string): boolean {
@@ -34,9 +35,9 @@ export function snisMatch(patterns: readonly NamePattern[], protocol: string, sn
   return false;
 }
 
-function valueMatches(rule: HeaderRule, value: string): boolean {
+function valueMatches(rule: HeaderRule, value: string, budget: RegexBudget | undefined): boolean {
   if (rule.values.has(value.toLowerCase())) return true;
-  for (const regex of rule.regexes) if (regex.test(value)) return true;
+  for (const regex of rule.regexes) if (execBounded(regex, value, budget) !== null) return true;
   return false;
 }
 
@@ -45,13 +46,13 @@ function valueMatches(rule: HeaderRule, value: string): boolean {
  * values: Node gives an array only for headers it never joins (set-cookie); other repeated
  * headers arrive joined with ", " and are compared as one value.
  */
-export function headersMatch(rules: readonly HeaderRule[], headers: IncomingHttpHeaders): boolean {
+export function headersMatch(rules: readonly HeaderRule[], headers: IncomingHttpHeaders, budget?: RegexBudget): boolean {
   for (const rule of rules) {
     // Own properties only: a route header named `constructor` must not find Object.prototype's.
     const value: unknown = Object.hasOwn(headers, rule.name) ? headers[rule.name] : undefined;
     if (typeof value === 'string') {
-      if (!valueMatches(rule, value)) return false;
-    } else if (!Array.isArray(value) || !value.some((v) => typeof v === 'string' && valueMatches(rule, v))) return false;
+      if (!valueMatches(rule, value, budget)) return false;
+    } else if (!Array.isArray(value) || !value.some((v) => typeof v === 'string' && valueMatches(rule, v, budget))) return false;
   }
   return true;
 }
@@ -67,20 +68,24 @@ export interface EntryRequest {
 
 /**
  * Every attribute except the path, which the caller has checked (prefix) or checks next (regex).
- * `checkHosts` false: the caller found the entry by the request's host already.
+ * `checkHosts` false: the caller found the entry by the request's host already. `budget`: the time
+ * limit of backtracking header regexes (none: they run unbounded, for tests).
  */
-export function attributesMatch(entry: RouteEntry, request: EntryRequest, checkHosts = true): boolean {
+export function attributesMatch(entry: RouteEntry, request: EntryRequest, checkHosts = true, budget?: RegexBudget): boolean {
   if (entry.methods !== null && !entry.methods.has(request.method)) return false;
   if (checkHosts && entry.hosts !== null && !hostsMatch(entry.hosts, request.host, request.port)) return false;
   if (entry.snis !== null && !snisMatch(entry.snis, request.protocol, request.sni)) return false;
-  if (entry.headers !== null && !headersMatch(entry.headers, request.headers)) return false;
+  if (entry.headers !== null && !headersMatch(entry.headers, request.headers, budget)) return false;
   return true;
 }
 
-/** The text the first matching regex path matched (Kong's `get_result("http.path")`), or null. */
-export function regexMatch(regexes: readonly RegExp[], path: string): string | null {
+/**
+ * The text the first matching regex path matched (Kong's `get_result("http.path")`), or null.
+ * Throws `RegexBudgetExceeded` when a backtracking regex outlives `budget`.
+ */
+export function regexMatch(regexes: readonly RegExp[], path: string, budget?: RegexBudget): string | null {
   for (const regex of regexes) {
-    const found = regex.exec(path);
+    const found = execBounded(regex, path, budget);
     if (found !== null) return found[0];
   }
   return null;

@@ -7,10 +7,31 @@ export interface DefaultCertificate {
   readonly keyPem: string;
 }
 
-/** TLS settings shared by every server context: TLS ≥ 1.2, no renegotiation-prone legacy. */
+/**
+ * Cipher suites of every server context: Mozilla's "intermediate" list, i.e. TLS 1.3 suites and, for
+ * TLS 1.2, only ECDHE/DHE key exchange (forward secrecy) with AEAD ciphers. Node's default list also
+ * accepts RSA key exchange (`AES128-GCM-SHA256`, `AES128-SHA`: no forward secrecy) and CBC with
+ * SHA-1 (`ECDHE-RSA-AES128-SHA`); test/security/tls-protocols.test.ts checks they are refused.
+ */
+const serverCiphers = [
+  'TLS_AES_128_GCM_SHA256',
+  'TLS_AES_256_GCM_SHA384',
+  'TLS_CHACHA20_POLY1305_SHA256',
+  'ECDHE-ECDSA-AES128-GCM-SHA256',
+  'ECDHE-RSA-AES128-GCM-SHA256',
+  'ECDHE-ECDSA-AES256-GCM-SHA384',
+  'ECDHE-RSA-AES256-GCM-SHA384',
+  'ECDHE-ECDSA-CHACHA20-POLY1305',
+  'ECDHE-RSA-CHACHA20-POLY1305',
+  'DHE-RSA-AES128-GCM-SHA256',
+  'DHE-RSA-AES256-GCM-SHA384',
+  'DHE-RSA-CHACHA20-POLY1305',
+].join(':');
+
+/** TLS settings shared by every server context (the listener's and each SNI certificate's): TLS ≥ 1.2, forward-secret AEAD suites. */
 export const baseTlsOptions: SecureContextOptions = {
   minVersion: 'TLSv1.2',
-  // Node's default cipher list already excludes weak suites; keep it, but never allow < TLS 1.2.
+  ciphers: serverCiphers,
 };
 
 /**

@@ -13,6 +13,7 @@ import { ConfigManager } from '../store/config-manager.js';
 import { MemoryConfigStore } from '../store/memory-config-store.js';
 import { loadDefaultCertificate } from './default-certificate.js';
 import { parseListen } from './listen-spec.js';
+import { writeAccessLog } from './access-log.js';
 import { drain, listen, type Listener } from './listeners.js';
 import { createProxyHandler } from './proxy-handler.js';
 import type { GatewayObserver } from './observer.js';
@@ -98,7 +99,8 @@ export async function startGateway(settings: GatewaySettings, options: StartOpti
   };
   try {
     for (const spec of parseListen(settings.proxyListen, 'proxy-listen')) {
-      proxyListeners.push(await listen(spec, countingHandler, settings.limits, { tls: { holder, defaultCertificate: () => defaultCertificate }, observer }));
+      // onClientError: requests refused by the HTTP parser or for their Host header are logged like any other.
+      proxyListeners.push(await listen(spec, countingHandler, settings.limits, { tls: { holder, defaultCertificate: () => defaultCertificate }, observer, onClientError: settings.accessLog ? (record) => writeAccessLog(logger, record) : undefined }));
     }
     const adminHandler = createAdminHandler({
       info: {

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
@@ -8,6 +9,9 @@ import { baseTlsOptions, type DefaultCertificate } from '../runtime/tls-contexts
 import type { RuntimeHolder } from '../runtime/runtime-holder.js';
 import type { GatewayObserver } from './observer.js';
 import { followCertificatePolicy, requestCertificate } from './certificate-request.js';
+import type { AccessRecord } from './access-log.js';
+import { connectionInfoOf } from './connection-info.js';
+
 
 /** A bound listener and what it was asked to be. */
 export interface Listener {
@@ -25,6 +29,16 @@ export type RequestHandler = (req: IncomingMessage, res: ServerResponse) => void
 export interface ListenOptions {
   readonly tls: { holder: RuntimeHolder; defaultCertificate: () => DefaultCertificate } | null;
   readonly observer?: GatewayObserver;
+  /**
+   * A request refused before the handler saw it: malformed (400 `bad_request`), head too large
+   * (431 `request_header_fields_too_large`), too slow (408 `request_timeout`), without exactly one
+   * Host header (400 `host_header_missing` / `host_header_duplicated`), HTTP/1.0 with
+   * Transfer-Encoding (400 `http10_transfer_encoding`), CONNECT (405 `method_not_allowed`), a TLS
+   * renegotiation attempt (400 `tls_renegotiation_refused`).
+   * Gets the access record of that answer (a fresh request id, no route); it is also reported to
+   * `observer.requestFinished`. The gateway writes it to the access log.
+   */
+  readonly onClientError?: (record: AccessRecord) => void;
 }
 
 /** Creates and binds one HTTP or HTTPS listener with the connection limits applied. */
@@ -35,14 +49,35 @@ export async function listen(
   options: ListenOptions,
 ): Promise<Listener> {
   const { tls, observer } = options;
+  const report = (record: AccessRecord): void => {
+    record.config_version = tls?.holder.current.version ?? 0;
+    observer?.requestFinished?.(record);
+    options.onClientError?.(record);
+  };
   const httpOptions = {
     maxHeaderSize: limits.maxHeaderSize,
     headersTimeout: limits.headersTimeoutMs,
     requestTimeout: limits.requestTimeoutMs,
     keepAliveTimeout: limits.keepAliveTimeoutMs,
+    connectionsCheckingInterval: checkingInterval(limits),
     // Reject ambiguous framing (obs-fold, CL+TE) rather than guess: request smuggling defence.
     insecureHTTPParser: false,
+    // Checked in `headProblem` instead, so that the 400 is logged like every other refusal.
     requireHostHeader: false,
+  };
+  const guarded: RequestHandler = (req, res) => {
+    const socket = req.socket as TrackedSocket;
+    // Node parses (and hands out) requests pipelined behind a refused one before the refusal has
+    // closed the connection; after faulty framing they may be anything. None of them is served.
+    if (socket[refused] === true) return;
+    socket[latestResponse] = res;
+    const problem = headProblem(req);
+    if (problem === null) {
+      handler(req, res);
+      return;
+    }
+    socket[refused] = true;
+    refuseRequest(req, res, problem, report);
   };
   let server: Server;
   if (spec.ssl) {
@@ -65,7 +100,7 @@ export async function listen(
           callback(null, runtime.tls.selectNaming(sni, runtime.caNames.namesFor(sni)));
         },
       },
-      handler,
+      guarded,
     );
     const unfollow = followCertificatePolicy(https, holder, (runtime) => {
       const caNames = runtime.caNames.namesFor(null);
@@ -79,7 +114,7 @@ export async function listen(
     });
     server = https;
   } else {
-    server = createHttpServer(httpOptions, handler);
+    server = createHttpServer(httpOptions, guarded);
   }
   server.maxConnections = limits.maxConnections;
   let open = 0;
@@ -91,7 +126,9 @@ export async function listen(
       observer?.connection?.(-1);
     });
   });
-  server.on('clientError', (error: NodeJS.ErrnoException, socket: Socket) => answerClientError(error, socket));
+  server.on('clientError', (error: NodeJS.ErrnoException, socket: Socket) => answerClientError(error, socket, report));
+  // No tunnels: without this listener Node would close a CONNECT's connection without a word or a log line.
+  server.on('connect', (req: IncomingMessage, socket: Socket) => refuseConnect(req, socket, report));
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen({ host: spec.host, port: spec.port, backlog: spec.backlog }, () => {
@@ -103,17 +140,146 @@ export async function listen(
   return { spec, server, address: { host: bound.address, port: bound.port }, openConnections: () => open };
 }
 
-/** A malformed request gets a short plain answer, never a stack or a hang. */
-function answerClientError(error: NodeJS.ErrnoException, socket: Socket): void {
-  if (!socket.writable || error.code === 'ECONNRESET') {
+/**
+ * Node checks `headersTimeout` and `requestTimeout` only every `connectionsCheckingInterval`
+ * (30 s by default), so a 1.5 s headers timeout could really last 31.5 s. Check at a tenth of the
+ * shorter limit, between 100 ms and 1 s: a slow client is cut off within about 10% of its limit.
+ */
+function checkingInterval(limits: ConnectionLimits): number {
+  const enabled = [limits.headersTimeoutMs, limits.requestTimeoutMs].filter((ms) => ms > 0);
+  if (enabled.length === 0) return 30_000;
+  return Math.min(1000, Math.max(100, Math.round(Math.min(...enabled) / 10)));
+}
+
+const latestResponse = Symbol('portcullis.latestResponse');
+const refused = Symbol('portcullis.refused');
+/** A client socket with the response to its latest request (see `answerClientError`), and whether one was refused. */
+type TrackedSocket = Socket & { [latestResponse]?: ServerResponse; [refused]?: boolean; _httpMessage?: ServerResponse | null };
+
+interface Refusal {
+  readonly status: number;
+  readonly statusText: string;
+  readonly reason: string;
+}
+
+const badRequest: Refusal = { status: 400, statusText: 'Bad Request', reason: 'bad_request' };
+const headerOverflow: Refusal = { status: 431, statusText: 'Request Header Fields Too Large', reason: 'request_header_fields_too_large' };
+const requestTimeout: Refusal = { status: 408, statusText: 'Request Timeout', reason: 'request_timeout' };
+const hostMissing: Refusal = { ...badRequest, reason: 'host_header_missing' };
+const hostDuplicated: Refusal = { ...badRequest, reason: 'host_header_duplicated' };
+const http10TransferEncoding: Refusal = { ...badRequest, reason: 'http10_transfer_encoding' };
+const connectRefused: Refusal = { status: 405, statusText: 'Method Not Allowed', reason: 'method_not_allowed' };
+const renegotiationRefused: Refusal = { ...badRequest, reason: 'tls_renegotiation_refused' };
+
+/**
+ * What the request head alone makes unacceptable, as nginx (Kong) refuses it too:
+ * - RFC 9112 §3.2: an HTTP/1.1 request without a Host header, and any request with more than one
+ *   (Node keeps the first and drops the others silently);
+ * - RFC 9112 §6.1: Transfer-Encoding in an HTTP/1.0 request, whose framing must be taken as faulty
+ *   (an HTTP/1.0 hop before us may well have ignored it: a request smuggling shape).
+ */
+function headProblem(req: IncomingMessage): Refusal | null {
+  let hosts = 0;
+  const raw = req.rawHeaders;
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i];
+    if (name !== undefined && name.length === 4 && name.toLowerCase() === 'host') hosts++;
+  }
+  if (hosts > 1) return hostDuplicated;
+  const http11 = req.httpVersionMajor > 1 || (req.httpVersionMajor === 1 && req.httpVersionMinor >= 1);
+  if (hosts === 0 && http11) return hostMissing;
+  if (!http11 && req.headers['transfer-encoding'] !== undefined) return http10TransferEncoding;
+  return null;
+}
+
+/** The access record of a request refused before the handler, with a fresh request id. */
+function refusalRecord(socket: Socket, refusal: Refusal, method: string, path: string, host: string): AccessRecord {
+  const connection = connectionInfoOf(socket);
+  return {
+    request_id: randomUUID(),
+    method,
+    path,
+    host,
+    client: connection.remoteAddress,
+    sni: connection.sni,
+    thumbprint: connection.thumbprint,
+    route: null,
+    service: null,
+    status: refusal.status,
+    reason: refusal.reason,
+    auth: null,
+    latency_ms: { total: 0, upstream: null, gateway: 0 },
+    config_version: 0,
+  };
+}
+
+/** A request target without its query. */
+function pathOf(target: string): string {
+  const query = target.indexOf('?');
+  return query === -1 ? target : target.slice(0, query);
+}
+
+function refuseRequest(req: IncomingMessage, res: ServerResponse, refusal: Refusal, report: (record: AccessRecord) => void): void {
+  const record = refusalRecord(req.socket, refusal, req.method ?? '', pathOf(req.url ?? ''), req.headers.host ?? '');
+  res.shouldKeepAlive = false;
+  res.writeHead(refusal.status, { 'content-length': 0, 'x-request-id': record.request_id });
+  res.end();
+  report(record);
+}
+
+function refuseConnect(req: IncomingMessage, socket: Socket, report: (record: AccessRecord) => void): void {
+  const record = refusalRecord(socket, connectRefused, req.method ?? 'CONNECT', req.url ?? '', req.headers.host ?? '');
+  socket.end(`HTTP/1.1 405 Method Not Allowed\r\nConnection: close\r\nContent-Length: 0\r\nX-Request-Id: ${record.request_id}\r\n\r\n`);
+  report(record);
+}
+
+/** The method and path of the request line in `rawPacket`, when it has a plain one. */
+function requestLineOf(error: NodeJS.ErrnoException & { rawPacket?: unknown }): { method: string; path: string } {
+  if (!Buffer.isBuffer(error.rawPacket)) return { method: '', path: '' };
+  const line = /^([A-Z]{1,20}) ([\x21-\x7e]{1,2048}) HTTP\/1\.[01]\r?\n/.exec(error.rawPacket.toString('latin1', 0, 2100));
+  return line === null ? { method: '', path: '' } : { method: line[1] ?? '', path: pathOf(line[2] ?? '') };
+}
+
+/**
+ * Whether the error concerns a request that has been answered already (a body still arriving after
+ * its response went out, or a pipelined request behind a response still being written): another
+ * status line on that connection would be read as the answer to the client's next request.
+ */
+function alreadyAnswered(socket: TrackedSocket): boolean {
+  if (socket._httpMessage?.headersSent === true) return true;
+  const latest = socket[latestResponse];
+  return latest !== undefined && latest.headersSent && !latest.req.complete;
+}
+
+/** The answer to a `clientError`, or null when the connection is just dropped. */
+function refusalFor(error: NodeJS.ErrnoException): Refusal | null {
+  const code = error.code ?? '';
+  if (code === 'HPE_HEADER_OVERFLOW') return headerOverflow;
+  if (code.startsWith('HPE_')) return badRequest;
+  if (code === 'ERR_HTTP_REQUEST_TIMEOUT') return requestTimeout;
+  // Something must reach a client that tries to renegotiate: TLS clients drop the handshake on
+  // it, where a silent close can leave them waiting for the server's next handshake message.
+  if (code === 'ERR_TLS_RENEGOTIATION_DISABLED') return renegotiationRefused;
+  return null; // a socket error (reset, broken pipe): not a request
+}
+
+/**
+ * A request Node's parser refused (malformed, head too large, too slow) gets a short plain answer,
+ * never a stack or a hang, and an access-log record. When its request was answered already, the
+ * connection is destroyed instead (Node's default handler would write a 408 after the response).
+ */
+function answerClientError(error: NodeJS.ErrnoException, socket: Socket, report: (record: AccessRecord) => void): void {
+  const refusal = refusalFor(error);
+  if (refusal === null || !socket.writable || alreadyAnswered(socket)) {
     socket.destroy();
     return;
   }
-  const status =
-    error.code === 'HPE_HEADER_OVERFLOW' ? '431 Request Header Fields Too Large'
-    : error.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? '408 Request Timeout'
-    : '400 Bad Request';
-  socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+  // A request whose body is still arriving (the request timeout) is known; otherwise only its first bytes are.
+  const pending = (socket as TrackedSocket)._httpMessage?.req;
+  const { method, path } = pending === undefined ? requestLineOf(error) : { method: pending.method ?? '', path: pathOf(pending.url ?? '') };
+  const record = refusalRecord(socket, refusal, method, path, pending?.headers.host ?? '');
+  socket.end(`HTTP/1.1 ${refusal.status} ${refusal.statusText}\r\nConnection: close\r\nContent-Length: 0\r\nX-Request-Id: ${record.request_id}\r\n\r\n`);
+  report(record);
 }
 
 /**

@@ -111,8 +111,11 @@ export function createProxyHandler(options: ProxyHandlerOptions): (req: Incoming
   };
 }
 
-/** Fields a request may carry once: two credentials or two hosts are refused, not guessed at. */
-const singletonHeaders: ReadonlySet<string> = new Set(['authorization', 'host']);
+/**
+ * Fields a request may carry once: two credentials are refused, not guessed at. (Two Host headers
+ * are refused earlier, by the listener: host_header_duplicated.)
+ */
+const singletonHeaders: ReadonlySet<string> = new Set(['authorization']);
 
 async function handle(req: IncomingMessage, res: ServerResponse, runtime: Runtime, options: HandlerState): Promise<void> {
   const started = performance.now();

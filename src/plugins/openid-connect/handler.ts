@@ -189,7 +189,8 @@ export function createOpenIdConnect(config: OpenIdConnectConfig, _entity: Plugin
     const info = reasons[failure.reason];
     const fields = { request_id: ctx.id, reason: failure.reason, detail: failure.detail };
     if (info.refusal === 'unexpected') logger.error(fields, 'openid-connect could not authenticate a request');
-    else logger.info(fields, 'openid-connect refused a request');
+    // Debug only: the access log already carries the reason, and a flood of bad tokens must not become a flood of log lines.
+    else logger.debug(fields, 'openid-connect refused a request');
     if (anonymous !== null && (info.refusal === 'unauthorized' || info.refusal === 'forbidden')) {
       ctx.identity = { consumer: anonymous, credentialId: null, groups: null, anonymous: true };
       ctx.auth = { plugin: PLUGIN, outcome: 'anonymous', reason: failure.reason };

@@ -112,7 +112,7 @@ const certificateRejected = new Set([
 /** Classifies an error thrown by undici (or by this module's own streams). */
 export function classifyFailure(error: unknown): UpstreamFailure {
   const code = codeOf(error);
-  if (code === undefined) return 'unknown';
+  if (code === undefined) return isParserError(error) ? 'invalid_response' : 'unknown';
   // UND_ERR_ABORTED: undici saw the request body stream close before its end, i.e. the client left.
   if (code === clientBodyAbortedCode || code === 'UND_ERR_ABORTED') return 'client_aborted';
   if (code === writeTimeoutCode) return 'write_timeout';
@@ -143,6 +143,19 @@ function codeOf(error: unknown): string | undefined {
   if (error instanceof AggregateError) return codeOf(error.errors[0]);
   const cause = (error as { cause?: unknown }).cause;
   return cause === undefined || cause === error ? undefined : codeOf(cause);
+}
+
+/**
+ * undici's HTTPParserError (bytes that are not an HTTP/1.1 response, broken chunked framing) has no
+ * `code`: undici looks llhttp's error name up in a name → number table with the number, so its
+ * `HPE_…` code is always undefined. It is recognised by its name, anywhere in the cause chain.
+ */
+function isParserError(error: unknown, depth = 0): boolean {
+  if (typeof error !== 'object' || error === null || depth > 8) return false;
+  if ((error as { name?: unknown }).name === 'HTTPParserError') return true;
+  if (error instanceof AggregateError) return error.errors.some((e) => isParserError(e, depth + 1));
+  const cause = (error as { cause?: unknown }).cause;
+  return cause !== undefined && cause !== error && isParserError(cause, depth + 1);
 }
 
 function describe(failure: UpstreamFailure, cause: unknown, attempts: number): string {

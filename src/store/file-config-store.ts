@@ -62,6 +62,13 @@ export class FileConfigStore implements ConfigStore {
   readonly file: string;
   readonly #warn: (message: string) => void;
   #counter = 0;
+  /**
+   * What is known of the file under the primary name: `good` (loaded or written by this store),
+   * `damaged` (`load` refused it and used the backup), `unknown` (not read yet: a start with
+   * `--declarative-config` does not load). A damaged file never becomes the backup, so the backup
+   * stays the last good configuration.
+   */
+  #primary: 'good' | 'damaged' | 'unknown' = 'unknown';
 
   /** Keeps the configuration in `<prefix>/config.json`. */
   constructor(prefix: string, options: FileConfigStoreOptions = {}) {
@@ -78,7 +85,9 @@ export class FileConfigStore implements ConfigStore {
     const primary = await readIfExists(this.file);
     if (primary === null) return null;
     try {
-      return parseStoredFile(primary, this.file);
+      const stored = parseStoredFile(primary, this.file);
+      this.#primary = 'good';
+      return stored;
     } catch (error) {
       if (!(error instanceof CorruptConfigError)) throw error;
       const backup = await readIfExists(this.backupFile);
@@ -90,6 +99,7 @@ export class FileConfigStore implements ConfigStore {
         throw new CorruptConfigError(`${error.message}; the backup is unusable too: ${(backupError as Error).message}`);
       }
       this.#warn(`${error.message}; using the previous configuration from ${this.backupFile} (saved ${stored.savedAt})`);
+      this.#primary = 'damaged';
       return stored;
     }
   }
@@ -113,11 +123,21 @@ export class FileConfigStore implements ConfigStore {
       await rm(temporary, { force: true });
       throw error;
     }
+    this.#primary = 'good';
     await syncDirectory(dir);
   }
 
-  /** The current file becomes the backup; a hard link costs no copy and is never half-written. */
+  /**
+   * The current file becomes the backup; a hard link costs no copy and is never half-written. Not
+   * when the current file is damaged: the backup then stays the last good configuration.
+   */
   async #keepBackup(): Promise<void> {
+    if (this.#primary === 'unknown') {
+      const current = await readIfExists(this.file);
+      if (current === null) return; // first save
+      this.#primary = isIntact(current, this.file) ? 'good' : 'damaged';
+    }
+    if (this.#primary === 'damaged') return;
     const staging = `${this.backupFile}.tmp-${process.pid}`;
     await rm(staging, { force: true });
     try {
@@ -139,6 +159,16 @@ export class FileConfigStore implements ConfigStore {
       return;
     }
     await Promise.all(names.filter((n) => prefixes.some((p) => n.startsWith(p))).map((n) => rm(join(dir, n), { force: true })));
+  }
+}
+
+function isIntact(text: string, file: string): boolean {
+  try {
+    parseStoredFile(text, file);
+    return true;
+  } catch (error) {
+    if (error instanceof CorruptConfigError) return false;
+    throw error;
   }
 }
 

@@ -35,7 +35,8 @@ export interface AbortSource {
 }
 
 export class UpstreamExchange implements Dispatcher.DispatchHandler {
-  readonly head: Promise<UpstreamHead>;
+  /** The response head; null once the exchange is over (see #release). */
+  #head: Promise<UpstreamHead> | null;
   /** Trailers, filled in when the body ends. */
   trailers: Record<string, string> = {};
   #resolveHead!: (head: UpstreamHead) => void;
@@ -50,12 +51,17 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler {
   #settled = false;
 
   constructor() {
-    this.head = new Promise<UpstreamHead>((resolve, reject) => {
+    this.#head = new Promise<UpstreamHead>((resolve, reject) => {
       this.#resolveHead = resolve;
       this.#rejectHead = reject;
     });
     // A rejection nobody awaited (the caller already gave up) must not crash the process.
-    this.head.catch(() => undefined);
+    this.#head.catch(() => undefined);
+  }
+
+  /** Resolves at the response head (1xx skipped); rejects when the request failed before it. */
+  get head(): Promise<UpstreamHead> {
+    return this.#head ?? Promise.reject(new Error('the exchange is over'));
   }
 
   /** Stops this exchange; undici closes the connection if the request was under way. */
@@ -152,16 +158,20 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler {
     const sink = this.#sink;
     if (sink === null || sink.res.writableFinished) return;
     const reason = new Error('client connection closed');
+    const controller = this.#controller;
     // Reported first: aborting makes undici call onResponseError at once, which must not win.
     this.#fail(new BodyFailure('client', reason));
-    this.abort(reason);
+    this.#abortReason = reason;
+    controller?.abort(reason);
   };
 
   readonly #onFinish = (): void => {
     if (this.#settled) return;
     this.#settled = true;
     this.#detach();
-    this.#sink?.resolve();
+    const sink = this.#sink;
+    this.#release();
+    sink?.resolve();
   };
 
   #finish(): void {
@@ -174,7 +184,23 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler {
     if (this.#settled || this.#sink === null) return;
     this.#settled = true;
     this.#detach();
-    this.#sink.reject(failure);
+    const sink = this.#sink;
+    this.#release();
+    sink.reject(failure);
+  }
+
+  /**
+   * Drops what this exchange points at once it is over. undici may keep a finished request (and so
+   * its handler) reachable for a while; anything reachable from here would then outlive two young
+   * generation collections and be promoted, which `node --trace-gc` showed as ~7 ms scavenges and a
+   * full mark-compact every second or so under load.
+   */
+  #release(): void {
+    this.#sink = null;
+    this.#controller = null;
+    this.#pending = [];
+    // The settled promise would keep the upstream's header object alive with it.
+    this.#head = null;
   }
 
   #detach(): void {

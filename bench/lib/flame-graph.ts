@@ -87,6 +87,8 @@ function color(name: string): string {
   return '#e8744f';
 }
 
+const MAX_DEPTH = 48;
+
 export function flameGraphSvg(profile: CpuProfile, title: string): string {
   const root = buildTree(profile);
   const width = 1600;
@@ -95,7 +97,9 @@ export function flameGraphSvg(profile: CpuProfile, title: string): string {
   const rects: string[] = [];
   const place = (f: Frame, x: number, depth: number): void => {
     const w = (width * f.total) / root.total;
-    if (w < 0.3) return;
+    // Narrow frames are unreadable, and start-up recursion (module loading) would make the image
+    // thousands of pixels tall: the request path fits well within the depth limit.
+    if (w < 0.3 || depth > MAX_DEPTH) return;
     depthMax = Math.max(depthMax, depth);
     rects.push(`${x.toFixed(2)}|${depth}|${w.toFixed(2)}|${f.name}|${((100 * f.total) / root.total).toFixed(1)}`);
     let cx = x;

@@ -15,6 +15,7 @@ import { compilePcre } from '../../src/config/pcre.js';
 import type { Route, RouteProtocol } from '../../src/config/types.js';
 import { compareEntries, compileRoute, type RouteEntry } from '../../src/router/compile-route.js';
 import { compileRouter, normalizePath, RouteCompileError, type RouteMatch, type RouterRequest } from '../../src/router/index.js';
+import { makeRoute as baseRoute } from '../../src/router/route-fixture.js';
 
 const RUNS = 500;
 
@@ -51,28 +52,9 @@ const routeFields = fc
   .filter((r) => r.methods !== null || r.hosts !== null || r.paths !== null || r.headers !== null)
   .map((r) => (r.protocols.includes('https') ? r : { ...r, snis: null }));
 
+/** The shared route fixture, with the id and order each property needs to be deterministic. */
 function makeRoute(fields: Partial<Route>, order: number, id = `route-${order}`): Route {
-  return {
-    id,
-    name: id,
-    service: 'service-1',
-    protocols: ['http', 'https'],
-    methods: null,
-    hosts: null,
-    paths: null,
-    headers: null,
-    snis: null,
-    strip_path: true,
-    preserve_host: false,
-    regex_priority: 0,
-    path_handling: 'v0',
-    https_redirect_status_code: 426,
-    request_buffering: true,
-    response_buffering: true,
-    tags: [],
-    order,
-    ...fields,
-  };
+  return baseRoute({ id, name: id, order, ...fields });
 }
 
 const routes = fc.array(routeFields, { minLength: 1, maxLength: 8 }).map((list) => list.map((fields, i) => makeRoute(fields, i)));

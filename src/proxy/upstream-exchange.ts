@@ -1,4 +1,5 @@
 import type { ServerResponse } from 'node:http';
+import { Writable } from 'node:stream';
 import type { Dispatcher } from 'undici';
 
 /**
@@ -71,10 +72,6 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler {
     this.#controller?.abort(reason);
   }
 
-  get aborted(): boolean {
-    return this.#abortReason !== null;
-  }
-
   onRequestStart(controller: Dispatcher.DispatchController): void {
     this.#controller = controller;
     if (this.#abortReason !== null) controller.abort(this.#abortReason);
@@ -137,7 +134,6 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler {
   /** Reads the whole body (tests and callers that need the bytes). */
   async toBuffer(): Promise<Buffer> {
     const chunks: Buffer[] = [];
-    const { Writable } = await import('node:stream');
     const collector = new Writable({ write: (chunk: Buffer, _e, cb) => (chunks.push(chunk), cb()) }) as unknown as ServerResponse;
     await this.pipeTo(collector);
     return Buffer.concat(chunks);

@@ -4,6 +4,7 @@
  * match (`&&`), any of its values may (`||`).
  */
 import type { IncomingHttpHeaders } from 'node:http';
+import { ownHeader } from '../util/own-header.js';
 import { execBounded, type RegexBudget } from './bounded-regex.js';
 import type { HeaderRule, NamePattern, RouteEntry } from './compile-route.js';
 
@@ -48,8 +49,7 @@ function valueMatches(rule: HeaderRule, value: string, budget: RegexBudget | und
  */
 export function headersMatch(rules: readonly HeaderRule[], headers: IncomingHttpHeaders, budget?: RegexBudget): boolean {
   for (const rule of rules) {
-    // Own properties only: a route header named `constructor` must not find Object.prototype's.
-    const value: unknown = Object.hasOwn(headers, rule.name) ? headers[rule.name] : undefined;
+    const value: unknown = ownHeader(headers, rule.name);
     if (typeof value === 'string') {
       if (!valueMatches(rule, value, budget)) return false;
     } else if (!Array.isArray(value) || !value.some((v) => typeof v === 'string' && valueMatches(rule, v, budget))) return false;

@@ -2,6 +2,7 @@ import type { RequestContext } from '../../pipeline/context.js';
 import { GatewayError } from '../../pipeline/gateway-error.js';
 import type { PluginDefinition } from '../../pipeline/plugin.js';
 import { createClientCertificate, type ClientCertificate } from '../../server/client-certificate.js';
+import { ownHeader } from '../../util/own-header.js';
 import { createCertificateAuthenticator } from '../mtls-auth/certificate-authenticator.js';
 import { CertificateHeaderError, parseCertificateChainHeader, parseCertificateHeader } from './certificate-header.js';
 import { headerCertAuthSchema, type HeaderCertAuthConfig } from './schema.js';
@@ -25,8 +26,7 @@ export const headerCertAuth: PluginDefinition<HeaderCertAuthConfig> = {
     const fromHeader = new WeakMap<RequestContext, ClientCertificate>();
     return {
       rewrite(ctx) {
-        // Own headers only: a configured name such as `constructor` must not find Object.prototype.
-        const value = Object.hasOwn(ctx.request.headers, headerName) ? ctx.request.headers[headerName] : undefined;
+        const value = ownHeader(ctx.request.headers, headerName);
         if (value === undefined) return;
         const certificate = readHeader(value, ctx);
         fromHeader.set(ctx, certificate);

@@ -4,19 +4,10 @@ import assert from 'node:assert/strict';
 import { X509Certificate } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { makeTestPki, type TestPki } from '../../../test/helpers/pki.js';
-import { isGatewayError, type GatewayError } from '../../pipeline/gateway-error.js';
 import type { PluginInstance } from '../../pipeline/plugin.js';
-import { buildInstance, clientCertificate, fakeContext, FakeIdp } from './test-fixtures.js';
+import { buildInstance, clientCertificate, fakeContext, FakeIdp, runAccess } from './test-fixtures.js';
 
-async function run(instance: PluginInstance, ctx: ReturnType<typeof fakeContext>): Promise<GatewayError | null> {
-  try {
-    await instance.access!(ctx);
-    return null;
-  } catch (error) {
-    if (isGatewayError(error)) return error;
-    throw error;
-  }
-}
+const run = runAccess;
 
 const caId = '7a1d2c3b-4e5f-4a6b-8c7d-9e0f1a2b3c4d';
 

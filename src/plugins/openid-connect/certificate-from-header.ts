@@ -1,3 +1,4 @@
+
 /**
  * `proof_of_possession_mtls_from_header`: the client certificate for the RFC 8705 binding check,
  * taken from a header set by a TLS-terminating proxy (Kong 3.15), for gateways behind a load
@@ -18,6 +19,7 @@ import { createClientCertificate, type ClientCertificate } from '../../server/cl
 import { CertificateHeaderError, parseCertificateHeader } from '../header-cert-auth/certificate-header.js';
 import { certificateAuthConfig, type CertificateAuthConfig } from '../mtls-auth/certificate-auth-fields.js';
 import { createCertificateAuthenticator, type CertificateAuthenticator } from '../mtls-auth/certificate-authenticator.js';
+import { ownHeader } from '../../util/own-header.js';
 import { AuthFailure } from './responses.js';
 import type { OpenIdConnectConfig } from './schema.js';
 
@@ -40,8 +42,7 @@ export function createHeaderCertificateSource(config: FromHeaderConfig, env: Plu
   const authenticator = createCertificateAuthenticator('openid-connect', authenticatorConfig(config), env);
   return {
     async read(ctx) {
-      // Own headers only: a configured name such as `constructor` must not find Object.prototype.
-      const value = Object.hasOwn(ctx.request.headers, headerName) ? ctx.request.headers[headerName] : undefined;
+      const value = ownHeader(ctx.request.headers, headerName);
       if (value === undefined) return null;
       let certificate: ClientCertificate;
       try {

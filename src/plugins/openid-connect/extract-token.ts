@@ -11,6 +11,7 @@
  */
 import type { IncomingHttpHeaders } from 'node:http';
 import type { RequestContext } from '../../pipeline/context.js';
+import { ownHeader } from '../../util/own-header.js';
 import { withoutParameter } from './form-parameters.js';
 import { AuthFailure } from './responses.js';
 
@@ -128,9 +129,7 @@ function chooseToken(found: readonly TokenPlace[], maxLength: number): FoundToke
 }
 
 function fromHeader(headers: IncomingHttpHeaders, name: string, schemeRequired: boolean, out: TokenPlace[]): void {
-  // Own properties only: Node's req.headers inherits from Object.prototype, so a
-  // bearer_token_header_name of `constructor` or `__proto__` would otherwise read a function.
-  const raw = Object.hasOwn(headers, name) ? headers[name] : undefined;
+  const raw = ownHeader(headers, name);
   if (raw === undefined) return;
   for (const value of Array.isArray(raw) ? raw : [raw]) {
     const trimmed = value.trim();

@@ -4,24 +4,14 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { CompactSign, exportJWK, generateKeyPair, SignJWT } from 'jose';
 import { EC_CERT, RSA_CERT } from '../../config/test-fixtures.js';
-import { isGatewayError, type GatewayError } from '../../pipeline/gateway-error.js';
 import type { PluginInstance } from '../../pipeline/plugin.js';
 import { formatChallenge } from '../../pipeline/www-authenticate.js';
-import { buildInstance, clientCertificate, fakeContext, FakeIdp, makeKey } from './test-fixtures.js';
+import { buildInstance, clientCertificate, fakeContext, FakeIdp, makeKey, runAccess } from './test-fixtures.js';
 
 const alice = clientCertificate(RSA_CERT);
 const mallory = clientCertificate(EC_CERT);
 
-/** Runs the access phase; returns the refusal (or null when the request may proceed). */
-async function run(instance: PluginInstance, ctx = fakeContext()): Promise<GatewayError | null> {
-  try {
-    await instance.access!(ctx);
-    return null;
-  } catch (error) {
-    if (isGatewayError(error)) return error;
-    throw error;
-  }
-}
+const run = runAccess;
 
 const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
 

@@ -12,6 +12,7 @@ import { pino } from 'pino';
 import type { Config, Consumer } from '../../config/types.js';
 import { loadConfigObject } from '../../config/index.js';
 import type { ReadBodyOptions, RequestContext } from '../../pipeline/context.js';
+import { isGatewayError, type GatewayError } from '../../pipeline/gateway-error.js';
 import type { PluginInstance } from '../../pipeline/plugin.js';
 import { announcesBody, DEFAULT_MAX_BUFFERED_BODY_BYTES, readBodyLimited } from '../../proxy/buffered-body.js';
 import { createClientCertificate, type ClientCertificate } from '../../server/client-certificate.js';
@@ -191,6 +192,17 @@ export function fakeContext(
     },
   };
   return ctx;
+}
+
+/** Runs the access phase; returns the refusal (or null when the request may proceed). Other errors propagate. */
+export async function runAccess(instance: PluginInstance, ctx: ReturnType<typeof fakeContext> = fakeContext()): Promise<GatewayError | null> {
+  try {
+    await instance.access!(ctx);
+    return null;
+  } catch (error) {
+    if (isGatewayError(error)) return error;
+    throw error;
+  }
 }
 
 export type { Consumer };

@@ -2,19 +2,10 @@
 // (form and JSON, buffered only when needed) and the query string.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { isGatewayError, type GatewayError } from '../../pipeline/gateway-error.js';
 import type { PluginInstance } from '../../pipeline/plugin.js';
-import { buildInstance, fakeContext, FakeIdp } from './test-fixtures.js';
+import { buildInstance, fakeContext, FakeIdp, runAccess } from './test-fixtures.js';
 
-async function run(instance: PluginInstance, ctx: ReturnType<typeof fakeContext>): Promise<GatewayError | null> {
-  try {
-    await instance.access!(ctx);
-    return null;
-  } catch (error) {
-    if (isGatewayError(error)) return error;
-    throw error;
-  }
-}
+const run = runAccess;
 
 const form = { 'content-type': 'application/x-www-form-urlencoded' };
 const json = { 'content-type': 'application/json; charset=utf-8' };

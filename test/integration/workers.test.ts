@@ -1,11 +1,16 @@
 // --workers N: N proxy processes behind one admin API. Real processes, real sockets: which worker
 // answered is read from the access log's pid.
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdtemp } from 'node:fs/promises';
+import { createServer, type AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { Agent, Pool, request } from 'undici';
 import { startEchoServer, type EchoServer } from '../../src/echo/index.js';
 import { admin } from '../helpers/admin.js';
-import { startGatewayProcess, type GatewayProcess } from '../helpers/gateway-process.js';
+import { cliPath, startGatewayProcess, type GatewayProcess } from '../helpers/gateway-process.js';
 
 const WORKERS = 2;
 
@@ -149,6 +154,29 @@ describe(`--workers ${WORKERS}`, () => {
           return true;
         }
       }, 10_000);
+    }
+  });
+});
+
+describe('--workers when a worker cannot start', () => {
+  it('the primary exits 1 with one line naming the cause, never ready', async () => {
+    const taken = createServer();
+    await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
+    const port = (taken.address() as AddressInfo).port;
+    try {
+      const prefix = await mkdtemp(join(tmpdir(), 'portcullis-workers-'));
+      const child = spawn(process.execPath, [cliPath, 'start', '--workers', '2', '--proxy-listen', `127.0.0.1:${port}`, '--admin-listen', '127.0.0.1:0', '--prefix', prefix, '--log-level', 'error'], { stdio: ['ignore', 'pipe', 'pipe'] });
+      let stderr = '';
+      let stdout = '';
+      child.stderr.setEncoding('utf8').on('data', (c: string) => (stderr += c));
+      child.stdout.setEncoding('utf8').on('data', (c: string) => (stdout += c));
+      const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+      assert.equal(code, 1, stderr);
+      assert.match(stderr, new RegExp(`^portcullis: a worker failed to start: .*EADDRINUSE 127\\.0\\.0\\.1:${port}$`, 'm'));
+      assert.match(stdout, /"msg":"worker could not start"/);
+      assert.doesNotMatch(stdout, /portcullis ready/);
+    } finally {
+      taken.close();
     }
   });
 });

@@ -50,7 +50,7 @@ export function runWorker(settings: GatewaySettings, logger: Logger): Promise<vo
       const runtime = gateway.applyConfig(config);
       send({ type: 'portcullis:applied', seq, hash: runtime.hash, error: null });
     } catch (error) {
-      logger.error({ err: error }, 'worker could not apply the configuration');
+      logger.error({ err: error }, gateway === null ? 'worker could not start' : 'worker could not apply the configuration');
       if (gateway === null) {
         send({ type: 'portcullis:failed', error: String(error) });
         process.exit(1);

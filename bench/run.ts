@@ -15,7 +15,7 @@ import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
 import { cpus, hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ensureDevelopmentPki } from '../src/certs/development-pki-files.js';
+import { prepareBenchPki } from './lib/bench-pki.js';
 import { ratioChartSvg, writeChart, type Bar } from './lib/chart.js';
 import { manyRoutesConfig, scenarioConfig } from './lib/gateway-config.js';
 import { AUDIENCE, startBenchIssuer, type BenchIssuer } from './lib/issuer.js';
@@ -94,12 +94,7 @@ async function main(): Promise<void> {
 
   const dir = await mkdtemp(join(tmpdir(), 'portcullis-bench-'));
   useShim(buildShim(dir));
-  const pki = await ensureDevelopmentPki(join(dir, 'pki'));
-  const clientCert = { cert: pki.clientCertPath, key: pki.clientKeyPath };
-  const tls = { serverCert: pki.serverCertPath, serverKey: pki.serverKeyPath, caCert: pki.caPath };
-  const { X509Certificate, createHash } = await import('node:crypto');
-  const { readFile } = await import('node:fs/promises');
-  const thumbprint = createHash('sha256').update(new X509Certificate(await readFile(pki.clientCertPath)).raw).digest('base64url');
+  const { clientCert, tls, thumbprint } = await prepareBenchPki(join(dir, 'pki'));
 
   const programs: Program[] = [];
   let issuer: BenchIssuer | null = null;
@@ -255,7 +250,7 @@ async function main(): Promise<void> {
     }
 
     if (only === null || only.includes('latency')) extra['latency'] = await halfLoadLatency(results, `https://127.0.0.1:${portcullis.https}/jwt`, `${upstreamUrl}/plain`, bearer(tokenRs), clientCert, dir, pc);
-    if (only === null || only.includes('memory')) extra['memory'] = await idleConnectionMemory(portcullis, nginx, nginxHttps, clientCert, dir, issuer);
+    if (only === null || only.includes('memory')) extra['memory'] = await idleConnectionMemory(portcullis, nginx, nginxHttps, clientCert);
     extra['skipped'] = [...skippedPrograms, ...scenarios.flatMap((s) => s.skipped.map((k) => `${s.id}: ${k}`))];
   } finally {
     for (const p of programs.reverse()) await p.stop();
@@ -282,7 +277,7 @@ async function halfLoadLatency(results: RowResult[], gatewayUrl: string, upstrea
 }
 
 /** 10,000 idle keep-alive mTLS connections: resident memory of the gateway (and of nginx for scale). */
-async function idleConnectionMemory(portcullis: PortcullisProcess, nginx: Program | null, nginxHttps: number, clientCert: { cert: string; key: string }, dir: string, issuer: BenchIssuer): Promise<Record<string, unknown>> {
+async function idleConnectionMemory(portcullis: PortcullisProcess, nginx: Program | null, nginxHttps: number, clientCert: { cert: string; key: string }): Promise<Record<string, unknown>> {
   const client = fileURLToPath(new URL('./lib/idle-client.js', import.meta.url));
   const measure = async (label: string, group: number, port: number, path: string): Promise<Record<string, unknown>> => {
     const before = groupMemoryMiB(group).rss;
@@ -306,7 +301,6 @@ async function idleConnectionMemory(portcullis: PortcullisProcess, nginx: Progra
   const rows: Array<Record<string, unknown>> = [];
   rows.push(await measure('Portcullis', portcullis.program.child.pid!, portcullis.https, '/mtls'));
   if (nginx !== null) rows.push(await measure('nginx', nginx.child.pid!, nginxHttps, '/mtls'));
-  void issuer;
   return { idle: rows, token_cache_note: 'peak RSS of the gateway after scenario 4 (24,000 distinct tokens through a 10,000-entry cache) is in the s4 rows' };
 }
 
@@ -317,9 +311,9 @@ function ratio(value: number, reference: RowResult | undefined): string {
 async function report(results: RowResult[], extra: Record<string, unknown>): Promise<void> {
   const date = new Date().toISOString();
   const machine = `${hostname()} (${cpus().length}× ${cpus()[0]?.model.trim() ?? 'cpu'}), Linux, Node ${process.version}`;
+  // The same scenario's row of that program; in s4, of the same algorithm (the note).
   const refFor = (r: RowResult, program: ProgramName): RowResult | undefined =>
-    results.find((x) => x.scenario === r.scenario && x.program === program && x.note?.split(' ')[0] === r.note?.split(' ')[0] && (r.scenario !== 's4' || x.note === r.note))
-    ?? results.find((x) => x.scenario === r.scenario && x.program === program && (r.scenario !== 's4' || x.note === r.note));
+    results.find((x) => x.scenario === r.scenario && x.program === program && (r.scenario !== 's4' || x.note === r.note));
   const lines = [
     '# Portcullis benchmark',
     '',

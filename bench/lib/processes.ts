@@ -4,6 +4,7 @@
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
+import { connect } from 'node:net';
 
 export interface Program {
   readonly name: string;
@@ -83,7 +84,6 @@ export async function waitForOutput(program: Program, pattern: RegExp, timeoutMs
 
 /** Waits until a TCP port accepts connections. */
 export async function waitForPort(port: number, timeoutMs = 20_000): Promise<void> {
-  const { connect } = await import('node:net');
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const ok = await new Promise<boolean>((resolve) => {

@@ -5,7 +5,7 @@
  */
 import { execFileSync, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { groupCpuSeconds } from './processes.js';
@@ -93,7 +93,6 @@ export async function runWrk(options: LoadOptions, scratchDir: string): Promise<
   const doneScript = join(scratchDir, `done-${process.pid}.lua`);
   let script = percentileScript;
   if (options.script !== undefined) {
-    const { readFile } = await import('node:fs/promises');
     script = `${await readFile(options.script, 'utf8')}\n${percentileScript}`;
   }
   await writeFile(doneScript, script);

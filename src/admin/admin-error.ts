@@ -37,8 +37,10 @@ export class AdminError extends Error {
   readonly fields: ErrorFields | undefined;
   readonly errors: readonly ConfigError[] | undefined;
   readonly headers: Readonly<Record<string, string>>;
+  /** More members of the body (`flattened_errors`). */
+  readonly extra: Readonly<Record<string, unknown>>;
 
-  constructor(kind: ErrorName, message: string, extra: { errors?: readonly ConfigError[]; headers?: Record<string, string> } = {}) {
+  constructor(kind: ErrorName, message: string, extra: { errors?: readonly ConfigError[]; headers?: Record<string, string>; extra?: Record<string, unknown> } = {}) {
     super(message);
     this.kind = kind;
     this.status = ERROR_CODES[kind].status;
@@ -46,6 +48,7 @@ export class AdminError extends Error {
     this.errors = extra.errors;
     this.fields = extra.errors === undefined ? undefined : fieldsOf(extra.errors);
     this.headers = extra.headers ?? {};
+    this.extra = extra.extra ?? {};
   }
 
   /** The JSON body, Kong's shape plus the flat `errors` list for tools that prefer paths. */
@@ -56,6 +59,7 @@ export class AdminError extends Error {
       message: this.message,
       ...(this.fields === undefined ? {} : { fields: this.fields }),
       ...(this.errors === undefined ? {} : { errors: this.errors }),
+      ...this.extra,
       ...(this.status >= 500 ? { request_id: requestId } : {}),
     };
   }

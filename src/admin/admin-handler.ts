@@ -17,11 +17,13 @@ import { checkAdminToken } from './admin-auth.js';
 import { getConfig, postConfig, type ConfigAnswer } from './config-routes.js';
 import { kindOf } from './entity-kinds.js';
 import { EntityRoutes, methodNotAllowed } from './entity-routes.js';
-import { enabledPlugins, pluginSchema, root, status, type InfoSource } from './info-routes.js';
+import { enabledPlugins, root, status, type InfoSource } from './info-routes.js';
 import { findPluginApi, pluginAdminApis } from './plugin-apis.js';
 import { readBody } from './read-body.js';
 import { sendEmpty, sendJson, sendText } from './respond.js';
+import { SchemaRoutes } from './schema-routes.js';
 import { SniRoutes } from './sni-routes.js';
+import { unsupportedCollection } from './unsupported-collections.js';
 
 /** Largest admin request body by default: a big decK file with certificates fits comfortably. */
 export const DEFAULT_ADMIN_BODY_LIMIT = 8 * 1024 * 1024;
@@ -65,10 +67,12 @@ const isRead = (method: string): boolean => method === 'GET' || method === 'HEAD
 
 export function createAdminHandler(options: AdminOptions): (req: IncomingMessage, res: ServerResponse) => void {
   const current = (): ReturnType<InfoSource['runtime']>['config'] => options.info.runtime().config;
-  const entities = new EntityRoutes(options.manager, current);
+  const entities = new EntityRoutes(options.manager, current, (plugin) => options.info.plugins.get(plugin)?.schema.configSchema);
+  const schemas = new SchemaRoutes(options.manager, options.info.plugins);
   const snis = new SniRoutes(options.manager, current);
   const pluginApis = pluginAdminApis(options.info.plugins);
   const limit = options.maxBodyBytes ?? DEFAULT_ADMIN_BODY_LIMIT;
+  const serverHeader = `portcullis/${options.info.version}`;
 
   async function route(r: Routed): Promise<ConfigAnswer> {
     const { method, path, segments, query } = r;
@@ -88,13 +92,14 @@ export function createAdminHandler(options: AdminOptions): (req: IncomingMessage
     }
     if (path === '/config') {
       if (isRead(method)) return getConfig(current(), query, r.req.headers);
-      if (method === 'POST') return postConfig(options.manager, await r.body(), r.req.headers);
+      if (method === 'POST') return postConfig(options.manager, await r.body(), r.req.headers, query);
       throw methodNotAllowed();
     }
     if (path === '/plugins/enabled') return readOnly(() => ({ status: 200, body: enabledPlugins(options.info) }));
-    if (first === 'schemas' && second === 'plugins' && third !== undefined && segments.length === 3) {
-      return readOnly(() => ({ status: 200, body: pluginSchema(options.info, third) }));
-    }
+    const schemaAnswer = await schemas.handle(method, segments, r.body);
+    if (schemaAnswer !== null) return schemaAnswer;
+    const unsupported = unsupportedCollection(method, segments, query, path);
+    if (unsupported !== null) return unsupported;
     if (first === 'snis' && segments.length <= 2) return snis.handle(method, second, null, query, path, r.body);
     if (first === 'certificates' && third === 'snis' && second !== undefined && segments.length <= 4) {
       return snis.handle(method, segments[3], second.toLowerCase(), query, path, r.body);
@@ -109,6 +114,9 @@ export function createAdminHandler(options: AdminOptions): (req: IncomingMessage
   return (req, res) => {
     const requestId = randomUUID();
     res.setHeader('x-request-id', requestId);
+    // Kong answers `Server: kong/<version>`; ours names the product (decK only checks that it does
+    // not contain `ai-gateway`).
+    res.setHeader('server', serverHeader);
     const method = req.method ?? 'GET';
     const answer = async (): Promise<ConfigAnswer> => {
       if (!checkAdminToken(req.headers, options.token)) {

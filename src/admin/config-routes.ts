@@ -6,7 +6,8 @@
  *                   are included only with `?include_private_keys=true`.
  *   POST /config    replaces it with the body (decK YAML or JSON, or Kong's `{"config": "<yaml>"}`);
  *                   `If-Match: <hash>` refuses (412) if the configuration changed since it was read,
- *                   which `portcullis apply`/`sync` use so that two of them never overwrite each other.
+ *                   which `portcullis apply`/`sync` use so that two of them never overwrite each other;
+ *                   Kong's `?check_hash=1` (304 when nothing changes) and `?flatten_errors=1`.
  */
 import type { IncomingHttpHeaders } from 'node:http';
 import { configHash } from '../config/index.js';
@@ -16,6 +17,7 @@ import { parseConfigText } from '../config/parse.js';
 import type { Config } from '../config/types.js';
 import type { ConfigManager } from '../store/config-manager.js';
 import { AdminError, summarise } from './admin-error.js';
+import { flattenErrors } from './flattened-errors.js';
 
 export interface ConfigAnswer {
   readonly status: number;
@@ -52,8 +54,13 @@ function documentOf(body: unknown): unknown {
   return body;
 }
 
-export async function postConfig(manager: ConfigManager, body: unknown, headers: IncomingHttpHeaders): Promise<ConfigAnswer> {
+/**
+ * Kong's query flags: `check_hash=1` answers 304 when the configuration is already the one sent, and
+ * `flatten_errors=1` adds `flattened_errors` to a refusal (both used by the Kong Ingress Controller).
+ */
+export async function postConfig(manager: ConfigManager, body: unknown, headers: IncomingHttpHeaders, query: URLSearchParams): Promise<ConfigAnswer> {
   const document = documentOf(body);
+  const flag = (name: string): boolean => ['1', 'true', 'on', 'yes'].includes((query.get(name) ?? '').toLowerCase());
   const ifMatch = headers['if-match'];
   const result = await manager.change((_doc, current) => {
     if (ifMatch !== undefined && ifMatch.trim() !== '*' && entityTag(ifMatch) !== configHash(current)) {
@@ -62,8 +69,12 @@ export async function postConfig(manager: ConfigManager, body: unknown, headers:
     return { value: null, replacement: document };
   });
   if (!result.ok) {
-    throw new AdminError('invalid declarative configuration', summarise('declarative config is invalid', result.errors), { errors: result.errors });
+    throw new AdminError('invalid declarative configuration', summarise('declarative config is invalid', result.errors), {
+      errors: result.errors,
+      ...(flag('flatten_errors') ? { extra: { flattened_errors: flattenErrors(document, result.errors) } } : {}),
+    });
   }
   const hash = configHash(result.config);
+  if (flag('check_hash') && !result.changed) return { status: 304, headers: { etag: `"${hash}"` } };
   return { status: 201, body: { configuration_hash: hash, changed: result.changed }, headers: { etag: `"${hash}"` } };
 }

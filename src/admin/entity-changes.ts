@@ -18,7 +18,9 @@ function isRecord(value: unknown): value is Raw {
 /** The body of an entity request, which must be an object. */
 export function entityBody(body: unknown): Raw {
   if (!isRecord(body)) throw new AdminError('invalid body', 'request body must be an object of entity fields');
-  return body;
+  // Kong's timestamps are not kept here; decK sends `created_at` back with every update.
+  const { created_at: _created, updated_at: _updated, ...fields } = body;
+  return fields;
 }
 
 export function listOf(doc: DeckDocument, kind: EntityKind): Raw[] {
@@ -73,9 +75,21 @@ export function cascadePlugins(doc: DeckDocument, field: 'service' | 'route' | '
 const DUPLICATE = /^duplicate (\w+) '(.*)' \(also used by ([^)]+)\)$/;
 const SAME_SCOPE = /^plugin '.*' is already configured on the same/;
 
+/** Whether an error is about uniqueness (Kong's database constraint, not its schema). */
+export function isUniquenessError(e: ConfigError): boolean {
+  return DUPLICATE.test(e.message) || SAME_SCOPE.test(e.message);
+}
+
 /** The admin error for a refused change of the entity at `prefix` (`services[3]`). */
 export function rejection(errors: readonly ConfigError[], prefix: string, operation: 'write' | 'delete', deleted?: EntityKind): AdminError {
   const mine = (path: string): boolean => path === prefix || path.startsWith(`${prefix}.`) || path.startsWith(`${prefix}[`);
+  // Kong checks the entity's schema before its unique constraints: a duplicate that is also
+  // malformed is a schema violation (400), and only a well-formed duplicate is a 409.
+  const malformed = operation === 'write' ? errors.filter((e) => !isUniquenessError(e)) : [];
+  if (malformed.length > 0) {
+    const relative = relativeTo(malformed, prefix);
+    return new AdminError('schema violation', summarise('schema violation', relative), { errors: relative });
+  }
   for (const e of errors) {
     const dup = DUPLICATE.exec(e.message);
     if (dup !== null && (mine(e.path) || dup[3] === prefix)) {
@@ -92,4 +106,19 @@ export function rejection(errors: readonly ConfigError[], prefix: string, operat
   }
   const relative = relativeTo(errors, prefix);
   return new AdminError('schema violation', summarise('schema violation', relative), { errors: relative });
+}
+
+/**
+ * A certificate written with its SNIs as names (decK's `PUT /certificates/{id}` resends the current
+ * names) keeps the ids and tags its SNIs already have, so the SNI entities survive the update.
+ */
+export function keepSniIdentities(previous: Raw, next: Raw): Raw {
+  if (!Array.isArray(next.snis) || !Array.isArray(previous.snis)) return next;
+  const known = new Map<string, unknown>();
+  for (const item of previous.snis as unknown[]) {
+    const name = typeof item === 'string' ? item : isRecord(item) && typeof item.name === 'string' ? item.name : null;
+    if (name !== null) known.set(name.toLowerCase(), item);
+  }
+  const snis = (next.snis as unknown[]).map((item) => (typeof item === 'string' ? (known.get(item.toLowerCase()) ?? item) : item));
+  return { ...next, snis };
 }

@@ -4,14 +4,16 @@
  * `{ "id": … }` or null, every field present, and certificates without their private keys unless
  * the caller asked for them (`?include_private_keys=true`).
  */
-import { uuidV5 } from '../config/identity.js';
 import type { Config } from '../config/types.js';
 import type { Section } from '../store/entity-keys.js';
+import { withUnsetFields } from './unset-fields.js';
 
 type Entity = { readonly id: string } & Readonly<Record<string, unknown>>;
 
 export interface PresentOptions {
   readonly privateKeys: boolean;
+  /** A plugin's config schema by plugin name, so unset config fields can be shown as null (as Kong). */
+  readonly configSchemaOf?: (plugin: string) => unknown;
 }
 
 export interface EntityKind {
@@ -49,7 +51,13 @@ export const KINDS: Readonly<Record<Section, EntityKind>> = {
     label: 'plugin',
     nameFields: ['instance_name'],
     pluginScope: null,
-    present: (p) => ({ ...p, service: ref(p.service), route: ref(p.route), consumer: ref(p.consumer) }),
+    present: (p, options) => ({
+      ...p,
+      config: options.configSchemaOf === undefined ? p.config : withUnsetFields(p.config as Record<string, unknown>, options.configSchemaOf(String(p.name))),
+      service: ref(p.service),
+      route: ref(p.route),
+      consumer: ref(p.consumer),
+    }),
   },
   ca_certificates: { section: 'ca_certificates', label: 'ca_certificate', nameFields: [], pluginScope: null, present: (c) => ({ ...c }) },
   certificates: {
@@ -81,9 +89,7 @@ export function findEntity(config: Config, kind: EntityKind, key: string): Entit
   );
 }
 
-const SNI_NAMESPACE = uuidV5('6ba7b810-9dad-11d1-80b4-00c04fd430c8', 'sni.config.portcullis');
-
 /** SNIs are stored inside their certificate; the API shows them as entities of their own, as Kong. */
 export function sniEntities(config: Config): Array<{ id: string; name: string; certificate: { id: string }; tags: readonly string[] }> {
-  return config.certificates.flatMap((c) => c.snis.map((name) => ({ id: uuidV5(SNI_NAMESPACE, name), name, certificate: { id: c.id }, tags: [] })));
+  return config.certificates.flatMap((c) => c.sni_entities.map((sni) => ({ id: sni.id, name: sni.name, certificate: { id: c.id }, tags: sni.tags })));
 }

@@ -21,6 +21,7 @@ import {
   checkSameId,
   entityBody,
   indexOfId,
+  keepSniIdentities,
   listOf,
   patchEntity,
   rejection,
@@ -50,23 +51,27 @@ function notFound(): AdminError {
   return new AdminError('not found', 'Not found');
 }
 
-function presentOptions(query: URLSearchParams): PresentOptions {
-  return { privateKeys: query.get('include_private_keys') === 'true' };
-}
+export type ConfigSchemaOf = (plugin: string) => unknown;
 
-function present(config: Config, kind: EntityKind, id: string, query: URLSearchParams): unknown {
-  const entity = findEntity(config, kind, id);
-  if (entity === null) throw notFound();
-  return kind.present(entity, presentOptions(query));
+function presentOptions(query: URLSearchParams, configSchemaOf: ConfigSchemaOf): PresentOptions {
+  return { privateKeys: query.get('include_private_keys') === 'true', configSchemaOf };
 }
 
 export class EntityRoutes {
   readonly #manager: ConfigManager;
   readonly #current: () => Config;
+  readonly #configSchemaOf: ConfigSchemaOf;
 
-  constructor(manager: ConfigManager, current: () => Config) {
+  constructor(manager: ConfigManager, current: () => Config, configSchemaOf: ConfigSchemaOf) {
     this.#manager = manager;
     this.#current = current;
+    this.#configSchemaOf = configSchemaOf;
+  }
+
+  #present(config: Config, kind: EntityKind, id: string, query: URLSearchParams): unknown {
+    const entity = findEntity(config, kind, id);
+    if (entity === null) throw notFound();
+    return kind.present(entity, presentOptions(query, this.#configSchemaOf));
   }
 
   async handle(request: EntityRequest): Promise<Answer> {
@@ -91,7 +96,7 @@ export class EntityRoutes {
     switch (method) {
       case 'GET':
       case 'HEAD':
-        return { status: 200, body: present(this.#current(), kind, key, request.query) };
+        return { status: 200, body: this.#present(this.#current(), kind, key, request.query) };
       case 'PATCH':
         return this.#update(request, kind, key, 'patch');
       case 'PUT':
@@ -106,9 +111,12 @@ export class EntityRoutes {
   #list(request: EntityRequest, kind: EntityKind, link: { field: string; id: string } | null): Answer {
     let items = entitiesOf(this.#current(), kind);
     if (link !== null) items = items.filter((e) => e[link.field] === link.id);
+    // Kong's one list filter besides tags: `/consumers?custom_id=X` (go-kong's GetByCustomID).
+    const customId = kind.section === 'consumers' ? request.query.get('custom_id') : null;
+    if (customId !== null) items = items.filter((e) => e.custom_id === customId);
     const tagged = filterByTags(items as ReadonlyArray<{ id: string; tags: readonly string[] } & Record<string, unknown>>, request.query);
     const page = paginate(tagged, request.query, request.path);
-    const options = presentOptions(request.query);
+    const options = presentOptions(request.query, this.#configSchemaOf);
     return { status: 200, body: { ...page, data: page.data.map((e) => kind.present(e, options)) } };
   }
 
@@ -122,7 +130,7 @@ export class EntityRoutes {
       return { value: id };
     });
     if (!result.ok) throw rejection(result.errors, prefix, 'write');
-    return { status: 201, body: present(result.config, kind, result.value, request.query) };
+    return { status: 201, body: this.#present(result.config, kind, result.value, request.query) };
   }
 
   async #update(request: EntityRequest, kind: EntityKind, key: string, mode: 'patch' | 'put'): Promise<Answer> {
@@ -146,12 +154,14 @@ export class EntityRoutes {
       }
       const id = String(list[index]?.id);
       checkSameId(body, id);
-      list[index] = mode === 'patch' ? patchEntity(list[index] ?? {}, body, kind) : { ...body, id };
+      const previous = list[index] ?? {};
+      const next = mode === 'patch' ? patchEntity(previous, body, kind) : { ...body, id };
+      list[index] = kind.section === 'certificates' ? keepSniIdentities(previous, next) : next;
       prefix = `${kind.section}[${index}]`;
       return { value: id };
     });
     if (!result.ok) throw rejection(result.errors, prefix, 'write');
-    return { status: created ? 201 : 200, body: present(result.config, kind, result.value, request.query) };
+    return { status: created ? 201 : 200, body: this.#present(result.config, kind, result.value, request.query) };
   }
 
   async #delete(kind: EntityKind, key: string): Promise<Answer> {

@@ -1,11 +1,10 @@
 /**
- * What tools ask before they configure anything: `GET /` (version, node id, plugins), `GET /status`,
- * `GET /plugins/enabled` and `GET /schemas/plugins/{name}` (the plugin's config JSON schema with its
- * defaults and descriptions, what Portcullis validates against).
+ * What tools ask before they configure anything: `GET /` (the Kong admin API level, Portcullis's own
+ * version, node id, plugins), `GET /status` and `GET /plugins/enabled`.
  */
+import { hostname } from 'node:os';
 import type { PluginDefinition } from '../pipeline/plugin.js';
 import type { Runtime } from '../runtime/runtime.js';
-import { AdminError } from './admin-error.js';
 
 export interface ServerStats {
   connections_active: number;
@@ -21,14 +20,33 @@ export interface InfoSource {
   readonly stats: () => ServerStats | Promise<ServerStats>;
 }
 
+/**
+ * The Kong admin API level Portcullis answers as, in `GET /` `version`. Tools built on go-kong read
+ * it to choose their behaviour: decK cuts it to `^\d+\.\d+` and treats anything below 3.0 as Kong
+ * 0.x–2.x (it would dump `_format_version: "1.1"`), 3.4 turns on consumer-group scoped plugins, and
+ * the ingress controller wants strict semver ≥ 3.4.1. 3.10 is the Kong line whose entity and plugin
+ * fields Portcullis follows. Portcullis's own version is `portcullis_version` and the `Server` header.
+ */
+export const KONG_ADMIN_API_VERSION = '3.10.0';
+
 export function root(info: InfoSource): Record<string, unknown> {
   const names = [...info.plugins.keys()].sort();
   const inUse = [...new Set(info.runtime().config.plugins.map((p) => p.name))].sort();
   return {
-    version: info.version,
+    version: KONG_ADMIN_API_VERSION,
+    portcullis_version: info.version,
+    edition: 'community',
     node_id: info.nodeId,
+    hostname: hostname(),
     tagline: 'Welcome to portcullis',
-    plugins: { available_on_server: Object.fromEntries(names.map((p) => [p, true])), enabled_in_cluster: inUse },
+    plugins: {
+      // Kong 3.x: name → { version, priority }.
+      available_on_server: Object.fromEntries(names.map((p) => [p, { version: info.version, priority: info.plugins.get(p)?.priority ?? 0 }])),
+      enabled_in_cluster: inUse,
+    },
+    // What go-kong and the ingress controller read: no database (the configuration lives in the
+    // prefix, changed through this API or POST /config), the traditional-compatible router.
+    configuration: { database: 'off', router_flavor: 'traditional_compatible', role: 'traditional', portal: false, rbac: 'off' },
   };
 }
 
@@ -54,18 +72,4 @@ export async function status(info: InfoSource): Promise<Record<string, unknown>>
 
 export function enabledPlugins(info: InfoSource): Record<string, unknown> {
   return { enabled_plugins: [...info.plugins.keys()].sort() };
-}
-
-export function pluginSchema(info: InfoSource, name: string): Record<string, unknown> {
-  const definition = info.plugins.get(name);
-  if (definition === undefined) throw new AdminError('not found', `No plugin named '${name}'`);
-  const { schema } = definition;
-  return {
-    name: schema.name,
-    priority: definition.priority,
-    scopes: schema.scopes,
-    default_protocols: schema.defaultProtocols,
-    // TypeBox schemas are plain JSON schema objects (its symbols do not survive JSON).
-    config: schema.configSchema,
-  };
 }

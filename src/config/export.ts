@@ -10,6 +10,7 @@
  * never breaks what points at it).
  */
 import type { CaCertificate, Certificate, Config, Consumer, PluginEntity, Route, Service } from './types.js';
+import { derivedSniId } from './identity.js';
 
 /** A decK document as plain JSON-compatible data. */
 export type DeckDocument = Record<string, unknown>;
@@ -126,7 +127,10 @@ function certificate(c: Certificate, privateKeys: boolean): Entry {
   if (privateKeys) out.key = c.key;
   put(out, 'cert_alt', c.cert_alt);
   if (privateKeys) put(out, 'key_alt', c.key_alt);
-  Object.assign(out, { snis: [...c.snis], tags: [...c.tags] });
+  // An SNI is written as its name unless it has an id of its own (given by a client, e.g. decK's
+  // `PUT /snis/{uuid}`) or tags: then as `{ name, id, tags }`, so the id survives a dump and sync.
+  const snis = c.sni_entities.map((sni) => (sni.id === derivedSniId(sni.name) && sni.tags.length === 0 ? sni.name : { name: sni.name, id: sni.id, ...(sni.tags.length > 0 ? { tags: [...sni.tags] } : {}) }));
+  Object.assign(out, { snis, tags: [...c.tags] });
   return out;
 }
 

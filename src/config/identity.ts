@@ -33,3 +33,10 @@ export type EntityKind = 'service' | 'route' | 'plugin' | 'consumer' | 'ca_certi
 export function derivedId(kind: EntityKind, identity: string): string {
   return uuidV5(PORTCULLIS_NAMESPACE, `${kind}\u0000${identity}`);
 }
+
+const SNI_NAMESPACE = uuidV5(DNS_NAMESPACE, 'sni.config.portcullis');
+
+/** The id of an SNI written without one: a name-based UUID of the (lower-cased) name. */
+export function derivedSniId(name: string): string {
+  return uuidV5(SNI_NAMESPACE, name);
+}

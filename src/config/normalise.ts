@@ -5,6 +5,7 @@
  * have the shapes of their schemas.
  */
 import type {
+  SniEntity,
   CaCertificate,
   Certificate,
   Config,
@@ -18,7 +19,8 @@ import type {
 } from './types.js';
 import type { Drafts, PluginDraft, RouteDraft, ServiceDraft } from './collect.js';
 import { splitServiceUrl } from './checks/service.js';
-import { sniNames } from './checks/certificates.js';
+import { sniItems, sniNames } from './checks/certificates.js';
+import { derivedSniId } from './identity.js';
 import type { PluginCatalog } from './plugin-config.js';
 import type { CaCertificateInput } from './schemas/ca-certificate.js';
 import type { CertificateInput } from './schemas/certificate.js';
@@ -135,6 +137,7 @@ export function normalise(drafts: Drafts, catalog: PluginCatalog): Config {
         cert_alt: raw.cert_alt ?? null,
         key_alt: raw.key_alt ?? null,
         snis: sniNames(d.raw).map(([name]) => name),
+        sni_entities: sniItems(d.raw).map((sni): SniEntity => ({ id: sni.id ?? derivedSniId(sni.name), name: sni.name, tags: sni.tags })),
         tags: raw.tags,
       };
     }),

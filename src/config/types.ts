@@ -92,6 +92,14 @@ export interface Certificate {
   readonly key_alt: string | null;
   /** SNI names served with this certificate; may hold wildcards (`*.example.com`, `*`). */
   readonly snis: readonly string[];
+  /** The same SNIs as Kong's SNI entities, in the same order: the id (the given one, else derived from the name) and tags. */
+  readonly sni_entities: readonly SniEntity[];
+  readonly tags: readonly string[];
+}
+
+export interface SniEntity {
+  readonly id: string;
+  readonly name: string;
   readonly tags: readonly string[];
 }
 

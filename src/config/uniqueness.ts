@@ -5,7 +5,7 @@
  * pointing at the first occurrence.
  */
 import { type Drafts, type Raw, stringField } from './collect.js';
-import { sniNames } from './checks/certificates.js';
+import { sniItems } from './checks/certificates.js';
 import type { ErrorList } from './errors.js';
 import { joinPath } from './paths.js';
 
@@ -48,12 +48,17 @@ function checkIds(items: readonly Located[], derivedMeansSameCert: boolean, erro
 
 function checkSnis(drafts: Drafts, errors: ErrorList): void {
   const first = new Map<string, string>();
+  const firstId = new Map<string, string>();
   for (const cert of drafts.certificates) {
-    for (const [name, i] of sniNames(cert.raw)) {
-      const at = joinPath(joinPath(cert.path, 'snis'), i);
+    for (const { name, id, index } of sniItems(cert.raw)) {
+      const at = joinPath(joinPath(cert.path, 'snis'), index);
       const earlier = first.get(name);
       if (earlier === undefined) first.set(name, at);
       else errors.add(at, `duplicate SNI '${name}' (also used by ${earlier})`);
+      if (id === null) continue;
+      const earlierId = firstId.get(id);
+      if (earlierId === undefined) firstId.set(id, at);
+      else errors.add(joinPath(at, 'id'), `duplicate id '${id}' (also used by ${earlierId})`);
     }
   }
 }

@@ -124,7 +124,7 @@ describe('HTTPS upstreams', () => {
   it('presents the service client_certificate to the upstream', async () => {
     const service = serviceFor({ protocol: 'https', host: 'localhost', port, tls_verify: false, client_certificate: 'cert-1' });
     const config = configWith([service], {
-      certificates: [{ id: 'cert-1', cert: clientCert.certPem, key: clientCert.keyPem, cert_alt: null, key_alt: null, snis: [], tags: [] }],
+      certificates: [{ id: 'cert-1', cert: clientCert.certPem, key: clientCert.keyPem, cert_alt: null, key_alt: null, snis: [], sni_entities: [], tags: [] }],
     });
     seen.length = 0;
     await fetchThrough(service, config);

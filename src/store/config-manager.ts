@@ -76,6 +76,12 @@ export class ConfigManager {
     });
   }
 
+  /** What would be wrong with `document` as the configuration; nothing is changed. */
+  problems(document: unknown): readonly ConfigError[] {
+    const loaded = loadConfigObject(document, { plugins: this.#options.plugins });
+    return loaded.ok ? [] : loaded.errors;
+  }
+
   /** Replaces the whole configuration (POST /config, --declarative-config). */
   replace(document: unknown): Promise<ChangeResult<null>> {
     return this.change(() => ({ value: null, replacement: document }));

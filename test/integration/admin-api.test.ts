@@ -24,25 +24,41 @@ describe('admin API', () => {
     await echo.close();
   });
 
-  it('answers GET / with version, node id and plugins, and /status with the config hash and counts', async () => {
-    const root = (await admin(url, 'GET', '/')).json<{ version: string; node_id: string; plugins: { available_on_server: Json } }>();
-    assert.match(root.version, /^\d+\.\d+\.\d+/);
+  it('answers GET / with the Kong admin API level, its own version, node id and plugins, and /status with the config hash and counts', async () => {
+    const answer = await admin(url, 'GET', '/');
+    const root = answer.json<{ version: string; portcullis_version: string; node_id: string; plugins: { available_on_server: Json }; configuration: Json }>();
+    // decK reads `^\d+\.\d+` and needs ≥ 3.0 (else it writes _format_version 1.1); the ingress controller strict semver ≥ 3.4.1.
+    assert.match(root.version, /^3\.\d+\.\d+$/);
+    assert.ok(Number(root.version.split('.')[1]) >= 4);
+    assert.match(root.portcullis_version, /^\d+\.\d+\.\d+/);
+    assert.equal(answer.headers.server, `portcullis/${root.portcullis_version}`);
     assert.match(root.node_id, /^[0-9a-f-]{36}$/);
-    assert.equal(root.plugins.available_on_server['request-termination'], true);
+    assert.deepEqual(root.plugins.available_on_server['request-termination'], { version: root.portcullis_version, priority: 2 });
+    assert.equal(root.configuration.database, 'off');
+    assert.equal(typeof root.configuration.router_flavor, 'string');
     const status = (await admin(url, 'GET', '/status')).json<{ ready: boolean; configuration_hash: string; counts: Json }>();
     assert.equal(status.ready, true);
     assert.match(status.configuration_hash, /^[0-9a-f]{64}$/);
     assert.equal(typeof status.counts.services, 'number');
   });
 
-  it('lists enabled plugins and serves their config schemas', async () => {
+  it("lists enabled plugins and serves their schemas in Kong's shape (and the JSON schema at /json-schemas)", async () => {
     const enabled = (await admin(url, 'GET', '/plugins/enabled')).json<{ enabled_plugins: string[] }>();
     assert.ok(enabled.enabled_plugins.includes('request-termination'));
     const schema = await admin(url, 'GET', '/schemas/plugins/request-termination');
     assert.equal(schema.status, 200);
-    const config = schema.json<{ config: { properties: { status_code: { default: number } } } }>().config;
-    assert.equal(config.properties.status_code.default, 503);
-    assert.equal((await admin(url, 'GET', '/schemas/plugins/no-such-plugin')).status, 404);
+    const fields = schema.json<{ fields: Array<Record<string, Json>> }>().fields;
+    const config = fields.find((f) => 'config' in f)?.config as { type: string; fields: Array<Record<string, Json>> };
+    assert.equal(config.type, 'record');
+    assert.equal(config.fields.find((f) => 'status_code' in f)?.status_code?.default, 503);
+    const missing = await admin(url, 'GET', '/schemas/plugins/no-such-plugin');
+    assert.equal(missing.status, 404);
+    assert.equal(missing.json<{ message: string }>().message, "No plugin named 'no-such-plugin'");
+    const json = (await admin(url, 'GET', '/json-schemas/plugins/request-termination')).json<{ config: { properties: { status_code: { default: number } } } }>().config;
+    assert.equal(json.properties.status_code.default, 503);
+    const routes = (await admin(url, 'GET', '/schemas/routes')).json<{ fields: Array<Record<string, Json>> }>().fields;
+    assert.equal(routes.find((f) => 'strip_path' in f)?.strip_path?.default, true);
+    assert.equal((await admin(url, 'GET', '/schemas/no-such-entity')).status, 404);
   });
 
   it('creates, reads, updates and deletes a service, a nested route and a route plugin, and proxies with them', async () => {

@@ -104,6 +104,18 @@ export function checkCertificate(draft: CertificateDraft, errors: ErrorList): vo
   });
 }
 
+/** The SNIs of a certificate entry (`name` or `{ name, id?, tags? }`): name lower-cased, id if given, tags. */
+export function sniItems(raw: Record<string, unknown>): Array<{ name: string; id: string | null; tags: readonly string[]; index: number }> {
+  const snis = Array.isArray(raw.snis) ? (raw.snis as unknown[]) : [];
+  return snis.flatMap((item, index) => {
+    if (typeof item === 'string') return [{ name: item.toLowerCase(), id: null, tags: [], index }];
+    if (!isRecord(item) || typeof item.name !== 'string') return [];
+    const id = typeof item.id === 'string' ? item.id.toLowerCase() : null;
+    const tags = Array.isArray(item.tags) ? item.tags.filter((t): t is string => typeof t === 'string') : [];
+    return [{ name: item.name.toLowerCase(), id, tags, index }];
+  });
+}
+
 /** The SNI names of a certificate entry (`name` or `{ name }`), lower-cased. */
 export function sniNames(raw: Record<string, unknown>): Array<[string, number]> {
   const snis = raw.snis;

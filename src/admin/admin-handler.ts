@@ -39,6 +39,11 @@ export interface AdminOptions {
   /** When set, every request must present it (see `admin-auth.ts`). */
   readonly token: string | null;
   readonly maxBodyBytes?: number;
+  /**
+   * Certificate keys in every answer, as Kong shows them (decK compares them, and a dump without
+   * them cannot be synced back); otherwise only with `?include_private_keys=true`.
+   */
+  readonly showPrivateKeys?: boolean;
   readonly metrics?: MetricsSource | null;
 }
 
@@ -67,7 +72,7 @@ const isRead = (method: string): boolean => method === 'GET' || method === 'HEAD
 
 export function createAdminHandler(options: AdminOptions): (req: IncomingMessage, res: ServerResponse) => void {
   const current = (): ReturnType<InfoSource['runtime']>['config'] => options.info.runtime().config;
-  const entities = new EntityRoutes(options.manager, current, (plugin) => options.info.plugins.get(plugin)?.schema.configSchema);
+  const entities = new EntityRoutes(options.manager, current, (plugin) => options.info.plugins.get(plugin)?.schema.configSchema, options.showPrivateKeys ?? false);
   const schemas = new SchemaRoutes(options.manager, options.info.plugins);
   const snis = new SniRoutes(options.manager, current);
   const pluginApis = pluginAdminApis(options.info.plugins);

@@ -53,25 +53,27 @@ function notFound(): AdminError {
 
 export type ConfigSchemaOf = (plugin: string) => unknown;
 
-function presentOptions(query: URLSearchParams, configSchemaOf: ConfigSchemaOf): PresentOptions {
-  return { privateKeys: query.get('include_private_keys') === 'true', configSchemaOf };
+function presentOptions(query: URLSearchParams, configSchemaOf: ConfigSchemaOf, showPrivateKeys: boolean): PresentOptions {
+  return { privateKeys: showPrivateKeys || query.get('include_private_keys') === 'true', configSchemaOf };
 }
 
 export class EntityRoutes {
   readonly #manager: ConfigManager;
   readonly #current: () => Config;
   readonly #configSchemaOf: ConfigSchemaOf;
+  readonly #showPrivateKeys: boolean;
 
-  constructor(manager: ConfigManager, current: () => Config, configSchemaOf: ConfigSchemaOf) {
+  constructor(manager: ConfigManager, current: () => Config, configSchemaOf: ConfigSchemaOf, showPrivateKeys: boolean) {
     this.#manager = manager;
     this.#current = current;
     this.#configSchemaOf = configSchemaOf;
+    this.#showPrivateKeys = showPrivateKeys;
   }
 
   #present(config: Config, kind: EntityKind, id: string, query: URLSearchParams): unknown {
     const entity = findEntity(config, kind, id);
     if (entity === null) throw notFound();
-    return kind.present(entity, presentOptions(query, this.#configSchemaOf));
+    return kind.present(entity, presentOptions(query, this.#configSchemaOf, this.#showPrivateKeys));
   }
 
   async handle(request: EntityRequest): Promise<Answer> {
@@ -116,7 +118,7 @@ export class EntityRoutes {
     if (customId !== null) items = items.filter((e) => e.custom_id === customId);
     const tagged = filterByTags(items as ReadonlyArray<{ id: string; tags: readonly string[] } & Record<string, unknown>>, request.query);
     const page = paginate(tagged, request.query, request.path);
-    const options = presentOptions(request.query, this.#configSchemaOf);
+    const options = presentOptions(request.query, this.#configSchemaOf, this.#showPrivateKeys);
     return { status: 200, body: { ...page, data: page.data.map((e) => kind.present(e, options)) } };
   }
 

@@ -5,6 +5,7 @@
  * them; paths are mapped back to the file. A path that does not start with a Config list
  * (`config.auth_methods`) is taken as relative to the plugin being checked.
  */
+import type { CheckContext } from '../pipeline/plugin.js';
 import type { Drafts } from './collect.js';
 import type { ErrorList } from './errors.js';
 import type { PluginCatalog } from './plugin-config.js';
@@ -31,13 +32,13 @@ function toSourcePath(path: string, pluginPath: string, drafts: Drafts): string 
 }
 
 /** Runs each plugin's `checkConfig` over the loaded config; a hook that throws is an error too (fail closed). */
-export function runPluginCrossChecks(config: Config, drafts: Drafts, catalog: PluginCatalog, errors: ErrorList): void {
+export function runPluginCrossChecks(config: Config, drafts: Drafts, catalog: PluginCatalog, errors: ErrorList, context: CheckContext): void {
   config.plugins.forEach((plugin, index) => {
     const schema = catalog.get(plugin.name);
     const pluginPath = drafts.plugins[index]?.path ?? `plugins[${index}]`;
     if (schema?.checkConfig === undefined) return;
     try {
-      for (const e of schema.checkConfig(plugin, index, config)) errors.add(toSourcePath(e.path, pluginPath, drafts), e.message);
+      for (const e of schema.checkConfig(plugin, index, config, context)) errors.add(toSourcePath(e.path, pluginPath, drafts), e.message);
     } catch (error) {
       const reason = error instanceof Error ? error.message : String(error);
       errors.add(pluginPath, `plugin '${plugin.name}' could not check its configuration: ${reason}`);

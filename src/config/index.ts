@@ -31,6 +31,11 @@ export interface LoadObjectOptions {
   readonly plugins: ReadonlyMap<string, PluginSchema>;
   /** Clock for certificate expiry checks; default: now. */
   readonly now?: Date;
+  /**
+   * The document is the result of entity-by-entity changes (see `CheckContext`); default false:
+   * a whole document (a file, `POST /config`) is checked with every rule.
+   */
+  readonly entityAtATime?: boolean;
 }
 
 export interface LoadOptions extends LoadObjectOptions {
@@ -44,7 +49,7 @@ export function loadConfigObject(doc: unknown, options: LoadObjectOptions): Load
   if (!validated.ok) return validated;
   const config = deepFreeze(normalise(validated.drafts, options.plugins));
   const errors = new ErrorList();
-  runPluginCrossChecks(config, validated.drafts, options.plugins, errors);
+  runPluginCrossChecks(config, validated.drafts, options.plugins, errors, { entityAtATime: options.entityAtATime ?? false });
   return errors.size > 0 ? { ok: false, errors: errors.toArray() } : { ok: true, config };
 }
 

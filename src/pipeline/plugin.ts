@@ -11,6 +11,16 @@ export interface PluginScopes {
   readonly consumer: boolean;
 }
 
+/** How a configuration is being checked (see `LoadObjectOptions.entityAtATime`). */
+export interface CheckContext {
+  /**
+   * The configuration comes from changes of one entity at a time (admin API writes, the saved state
+   * they built): rules that tie a plugin to another plugin being present are not enforced, since tools
+   * such as decK create and delete plugins one by one, in any order.
+   */
+  readonly entityAtATime: boolean;
+}
+
 /**
  * What the config layer needs to know about a plugin: its name, its config schema (defaults live
  * there) and any cross-entity checks. Lives in `src/plugins/<name>/schema.ts`, so validation can
@@ -24,7 +34,7 @@ export interface PluginSchema {
   /** Protocols a plugin runs on by default (Kong's `protocols` default). */
   readonly defaultProtocols: readonly string[];
   /** Checks that need the whole configuration (e.g. another plugin on the same route). */
-  checkConfig?(plugin: PluginEntity, index: number, config: Config): ConfigError[];
+  checkConfig?(plugin: PluginEntity, index: number, config: Config, context: CheckContext): ConfigError[];
 }
 
 /** The certificate phase: runs during the TLS handshake, before any request exists. */

@@ -45,7 +45,7 @@ export interface StartOptions {
   /** Where configuration changes are saved; default: in memory only. */
   readonly store?: ConfigStore;
   /** Admin API extras: the metrics served at `/metrics`, the body size limit. */
-  readonly admin?: { readonly metrics?: MetricsSource; readonly maxBodyBytes?: number };
+  readonly admin?: { readonly metrics?: MetricsSource; readonly maxBodyBytes?: number; readonly showPrivateKeys?: boolean };
   /**
    * With --workers, the primary: after a configuration change is live here, make it live in every
    * worker (resolves when they all serve it; never rejects), and count their connections/requests.
@@ -117,6 +117,7 @@ export async function startGateway(settings: GatewaySettings, options: StartOpti
       manager: configManager,
       token: settings.adminToken,
       maxBodyBytes: options.admin?.maxBodyBytes,
+      showPrivateKeys: options.admin?.showPrivateKeys ?? false,
       metrics: options.admin?.metrics ?? null,
     });
     for (const spec of parseListen(settings.adminListen, 'admin-listen')) {

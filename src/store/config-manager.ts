@@ -67,7 +67,7 @@ export class ConfigManager {
       const document = exportConfig(current, { references: 'id' });
       const { value, replacement } = edit(document, current);
       const candidate = replacement ?? document;
-      const loaded = loadConfigObject(candidate, { plugins: this.#options.plugins });
+      const loaded = loadConfigObject(candidate, { plugins: this.#options.plugins, entityAtATime: replacement === undefined });
       if (!loaded.ok) return { ok: false, errors: loaded.errors, document: candidate as DeckDocument };
       const hash = configHash(loaded.config);
       if (hash === configHash(current)) return { ok: true, config: current, changed: false, value };
@@ -78,7 +78,7 @@ export class ConfigManager {
 
   /** What would be wrong with `document` as the configuration; nothing is changed. */
   problems(document: unknown): readonly ConfigError[] {
-    const loaded = loadConfigObject(document, { plugins: this.#options.plugins });
+    const loaded = loadConfigObject(document, { plugins: this.#options.plugins, entityAtATime: true });
     return loaded.ok ? [] : loaded.errors;
   }
 

@@ -20,7 +20,8 @@ export async function loadStoredConfig(
 ): Promise<{ config: Config; stored: StoredConfig } | null> {
   const stored = await store.load();
   if (stored === null) return null;
-  const result = loadConfigObject(stored.document, { plugins });
+  // Saved state was accepted when it was made, possibly entity by entity.
+  const result = loadConfigObject(stored.document, { plugins, entityAtATime: true });
   if (!result.ok) {
     throw new StoredConfigInvalidError(
       `the stored configuration (${where}) is not valid for this version:\n${formatConfigErrors(result.errors)}\nstart with --declarative-config FILE to replace it`,

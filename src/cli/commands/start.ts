@@ -39,6 +39,7 @@ export const startFlags: Record<string, FlagSpec> = {
   'drain-timeout': { type: 'string', description: 'Graceful shutdown wait for in-flight requests, ms', defaultText: String(d.drainTimeoutMs) },
   'admin-token': { type: 'string', description: 'Require this bearer token on every admin request' },
   'admin-max-body-size': { type: 'string', description: 'Largest admin request body, bytes', defaultText: String(DEFAULT_ADMIN_BODY_LIMIT) },
+  'admin-private-keys': { type: 'string', description: 'hidden|shown: certificate keys in admin answers (shown: always, as Kong, for decK)', defaultText: 'hidden' },
   'trusted-ips': { type: 'string', multiple: true, description: 'CIDRs of proxies whose forwarded headers are trusted; repeat or comma-separate' },
   workers: { type: 'string', description: 'Proxy worker processes; 1 runs everything in one process', defaultText: 'number of CPU cores' },
 };
@@ -47,6 +48,12 @@ export const startUsage = 'portcullis start [options]';
 export const startDescription = 'Starts the gateway: proxy listeners, the admin API, and the configuration given.';
 
 const logLevels = new Set(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']);
+
+function privateKeysFlag(value: string | undefined): boolean {
+  if (value === undefined || value === 'hidden') return false;
+  if (value === 'shown') return true;
+  throw new TypeError(`--admin-private-keys: '${value}' is not hidden or shown`);
+}
 
 /** Builds the settings from parsed flags (already merged with PORTCULLIS_* variables). */
 export function settingsFromFlags(values: FlagValues): GatewaySettings {
@@ -88,6 +95,8 @@ function workerCount(values: FlagValues): number {
 /** Options of `start` that are not gateway settings. */
 export interface RunOptions {
   readonly adminMaxBodyBytes?: number;
+  /** `--admin-private-keys shown`: certificate keys in every admin answer, as Kong. */
+  readonly adminShowPrivateKeys?: boolean;
 }
 
 /**
@@ -142,6 +151,7 @@ export async function runGateway(settings: GatewaySettings, env: NodeJS.ProcessE
     admin: {
       metrics: workerMetrics === null ? metrics : { scrape: async () => ({ contentType: workerMetrics.contentType, body: await workerMetrics.clusterMetrics() }) },
       maxBodyBytes: options.adminMaxBodyBytes,
+      showPrivateKeys: options.adminShowPrivateKeys,
     },
     ...(pool === null ? {} : { workers: { propagate: (c: Config) => pool.propagate(c), stats: () => pool.stats() } }),
   });
@@ -205,6 +215,7 @@ export async function startCommand(argv: readonly string[], env: NodeJS.ProcessE
   if (settings.workers > 1) process.title = 'portcullis primary';
   const running = await runGateway(settings, env, {
     adminMaxBodyBytes: intFlag(values, 'admin-max-body-size', DEFAULT_ADMIN_BODY_LIMIT),
+    adminShowPrivateKeys: privateKeysFlag(stringFlag(values, 'admin-private-keys')),
   });
   stopOnSignals(() => running.close());
   return -1; // keep running

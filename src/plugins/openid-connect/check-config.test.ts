@@ -47,6 +47,17 @@ describe('openid-connect configuration checks', () => {
     assert.match(line ?? '', /^plugins\[0\]\.config\.proof_of_possession_mtls: .*route 'example-route'.*add tls-handshake-modifier/);
   });
 
+  it('leaves that rule out for entity-at-a-time changes (decK writes and deletes plugins one by one, in any order)', () => {
+    const plugin = `  - name: openid-connect
+    route: example-route
+    config: { issuer: https://idp.example, auth_methods: [bearer, password], proof_of_possession_mtls: strict }
+`;
+    const result = loadConfig(`${base}plugins:\n${plugin}`, { env: {}, plugins: pluginSchemas, entityAtATime: true });
+    const lines = result.ok ? [] : result.errors.map((e) => `${e.path}: ${e.message}`);
+    assert.ok(lines.length > 0 && lines.every((l) => !/proof_of_possession_mtls:/.test(l)), lines.join('\n'));
+    assert.ok(lines.some((l) => l.startsWith('plugins[0].config.auth_methods')), 'the plugin\'s own rules still apply');
+  });
+
   it("refuses PoP with Kong's default auth_methods, and names each unimplemented method", () => {
     const lines = errors(`  - name: tls-handshake-modifier
   - name: openid-connect

@@ -5,6 +5,7 @@
  * entities. Every message says what to change.
  */
 import type { Config, ConfigError, PluginEntity, Route } from '../../config/types.js';
+import type { CheckContext } from '../../pipeline/plugin.js';
 import type { OpenIdConnectConfig } from './schema.js';
 import { IMPLEMENTED_AUTH_METHODS, POP_COMPATIBLE_AUTH_METHODS, openIdConnectConfig } from './schema.js';
 import { isInertValue } from './unsupported-fields.js';
@@ -14,7 +15,7 @@ export const CERTIFICATE_SOURCE_PLUGINS = ['tls-handshake-modifier', 'mtls-auth'
 
 const HS_ALGS = ['HS256', 'HS384', 'HS512'];
 
-export function checkOpenIdConnectConfig(plugin: PluginEntity, index: number, config: Config): ConfigError[] {
+export function checkOpenIdConnectConfig(plugin: PluginEntity, index: number, config: Config, context: CheckContext): ConfigError[] {
   const c = plugin.config as unknown as OpenIdConnectConfig;
   const at = (field: string): string => `plugins[${index}].config.${field}`;
   const errors: ConfigError[] = [];
@@ -57,7 +58,7 @@ export function checkOpenIdConnectConfig(plugin: PluginEntity, index: number, co
   if (c.consumer_claims !== null && c.consumer_claim !== null) add('consumer_claim', 'set consumer_claims or the older consumer_claim, not both');
   if (HS_ALGS.some((a) => c.token_typ_allowed.includes(a))) add('token_typ_allowed', 'lists header typ values, not algorithms');
 
-  if (c.proof_of_possession_mtls !== 'off') errors.push(...checkProofOfPossession(plugin, index, c, config));
+  if (c.proof_of_possession_mtls !== 'off') errors.push(...checkProofOfPossession(plugin, index, c, config, context));
   if (c.proof_of_possession_mtls_from_header !== null) checkFromHeader(c.proof_of_possession_mtls_from_header, config, add);
   return errors;
 }
@@ -124,7 +125,7 @@ export function findConsumer(config: Config, ref: string): Config['consumers'][n
   return config.consumers.find((c) => c.id === lower) ?? config.consumers.find((c) => c.username === ref);
 }
 
-function checkProofOfPossession(plugin: PluginEntity, index: number, c: OpenIdConnectConfig, config: Config): ConfigError[] {
+function checkProofOfPossession(plugin: PluginEntity, index: number, c: OpenIdConnectConfig, config: Config, context: CheckContext): ConfigError[] {
   const errors: ConfigError[] = [];
   const at = (field: string): string => `plugins[${index}].config.${field}`;
   if (c.proof_of_possession_auth_methods_validation) {
@@ -139,7 +140,9 @@ function checkProofOfPossession(plugin: PluginEntity, index: number, c: OpenIdCo
       });
     }
   }
-  if (c.proof_of_possession_mtls_from_header !== null) return errors;
+  // Fails closed either way (no certificate, no token passes); a whole document is told, an
+  // entity-at-a-time change is not refused for it (decK adds the certificate plugin in any order).
+  if (c.proof_of_possession_mtls_from_header !== null || context.entityAtATime) return errors;
   const uncovered = routesOf(plugin, config).filter((route) => !hasCertificateSource(route, config));
   if (uncovered.length > 0) {
     const names = uncovered.slice(0, 5).map((r) => `'${r.name ?? r.id}'`).join(', ');

@@ -21,7 +21,8 @@ function send(message: FromWorker): void {
 }
 
 function load(document: unknown): Config {
-  const loaded = loadConfigObject(document, { plugins: pluginSchemas });
+  // The primary accepted it already, possibly entity by entity.
+  const loaded = loadConfigObject(document, { plugins: pluginSchemas, entityAtATime: true });
   if (!loaded.ok) throw new Error(`the primary sent a configuration that does not validate:\n${formatConfigErrors(loaded.errors)}`);
   return loaded.config;
 }

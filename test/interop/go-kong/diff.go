@@ -157,7 +157,7 @@ func findByID(id *string, ids []*string) int {
 func (y *Syncer) Plan(current *State, target *Target, withDeletes bool) error {
 	// Level 1: certificates, CA certificates, consumers.
 	for _, t := range target.Certificates {
-		cur := currentCertificate(current, t.ID)
+		cur := currentByID(current.Certificates, t.ID, func(e *kong.Certificate) *string { return e.ID })
 		if cur != nil && sameJSON(normCertificate(*cur), normCertificate(*t)) {
 			continue
 		}
@@ -179,7 +179,7 @@ func (y *Syncer) Plan(current *State, target *Target, withDeletes bool) error {
 		}
 	}
 	for _, t := range target.CACertificates {
-		cur := currentCA(current, t.ID)
+		cur := currentByID(current.CACertificates, t.ID, func(e *kong.CACertificate) *string { return e.ID })
 		if cur != nil && sameJSON(normCA(*cur), normCA(*t)) {
 			continue
 		}
@@ -188,7 +188,7 @@ func (y *Syncer) Plan(current *State, target *Target, withDeletes bool) error {
 		}
 	}
 	for _, t := range target.Consumers {
-		cur := currentConsumerByID(current, t.ID)
+		cur := currentByID(current.Consumers, t.ID, func(e *kong.Consumer) *string { return e.ID })
 		if cur != nil && sameJSON(normConsumer(*cur), normConsumer(*t)) {
 			continue
 		}
@@ -198,7 +198,7 @@ func (y *Syncer) Plan(current *State, target *Target, withDeletes bool) error {
 	}
 	// Level 2: services, SNIs.
 	for _, t := range target.Services {
-		cur := currentServiceByID(current, t.ID)
+		cur := currentByID(current.Services, t.ID, func(e *kong.Service) *string { return e.ID })
 		if cur != nil && sameJSON(normService(*cur), normService(*t)) {
 			continue
 		}
@@ -207,7 +207,7 @@ func (y *Syncer) Plan(current *State, target *Target, withDeletes bool) error {
 		}
 	}
 	for _, t := range target.SNIs {
-		cur := currentSNI(current, t.ID)
+		cur := currentByID(current.SNIs, t.ID, func(e *kong.SNI) *string { return e.ID })
 		if cur != nil && sameJSON(normSNI(*cur), normSNI(*t)) {
 			continue
 		}
@@ -217,7 +217,7 @@ func (y *Syncer) Plan(current *State, target *Target, withDeletes bool) error {
 	}
 	// Level 3: routes.
 	for _, t := range target.Routes {
-		cur := currentRouteByID(current, t.ID)
+		cur := currentByID(current.Routes, t.ID, func(e *kong.Route) *string { return e.ID })
 		body := *t
 		body.Service = idOnlyService(t.Service) // gdr strips reference names before it writes
 		if cur != nil && sameJSON(normRoute(*cur), normRoute(*t)) {
@@ -233,7 +233,7 @@ func (y *Syncer) Plan(current *State, target *Target, withDeletes bool) error {
 		if err != nil {
 			return err
 		}
-		cur := currentPluginByID(current, t.ID)
+		cur := currentByID(current.Plugins, t.ID, func(e *kong.Plugin) *string { return e.ID })
 		if cur != nil {
 			// Compared: the target filled with every default; the current as the gateway shows it.
 			filled := t.Plugin
@@ -293,90 +293,81 @@ func (y *Syncer) write(kind string, create bool, name, id *string, do func() err
 }
 
 // deletes removes what the target lacks: plugins, routes, SNIs and services, consumers, CA
-// certificates and certificates (gdr's reverse order).
+// certificates and certificates (gdr's reverse order). Each plugin's schema is fetched first, as decK
+// fetches it for every plugin event.
 func (y *Syncer) deletes(current *State, target *Target) error {
-	var ids []*string
-	for _, t := range target.Plugins {
-		ids = append(ids, t.ID)
-	}
+	c, ctx := y.s.Client, y.s.Ctx
 	for _, p := range current.Plugins {
-		if findByID(p.ID, ids) >= 0 {
+		if currentByID(target.Plugins, p.ID, func(t *TPlugin) *string { return t.ID }) != nil {
 			continue
 		}
 		if _, err := y.schemas.Plugin(*p.Name); err != nil {
 			return err
 		}
-		if err := y.remove("plugin", p.Name, p.ID, func() error { return y.s.Client.Plugins.Delete(y.s.Ctx, p.ID) }); err != nil {
+		if err := y.remove("plugin", p.Name, p.ID, func() error { return c.Plugins.Delete(ctx, p.ID) }); err != nil {
 			return err
 		}
 	}
-	ids = nil
-	for _, t := range target.Routes {
-		ids = append(ids, t.ID)
+	steps := []struct {
+		kind    string
+		missing []entityKey
+		del     func(id *string) error
+	}{
+		{"route", missingRoutes(current, target), func(id *string) error { return c.Routes.Delete(ctx, id) }},
+		{"sni", missingSNIs(current, target), func(id *string) error { return c.SNIs.Delete(ctx, id) }},
+		{"service", missingServices(current, target), func(id *string) error { return c.Services.Delete(ctx, id) }},
+		{"consumer", missingConsumers(current, target), func(id *string) error { return c.Consumers.Delete(ctx, id) }},
+		{"ca_certificate", missingCAs(current, target), func(id *string) error { return c.CACertificates.Delete(ctx, id) }},
+		{"certificate", missingCertificates(current, target), func(id *string) error { return c.Certificates.Delete(ctx, id) }},
 	}
-	for _, r := range current.Routes {
-		if findByID(r.ID, ids) < 0 {
-			if err := y.remove("route", r.Name, r.ID, func() error { return y.s.Client.Routes.Delete(y.s.Ctx, r.ID) }); err != nil {
-				return err
-			}
-		}
-	}
-	ids = nil
-	for _, t := range target.SNIs {
-		ids = append(ids, t.ID)
-	}
-	for _, s := range current.SNIs {
-		if findByID(s.ID, ids) < 0 {
-			if err := y.remove("sni", s.Name, s.ID, func() error { return y.s.Client.SNIs.Delete(y.s.Ctx, s.ID) }); err != nil {
-				return err
-			}
-		}
-	}
-	ids = nil
-	for _, t := range target.Services {
-		ids = append(ids, t.ID)
-	}
-	for _, s := range current.Services {
-		if findByID(s.ID, ids) < 0 {
-			if err := y.remove("service", s.Name, s.ID, func() error { return y.s.Client.Services.Delete(y.s.Ctx, s.ID) }); err != nil {
-				return err
-			}
-		}
-	}
-	ids = nil
-	for _, t := range target.Consumers {
-		ids = append(ids, t.ID)
-	}
-	for _, c := range current.Consumers {
-		if findByID(c.ID, ids) < 0 {
-			if err := y.remove("consumer", c.Username, c.ID, func() error { return y.s.Client.Consumers.Delete(y.s.Ctx, c.ID) }); err != nil {
-				return err
-			}
-		}
-	}
-	ids = nil
-	for _, t := range target.CACertificates {
-		ids = append(ids, t.ID)
-	}
-	for _, c := range current.CACertificates {
-		if findByID(c.ID, ids) < 0 {
-			if err := y.remove("ca_certificate", c.ID, c.ID, func() error { return y.s.Client.CACertificates.Delete(y.s.Ctx, c.ID) }); err != nil {
-				return err
-			}
-		}
-	}
-	ids = nil
-	for _, t := range target.Certificates {
-		ids = append(ids, t.ID)
-	}
-	for _, c := range current.Certificates {
-		if findByID(c.ID, ids) < 0 {
-			if err := y.remove("certificate", c.ID, c.ID, func() error { return y.s.Client.Certificates.Delete(y.s.Ctx, c.ID) }); err != nil {
+	for _, step := range steps {
+		for _, e := range step.missing {
+			id := e.id
+			if err := y.remove(step.kind, e.name, id, func() error { return step.del(id) }); err != nil {
 				return err
 			}
 		}
 	}
 	return nil
+}
+
+// entityKey names an entity to delete.
+type entityKey struct{ name, id *string }
+
+// missing lists the current entities whose id the target does not have.
+func missing[C, T any](current []*C, target []*T, keyOf func(*C) entityKey, idOf func(*T) *string) []entityKey {
+	out := []entityKey{}
+	for _, e := range current {
+		key := keyOf(e)
+		if currentByID(target, key.id, idOf) == nil {
+			out = append(out, key)
+		}
+	}
+	return out
+}
+
+func missingRoutes(c *State, t *Target) []entityKey {
+	return missing(c.Routes, t.Routes, func(e *kong.Route) entityKey { return entityKey{e.Name, e.ID} }, func(e *kong.Route) *string { return e.ID })
+}
+
+func missingSNIs(c *State, t *Target) []entityKey {
+	return missing(c.SNIs, t.SNIs, func(e *kong.SNI) entityKey { return entityKey{e.Name, e.ID} }, func(e *kong.SNI) *string { return e.ID })
+}
+
+func missingServices(c *State, t *Target) []entityKey {
+	return missing(c.Services, t.Services, func(e *kong.Service) entityKey { return entityKey{e.Name, e.ID} }, func(e *kong.Service) *string { return e.ID })
+}
+
+func missingConsumers(c *State, t *Target) []entityKey {
+	return missing(c.Consumers, t.Consumers, func(e *kong.Consumer) entityKey { return entityKey{e.Username, e.ID} }, func(e *kong.Consumer) *string { return e.ID })
+}
+
+func missingCAs(c *State, t *Target) []entityKey {
+	return missing(c.CACertificates, t.CACertificates, func(e *kong.CACertificate) entityKey { return entityKey{e.ID, e.ID} }, func(e *kong.CACertificate) *string { return e.ID })
+}
+
+func missingCertificates(c *State, t *Target) []entityKey {
+	return missing(c.Certificates, t.Certificates, func(e *kong.Certificate) entityKey { return entityKey{e.ID, e.ID} }, func(e *kong.Certificate) *string { return e.ID })
 }
 
 func (y *Syncer) remove(kind string, name, id *string, do func() error) error {
@@ -390,66 +381,11 @@ func (y *Syncer) remove(kind string, name, id *string, do func() error) error {
 	return nil
 }
 
-// Lookups of the current entity with an id.
-
-func currentCertificate(st *State, id *string) *kong.Certificate {
-	for _, c := range st.Certificates {
-		if findByID(id, []*string{c.ID}) == 0 {
-			return c
-		}
-	}
-	return nil
-}
-
-func currentCA(st *State, id *string) *kong.CACertificate {
-	for _, c := range st.CACertificates {
-		if findByID(id, []*string{c.ID}) == 0 {
-			return c
-		}
-	}
-	return nil
-}
-
-func currentConsumerByID(st *State, id *string) *kong.Consumer {
-	for _, c := range st.Consumers {
-		if findByID(id, []*string{c.ID}) == 0 {
-			return c
-		}
-	}
-	return nil
-}
-
-func currentServiceByID(st *State, id *string) *kong.Service {
-	for _, s := range st.Services {
-		if findByID(id, []*string{s.ID}) == 0 {
-			return s
-		}
-	}
-	return nil
-}
-
-func currentSNI(st *State, id *string) *kong.SNI {
-	for _, s := range st.SNIs {
-		if findByID(id, []*string{s.ID}) == 0 {
-			return s
-		}
-	}
-	return nil
-}
-
-func currentRouteByID(st *State, id *string) *kong.Route {
-	for _, r := range st.Routes {
-		if findByID(id, []*string{r.ID}) == 0 {
-			return r
-		}
-	}
-	return nil
-}
-
-func currentPluginByID(st *State, id *string) *kong.Plugin {
-	for _, p := range st.Plugins {
-		if findByID(id, []*string{p.ID}) == 0 {
-			return p
+// currentByID is the entity of list with id (ids compare case-insensitively), or nil.
+func currentByID[T any](list []*T, id *string, idOf func(*T) *string) *T {
+	for _, e := range list {
+		if findByID(id, []*string{idOf(e)}) == 0 {
+			return e
 		}
 	}
 	return nil

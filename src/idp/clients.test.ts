@@ -10,12 +10,15 @@ const defaults = { audience: 'urn:portcullis:api', scopes: ['read', 'write'] };
 
 describe('IdP clients', () => {
   it('defaults to the tutorial client kong: tls_client_auth, bound, JWT', () => {
-    const [kong, opaque, secret, introspection] = resolveClients(defaultIdpClients(), defaults);
+    const [kong, opaque, secret, dpop, dpopOpaque, introspection] = resolveClients(defaultIdpClients(), defaults);
     assert.equal(kong?.client_id, 'kong');
     assert.equal(kong?.tls_client_certificate_bound_access_tokens, true);
     assert.equal(kong?.access_token_format, 'jwt');
     assert.equal(opaque?.access_token_format, 'opaque');
     assert.equal(secret?.tls_client_certificate_bound_access_tokens, false);
+    assert.equal(dpop?.dpop_bound_access_tokens, true);
+    assert.equal(dpop?.tls_client_certificate_bound_access_tokens, false);
+    assert.equal(dpopOpaque?.access_token_format, 'opaque');
     assert.equal(introspection?.introspection, true);
     assert.deepEqual(introspection?.grant_types, []);
     assert.deepEqual(toProviderClient(kong ?? assert.fail()), {
@@ -25,6 +28,7 @@ describe('IdP clients', () => {
       response_types: [],
       redirect_uris: [],
       tls_client_certificate_bound_access_tokens: true,
+      dpop_bound_access_tokens: false,
       scope: 'read write',
       tls_client_auth_subject_dn: 'CN=client-app, OU=Dev, O=ClientOrg, L=City, ST=State, C=US',
     });

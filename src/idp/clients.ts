@@ -18,6 +18,7 @@ export const devClientSecret = 'portcullis-dev-secret';
  * - `kong`: the tutorial's client (tls_client_auth on the Subject DN, certificate-bound JWTs);
  * - `kong-opaque`: the same, with opaque tokens for introspection;
  * - `kong-secret`: client_secret_basic/post, unbound JWTs (for `optional` proof-of-possession demos);
+ * - `kong-dpop`, `kong-dpop-opaque`: client_secret_basic, DPoP-bound JWTs / opaque tokens (RFC 9449);
  * - `kong-introspection`: what a gateway uses to call the introspection endpoint.
  */
 export function defaultIdpClients(): IdpClientConfig[] {
@@ -30,6 +31,14 @@ export function defaultIdpClients(): IdpClientConfig[] {
       access_token_format: 'opaque',
     },
     { client_id: 'kong-secret', token_endpoint_auth_method: 'client_secret_basic', client_secret: devClientSecret },
+    { client_id: 'kong-dpop', token_endpoint_auth_method: 'client_secret_basic', client_secret: devClientSecret, dpop_bound_access_tokens: true },
+    {
+      client_id: 'kong-dpop-opaque',
+      token_endpoint_auth_method: 'client_secret_basic',
+      client_secret: devClientSecret,
+      dpop_bound_access_tokens: true,
+      access_token_format: 'opaque',
+    },
     {
       client_id: 'kong-introspection',
       token_endpoint_auth_method: 'client_secret_basic',
@@ -61,6 +70,7 @@ const knownKeys = new Set<string>([
   'access_token_signing_alg',
   'introspection',
   'grant_types',
+  'dpop_bound_access_tokens',
 ]);
 
 /** A client with every default applied. */
@@ -72,6 +82,7 @@ export interface ResolvedClient extends IdpClientConfig {
   access_token_signing_alg: 'RS256' | 'ES256';
   grant_types: string[];
   introspection: boolean;
+  dpop_bound_access_tokens: boolean;
 }
 
 /**
@@ -120,7 +131,8 @@ export function resolveClients(clients: readonly IdpClientConfig[], defaults: { 
       throw new TypeError(`${at}.client_secret of at least 8 characters is required for ${method}`);
     }
     if (!secretBased && c.client_secret !== undefined) throw new TypeError(`${at}.client_secret is only for the client_secret_* methods`);
-    const bound = optionalBoolean(c.tls_client_certificate_bound_access_tokens, `${at}.tls_client_certificate_bound_access_tokens`) ?? !secretBased;
+    const bound =
+      optionalBoolean(c.tls_client_certificate_bound_access_tokens, `${at}.tls_client_certificate_bound_access_tokens`) ?? (!secretBased && c.dpop_bound_access_tokens !== true);
     const format = c.access_token_format ?? 'jwt';
     if (format !== 'jwt' && format !== 'opaque') throw new TypeError(`${at}.access_token_format must be jwt or opaque`);
     const audience = c.audience ?? defaults.audience;
@@ -130,6 +142,10 @@ export function resolveClients(clients: readonly IdpClientConfig[], defaults: { 
     const alg = c.access_token_signing_alg ?? 'RS256';
     if (alg !== 'RS256' && alg !== 'ES256') throw new TypeError(`${at}.access_token_signing_alg must be RS256 or ES256`);
     const introspection = optionalBoolean(c.introspection, `${at}.introspection`) ?? false;
+    const dpopBound = optionalBoolean(c.dpop_bound_access_tokens, `${at}.dpop_bound_access_tokens`) ?? false;
+    if (dpopBound && c.tls_client_certificate_bound_access_tokens === true) {
+      throw new TypeError(`${at}: a token is bound to a certificate or to a DPoP key, not both (oidc-provider refuses it); set one of the two`);
+    }
     const grantTypes = c.grant_types ?? ['client_credentials'];
     if (!Array.isArray(grantTypes) || grantTypes.some((g) => g !== 'client_credentials')) {
       throw new TypeError(`${at}.grant_types may only contain client_credentials`);
@@ -143,6 +159,7 @@ export function resolveClients(clients: readonly IdpClientConfig[], defaults: { 
       access_token_signing_alg: alg,
       grant_types: [...grantTypes],
       introspection,
+      dpop_bound_access_tokens: dpopBound,
     };
   });
 }
@@ -177,6 +194,7 @@ export function toProviderClient(c: ResolvedClient): Record<string, unknown> {
     response_types: [],
     redirect_uris: [],
     tls_client_certificate_bound_access_tokens: c.tls_client_certificate_bound_access_tokens,
+    dpop_bound_access_tokens: c.dpop_bound_access_tokens,
     scope: c.scopes.join(' '),
   };
   if (c.tls_client_auth_subject_dn !== undefined) metadata['tls_client_auth_subject_dn'] = c.tls_client_auth_subject_dn;

@@ -76,6 +76,7 @@ declare module 'oidc-provider' {
     claims?: Record<string, string[] | null>;
     discovery?: UnknownObject;
     clockTolerance?: number;
+    enabledJWA?: { dPoPSigningAlgValues?: string[] };
     cookies?: { keys?: string[] };
     ttl?: Record<string, number | ((ctx: KoaContextWithOIDC, token: TokenModel, client: ClientModel) => number)>;
     extraTokenClaims?: (ctx: KoaContextWithOIDC, token: TokenModel) => Promise<UnknownObject | undefined> | UnknownObject | undefined;
@@ -90,7 +91,7 @@ declare module 'oidc-provider' {
       revocation?: { enabled: boolean };
       userinfo?: { enabled: boolean };
       registration?: { enabled: boolean };
-      dPoP?: { enabled: boolean };
+      dPoP?: { enabled: boolean; nonceSecret?: Buffer; requireNonce?: (ctx: KoaContextWithOIDC) => boolean };
       mTLS?: {
         enabled: boolean;
         certificateBoundAccessTokens?: boolean;

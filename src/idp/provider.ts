@@ -37,6 +37,8 @@ export interface ProviderSetup {
   /** Audiences clients may ask for with `resource=` (besides their own). */
   audiences: readonly string[];
   clockToleranceSeconds: number;
+  /** Set: DPoP proofs at the token endpoint must carry a nonce derived from this 32-byte secret. */
+  dpopNonceSecret: Buffer | null;
   log: (message: string) => void;
 }
 
@@ -70,6 +72,7 @@ export function createProvider(setup: ProviderSetup): Provider {
     jwks: setup.jwks,
     adapter: setup.tokenStore.adapterFactory,
     clockTolerance: setup.clockToleranceSeconds,
+    enabledJWA: { dPoPSigningAlgValues: ['ES256', 'ES384', 'PS256', 'RS256', 'Ed25519', 'EdDSA'] },
     routes: { ...keycloakRoutes },
     // Client metadata `scope` must be a subset of these; they are also what discovery lists.
     scopes: [...new Set(['openid', 'offline_access', ...setup.clients.flatMap((c) => c.scopes)])],
@@ -87,6 +90,11 @@ export function createProvider(setup: ProviderSetup): Provider {
       userinfo: { enabled: false },
       clientCredentials: { enabled: true },
       revocation: { enabled: true },
+      // RFC 9449: a proof at the token endpoint binds the token to its key (cnf.jkt, token_type DPoP).
+      dPoP: {
+        enabled: true,
+        ...(setup.dpopNonceSecret === null ? {} : { nonceSecret: setup.dpopNonceSecret, requireNonce: () => true }),
+      },
       introspection: {
         enabled: true,
         // A resource server (introspection: true) may introspect anyone's tokens; a client its own.

@@ -1,7 +1,7 @@
 // startIdp: the development IdP's HTTPS listener. Node's TLS asks every client for a certificate
 // (requestCert, never rejecting: the token endpoint decides), and the oidc-provider instance
 // answers below /realms/<realm>, Keycloak's layout, so the Kong tutorial's URLs work unchanged.
-import { createPrivateKey } from 'node:crypto';
+import { createPrivateKey, randomBytes } from 'node:crypto';
 import { watch, type FSWatcher } from 'node:fs';
 import { createServer, type Server } from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -129,6 +129,8 @@ export async function startIdp(options: StartIdpOptions): Promise<IdpServer> {
   const port = (server.address() as AddressInfo).port;
   const issuer = `https://${options.publicHost ?? urlHost(host)}:${port}${prefix}`;
   const audiences = [audience];
+  // One secret for the IdP's life: key rotation rebuilds the provider, nonces it handed out stay good.
+  const dpopNonceSecret = options.dpopNonces === true ? randomBytes(32) : null;
 
   const build = async (): Promise<void> => {
     const provider = createProvider({
@@ -139,6 +141,7 @@ export async function startIdp(options: StartIdpOptions): Promise<IdpServer> {
       accessTokenTtl: () => ttl,
       audiences,
       clockToleranceSeconds,
+      dpopNonceSecret,
       log,
     });
     // oidc-provider checks static client metadata on first use; do it now so a bad clients file

@@ -35,6 +35,12 @@ export interface IdpClientConfig {
   access_token_signing_alg?: IdpSigningAlg;
   /** May call the introspection endpoint for any client's tokens (a resource server such as the gateway). */
   introspection?: boolean;
+  /**
+   * RFC 9449 client metadata: a DPoP proof is required at the token endpoint, and every access
+   * token is bound to its key (`cnf.jkt`, `token_type: DPoP`). Default false: a client that sends a
+   * proof anyway still gets a bound token.
+   */
+  dpop_bound_access_tokens?: boolean;
   /** Grant types; default `['client_credentials']`, `[]` for an introspection-only client. */
   grant_types?: string[];
 }
@@ -72,6 +78,8 @@ export interface StartIdpOptions {
   keyGraceSeconds?: number;
   /** Reload the signing keys when `signing-keys.json` changes on disk (`portcullis idp rotate-keys`). Default true. */
   watchKeys?: boolean;
+  /** Require an IdP nonce in DPoP proofs at the token endpoint (RFC 9449 §8). Default false. */
+  dpopNonces?: boolean;
   /** Seconds of clock skew accepted on incoming JWTs (client assertions, DPoP proofs). Default 5. */
   clockToleranceSeconds?: number;
   /** Where the IdP reports events (start, rotation, failures). Default: nothing. */

@@ -14,6 +14,10 @@ export interface GatewayRequest {
   readonly host: string;
   /** Port from the Host header, else the listener's port. */
   readonly port: number;
+  /** The authority as the client sent it (absolute-form target, else Host), '' when absent: what the client's URI named. */
+  readonly authority: string;
+  /** Whether the peer is a trusted proxy (`--trusted-ips`), whose X-Forwarded-* headers describe the client's request. */
+  readonly trustedPeer: boolean;
   /** Path exactly as received, without the query string. */
   readonly path: string;
   /** Raw query string without `?`, or ''. */

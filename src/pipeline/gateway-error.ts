@@ -3,7 +3,7 @@
  * into Kong's JSON body, the RFC 6750 challenge, the access-log reason and the auth metric.
  */
 
-export type OAuthErrorCode = 'invalid_request' | 'invalid_token' | 'insufficient_scope';
+export type OAuthErrorCode = 'invalid_request' | 'invalid_token' | 'insufficient_scope' | 'invalid_dpop_proof' | 'use_dpop_nonce';
 
 /** An RFC 6750 / RFC 7235 challenge: a scheme and its auth-params (serialised in one place). */
 export interface Challenge {
@@ -22,7 +22,8 @@ export interface GatewayErrorOptions {
   oauthError?: OAuthErrorCode;
   /** Safe, human-readable detail; never a token, key or secret. */
   description?: string;
-  challenge?: Challenge;
+  /** One challenge, or several (RFC 9110 §11.6.1: a DPoP route that also takes Bearer offers both, in one header). */
+  challenge?: Challenge | readonly Challenge[];
   /** Extra response headers (e.g. `Location` for redirects). */
   headers?: Readonly<Record<string, string>>;
   /** A complete body replacing Kong's `{"message"}` JSON (plugins that answer on purpose, like request-termination). */
@@ -36,7 +37,7 @@ export class GatewayError extends Error {
   readonly code: string;
   readonly oauthError: OAuthErrorCode | undefined;
   readonly description: string | undefined;
-  readonly challenge: Challenge | undefined;
+  readonly challenges: readonly Challenge[];
   readonly headers: Readonly<Record<string, string>> | undefined;
   readonly body: { readonly contentType: string; readonly text: string } | undefined;
 
@@ -47,7 +48,8 @@ export class GatewayError extends Error {
     this.code = options.code;
     this.oauthError = options.oauthError;
     this.description = options.description;
-    this.challenge = options.challenge;
+    const challenge = options.challenge;
+    this.challenges = challenge === undefined ? [] : 'scheme' in challenge ? [challenge] : challenge;
     this.headers = options.headers;
     this.body = options.body;
   }

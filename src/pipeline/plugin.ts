@@ -1,6 +1,7 @@
 import type { TSchema } from '@sinclair/typebox';
 import type { Logger } from 'pino';
 import type { Config, ConfigError, PluginEntity } from '../config/types.js';
+import type { NodeServices } from '../state/node-services.js';
 import type { HeaderMap, RequestContext } from './context.js';
 
 /** Scopes a plugin may be attached to, as Kong's `no_consumer`/`no_route`/`no_service` flags. */
@@ -69,6 +70,8 @@ export interface PluginEnvironment {
   readonly logger: Logger;
   /** Extra CA PEMs trusted on outgoing TLS (`--trusted-certificate`), e.g. for an IdP. */
   readonly trustedCaPems: readonly string[];
+  /** State shared by the node's workers (replay store, nonce key). */
+  readonly node: NodeServices;
 }
 
 /** A plugin's own admin endpoints (Kong's `/openid-connect/issuers`, …), under its own prefix. */

@@ -18,7 +18,7 @@ export function errorResponse(error: GatewayError, requestId: string): GatewayRe
     'content-type': error.body?.contentType ?? 'application/json; charset=utf-8',
     ...error.headers,
   };
-  if (error.challenge !== undefined) headers['www-authenticate'] = formatChallenge(error.challenge);
+  if (error.challenges.length > 0) headers['www-authenticate'] = error.challenges.map(formatChallenge).join(', ');
   const bodyless = error.status === 204 || error.status === 304;
   const body = bodyless ? '' : (error.body?.text ?? JSON.stringify({ message: error.message, request_id: requestId }));
   return { status: error.status, headers, body };

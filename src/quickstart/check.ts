@@ -4,7 +4,10 @@
 import { randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import type { AccessRecord } from '../server/access-log.js';
+import { generateClientKey, makeProof } from '../dpop/client-key.js';
+import { devClientSecret } from '../idp/clients.js';
 import { httpsCall, type HttpsAnswer } from './https-call.js';
+import { dpopPath } from './tutorial-config.js';
 import type { Quickstart } from './start-quickstart.js';
 
 export interface CheckResult {
@@ -20,6 +23,11 @@ export const checkNames = {
   withoutCertificate: '401 without the certificate',
   otherCertificate: "401 with another client's certificate",
   withoutToken: '401 without token',
+  dpopToken: 'DPoP token issued and bound',
+  dpopFresh: '200 with a fresh DPoP proof',
+  dpopReplayed: '401 for the same proof replayed',
+  dpopWithoutProof: '401 without a proof',
+  dpopAsBearer: '401 for the DPoP token sent as Bearer',
 } as const;
 
 interface Credential {
@@ -36,15 +44,11 @@ interface GatewayExpectation {
 
 /** `cnf."x5t#S256"` of a JWT's payload, or a description of why there is none. */
 function boundThumbprint(token: string): { thumbprint: string } | { problem: string } {
-  const payload = token.split('.')[1];
-  if (payload === undefined) return { problem: 'the access token is not a JWT' };
-  try {
-    const claims = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as { cnf?: Record<string, unknown> };
-    const thumbprint = claims.cnf?.['x5t#S256'];
-    return typeof thumbprint === 'string' ? { thumbprint } : { problem: 'the access token has no cnf."x5t#S256": it is not bound to a certificate' };
-  } catch {
-    return { problem: 'the access token payload is not JSON' };
-  }
+  if (token.split('.').length !== 3) return { problem: 'the access token is not a JWT' };
+  const claims = claimsOf(token);
+  if (claims === null) return { problem: 'the access token payload is not JSON' };
+  const thumbprint = claims.cnf?.['x5t#S256'];
+  return typeof thumbprint === 'string' ? { thumbprint } : { problem: 'the access token has no cnf."x5t#S256": it is not bound to a certificate' };
 }
 
 function header(answer: HttpsAnswer, name: string): string | undefined {
@@ -103,22 +107,85 @@ export async function runQuickstartChecks(q: Quickstart): Promise<CheckResult[]>
       results.push({ name: check.name, passed: false, detail: 'not run: no token' });
       continue;
     }
-    results.push(await checkGateway(q, ca, check.name, check.token ? token : null, check.credential, check.expect));
+    const headers: Record<string, string> = check.token ? { authorization: `Bearer ${token}` } : {};
+    results.push(await checkGateway(q, ca, check.name, { path: '/anything', headers, credential: check.credential }, check.expect));
   }
+  results.push(...(await runDpopChecks(q, ca)));
   return results;
 }
 
-async function checkGateway(q: Quickstart, ca: string, name: string, token: string | null, credential: Credential | null, expect: GatewayExpectation): Promise<CheckResult> {
-  const url = `https://${q.proxyHost}:${q.proxyPorts.https}/anything`;
+/** The DPoP route: a DPoP-bound token from `kong-dpop`, then the gateway with a fresh proof, the same proof again, none, and Bearer. */
+async function runDpopChecks(q: Quickstart, ca: string): Promise<CheckResult[]> {
+  const key = await generateClientKey('ES256');
+  const results: CheckResult[] = [];
+  let token: string | null = null;
+  try {
+    const tokenUrl = q.idp.endpoints.token;
+    const answer = await httpsCall({
+      url: tokenUrl,
+      method: 'POST',
+      headers: {
+        'content-type': 'application/x-www-form-urlencoded',
+        authorization: `Basic ${Buffer.from(`kong-dpop:${devClientSecret}`).toString('base64')}`,
+        dpop: await makeProof(key, { method: 'POST', url: tokenUrl }),
+      },
+      body: new URLSearchParams({ grant_type: 'client_credentials' }).toString(),
+      ca,
+    });
+    const body = JSON.parse(answer.text) as { access_token?: unknown; token_type?: unknown; error?: unknown };
+    if (answer.status !== 200 || typeof body.access_token !== 'string') {
+      results.push({ name: checkNames.dpopToken, passed: false, detail: `the token endpoint answered ${answer.status} ${typeof body.error === 'string' ? body.error : ''}`.trim() });
+    } else {
+      const jkt = claimsOf(body.access_token)?.cnf?.['jkt'];
+      if (String(body.token_type).toLowerCase() !== 'dpop' || jkt !== key.jkt) {
+        results.push({ name: checkNames.dpopToken, passed: false, detail: `token_type ${String(body.token_type)}, cnf.jkt ${String(jkt)}; the key's thumbprint is ${key.jkt}` });
+      } else {
+        token = body.access_token;
+        results.push({ name: checkNames.dpopToken, passed: true, detail: `200 from the IdP; token_type DPoP, cnf.jkt ${key.jkt} is the client key's thumbprint` });
+      }
+    }
+  } catch (error) {
+    results.push({ name: checkNames.dpopToken, passed: false, detail: `token request failed: ${(error as Error).message}` });
+  }
+  const names = [checkNames.dpopFresh, checkNames.dpopReplayed, checkNames.dpopWithoutProof, checkNames.dpopAsBearer];
+  if (token === null) return [...results, ...names.map((name) => ({ name, passed: false, detail: 'not run: no DPoP token' }))];
+  const url = `https://${q.proxyHost}:${q.proxyPorts.https}${dpopPath}`;
+  const proof = await makeProof(key, { method: 'GET', url, accessToken: token });
+  const proofError = /^DPoP algs="[^"]+", realm="[^"]*", error="invalid_dpop_proof"$/;
+  const dpopHeaders = { authorization: `DPoP ${token}`, dpop: proof };
+  const check = (name: string, headers: Record<string, string>, expect: GatewayExpectation) => checkGateway(q, ca, name, { path: dpopPath, headers, credential: null }, expect);
+  results.push(await check(checkNames.dpopFresh, dpopHeaders, { status: 200, reason: 'jwt_verified_dpop' }));
+  results.push(await check(checkNames.dpopReplayed, dpopHeaders, { status: 401, reason: 'dpop_proof_replayed', challenge: proofError }));
+  results.push(await check(checkNames.dpopWithoutProof, { authorization: `DPoP ${token}` }, { status: 401, reason: 'dpop_proof_missing', challenge: proofError }));
+  results.push(await check(checkNames.dpopAsBearer, { authorization: `Bearer ${token}` }, { status: 401, reason: 'dpop_token_downgraded', challenge: proofError }));
+  return results;
+}
+
+function claimsOf(token: string): { cnf?: Record<string, unknown> } | null {
+  try {
+    return JSON.parse(Buffer.from(token.split('.')[1] ?? '', 'base64url').toString('utf8')) as { cnf?: Record<string, unknown> };
+  } catch {
+    return null;
+  }
+}
+
+interface GatewayRequestSpec {
+  readonly path: string;
+  readonly headers: Readonly<Record<string, string>>;
+  readonly credential: Credential | null;
+}
+
+async function checkGateway(q: Quickstart, ca: string, name: string, spec: GatewayRequestSpec, expect: GatewayExpectation): Promise<CheckResult> {
+  const url = `https://${q.proxyHost}:${q.proxyPorts.https}${spec.path}`;
   const requestId = `quickstart-check-${randomUUID()}`;
   let answer: HttpsAnswer;
   try {
     answer = await httpsCall({
       url,
       method: 'GET',
-      headers: { 'x-request-id': requestId, ...(token === null ? {} : { authorization: `Bearer ${token}` }) },
+      headers: { 'x-request-id': requestId, ...spec.headers },
       ca,
-      ...(credential === null ? {} : { client: credential }),
+      ...(spec.credential === null ? {} : { client: spec.credential }),
     });
   } catch (error) {
     return { name, passed: false, detail: `GET ${url} failed: ${(error as Error).message}` };
@@ -133,7 +200,7 @@ async function checkGateway(q: Quickstart, ca: string, name: string, token: stri
     problems.push(expect.challenge === undefined ? 'expected no WWW-Authenticate' : `expected WWW-Authenticate like ${expect.challenge.source}`);
   }
   const seen = [
-    `GET /anything → ${answer.status}`,
+    `GET ${spec.path} → ${answer.status}`,
     ...(challenge === undefined ? [] : [`WWW-Authenticate: ${challenge}`]),
     `reason ${reason ?? 'unknown'}`,
   ].join(', ');

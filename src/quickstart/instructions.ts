@@ -3,7 +3,9 @@
 import { accessSync, constants } from 'node:fs';
 import { delimiter, isAbsolute, join, relative, resolve } from 'node:path';
 import { tutorialClientSubject } from '../certs/index.js';
+import { devClientSecret } from '../idp/clients.js';
 import type { Quickstart } from './start-quickstart.js';
+import { dpopPath } from './tutorial-config.js';
 
 export interface InstructionsOptions {
   /** Directory the user typed the command in; paths are shown relative to it when inside it. */
@@ -46,7 +48,8 @@ export function formatSummary(q: Quickstart, options: InstructionsOptions): stri
   return [
     `  certificates   ${show(q.pki.dir)}/ (${q.pki.created ? 'made now' : 'made earlier, reused'}): rootCA.crt, server.crt (localhost), client.crt, other-client.crt`,
     `  upstream       ${q.echo.url} (built-in echo server, in place of httpbin.konghq.com)`,
-    `  IdP            ${q.idp.issuer} (development IdP in place of Keycloak; client 'kong' authenticates with client.crt, tokens bound to it)`,
+    `  IdP            ${q.idp.issuer} (development IdP in place of Keycloak; client 'kong' authenticates with client.crt, tokens bound to it;`,
+    `                 client 'kong-dpop' gets DPoP-bound tokens)`,
     `  gateway        proxy ${proxy}; admin API ${admin}`,
     `  configuration  the tutorial's decK steps, applied as 'portcullis apply FILE' does, with DECK_ISSUER=${q.idp.issuer}:`,
     ...q.applied.map((a) => `                   ${show(a.path).padEnd(width)}  ${a.summary}`),
@@ -82,6 +85,31 @@ export function formatTryIt(q: Quickstart, options: InstructionsOptions): string
     'curl -isk \\',
     `  -X GET "${gatewayUrl}" \\`,
     '  -H "Authorization:Bearer $ACCESS_TOKEN"',
+    '',
+    ...formatDpopTryIt(q, show(q.pki.caPath), extract),
+  ];
+}
+
+/** Beyond the tutorial: the DPoP route with a key of the user's, a DPoP-bound token and fresh proofs. */
+function formatDpopTryIt(q: Quickstart, ca: string, extract: string): string[] {
+  const tokenUrl = q.idp.endpoints.token;
+  const dpopUrl = `https://${q.proxyHost}:${q.proxyPorts.https}${dpopPath}`;
+  const proof = `npx portcullis dpop proof --key dpop-key.json --url ${dpopUrl} --token "$DPOP_TOKEN"`;
+  return [
+    '# 4. Beyond the tutorial, DPoP (RFC 9449): a key of your own (its thumbprint is printed), a token bound to it',
+    "#    for client 'kong-dpop', and a call with a fresh proof: HTTP 200",
+    'npx portcullis dpop keygen --out dpop-key.json --force',
+    `export DPOP_TOKEN=$(curl -s -X POST '${tokenUrl}' \\`,
+    `  -u kong-dpop:${devClientSecret} -d grant_type=client_credentials \\`,
+    `  -H "DPoP: $(npx portcullis dpop proof --key dpop-key.json -X POST --url '${tokenUrl}')" \\`,
+    `  --cacert ${ca}${extract})`,
+    `curl -isk "${dpopUrl}" -H "Authorization: DPoP $DPOP_TOKEN" -H "DPoP: $(${proof})"`,
+    '',
+    '# 5. The same proof twice, no proof, or the token as Bearer: HTTP 401, WWW-Authenticate: DPoP … error="invalid_dpop_proof"',
+    `PROOF=$(${proof})`,
+    `curl -isk "${dpopUrl}" -H "Authorization: DPoP $DPOP_TOKEN" -H "DPoP: $PROOF" -o /dev/null -w '%{http_code}\\n'`,
+    `curl -isk "${dpopUrl}" -H "Authorization: DPoP $DPOP_TOKEN" -H "DPoP: $PROOF"`,
+    `curl -isk "${dpopUrl}" -H "Authorization: Bearer $DPOP_TOKEN"`,
   ];
 }
 

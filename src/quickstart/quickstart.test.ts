@@ -34,10 +34,10 @@ const record = (over: Partial<AccessRecord> = {}): AccessRecord => ({
 });
 
 describe('quickstart', () => {
-  it("the tutorial's three steps are each a decK file, and together the configuration the tutorial ends with", () => {
+  it("the tutorial's three steps and the DPoP route are each a decK file, and together the configuration the tutorial ends with", () => {
     const env = { DECK_ISSUER: 'https://localhost:9443/realms/master' };
     const steps = tutorialSteps('http://127.0.0.1:8080/anything');
-    assert.deepEqual(steps.map((s) => s.file), ['1-required-entities.yaml', '2-tls-handshake-modifier.yaml', '3-openid-connect.yaml']);
+    assert.deepEqual(steps.map((s) => s.file), ['1-required-entities.yaml', '2-tls-handshake-modifier.yaml', '3-openid-connect.yaml', '4-dpop-route.yaml']);
     const documents = steps.map((s) => {
       const rendered = renderTemplate(s.text, env);
       assert.ok(rendered.ok);
@@ -48,12 +48,13 @@ describe('quickstart', () => {
     const merged = {
       _format_version: '3.0',
       services: documents[0]?.['services'],
-      routes: documents[0]?.['routes'],
-      plugins: [...(documents[1]?.['plugins'] ?? []), ...(documents[2]?.['plugins'] ?? [])],
+      routes: [...(documents[0]?.['routes'] ?? []), ...(documents[3]?.['routes'] ?? [])],
+      plugins: [...(documents[1]?.['plugins'] ?? []), ...(documents[2]?.['plugins'] ?? []), ...(documents[3]?.['plugins'] ?? [])],
     };
     const loaded = loadConfig(JSON.stringify(merged), { env: {}, plugins: pluginSchemas });
     assert.ok(loaded.ok, loaded.ok ? '' : JSON.stringify(loaded.errors));
     const oidc = loaded.config.plugins.find((p) => p.name === 'openid-connect');
+    assert.equal(loaded.config.plugins.find((p) => p.config['proof_of_possession_dpop'] === 'strict')?.route, loaded.config.routes.find((r) => r.name === 'dpop-route')?.id);
     assert.equal(oidc?.config['issuer'], env.DECK_ISSUER);
     assert.equal(oidc?.config['proof_of_possession_mtls'], 'strict');
     assert.match(steps[2]?.text ?? '', /issuer: "\$\{\{ env "DECK_ISSUER" \}\}"/, 'the issuer stays the tutorial template');

@@ -15,6 +15,10 @@ export interface TutorialStep {
 /** The variable the tutorial's openid-connect step reads its issuer from. */
 export const issuerVariable = 'DECK_ISSUER';
 
+/** The quickstart's DPoP route, next to the tutorial's mTLS one. */
+export const dpopRouteName = 'dpop-route';
+export const dpopPath = '/dpop';
+
 /** The tutorial's steps, in the order they must be applied (openid-connect's PoP check needs the certificate plugin first). */
 export function tutorialSteps(upstreamUrl: string): TutorialStep[] {
   return [
@@ -60,6 +64,28 @@ plugins:
       auth_methods:
         - bearer
       proof_of_possession_mtls: strict
+      proof_of_possession_auth_methods_validation: true
+`,
+    },
+    {
+      file: '4-dpop-route.yaml',
+      title: 'Beyond the tutorial: a DPoP route',
+      text: `# Beyond the tutorial: the same service behind a route that takes DPoP-bound tokens (RFC 9449)
+_format_version: "3.0"
+routes:
+  - name: ${dpopRouteName}
+    paths:
+      - "${dpopPath}"
+    service:
+      name: example-service
+plugins:
+  - name: openid-connect
+    route: ${dpopRouteName}
+    config:
+      issuer: "\${{ env "${issuerVariable}" }}"
+      auth_methods:
+        - bearer
+      proof_of_possession_dpop: strict
       proof_of_possession_auth_methods_validation: true
 `,
     },

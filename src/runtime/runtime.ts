@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import { configHash } from '../config/index.js';
 import type { Config, Consumer, PluginEntity, Route, Service } from '../config/types.js';
 import type { PluginDefinition, PluginInstance, ResolvedPlugin, RoutePlugins } from '../pipeline/plugin.js';
+import type { NodeServices } from '../state/node-services.js';
 import { UpstreamPools } from '../proxy/upstream-pools.js';
 import { compileRouter, type Router } from '../router/index.js';
 import { compileCertificateHeaders } from './certificate-headers.js';
@@ -18,6 +19,8 @@ export interface RuntimeDependencies {
   readonly defaultCertificate: DefaultCertificate;
   /** Extra CA PEMs trusted on outgoing TLS. */
   readonly trustedCaPems: readonly string[];
+  /** State the node's plugins share (replay store, nonce key). */
+  readonly node: NodeServices;
 }
 
 /**
@@ -154,7 +157,7 @@ function reuseOrCreate(
   const key = JSON.stringify([entity.name, entity.config, referenced]);
   const old = previous?.instances.get(entity.id);
   if (old !== undefined && old.key === key) return old;
-  const instance = definition.create(entity.config, entity, { config, logger: deps.logger.child({ plugin: entity.name }), trustedCaPems: deps.trustedCaPems });
+  const instance = definition.create(entity.config, entity, { config, logger: deps.logger.child({ plugin: entity.name }), trustedCaPems: deps.trustedCaPems, node: deps.node });
   return { key, instance };
 }
 

@@ -19,6 +19,7 @@ import { createProxyHandler } from './proxy-handler.js';
 import type { GatewayObserver } from './observer.js';
 import type { GatewaySettings } from './settings.js';
 import { version } from '../version.js';
+import { localNodeServices, type NodeServices } from '../state/node-services.js';
 
 /** A running gateway: its listeners and the handle to change its configuration. */
 export interface Gateway {
@@ -40,6 +41,8 @@ export interface StartOptions {
   readonly config: Config;
   /** The plugin catalogue; every built-in plugin unless a test brings its own. */
   readonly plugins?: ReadonlyMap<string, PluginDefinition>;
+  /** State shared by this node's workers; default: an in-memory replay store and a random nonce key. */
+  readonly node?: NodeServices;
   /** Metrics hooks. */
   readonly observer?: GatewayObserver;
   /** Where configuration changes are saved; default: in memory only. */
@@ -61,7 +64,7 @@ export async function startGateway(settings: GatewaySettings, options: StartOpti
   const plugins = options.plugins ?? pluginDefinitions;
   const defaultCertificate = await loadDefaultCertificate(settings);
   const trustedCaPems = await Promise.all(settings.trustedCertificates.map((file) => readFile(file, 'utf8')));
-  const deps: RuntimeDependencies = { plugins, logger, defaultCertificate, trustedCaPems };
+  const deps: RuntimeDependencies = { plugins, logger, defaultCertificate, trustedCaPems, node: options.node ?? localNodeServices() };
   const holder = new RuntimeHolder(Runtime.compile(options.config, deps, null), (error) =>
     logger.error({ err: error }, 'closing a retired configuration failed'),
   );

@@ -170,6 +170,8 @@ async function handle(req: IncomingMessage, res: ServerResponse, runtime: Runtim
       scheme,
       host: target.host,
       port: target.port,
+      authority: target.authority,
+      trustedPeer,
       path: target.path,
       query: target.query,
       httpVersion: req.httpVersion,

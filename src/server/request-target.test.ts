@@ -12,6 +12,7 @@ describe('parseRequestTarget', () => {
     assert.deepEqual(parseRequestTarget(request('/a/b?x=1&y', 'Example.COM:8443'), 8000), {
       host: 'example.com',
       port: 8443,
+      authority: 'Example.COM:8443',
       path: '/a/b',
       query: 'x=1&y',
     });
@@ -23,11 +24,11 @@ describe('parseRequestTarget', () => {
 
   it('lets an absolute-form target override Host', () => {
     const t = parseRequestTarget(request('http://other.test:81/p?q', 'example.com'), 8000);
-    assert.deepEqual(t, { host: 'other.test', port: 81, path: '/p', query: 'q' });
+    assert.deepEqual(t, { host: 'other.test', port: 81, authority: 'other.test:81', path: '/p', query: 'q' });
   });
 
   it('reads bracketed IPv6 hosts', () => {
-    assert.deepEqual(parseRequestTarget(request('/', '[::1]:9000'), 8000), { host: '::1', port: 9000, path: '/', query: '' });
+    assert.deepEqual(parseRequestTarget(request('/', '[::1]:9000'), 8000), { host: '::1', port: 9000, authority: '[::1]:9000', path: '/', query: '' });
   });
 
   it('gives an empty host for HTTP/1.0 requests without Host', () => {

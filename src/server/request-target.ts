@@ -4,6 +4,8 @@ import type { IncomingMessage } from 'node:http';
 export interface RequestTarget {
   readonly host: string;
   readonly port: number;
+  /** The authority as sent (absolute-form target, else the Host header), '' when absent. */
+  readonly authority: string;
   readonly path: string;
   readonly query: string;
 }
@@ -24,7 +26,7 @@ export function parseRequestTarget(req: IncomingMessage, listenerPort: number): 
   const path = q === -1 ? target : target.slice(0, q);
   const query = q === -1 ? '' : target.slice(q + 1);
   const { host, port } = splitAuthority(authority, listenerPort);
-  return { host, port, path, query };
+  return { host, port, authority, path, query };
 }
 
 function splitAuthority(authority: string, fallbackPort: number): { host: string; port: number } {

@@ -34,6 +34,13 @@ export interface GatewaySettings {
    * share the listeners, with the admin API and the configuration store in the primary.
    */
   workers: number;
+  /**
+   * The DPoP nonce key (one base64url line, 32+ bytes); null: `<prefix>/dpop-nonce.key`, created on
+   * first start. Nodes that should accept each other's nonces share one file.
+   */
+  dpopNonceKeyFile: string | null;
+  /** Marks the node's DPoP replay store holds (see docs/plugins/openid-connect.md). */
+  replayCacheEntries: number;
 }
 
 export interface ConnectionLimits {
@@ -73,4 +80,6 @@ export const defaultSettings: Readonly<GatewaySettings> = Object.freeze({
   adminToken: null,
   trustedIps: [],
   workers: 1,
+  dpopNonceKeyFile: null,
+  replayCacheEntries: 1_000_000,
 });

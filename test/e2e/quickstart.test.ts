@@ -48,7 +48,12 @@ describe('portcullis quickstart', () => {
       /^PASS {2}401 without the certificate: GET \/anything → 401, WWW-Authenticate: Bearer realm="[^"]+", error="invalid_token", reason pop_certificate_missing$/m,
       /^PASS {2}401 with another client's certificate: GET \/anything → 401, WWW-Authenticate: Bearer realm="[^"]+", error="invalid_token", reason pop_certificate_mismatch$/m,
       /^PASS {2}401 without token: GET \/anything → 401, WWW-Authenticate: Bearer realm="[^"]+", reason no_token$/m,
-      /^5 of 5 checks passed$/m,
+      /^PASS {2}DPoP token issued and bound: 200 from the IdP; token_type DPoP, cnf\.jkt \S{43} is the client key's thumbprint$/m,
+      /^PASS {2}200 with a fresh DPoP proof: GET \/dpop → 200, reason jwt_verified_dpop$/m,
+      /^PASS {2}401 for the same proof replayed: GET \/dpop → 401, WWW-Authenticate: DPoP algs="[^"]+", realm="[^"]+", error="invalid_dpop_proof", reason dpop_proof_replayed$/m,
+      /^PASS {2}401 without a proof: GET \/dpop → 401, WWW-Authenticate: DPoP algs="[^"]+", realm="[^"]+", error="invalid_dpop_proof", reason dpop_proof_missing$/m,
+      /^PASS {2}401 for the DPoP token sent as Bearer: GET \/dpop → 401, WWW-Authenticate: DPoP algs="[^"]+", realm="[^"]+", error="invalid_dpop_proof", reason dpop_token_downgraded$/m,
+      /^10 of 10 checks passed$/m,
     ]) {
       assert.match(run.stdout, line);
     }
@@ -59,7 +64,7 @@ describe('portcullis quickstart', () => {
     const quickstart = await shell.start(`portcullis quickstart --prefix qs ${ephemeral}`, /Press Ctrl-C to stop\.\n/, { env: { INIT_CWD: shell.home } });
     try {
       assert.match(quickstart.stdout(), /certificates {3}qs\/certs\/ \(made earlier, reused\)/);
-      const [token, withCertificate, withoutCertificate] = printedCommands(quickstart.stdout());
+      const [token, withCertificate, withoutCertificate, dpopCall, dpopRefusals] = printedCommands(quickstart.stdout()).map((c) => c.replaceAll('npx portcullis', 'portcullis'));
       assert.match(token ?? '', /curl -s --location --request POST 'https:\/\/localhost:\d+\/realms\/master\/protocol\/openid-connect\/token'/);
       assert.match(token ?? '', /--cert qs\/certs\/client\.crt \\\n {2}--key qs\/certs\/client\.key \\\n {2}--cacert qs\/certs\/rootCA\.crt/);
       assert.match(withCertificate ?? '', /curl -isk \\\n {2}-X GET "https:\/\/localhost:\d+\/anything"/);
@@ -71,6 +76,16 @@ describe('portcullis quickstart', () => {
       const response = parseCurlInclude(refused.stdout);
       assert.equal(response.status, 401, refused.stdout);
       assert.match(response.headers['www-authenticate'] ?? '', /error="invalid_token"/);
+
+      // Beyond the tutorial: the DPoP commands, as printed (a key, a bound token, a fresh proof).
+      const dpop = await shell.run(dpopCall ?? '');
+      assert.equal(dpop.code, 0, dpop.stderr);
+      assert.equal(parseCurlInclude(dpop.stdout.slice(dpop.stdout.indexOf('HTTP/'))).status, 200, dpop.stdout);
+      const again = await shell.run(`${dpopCall}\n${dpopRefusals}`);
+      // A refusal's JSON body ends without a newline: the next status line follows on the same line.
+      const statuses = [...again.stdout.matchAll(/HTTP\/1\.1 (\d{3}) /g)].map((m) => Number(m[1]));
+      assert.deepEqual(statuses, [200, 401, 401], again.stdout);
+      assert.match(again.stdout, /^200$/m, 'the first use of the proof');
     } finally {
       assert.equal(await quickstart.stop('SIGINT'), 0, quickstart.stderr());
     }

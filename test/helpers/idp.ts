@@ -35,6 +35,10 @@ export const testIdpClientIds = {
   selfSigned: 'kong-self-signed',
   /** Like `kong`, but ES256-signed JWTs. */
   es256: 'kong-es256',
+  /** client_secret_basic with `devClientSecret`, DPoP-bound JWTs (a proof is required). */
+  dpop: 'kong-dpop',
+  /** The same, opaque DPoP-bound tokens (introspection). */
+  dpopOpaque: 'kong-dpop-opaque',
 } as const;
 
 export interface StartTestIdpOptions {
@@ -54,6 +58,8 @@ export interface StartTestIdpOptions {
   /** Port; reuse the previous one to restart an IdP under the same issuer. Default 0 (ephemeral). */
   port?: number;
   keyGraceSeconds?: number;
+  /** Require IdP nonces in DPoP proofs at the token endpoint. */
+  dpopNonces?: boolean;
   /** Print the IdP's log lines (refusal reasons, rotations) to stderr. Default: only when PORTCULLIS_TEST_IDP_LOG is set. */
   log?: boolean;
 }
@@ -147,6 +153,7 @@ export async function startTestIdp(options: StartTestIdpOptions = {}): Promise<T
     audience: options.audience,
     scopes: options.scopes,
     keyGraceSeconds: options.keyGraceSeconds,
+    dpopNonces: options.dpopNonces,
     log: verbose ? (line) => process.stderr.write(`[idp] ${line}\n`) : undefined,
   });
   const caPem = pki.ca.certPem;

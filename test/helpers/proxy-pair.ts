@@ -11,6 +11,7 @@ import { drain, listen, type Listener } from '../../src/server/listeners.js';
 import { createProxyHandler } from '../../src/server/proxy-handler.js';
 import { defaultSettings } from '../../src/server/settings.js';
 import { createLogger } from '../../src/util/logger.js';
+import { localNodeServices } from '../../src/state/node-services.js';
 
 export interface ProxyPair {
   readonly trustedUrl: string;
@@ -30,6 +31,7 @@ export async function startProxyPair(
     logger,
     defaultCertificate: { certPem: options.serverCertificate.certPem, keyPem: options.serverCertificate.keyPem },
     trustedCaPems: options.trustedCaPems ?? [],
+    node: localNodeServices(),
   };
   const holder = new RuntimeHolder(Runtime.compile(config, deps, null), () => undefined);
   const records: AccessRecord[] = [];

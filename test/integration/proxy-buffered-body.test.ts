@@ -20,6 +20,7 @@ import { drain, listen, type Listener } from '../../src/server/listeners.js';
 import { createProxyHandler } from '../../src/server/proxy-handler.js';
 import { defaultSettings } from '../../src/server/settings.js';
 import { createLogger } from '../../src/util/logger.js';
+import { localNodeServices } from '../../src/state/node-services.js';
 import { makeTestPki } from '../helpers/pki.js';
 
 const probeConfig = Type.Object({
@@ -111,7 +112,7 @@ ${route('stream', '{ read: false }')}${route('buffered', '{ read: true, limit: 3
     const logger = createLogger({ level: 'silent' });
     const plugins = new Map<string, PluginDefinition>([...pluginDefinitions, ['body-probe', probe]]);
     holder = new RuntimeHolder(
-      Runtime.compile(loaded.config, { plugins, logger, defaultCertificate: { certPem: pki.serverCert.certPem, keyPem: pki.serverCert.keyPem }, trustedCaPems: [] }, null),
+      Runtime.compile(loaded.config, { plugins, logger, defaultCertificate: { certPem: pki.serverCert.certPem, keyPem: pki.serverCert.keyPem }, trustedCaPems: [], node: localNodeServices() }, null),
       () => undefined,
     );
     const handler = createProxyHandler({ holder, logger, accessLog: false, observer: {}, maxBufferedBodyBytes: limit });

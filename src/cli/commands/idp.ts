@@ -17,7 +17,8 @@ const flags: Record<string, FlagSpec> = {
   port: { type: 'string', description: 'HTTPS port (0 = any free port)', defaultText: '9443', env: false },
   realm: { type: 'string', description: 'Realm in the paths (/realms/REALM/…)', defaultText: 'master', env: false },
   'public-host': { type: 'string', description: 'Host name written in the issuer', defaultText: '--host', env: false },
-  clients: { type: 'string', description: 'Clients YAML file (default: kong, kong-opaque, kong-secret, kong-introspection)', env: false },
+  clients: { type: 'string', description: 'Clients YAML file (default: kong, kong-opaque, kong-secret, kong-dpop, kong-dpop-opaque, kong-introspection)', env: false },
+  'dpop-nonces': { type: 'boolean', description: 'Require an IdP nonce in DPoP proofs at the token endpoint', env: false },
   'access-token-ttl': { type: 'string', description: 'Default access token lifetime, seconds', defaultText: '60', env: false },
   audience: { type: 'string', description: 'Default aud of access tokens', defaultText: 'urn:portcullis:api', env: false },
   'key-grace': { type: 'string', description: 'Seconds a rotated-out key stays published', defaultText: '86400', env: false },
@@ -31,7 +32,8 @@ const rotateFlags: Record<string, FlagSpec> = {
 const usage = 'portcullis idp [--dir DIR] [--cert FILE --key FILE --ca FILE] [--port 9443] [--host localhost] [--realm master] [--clients FILE]';
 const description = [
   'Runs the development identity provider (oidc-provider with Keycloak\'s paths): client_credentials with',
-  'RFC 8705 mTLS client authentication and certificate-bound access tokens, for the Kong tutorial and tests.',
+  'RFC 8705 mTLS client authentication and certificate-bound access tokens, and RFC 9449 DPoP-bound tokens',
+  '(clients kong-dpop, kong-dpop-opaque), for the Kong tutorial and tests.',
   'Not for production. SIGHUP reloads the signing keys; `portcullis idp rotate-keys --dir DIR` rotates them.',
 ].join('\n');
 
@@ -78,6 +80,7 @@ export async function idpCommand(argv: readonly string[], env: NodeJS.ProcessEnv
     tls: { certPem: certPem ?? '', keyPem: keyPem ?? '', caPems },
     clients: clientsFile === undefined ? undefined : await loadIdpClientsFile(clientsFile),
     accessTokenTtlSeconds: intFlag(values, 'access-token-ttl', 60),
+    dpopNonces: values['dpop-nonces'] === true,
     audience: stringFlag(values, 'audience'),
     keyGraceSeconds: intFlag(values, 'key-grace', 86_400),
     log: (line) => {

@@ -1,4 +1,5 @@
 import cluster from 'node:cluster';
+import { join } from 'node:path';
 import { availableParallelism } from 'node:os';
 import { AggregatorRegistry } from 'prom-client';
 import { adminExposureWarning } from '../../admin/admin-exposure.js';
@@ -12,6 +13,8 @@ import { runWorker } from '../../server/cluster/worker.js';
 import { startGateway, type Gateway } from '../../server/gateway.js';
 import { formatAddress } from '../../server/listen-spec.js';
 import { defaultSettings, type GatewaySettings } from '../../server/settings.js';
+import { loadOrCreateNonceKey } from '../../state/nonce-key.js';
+import { MemoryReplayCache } from '../../state/replay-cache.js';
 import { FileConfigStore } from '../../store/file-config-store.js';
 import { loadStoredConfig } from '../../store/load-stored-config.js';
 import { createLogger, type Logger } from '../../util/logger.js';
@@ -42,6 +45,8 @@ export const startFlags: Record<string, FlagSpec> = {
   'admin-private-keys': { type: 'string', description: 'hidden|shown: certificate keys in admin answers (shown: always, as Kong, for decK)', defaultText: 'hidden' },
   'trusted-ips': { type: 'string', multiple: true, description: 'CIDRs of proxies whose forwarded headers are trusted; repeat or comma-separate' },
   workers: { type: 'string', description: 'Proxy worker processes; 1 runs everything in one process', defaultText: 'number of CPU cores' },
+  'dpop-nonce-key-file': { type: 'string', description: 'DPoP nonce key (one base64url line); share it between nodes', defaultText: '<prefix>/dpop-nonce.key' },
+  'replay-cache-entries': { type: 'string', description: 'DPoP proofs the node remembers for replay detection', defaultText: String(d.replayCacheEntries) },
 };
 
 export const startUsage = 'portcullis start [options]';
@@ -83,13 +88,24 @@ export function settingsFromFlags(values: FlagValues): GatewaySettings {
     adminToken: stringFlag(values, 'admin-token') ?? null,
     trustedIps: listFlag(values, 'trusted-ips'),
     workers: workerCount(values),
+    dpopNonceKeyFile: stringFlag(values, 'dpop-nonce-key-file') ?? null,
+    replayCacheEntries: positiveFlag(values, 'replay-cache-entries', d.replayCacheEntries),
   };
 }
 
 function workerCount(values: FlagValues): number {
-  const n = intFlag(values, 'workers', availableParallelism());
-  if (n < 1) throw new TypeError(`--workers: must be at least 1, got ${n}`);
+  return positiveFlag(values, 'workers', availableParallelism());
+}
+
+function positiveFlag(values: FlagValues, name: string, fallback: number): number {
+  const n = intFlag(values, name, fallback);
+  if (n < 1) throw new TypeError(`--${name}: must be at least 1, got ${n}`);
   return n;
+}
+
+/** Where the node's DPoP nonce key lives. */
+export function nonceKeyFile(settings: GatewaySettings): string {
+  return settings.dpopNonceKeyFile ?? join(settings.prefix, 'dpop-nonce.key');
 }
 
 /** Options of `start` that are not gateway settings. */
@@ -131,6 +147,9 @@ export async function runGateway(settings: GatewaySettings, env: NodeJS.ProcessE
     },
   });
   const { config, fromFile } = await initialConfig(settings, env, store, logger);
+  // Before any worker is forked: they read the key the primary made sure exists.
+  const nonceKey = await loadOrCreateNonceKey(nonceKeyFile(settings));
+  const replayStore = new MemoryReplayCache(settings.replayCacheEntries);
   const exposure = adminExposureWarning(settings.adminListen, settings.adminToken);
   if (exposure !== null) {
     logger.warn(exposure);
@@ -141,13 +160,17 @@ export async function runGateway(settings: GatewaySettings, env: NodeJS.ProcessE
     config: () => started?.holder.current ?? { version: 0, loadedAt: new Date(0), hash: '' },
   });
   // With workers, this process keeps the admin API and the store; the workers serve the proxy.
-  const pool = settings.workers > 1 ? new WorkerPool({ count: settings.workers, logger, current: () => started!.holder.current.config, stopTimeoutMs: settings.drainTimeoutMs }) : null;
+  const pool =
+    settings.workers > 1
+      ? new WorkerPool({ count: settings.workers, logger, current: () => started!.holder.current.config, stopTimeoutMs: settings.drainTimeoutMs, replayStore })
+      : null;
   const workerMetrics = pool === null ? null : new AggregatorRegistry();
   const gateway = await startGateway(pool === null ? settings : { ...settings, proxyListen: 'off' }, {
     logger,
     config,
     observer: metrics,
     store,
+    node: { replayCache: replayStore, nonceKey },
     admin: {
       metrics: workerMetrics === null ? metrics : { scrape: async () => ({ contentType: workerMetrics.contentType, body: await workerMetrics.clusterMetrics() }) },
       maxBodyBytes: options.adminMaxBodyBytes,
@@ -206,7 +229,7 @@ export async function startCommand(argv: readonly string[], env: NodeJS.ProcessE
   const settings = settingsFromFlags(values);
   if (settings.workers > 1 && cluster.isWorker) {
     process.title = `portcullis worker ${cluster.worker?.id ?? ''}`.trim();
-    await runWorker(settings, createLogger({ level: settings.logLevel }));
+    await runWorker(settings, createLogger({ level: settings.logLevel }), nonceKeyFile(settings));
     // The IPC channel would keep this process alive: drained and closed, it leaves.
     cluster.worker?.disconnect();
     setTimeout(() => process.exit(0), 1000).unref();

@@ -13,7 +13,7 @@ import { resolveIdentity, type ConsumerDirectory, type IdentityRules } from './i
 import type { Introspector } from './introspection.js';
 import type { HmacSecret } from './jwks.js';
 import { IssuerUnavailableError, type Issuer } from './issuer-registry.js';
-import { boundThumbprint } from './proof-of-possession.js';
+import { boundKeyThumbprint, boundThumbprint } from './proof-of-possession.js';
 import { reasons } from './reasons.js';
 import { AuthFailure } from './responses.js';
 import { TokenCache, tokenHash } from './token-cache.js';
@@ -25,6 +25,8 @@ export interface Principal {
   readonly claims: Claims;
   /** `cnf["x5t#S256"]`, or null when the token is not certificate-bound (only read with PoP on). */
   readonly bound: string | null;
+  /** `cnf.jkt`, or null when the token is not bound to a DPoP key (only read with DPoP on). */
+  readonly jkt: string | null;
   readonly identity: Readonly<Identity>;
 }
 
@@ -45,6 +47,7 @@ export interface AuthenticatorSettings {
   readonly requirements: Requirements;
   readonly identity: IdentityRules;
   readonly popEnabled: boolean;
+  readonly dpopEnabled: boolean;
   readonly cacheEntries: number;
 }
 
@@ -153,8 +156,9 @@ export class Authenticator {
     checkForbiddenClaims(claims, this.#s.claimsForbidden);
     checkRequirements(claims, this.#s.requirements);
     const bound = this.#s.popEnabled ? boundThumbprint(claims) : null;
+    const jkt = this.#s.dpopEnabled ? boundKeyThumbprint(claims) : null;
     const identity = resolveIdentity(claims, this.#s.identity, this.#consumers);
-    return { method, claims, bound, identity };
+    return { method, claims, bound, jkt, identity };
   }
 
   #expiry(claims: Claims, now: number): number {

@@ -66,7 +66,7 @@ describe('openid-connect proof_of_possession_mtls_from_header', () => {
     const otherCa = await run(plugin, request(token, urlEncoded(pki.otherCaClient.certPem)));
     assert.equal(otherCa?.status, 401);
     assert.equal(otherCa?.code, 'pop_certificate_untrusted');
-    assert.equal(otherCa?.challenge?.params['error'], 'invalid_token');
+    assert.equal(otherCa?.challenges[0]?.params['error'], 'invalid_token');
     const expiredToken = await idp.sign({ cnf: { 'x5t#S256': pki.expiredClient.thumbprint } });
     assert.equal((await run(plugin, request(expiredToken, urlEncoded(pki.expiredClient.certPem))))?.code, 'pop_certificate_untrusted');
     assert.equal((await run(plugin, request(token, urlEncoded(pki.otherClient.certPem))))?.code, 'pop_certificate_mismatch');

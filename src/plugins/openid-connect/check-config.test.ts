@@ -77,12 +77,12 @@ describe('openid-connect configuration checks', () => {
       auth_methods: [bearer]
       session_secret: abc
       verify_nonce: true
-      proof_of_possession_dpop: strict
+      token_exchange_endpoint: https://idp.example/x
       verify_signature: false
 `),
       [
         'plugins[0].config.session_secret: is a Kong openid-connect field that Portcullis does not implement; remove it (see docs/plugins/openid-connect.md)',
-        'plugins[0].config.proof_of_possession_dpop: is a Kong openid-connect field that Portcullis does not implement; remove it (see docs/plugins/openid-connect.md)',
+        'plugins[0].config.token_exchange_endpoint: is a Kong openid-connect field that Portcullis does not implement; remove it (see docs/plugins/openid-connect.md)',
         'plugins[0].config.verify_signature: must be true: Portcullis never accepts a token without checking its signature',
       ],
     );

@@ -58,7 +58,7 @@ export function checkOpenIdConnectConfig(plugin: PluginEntity, index: number, co
   if (c.consumer_claims !== null && c.consumer_claim !== null) add('consumer_claim', 'set consumer_claims or the older consumer_claim, not both');
   if (HS_ALGS.some((a) => c.token_typ_allowed.includes(a))) add('token_typ_allowed', 'lists header typ values, not algorithms');
 
-  if (c.proof_of_possession_mtls !== 'off') errors.push(...checkProofOfPossession(plugin, index, c, config, context));
+  if (c.proof_of_possession_mtls !== 'off' || c.proof_of_possession_dpop !== 'off') errors.push(...checkProofOfPossession(plugin, index, c, config, context));
   if (c.proof_of_possession_mtls_from_header !== null) checkFromHeader(c.proof_of_possession_mtls_from_header, config, add);
   return errors;
 }
@@ -131,10 +131,11 @@ function checkProofOfPossession(plugin: PluginEntity, index: number, c: OpenIdCo
   if (c.proof_of_possession_auth_methods_validation) {
     const incompatible = c.auth_methods.filter((m) => !POP_COMPATIBLE_AUTH_METHODS.includes(m));
     if (incompatible.length > 0) {
+      const field = c.proof_of_possession_mtls !== 'off' ? 'proof_of_possession_mtls' : 'proof_of_possession_dpop';
       errors.push({
         path: at('auth_methods'),
         message:
-          `proof_of_possession_mtls '${c.proof_of_possession_mtls}' needs auth_methods given explicitly and limited to methods compatible with ` +
+          `${field} '${c[field]}' needs auth_methods given explicitly and limited to methods compatible with ` +
           `proof of possession (bearer, introspection, session); remove ${incompatible.join(', ')}, ` +
           'or set proof_of_possession_auth_methods_validation: false to skip the check for them',
       });
@@ -142,7 +143,7 @@ function checkProofOfPossession(plugin: PluginEntity, index: number, c: OpenIdCo
   }
   // Fails closed either way (no certificate, no token passes); a whole document is told, an
   // entity-at-a-time change is not refused for it (decK adds the certificate plugin in any order).
-  if (c.proof_of_possession_mtls_from_header !== null || context.entityAtATime) return errors;
+  if (c.proof_of_possession_mtls === 'off' || c.proof_of_possession_mtls_from_header !== null || context.entityAtATime) return errors;
   const uncovered = routesOf(plugin, config).filter((route) => !hasCertificateSource(route, config));
   if (uncovered.length > 0) {
     const names = uncovered.slice(0, 5).map((r) => `'${r.name ?? r.id}'`).join(', ');

@@ -28,6 +28,8 @@ export interface TokenPlace {
   readonly name: string;
   /** For a body token: the body's format. */
   readonly bodyFormat?: BodyFormat;
+  /** For `Authorization`: the scheme it came with (RFC 9449 §7.1: a DPoP-bound token comes as `DPoP`). */
+  readonly scheme?: 'bearer' | 'dpop';
 }
 
 /** The request's token: its first place, plus every place it was repeated in (`hide_credentials` removes them all). */
@@ -42,6 +44,8 @@ export interface ExtractOptions {
   readonly cookieName: string | null;
   /** Longest token accepted, in characters. */
   readonly maxLength: number;
+  /** Also read `Authorization: DPoP <token>` (DPoP enabled). */
+  readonly dpopScheme?: boolean;
 }
 
 // RFC 6750 §2.1 b64token (token68): what a JWT or an opaque token may consist of.
@@ -54,10 +58,10 @@ export function extractToken(headers: IncomingHttpHeaders, query: string, option
   const found: TokenPlace[] = [];
   if (options.paramTypes.includes('header')) {
     if (options.headerName !== null) {
-      fromHeader(headers, options.headerName, options.headerName === 'authorization', found);
+      fromHeader(headers, options.headerName, options.headerName === 'authorization', found, options.dpopScheme === true);
     } else {
-      fromHeader(headers, 'authorization', true, found);
-      for (const name of KONG_TOKEN_HEADERS) fromHeader(headers, name, false, found);
+      fromHeader(headers, 'authorization', true, found, options.dpopScheme === true);
+      for (const name of KONG_TOKEN_HEADERS) fromHeader(headers, name, false, found, false);
     }
   }
   // A percent-encoded name (`access%5Ftoken`) counts too, as URLSearchParams decodes it.
@@ -128,22 +132,22 @@ function chooseToken(found: readonly TokenPlace[], maxLength: number): FoundToke
   return { ...first, places: found };
 }
 
-function fromHeader(headers: IncomingHttpHeaders, name: string, schemeRequired: boolean, out: TokenPlace[]): void {
+function fromHeader(headers: IncomingHttpHeaders, name: string, schemeRequired: boolean, out: TokenPlace[], dpopScheme: boolean): void {
   const raw = ownHeader(headers, name);
   if (raw === undefined) return;
   for (const value of Array.isArray(raw) ? raw : [raw]) {
     const trimmed = value.trim();
     const space = trimmed.search(/[ \t]/);
-    const scheme = space === -1 ? trimmed : trimmed.slice(0, space);
-    if (scheme.toLowerCase() === 'bearer') {
+    const scheme = (space === -1 ? trimmed : trimmed.slice(0, space)).toLowerCase();
+    if (scheme === 'bearer' || (dpopScheme && scheme === 'dpop')) {
       // `Bearer` with nothing after it is a malformed credential, not an absent one.
       const token = space === -1 ? '' : trimmed.slice(space).trim();
-      if (token === '') throw new AuthFailure('token_malformed', `empty Bearer credential in ${name}`);
-      out.push({ token, location: 'header', name });
+      if (token === '') throw new AuthFailure('token_malformed', `empty ${scheme === 'dpop' ? 'DPoP' : 'Bearer'} credential in ${name}`);
+      out.push({ token, location: 'header', name, scheme });
     } else if (!schemeRequired && trimmed !== '') {
       out.push({ token: trimmed, location: 'header', name });
     }
-    // Another scheme (Basic, DPoP…) in Authorization is not ours to read.
+    // Another scheme (Basic, or DPoP with DPoP off) in Authorization is not ours to read.
   }
 }
 

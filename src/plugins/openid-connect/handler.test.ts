@@ -55,7 +55,7 @@ describe('openid-connect access phase', () => {
     const other = await run(plugin, fakeContext({ headers: bearer(bound), certificate: mallory }));
     assert.equal(other?.status, 401);
     assert.equal(other?.code, 'pop_certificate_mismatch');
-    assert.equal(formatChallenge(other.challenge!), `Bearer realm="${new URL(idp.issuer).host}", error="invalid_token"`);
+    assert.equal(formatChallenge(other.challenges[0]!), `Bearer realm="${new URL(idp.issuer).host}", error="invalid_token"`);
     assert.equal(other?.body?.text, '{"message":"Unauthorized"}');
     assert.equal((await run(plugin, fakeContext({ headers: bearer(bound) })))?.code, 'pop_certificate_missing');
     const unbound = await idp.sign();
@@ -88,7 +88,7 @@ describe('openid-connect access phase', () => {
     const refusal = await run(plugin);
     assert.equal(refusal?.status, 401);
     assert.equal(refusal?.code, 'no_token');
-    assert.equal(formatChallenge(refusal.challenge!), `Bearer realm="${new URL(idp.issuer).host}"`);
+    assert.equal(formatChallenge(refusal.challenges[0]!), `Bearer realm="${new URL(idp.issuer).host}"`);
     const verbose = make({ display_errors: true, unauthorized_error_message: 'Nope' });
     assert.equal((await run(verbose))?.body?.text, '{"message":"Nope (no suitable authorization credentials were provided)"}');
   });
@@ -100,7 +100,7 @@ describe('openid-connect access phase', () => {
     const two = await run(plugin, fakeContext({ headers: bearer(token), query: `access_token=${await idp.sign()}` }));
     assert.equal(two?.status, 400);
     assert.equal(two?.code, 'multiple_tokens');
-    assert.equal(two?.challenge?.params['error'], 'invalid_request');
+    assert.equal(two?.challenges[0]?.params['error'], 'invalid_request');
     assert.equal(await run(plugin, fakeContext({ headers: bearer(token), query: `access_token=${token}` })), null);
   });
 
@@ -142,7 +142,7 @@ describe('openid-connect access phase', () => {
     assert.equal(noScope?.status, 403);
     assert.equal(noScope?.code, 'scope_insufficient');
     assert.equal(noScope?.body?.text, '{"message":"Forbidden"}');
-    assert.equal(formatChallenge(noScope.challenge!), `Bearer realm="${new URL(idp.issuer).host}", error="insufficient_scope", scope="admin"`);
+    assert.equal(formatChallenge(noScope.challenges[0]!), `Bearer realm="${new URL(idp.issuer).host}", error="insufficient_scope", scope="admin"`);
     const wrongAud = await run(plugin, fakeContext({ headers: bearer(await idp.sign({ aud: ['urn:x'] })) }));
     assert.equal(wrongAud?.status, 403);
     assert.equal(wrongAud?.code, 'audience_mismatch');

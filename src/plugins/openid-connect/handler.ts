@@ -7,12 +7,13 @@ import type { Logger } from 'pino';
 import type { Consumer, PluginEntity } from '../../config/types.js';
 import type { RequestContext } from '../../pipeline/context.js';
 import { isGatewayError } from '../../pipeline/gateway-error.js';
-import type { PluginDefinition, PluginEnvironment, PluginInstance } from '../../pipeline/plugin.js';
+import type { PluginDefinition, PluginEnvironment, PluginInstance, ResponseHead } from '../../pipeline/plugin.js';
 import { openIdConnectAdminApi } from './admin-api.js';
 import { Authenticator, type Principal } from './authenticate.js';
 import { findConsumer } from './check-config.js';
 import { createHeaderCertificateSource } from './certificate-from-header.js';
 import { discoveryTargets } from './discovery.js';
+import { DpopBinding } from './dpop-binding.js';
 import { extractBodyToken, extractToken, hideCredential, tokenBodyFormat, type FoundToken } from './extract-token.js';
 import { IdpClient } from './http-client.js';
 import { HmacSecret } from './jwks.js';
@@ -119,6 +120,7 @@ export function createOpenIdConnect(config: OpenIdConnectConfig, _entity: Plugin
         groupsClaim: config.authenticated_groups_claim,
       },
       popEnabled: config.proof_of_possession_mtls !== 'off',
+      dpopEnabled: config.proof_of_possession_dpop !== 'off',
       cacheEntries: TOKEN_CACHE_ENTRIES,
     },
     issuer,
@@ -126,14 +128,30 @@ export function createOpenIdConnect(config: OpenIdConnectConfig, _entity: Plugin
     new ConsumerDirectory(env.config.consumers),
     logger,
   );
+  const dpopMode = config.proof_of_possession_dpop;
+  const dpop =
+    dpopMode === 'off'
+      ? null
+      : new DpopBinding(
+          {
+            mode: dpopMode,
+            lifetimeSeconds: config.dpop_proof_lifetime,
+            futureSkewSeconds: config.dpop_proof_clock_skew,
+            useNonce: config.dpop_use_nonce,
+            algorithms: config.dpop_proof_algorithms,
+          },
+          env.node,
+        );
   const responses: ResponseSettings = {
     realm: new URL(config.issuer).host,
     unauthorizedMessage: config.unauthorized_error_message,
     forbiddenMessage: config.forbidden_error_message,
     displayErrors: config.display_errors,
     exposeErrorCode: config.expose_error_code,
+    dpop: dpop === null ? null : { mode: dpop.settings.mode, algs: dpop.settings.algorithms.join(' ') },
   };
   const extractOptions = {
+    dpopScheme: dpop !== null,
     paramTypes: config.bearer_token_param_type,
     headerName: config.bearer_token_header_name?.toLowerCase() ?? null,
     cookieName: config.bearer_token_cookie_name,
@@ -175,14 +193,29 @@ export function createOpenIdConnect(config: OpenIdConnectConfig, _entity: Plugin
     if (principal.bound !== null) logger.debug({ request_id: ctx.id, jti: principal.claims.jti, sub: principal.claims.sub }, 'certificate binding verified');
   }
 
-  function succeed(ctx: RequestContext, principal: Principal, found: FoundToken): void {
+  function succeed(ctx: RequestContext, principal: Principal, found: FoundToken, proofVerified: boolean): void {
     ctx.identity = { ...principal.identity };
-    const reason: SuccessReason = principal.method === 'bearer' ? 'jwt_verified' : 'introspection_active';
+    const reason: SuccessReason =
+      principal.method === 'bearer' ? (proofVerified ? 'jwt_verified_dpop' : 'jwt_verified') : proofVerified ? 'introspection_active_dpop' : 'introspection_active';
     ctx.auth = { plugin: PLUGIN, outcome: 'success', reason };
     const headers = ctx.upstreamHeaders;
     if (config.hide_credentials) hideCredential(ctx, found);
+    if (dpop !== null) {
+      // As Kong: the upstream sees a Bearer token and no proof (the binding was checked here).
+      delete headers['dpop'];
+      if (found.scheme === 'dpop' && headers['authorization'] !== undefined) headers['authorization'] = `Bearer ${found.token}`;
+    }
     if (tokenHeader !== null) headers[tokenHeader.name] = `${tokenHeader.prefix}${found.token}`;
     if (claimHeaders.length > 0) applyClaimHeaders(headers, principal.claims, claimHeaders);
+  }
+
+  /** Headers every refusal of a DPoP instance carries: a fresh nonce (when on) and, for browsers, which headers they may read. */
+  function refusalHeaders(ctx: RequestContext): Record<string, string> | undefined {
+    if (dpop === null) return undefined;
+    const headers: Record<string, string> = {};
+    if (dpop.settings.useNonce) headers['dpop-nonce'] = dpop.freshNonce();
+    if (ctx.request.headers.origin !== undefined) headers['access-control-expose-headers'] = EXPOSED_HEADERS;
+    return headers;
   }
 
   function refuse(ctx: RequestContext, failure: AuthFailure, found: FoundToken | null): void {
@@ -194,12 +227,13 @@ export function createOpenIdConnect(config: OpenIdConnectConfig, _entity: Plugin
     if (anonymous !== null && (info.refusal === 'unauthorized' || info.refusal === 'forbidden')) {
       ctx.identity = { consumer: anonymous, credentialId: null, groups: null, anonymous: true };
       ctx.auth = { plugin: PLUGIN, outcome: 'anonymous', reason: failure.reason };
-      // A refused credential never travels upstream, whatever hide_credentials says.
+      // A refused credential never travels upstream, whatever hide_credentials says; nor its proof.
       if (found !== null) hideCredential(ctx, found);
+      if (dpop !== null) delete ctx.upstreamHeaders['dpop'];
       return;
     }
     ctx.auth = { plugin: PLUGIN, outcome: 'failure', reason: failure.reason };
-    throw refusalResponse(failure, responses);
+    throw refusalResponse(failure, responses, found?.scheme ?? null, refusalHeaders(ctx));
   }
 
   return {
@@ -211,7 +245,8 @@ export function createOpenIdConnect(config: OpenIdConnectConfig, _entity: Plugin
         if (found === null) throw new AuthFailure('no_token');
         const principal = await authenticator.authenticate(found.token, ctx.id);
         await checkBinding(ctx, principal);
-        succeed(ctx, principal, found);
+        const proofVerified = dpop === null ? false : await dpop.check(ctx, principal, found);
+        succeed(ctx, principal, found, proofVerified);
       } catch (error) {
         if (error instanceof AuthFailure) return refuse(ctx, error, found);
         if (isGatewayError(error)) throw error;
@@ -219,11 +254,26 @@ export function createOpenIdConnect(config: OpenIdConnectConfig, _entity: Plugin
         throw error;
       }
     },
+    ...(dpop === null ? {} : { headerFilter: exposeDpopHeaders }),
     async close() {
       authenticator.clear();
       await Promise.allSettled([releaseIssuer(issuer), intro?.client.close(), headerCertificates?.close()]);
     },
   };
+}
+
+/** `Access-Control-Expose-Headers` for a DPoP route's answers to browsers (RFC 9449 §7.1, §8). */
+const EXPOSED_HEADERS = 'WWW-Authenticate, DPoP-Nonce';
+
+/** On a successful response to a cross-origin request: the DPoP headers join whatever the upstream exposes. */
+function exposeDpopHeaders(ctx: RequestContext, response: ResponseHead): void {
+  if (ctx.request.headers.origin === undefined) return;
+  const existing = response.headers['access-control-expose-headers'];
+  const current = Array.isArray(existing) ? existing.join(', ') : (existing ?? '');
+  if (current.trim() === '*') return;
+  const listed = new Set(current.split(',').map((h) => h.trim().toLowerCase()).filter((h) => h !== ''));
+  const missing = EXPOSED_HEADERS.split(', ').filter((h) => !listed.has(h.toLowerCase()));
+  if (missing.length > 0) response.headers['access-control-expose-headers'] = [current.trim(), ...missing].filter((h) => h !== '').join(', ');
 }
 
 export const openIdConnect: PluginDefinition<OpenIdConnectConfig> = {

@@ -15,13 +15,22 @@ const THUMBPRINT = /^[A-Za-z0-9_-]{43}$/;
 
 /** The `x5t#S256` confirmation of a claims set: a string, null when there is none, or an AuthFailure when `cnf` is malformed. */
 export function boundThumbprint(claims: Claims): string | null {
+  return confirmation(claims, 'x5t#S256', 'pop_claim_invalid');
+}
+
+/** The `jkt` confirmation (RFC 9449 §6): the SHA-256 thumbprint of the DPoP key, same rules. */
+export function boundKeyThumbprint(claims: Claims): string | null {
+  return confirmation(claims, 'jkt', 'dpop_binding_invalid');
+}
+
+function confirmation(claims: Claims, member: string, invalid: 'pop_claim_invalid' | 'dpop_binding_invalid'): string | null {
   const cnf = claims.cnf;
   if (cnf === undefined || cnf === null) return null;
-  if (typeof cnf !== 'object' || Array.isArray(cnf)) throw new AuthFailure('pop_claim_invalid', 'cnf is not an object');
-  if (!Object.hasOwn(cnf, 'x5t#S256')) return null;
-  const value = (cnf as Record<string, unknown>)['x5t#S256'];
+  if (typeof cnf !== 'object' || Array.isArray(cnf)) throw new AuthFailure(invalid, 'cnf is not an object');
+  if (!Object.hasOwn(cnf, member)) return null;
+  const value = (cnf as Record<string, unknown>)[member];
   // Hex (WSO2's old docs) or padded/standard base64 never equals a real thumbprint: refuse, do not normalise.
-  if (typeof value !== 'string' || !THUMBPRINT.test(value)) throw new AuthFailure('pop_claim_invalid', 'x5t#S256 is not 43 base64url characters');
+  if (typeof value !== 'string' || !THUMBPRINT.test(value)) throw new AuthFailure(invalid, `${member} is not 43 base64url characters`);
   return value;
 }
 

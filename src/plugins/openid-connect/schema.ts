@@ -8,6 +8,7 @@ import { Type, type Static, type TObject, type TSchema } from '@sinclair/typebox
 import { StringEnum } from '../../config/schemas/common.js';
 import type { PluginSchema } from '../../pipeline/plugin.js';
 import { checkOpenIdConnectConfig } from './check-config.js';
+import { DPOP_ALGORITHMS } from '../../dpop/proof.js';
 import { unsupportedFieldPattern } from './unsupported-fields.js';
 
 /** Every auth method name Kong knows. */
@@ -186,6 +187,19 @@ export const openIdConnectConfig = Type.Object(
     proof_of_possession_mtls: StringEnum(['off', 'strict', 'optional'] as const, { default: 'off', description: 'RFC 8705 certificate binding.' }),
     proof_of_possession_auth_methods_validation: Type.Boolean({ default: true, description: 'With PoP on, only allow PoP-compatible `auth_methods`.' }),
     proof_of_possession_mtls_from_header: nullableObject(fromHeader, 'Take the client certificate for the binding check from a trusted proxy header, verified against `ca_certificates`.'),
+    proof_of_possession_dpop: StringEnum(['off', 'strict', 'optional'] as const, {
+      default: 'off',
+      description: 'RFC 9449 DPoP: strict checks a proof on every request; optional only for tokens bound to a DPoP key (`cnf.jkt`).',
+    }),
+    dpop_proof_lifetime: Type.Number({ default: 300, exclusiveMinimum: 0, description: 'Seconds a proof stays usable after its `iat` (or after its nonce was issued, with `dpop_use_nonce`).' }),
+    dpop_use_nonce: Type.Boolean({ default: false, description: 'Require a nonce issued by the gateway in every proof (RFC 9449 §9); stateless, keyed by the gateway.' }),
+    dpop_proof_algorithms: Type.Array(StringEnum(DPOP_ALGORITHMS), {
+      default: [...DPOP_ALGORITHMS],
+      minItems: 1,
+      uniqueItems: true,
+      description: 'Portcullis extension: the JWS algorithms a proof may use, sent as `algs` in the DPoP challenge.',
+    }),
+    dpop_proof_clock_skew: Type.Number({ default: 5, minimum: 0, description: 'Portcullis extension: seconds a proof `iat` may lie in the future.' }),
 
     // Responses.
     unauthorized_error_message: Type.String({ default: 'Unauthorized', description: 'Body `message` of a 401.' }),

@@ -16,6 +16,7 @@ import { isGatewayError, type GatewayError } from '../../pipeline/gateway-error.
 import type { PluginInstance } from '../../pipeline/plugin.js';
 import { announcesBody, DEFAULT_MAX_BUFFERED_BODY_BYTES, readBodyLimited } from '../../proxy/buffered-body.js';
 import { createClientCertificate, type ClientCertificate } from '../../server/client-certificate.js';
+import { localNodeServices } from '../../state/node-services.js';
 import { pluginSchemas } from '../index.js';
 import { createOpenIdConnect } from './handler.js';
 import type { OpenIdConnectConfig } from './schema.js';
@@ -119,6 +120,9 @@ export class FakeIdp {
 
 export const silentLogger = pino({ level: 'silent' });
 
+/** One replay store and nonce key for every instance a test builds (as one node's plugins share them). */
+export const testNodeServices = localNodeServices();
+
 /** A validated config (defaults applied) for one openid-connect plugin, plus the whole Config. */
 export interface ExtraEntities {
   consumers?: unknown[];
@@ -141,7 +145,7 @@ export function buildConfig(config: Record<string, unknown>, extra: ExtraEntitie
 
 export function buildInstance(config: Record<string, unknown>, extra: ExtraEntities = {}): PluginInstance {
   const built = buildConfig(config, extra);
-  return createOpenIdConnect(built.plugin, built.config.plugins[0]!, { config: built.config, logger: silentLogger, trustedCaPems: [] });
+  return createOpenIdConnect(built.plugin, built.config.plugins[0]!, { config: built.config, logger: silentLogger, trustedCaPems: [], node: testNodeServices });
 }
 
 export function clientCertificate(pem: string): ClientCertificate {
@@ -150,7 +154,17 @@ export function clientCertificate(pem: string): ClientCertificate {
 
 /** A request context as the pipeline builds it; `body` sets Content-Length and the client stream. */
 export function fakeContext(
-  options: { headers?: Record<string, string>; query?: string; method?: string; certificate?: ClientCertificate | null; body?: string | Buffer } = {},
+  options: {
+    headers?: Record<string, string>;
+    query?: string;
+    method?: string;
+    certificate?: ClientCertificate | null;
+    body?: string | Buffer;
+    /** The Host the client sent (default `localhost`), and whether its peer is a trusted proxy. */
+    authority?: string;
+    trustedPeer?: boolean;
+    path?: string;
+  } = {},
 ): RequestContext & { readonly bodyReads: number } {
   const headers = Object.fromEntries(Object.entries(options.headers ?? {}).map(([k, v]) => [k.toLowerCase(), v]));
   const bytes = options.body === undefined ? null : Buffer.from(options.body);
@@ -163,7 +177,9 @@ export function fakeContext(
       scheme: 'https' as const,
       host: 'localhost',
       port: 443,
-      path: '/anything',
+      authority: options.authority ?? 'localhost',
+      trustedPeer: options.trustedPeer ?? false,
+      path: options.path ?? '/anything',
       query: options.query ?? '',
       httpVersion: '1.1',
       headers,

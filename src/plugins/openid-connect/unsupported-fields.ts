@@ -29,9 +29,6 @@ export const unsupportedFieldPattern = `^(${PREFIXES.map((p) => p.replace(/[.*+?
 const KONG_DEFAULTS: Readonly<Record<string, unknown>> = {
   verify_nonce: true,
   verify_parameters: false,
-  proof_of_possession_dpop: 'off',
-  dpop_proof_lifetime: 300,
-  dpop_use_nonce: false,
   cache_tokens: true,
   cache_tokens_salt: null,
   cache_user_info: true,

@@ -5,6 +5,7 @@
  */
 import type { DeckDocument } from '../../config/export.js';
 import type { ServerStats } from '../../admin/info-routes.js';
+import type { ReplayAnswerMessage, ReplayClaimMessage } from '../../state/ipc-replay-cache.js';
 
 export interface ListenerAddress {
   readonly kind: 'proxy';
@@ -16,14 +17,16 @@ export interface ListenerAddress {
 export type ToWorker =
   | { readonly type: 'portcullis:config'; readonly seq: number; readonly document: DeckDocument }
   | { readonly type: 'portcullis:stats'; readonly seq: number }
-  | { readonly type: 'portcullis:stop' };
+  | { readonly type: 'portcullis:stop' }
+  | ReplayAnswerMessage;
 
 export type FromWorker =
   | { readonly type: 'portcullis:hello' }
   | { readonly type: 'portcullis:ready'; readonly listeners: readonly ListenerAddress[] }
   | { readonly type: 'portcullis:applied'; readonly seq: number; readonly hash: string | null; readonly error: string | null }
   | { readonly type: 'portcullis:stats'; readonly seq: number; readonly stats: ServerStats }
-  | { readonly type: 'portcullis:failed'; readonly error: string };
+  | { readonly type: 'portcullis:failed'; readonly error: string }
+  | ReplayClaimMessage;
 
 /** Whether an IPC message is one of ours (prom-client and Node use the same channel). */
 export function isPortcullisMessage<T extends { type: string }>(message: unknown): message is T {

@@ -9,6 +9,8 @@ import { exportConfig, type DeckDocument } from '../../config/export.js';
 import type { Config } from '../../config/types.js';
 import type { ServerStats } from '../../admin/info-routes.js';
 import type { Logger } from '../../util/logger.js';
+import { answerReplayClaims } from '../../state/ipc-replay-cache.js';
+import type { MemoryReplayCache } from '../../state/replay-cache.js';
 import { isPortcullisMessage, type FromWorker, type ListenerAddress, type ToWorker } from './messages.js';
 
 export interface WorkerPoolOptions {
@@ -20,6 +22,8 @@ export interface WorkerPoolOptions {
   readonly applyTimeoutMs?: number;
   /** How long stopping waits for workers to drain before killing them. */
   readonly stopTimeoutMs: number;
+  /** The node's replay store, whose marks the workers claim through IPC. */
+  readonly replayStore: MemoryReplayCache;
 }
 
 interface Member {
@@ -142,6 +146,9 @@ export class WorkerPool {
           this.#wakeReadyWaiters();
         }
         break;
+      case 'portcullis:replay-claim':
+        this.#answer(member, answerReplayClaims(this.#options.replayStore, message));
+        break;
       case 'portcullis:applied':
       case 'portcullis:stats': {
         const key = `${member.worker.id}:${message.seq}`;
@@ -149,6 +156,16 @@ export class WorkerPool {
         this.#pending.delete(key);
         break;
       }
+    }
+  }
+
+  #answer(member: Member, message: ToWorker): void {
+    if (member.worker.isDead() || !member.worker.isConnected()) return;
+    try {
+      member.worker.send(message);
+    } catch (error) {
+      // The worker is going away; its claim fails closed there.
+      this.#options.logger.debug({ err: error, worker: member.worker.id }, 'could not answer a worker');
     }
   }
 

@@ -14,6 +14,9 @@ import { pluginSchemas } from '../../plugins/index.js';
 import type { Logger } from '../../util/logger.js';
 import { startGateway, type Gateway } from '../gateway.js';
 import type { GatewaySettings } from '../settings.js';
+import { IpcReplayCache } from '../../state/ipc-replay-cache.js';
+import type { NodeServices } from '../../state/node-services.js';
+import { readNonceKey } from '../../state/nonce-key.js';
 import { isPortcullisMessage, type FromWorker, type ToWorker } from './messages.js';
 
 function send(message: FromWorker): void {
@@ -28,8 +31,13 @@ function load(document: unknown): Config {
 }
 
 /** Runs this process as a worker until the primary says stop (or disconnects). */
-export function runWorker(settings: GatewaySettings, logger: Logger): Promise<void> {
+export async function runWorker(settings: GatewaySettings, logger: Logger, nonceKeyFile: string): Promise<void> {
   let gateway: Gateway | null = null;
+  const replayCache = new IpcReplayCache((message) => {
+    if (process.send === undefined || !process.connected) throw new Error('no IPC channel to the primary');
+    process.send(message);
+  });
+  const node: NodeServices = { replayCache, nonceKey: await readNonceKey(nonceKeyFile) };
   let queue: Promise<void> = Promise.resolve();
   const metrics = new GatewayMetrics({ config: () => gateway?.holder.current ?? { version: 0, loadedAt: new Date(0), hash: '' } });
   // Constructing one installs prom-client's IPC listener that answers the primary's metric requests.
@@ -40,7 +48,7 @@ export function runWorker(settings: GatewaySettings, logger: Logger): Promise<vo
     try {
       const config = load(document);
       if (gateway === null) {
-        gateway = await startGateway({ ...settings, adminListen: 'off' }, { logger, config, observer: metrics });
+        gateway = await startGateway({ ...settings, adminListen: 'off' }, { logger, config, observer: metrics, node });
         send({ type: 'portcullis:applied', seq, hash: gateway.holder.current.hash, error: null });
         send({
           type: 'portcullis:ready',
@@ -80,13 +88,19 @@ export function runWorker(settings: GatewaySettings, logger: Logger): Promise<vo
         case 'portcullis:stop':
           stop();
           break;
+        case 'portcullis:replay-answer':
+          replayCache.answer(message);
+          break;
       }
     };
     process.on('message', onMessage);
     // A signal to the whole process group (Ctrl-C, a service manager) reaches workers directly.
     process.once('SIGTERM', stop).once('SIGINT', stop);
     // Without its primary a worker would serve a configuration nobody can change: drain and go.
-    process.once('disconnect', stop);
+    process.once('disconnect', () => {
+      replayCache.close();
+      stop();
+    });
     send({ type: 'portcullis:hello' });
   });
 }

@@ -54,6 +54,9 @@ const idempotent = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE', 'TRACE'])
  * Never after response headers arrived. TLS failures are not retried: verification fails the same
  * way every time. Throws an `UpstreamError` (a GatewayError).
  */
+/** undici's timers tick every 499 ms and may fire up to a tick early: this keeps them behind the exchange's. */
+const UNDICI_BACKSTOP_MS = 1000;
+
 export async function sendUpstream(req: UpstreamRequest): Promise<UpstreamResponse> {
   const started = performance.now();
   const maxAttempts = Math.max(0, Math.floor(req.service.retries)) + 1;
@@ -67,15 +70,17 @@ export async function sendUpstream(req: UpstreamRequest): Promise<UpstreamRespon
       path: req.path,
       headers: req.headers,
       body: stream ?? req.body,
-      headersTimeout: readTimeout,
-      bodyTimeout: readTimeout,
+      // The exchange times reads itself (precisely); undici's coarse timers stay as a late backstop.
+      headersTimeout: readTimeout === 0 ? 0 : readTimeout + UNDICI_BACKSTOP_MS,
+      bodyTimeout: readTimeout === 0 ? 0 : readTimeout + UNDICI_BACKSTOP_MS,
       // Let undici's own pipelining rules treat bodiless idempotent requests as replayable.
       idempotent: idempotent.has(req.method) && stream === null,
       // undici would otherwise take SNI from the Host header and reconnect whenever it changes
       // (preserve_host); the pool's connector decides the real SNI, this keeps it constant.
       servername: req.service.host,
     };
-    const exchange = new UpstreamExchange();
+    const exchange = new UpstreamExchange(readTimeout, stream === null);
+    stream?.once('end', () => exchange.requestSent());
     const onAbort = (): void => exchange.abort(new Error('client went away'));
     req.signal.addEventListener('abort', onAbort, { once: true });
     try {

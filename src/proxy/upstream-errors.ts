@@ -72,6 +72,7 @@ function responseFor(failure: UpstreamFailure): { status: number; code: string; 
 
 /** Marks errors this module raises itself, so they are classified without guessing. */
 export const writeTimeoutCode = 'PORTCULLIS_UPSTREAM_WRITE_TIMEOUT';
+export const readTimeoutCode = 'PORTCULLIS_UPSTREAM_READ_TIMEOUT';
 export const clientBodyAbortedCode = 'PORTCULLIS_CLIENT_BODY_ABORTED';
 
 const connectFailed = new Set(['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'EHOSTDOWN', 'ENETDOWN', 'EADDRNOTAVAIL']);
@@ -116,6 +117,7 @@ export function classifyFailure(error: unknown): UpstreamFailure {
   // UND_ERR_ABORTED: undici saw the request body stream close before its end, i.e. the client left.
   if (code === clientBodyAbortedCode || code === 'UND_ERR_ABORTED') return 'client_aborted';
   if (code === writeTimeoutCode) return 'write_timeout';
+  if (code === readTimeoutCode) return 'read_timeout';
   if (code === 'UND_ERR_CONNECT_TIMEOUT' || code === 'ETIMEDOUT') return 'connect_timeout';
   if (code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT') return 'read_timeout';
   if (connectFailed.has(code)) return 'connect_failed';

@@ -1,6 +1,7 @@
 import type { ServerResponse } from 'node:http';
 import { Writable } from 'node:stream';
 import type { Dispatcher } from 'undici';
+import { readTimeoutCode } from './upstream-errors.js';
 
 /**
  * One attempt at an upstream request, driven by undici's dispatch handler API rather than
@@ -35,7 +36,21 @@ export interface AbortSource {
   removeEventListener(type: 'abort', listener: () => void): void;
 }
 
+/**
+ * `read_timeout` as Kong (nginx's proxy_read_timeout) means it: the longest wait between two reads
+ * from the upstream, from the moment the request is sent. A native timer, refreshed per chunk:
+ * undici's own headersTimeout/bodyTimeout run on its coarse "fast timers" (499 ms ticks, a new
+ * timer backdated by one tick), which fired an 800 ms timeout after 550–620 ms.
+ */
+function readTimeoutError(headReceived: boolean, ms: number): Error {
+  return Object.assign(new Error(`no ${headReceived ? 'body data' : 'response head'} from the upstream within read_timeout (${ms} ms)`), { code: readTimeoutCode });
+}
+
 export class UpstreamExchange implements Dispatcher.DispatchHandler {
+  readonly #readTimeoutMs: number;
+  #readTimer: NodeJS.Timeout | null = null;
+  /** Whether the request is sent (the read timer may run). */
+  #sent = false;
   /** The response head; null once the exchange is over (see #release). */
   #head: Promise<UpstreamHead> | null;
   /** Trailers, filled in when the body ends. */
@@ -51,7 +66,13 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler {
   #sink: { res: ServerResponse; beforeEnd: () => void; resolve: () => void; reject: (e: BodyFailure) => void } | null = null;
   #settled = false;
 
-  constructor() {
+  /**
+   * `readTimeoutMs` 0: none. `sentAtStart` false: the request body is still streaming, and the
+   * caller says when it is sent (`requestSent`).
+   */
+  constructor(readTimeoutMs = 0, sentAtStart = true) {
+    this.#readTimeoutMs = readTimeoutMs;
+    this.#sent = sentAtStart;
     this.#head = new Promise<UpstreamHead>((resolve, reject) => {
       this.#resolveHead = resolve;
       this.#rejectHead = reject;
@@ -67,41 +88,78 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler {
 
   /** Stops this exchange; undici closes the connection if the request was under way. */
   abort(reason: Error): void {
+    this.#stopReadTimer();
     if (this.#abortReason !== null) return;
     this.#abortReason = reason;
     this.#controller?.abort(reason);
   }
 
+  /** The streamed request body has been sent: from now on the upstream owes an answer within read_timeout. */
+  requestSent(): void {
+    this.#sent = true;
+    if (this.#controller !== null && !this.#ended && this.#error === null) this.#armReadTimer();
+  }
+
   onRequestStart(controller: Dispatcher.DispatchController): void {
     this.#controller = controller;
-    if (this.#abortReason !== null) controller.abort(this.#abortReason);
+    if (this.#abortReason !== null) return controller.abort(this.#abortReason);
+    if (this.#sent) this.#armReadTimer();
   }
+
+  #armReadTimer(): void {
+    if (this.#readTimeoutMs <= 0) return;
+    if (this.#readTimer !== null) {
+      this.#readTimer.refresh();
+      return;
+    }
+    this.#readTimer = setTimeout(this.#onReadTimeout, this.#readTimeoutMs);
+    this.#readTimer.unref();
+  }
+
+  #stopReadTimer(): void {
+    if (this.#readTimer === null) return;
+    clearTimeout(this.#readTimer);
+    this.#readTimer = null;
+  }
+
+  readonly #onReadTimeout = (): void => {
+    this.#readTimer = null;
+    this.abort(readTimeoutError(this.#headSettled, this.#readTimeoutMs));
+  };
 
   onResponseStart(_controller: Dispatcher.DispatchController, statusCode: number, headers: Record<string, string | string[] | undefined>): void {
     // 1xx (100 Continue, 103 Early Hints) are not forwarded: the final answer follows.
     if (statusCode < 200 || this.#headSettled) return;
     this.#headSettled = true;
+    if (this.#readTimer !== null) this.#readTimer.refresh();
     this.#resolveHead({ status: statusCode, headers });
   }
 
   onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
     const sink = this.#sink;
     if (sink === null) {
-      // The body began before the caller attached the client: hold it, and stop reading meanwhile.
+      // The body began before the caller attached the client: hold it, and stop reading meanwhile
+      // (no read is pending while paused, so no read timeout runs: nginx times reads, not clients).
       this.#pending.push(chunk);
+      this.#stopReadTimer();
       controller.pause();
       return;
     }
-    if (!sink.res.write(chunk)) controller.pause();
+    if (!sink.res.write(chunk)) {
+      this.#stopReadTimer();
+      controller.pause();
+    } else if (this.#readTimer !== null) this.#readTimer.refresh();
   }
 
   onResponseEnd(_controller: Dispatcher.DispatchController, trailers: Record<string, string | string[] | undefined>): void {
     for (const [name, value] of Object.entries(trailers)) if (value !== undefined) this.trailers[name] = Array.isArray(value) ? value.join(', ') : value;
     this.#ended = true;
+    this.#stopReadTimer();
     if (this.#sink !== null) this.#finish();
   }
 
   onResponseError(_controller: Dispatcher.DispatchController, error: Error): void {
+    this.#stopReadTimer();
     if (!this.#headSettled) {
       this.#headSettled = true;
       this.#rejectHead(error);
@@ -127,7 +185,7 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler {
       for (const chunk of this.#pending) res.write(chunk);
       this.#pending = [];
       if (this.#ended) this.#finish();
-      else this.#controller?.resume();
+      else this.#resume();
     });
   }
 
@@ -147,8 +205,15 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler {
   }
 
   readonly #onDrain = (): void => {
-    this.#controller?.resume();
+    this.#resume();
   };
+
+  /** Reading again: the upstream owes the next bytes within read_timeout. */
+  #resume(): void {
+    if (this.#controller === null) return;
+    if (this.#sent) this.#armReadTimer();
+    this.#controller.resume();
+  }
 
   readonly #onClientClose = (): void => {
     const sink = this.#sink;
@@ -192,6 +257,7 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler {
    * full mark-compact every second or so under load.
    */
   #release(): void {
+    this.#stopReadTimer();
     this.#sink = null;
     this.#controller = null;
     this.#pending = [];

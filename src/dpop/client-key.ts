@@ -7,6 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { open, readFile } from 'node:fs/promises';
 import { calculateJwkThumbprint, exportJWK, generateKeyPair, importJWK, SignJWT, type JWK } from 'jose';
 import { accessTokenHash } from './proof.js';
+import { PRIVATE_JWK_MEMBERS } from '../util/jwk-private-members.js';
 
 export const CLIENT_KEY_ALGORITHMS = ['ES256', 'ES384', 'Ed25519', 'EdDSA', 'PS256', 'RS256'] as const;
 export type ClientKeyAlgorithm = (typeof CLIENT_KEY_ALGORITHMS)[number];
@@ -19,10 +20,9 @@ export interface ClientKey {
   readonly jkt: string;
 }
 
-const PRIVATE_MEMBERS = new Set(['d', 'p', 'q', 'dp', 'dq', 'qi', 'oth', 'k']);
 
 function publicPart(jwk: JWK): JWK {
-  return Object.fromEntries(Object.entries(jwk).filter(([name]) => !PRIVATE_MEMBERS.has(name) && name !== 'alg' && name !== 'ext' && name !== 'key_ops'));
+  return Object.fromEntries(Object.entries(jwk).filter(([name]) => !PRIVATE_JWK_MEMBERS.includes(name) && name !== 'alg' && name !== 'ext' && name !== 'key_ops'));
 }
 
 async function describe(alg: ClientKeyAlgorithm, privateJwk: JWK): Promise<ClientKey> {

@@ -9,6 +9,7 @@
 import { createHash } from 'node:crypto';
 import { calculateJwkThumbprint, decodeProtectedHeader, EmbeddedJWK, errors, jwtVerify, type JWK } from 'jose';
 import { normaliseHtu } from './htu.js';
+import { privateJwkMember } from '../util/jwk-private-members.js';
 
 /**
  * Asymmetric JWS algorithms a proof may use: Kong's list (RFC 7518 RSA, RSA-PSS, ECDSA, EdDSA),
@@ -22,8 +23,6 @@ export const MAX_PROOF_LENGTH = 8192;
 /** Longest `jti` accepted (RFC 9449 §11.1: refuse unnecessarily large ones). */
 export const MAX_JTI_LENGTH = 256;
 
-/** JWK members that only a private (or symmetric) key has. */
-const PRIVATE_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'oth', 'k', 'priv'];
 const COMPACT_JWS = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/;
 
 export type ProofFailure =
@@ -87,13 +86,14 @@ export async function verifyProof(proof: string, expected: ProofExpectations): P
   if (!expected.algorithms.includes(header.alg)) throw new ProofError('dpop_alg_not_allowed', `alg ${header.alg.slice(0, 16)} is not allowed`);
   const jwk = header.jwk as unknown;
   if (typeof jwk !== 'object' || jwk === null || Array.isArray(jwk)) throw new ProofError('dpop_jwk_invalid', 'jwk is missing or not an object');
-  const privateMember = PRIVATE_MEMBERS.find((m) => Object.hasOwn(jwk, m));
+  const privateMember = privateJwkMember(jwk);
   if (privateMember !== undefined) throw new ProofError('dpop_jwk_invalid', `jwk has the private member ${privateMember}`);
 
   let payload: Record<string, unknown>;
   try {
     // `typ` compared as jose does (case-insensitive, `application/` optional), like Kong's lower-casing.
-    ({ payload } = await jwtVerify(proof, EmbeddedJWK, { typ: 'dpop+jwt', algorithms: [...expected.algorithms] }));
+    // The cast only drops `readonly`: jose reads the list and never keeps or changes it (no copy per request).
+    ({ payload } = await jwtVerify(proof, EmbeddedJWK, { typ: 'dpop+jwt', algorithms: expected.algorithms as string[] }));
   } catch (error) {
     throw joseFailure(error);
   }

@@ -3,6 +3,7 @@
 // judged by its status, its `WWW-Authenticate` and the reason code the gateway recorded.
 import { randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
+import { decodeJwt } from 'jose';
 import type { AccessRecord } from '../server/access-log.js';
 import { generateClientKey, makeProof } from '../dpop/client-key.js';
 import { devClientSecret } from '../idp/clients.js';
@@ -161,9 +162,10 @@ async function runDpopChecks(q: Quickstart, ca: string): Promise<CheckResult[]> 
   return results;
 }
 
+/** The payload of a JWT, decoded without verification (the gateway verifies; the check only reads `cnf`). */
 function claimsOf(token: string): { cnf?: Record<string, unknown> } | null {
   try {
-    return JSON.parse(Buffer.from(token.split('.')[1] ?? '', 'base64url').toString('utf8')) as { cnf?: Record<string, unknown> };
+    return decodeJwt<{ cnf?: Record<string, unknown> }>(token);
   } catch {
     return null;
   }

@@ -5,13 +5,16 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import * as dpop from 'dpop';
-import { CompactSign, exportJWK, type JWK } from 'jose';
+import { CompactSign, decodeJwt, exportJWK, type JWK } from 'jose';
 import { RSA_CERT } from '../../config/test-fixtures.js';
 import { NonceMinter } from '../../dpop/nonce.js';
 import { accessTokenHash, verifyProof } from '../../dpop/proof.js';
 import type { GatewayError } from '../../pipeline/gateway-error.js';
 import { formatChallenge } from '../../pipeline/www-authenticate.js';
-import { buildInstance, clientCertificate, fakeContext, FakeIdp, runAccess, testNodeServices, type ExtraEntities } from './test-fixtures.js';
+import type { NodeServices } from '../../state/node-services.js';
+import { MemoryReplayCache, type ClaimResult, type ReplayCache } from '../../state/replay-cache.js';
+import { createOpenIdConnect } from './handler.js';
+import { buildConfig, buildInstance, clientCertificate, fakeContext, FakeIdp, runAccess, silentLogger, testNodeServices, type ExtraEntities } from './test-fixtures.js';
 
 const HTU = 'https://localhost/anything';
 const ALGS = 'RS256 RS384 RS512 PS256 PS384 PS512 ES256 ES384 ES512 EdDSA Ed25519';
@@ -315,6 +318,128 @@ describe('openid-connect DPoP (RFC 9449)', () => {
     assert.equal(verified.jkt, '0ZcOCORZNYy-DWpqq30jZyJGHTN0d2HglBV3uiguA4I');
     assert.equal(verified.iat, 1562262618);
     assert.equal(verified.jti, 'e1j3V_bKic8-LAEB');
+  });
+
+  /** A replay store that records its claims and answers with `answer` (which may throw or reject). */
+  class ScriptedReplayCache implements ReplayCache {
+    readonly claims: Array<[string, number, number]> = [];
+    constructor(readonly answer: () => Promise<ClaimResult>) {}
+    claim(key: string, createdAtMs: number, expiresAtMs: number): Promise<ClaimResult> {
+      this.claims.push([key, createdAtMs, expiresAtMs]);
+      return this.answer();
+    }
+  }
+
+  /** A strict instance on its own node services (the replay store under test, the shared nonce key). */
+  function withReplayCache(replayCache: ReplayCache, extra: Record<string, unknown> = {}, entities: ExtraEntities = {}) {
+    const built = buildConfig({ issuer: idp.issuer, proof_of_possession_dpop: 'strict', ...extra }, entities);
+    const node: NodeServices = { replayCache, nonceKey: testNodeServices.nonceKey };
+    return { plugin: createOpenIdConnect(built.plugin, built.config.plugins[0]!, { config: built.config, logger: silentLogger, trustedCaPems: [], node }), settings: built.plugin };
+  }
+
+  /** What a refused request must show: nothing authenticated, nothing rewritten for the upstream. */
+  function nothingPassedOn(ctx: ReturnType<typeof request>, proofValue: string, reason: string): void {
+    assert.equal(ctx.identity, null);
+    assert.deepEqual(ctx.auth, { plugin: 'openid-connect', outcome: 'failure', reason });
+    assert.equal(ctx.upstreamHeaders['authorization'], `DPoP ${token}`, 'the token was not turned into the Bearer the upstream gets on success');
+    assert.equal(ctx.upstreamHeaders['dpop'], proofValue);
+  }
+
+  it('fails closed with a 500 dpop_replay_unavailable when the replay store rejects, after checking everything else', async () => {
+    const store = new ScriptedReplayCache(() => Promise.reject(new Error('no answer from the primary')));
+    const { plugin, settings } = withReplayCache(store);
+    const p = await proof();
+    const ctx = request(p);
+    const refusal = await runAccess(plugin, ctx);
+    assert.ok(refusal !== null, 'a store that cannot be reached must not let the request through');
+    assert.equal(refusal.status, 500);
+    assert.equal(refusal.code, 'dpop_replay_unavailable');
+    // Kong's 500: no challenge, nothing about the cause for the client; the cause is kept for the log.
+    assert.equal(refusal.message, 'An unexpected error occurred');
+    assert.deepEqual(refusal.challenges, []);
+    assert.equal(refusal.headers, undefined);
+    assert.match(refusal.description ?? '', /no answer from the primary/);
+    nothingPassedOn(ctx, p, 'dpop_replay_unavailable');
+    // The store was asked once, with the proof's mark: sha256(jkt NUL jti), created at iat, for lifetime + skew.
+    const { jti, iat } = decodeJwt(p);
+    assert.equal(store.claims.length, 1);
+    assert.deepEqual(store.claims[0], [
+      createHash('sha256').update(jkt).update('\0').update(String(jti)).digest('base64url'),
+      iat! * 1000,
+      (iat! + settings.dpop_proof_lifetime + settings.dpop_proof_clock_skew) * 1000,
+    ]);
+  });
+
+  it('answers dpop_replay_unavailable also for a store that throws synchronously or rejects with a non-Error', async () => {
+    for (const answer of [
+      (): Promise<ClaimResult> => {
+        throw new Error('channel closed');
+      },
+      // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors
+      (): Promise<ClaimResult> => Promise.reject('gone'),
+    ]) {
+      const p = await proof();
+      const ctx = request(p);
+      const refusal = await runAccess(withReplayCache(new ScriptedReplayCache(answer)).plugin, ctx);
+      assert.equal(refusal?.status, 500);
+      assert.equal(refusal.code, 'dpop_replay_unavailable');
+      nothingPassedOn(ctx, p, 'dpop_replay_unavailable');
+    }
+  });
+
+  it('does not ask the replay store about a proof that fails another check', async () => {
+    const store = new ScriptedReplayCache(() => Promise.reject(new Error('must not be asked')));
+    const { plugin } = withReplayCache(store);
+    await refused(plugin, request(await proof({ method: 'PUT' })), 'dpop_htm_mismatch');
+    await refused(plugin, request(await proof({ k: otherKey })), 'dpop_key_mismatch');
+    assert.equal(store.claims.length, 0);
+  });
+
+  it('an unreachable replay store is a 500 even with anonymous set: it never falls back to the anonymous consumer', async () => {
+    const store = new ScriptedReplayCache(() => Promise.reject(new Error('down')));
+    const { plugin } = withReplayCache(store, { anonymous: 'guest' }, { consumers: [{ username: 'guest' }] });
+    const p = await proof();
+    const ctx = request(p);
+    const refusal = await runAccess(plugin, ctx);
+    assert.equal(refusal?.status, 500);
+    assert.equal(refusal.code, 'dpop_replay_unavailable');
+    nothingPassedOn(ctx, p, 'dpop_replay_unavailable');
+  });
+
+  it('refuses with 401 dpop_replay_beyond_capacity and an invalid_dpop_proof challenge when the store answers beyond_capacity', async () => {
+    const { plugin } = withReplayCache(new ScriptedReplayCache(() => Promise.resolve('beyond_capacity')));
+    const p = await proof();
+    const ctx = request(p);
+    const refusal = await refused(plugin, ctx, 'dpop_replay_beyond_capacity');
+    expectProofError(refusal);
+    assert.equal(refusal.oauthError, 'invalid_dpop_proof');
+    assert.equal(refusal.body?.text, JSON.stringify({ message: 'Unauthorized' }));
+    nothingPassedOn(ctx, p, 'dpop_replay_beyond_capacity');
+  });
+
+  it('beyond_capacity in optional mode and with nonces: the error on the DPoP challenge, a fresh nonce to retry with', async () => {
+    const store = new ScriptedReplayCache(() => Promise.resolve('beyond_capacity'));
+    const optionalMode = withReplayCache(store, { proof_of_possession_dpop: 'optional' }).plugin;
+    const inOptional = await refused(optionalMode, request(await proof()), 'dpop_replay_beyond_capacity');
+    assert.equal(challenge(inOptional), `Bearer realm="${realm}", DPoP algs="${ALGS}", realm="${realm}", error="invalid_dpop_proof"`);
+    const withNonce = withReplayCache(store, { dpop_use_nonce: true }).plugin;
+    const nonce = new NonceMinter(testNodeServices.nonceKey).issue(Date.now() / 1000);
+    const refusal = await refused(withNonce, request(await proof({ nonce })), 'dpop_replay_beyond_capacity');
+    assert.equal(challenge(refusal), `DPoP algs="${ALGS}", realm="${realm}", error="invalid_dpop_proof"`);
+    assert.match(refusal.headers?.['dpop-nonce'] ?? '', /^[A-Za-z0-9_-]{30}$/);
+  });
+
+  it('with a real full store: a proof whose mark was dropped under a flood is refused beyond_capacity, never accepted again', async () => {
+    const { plugin } = withReplayCache(new MemoryReplayCache(1));
+    const now = Math.floor(Date.now() / 1000);
+    const older = await handProof({ payload: { iat: now - 20 } });
+    assert.equal(await runAccess(plugin, request(older)), null);
+    // A second proof pushes the first one's mark out of the one-mark store.
+    assert.equal(await runAccess(plugin, request(await handProof({ payload: { iat: now - 10 } }))), null);
+    await refused(plugin, request(older), 'dpop_replay_beyond_capacity');
+    // An unseen proof as old as the dropped mark cannot be vouched for either; a younger one still passes.
+    await refused(plugin, request(await handProof({ payload: { iat: now - 25 } })), 'dpop_replay_beyond_capacity');
+    assert.equal(await runAccess(plugin, request(await handProof({ payload: { iat: now } }))), null);
   });
 });
 

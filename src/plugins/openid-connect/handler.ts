@@ -263,7 +263,8 @@ export function createOpenIdConnect(config: OpenIdConnectConfig, _entity: Plugin
 }
 
 /** `Access-Control-Expose-Headers` for a DPoP route's answers to browsers (RFC 9449 §7.1, §8). */
-const EXPOSED_HEADERS = 'WWW-Authenticate, DPoP-Nonce';
+const EXPOSED_HEADER_NAMES = ['WWW-Authenticate', 'DPoP-Nonce'];
+const EXPOSED_HEADERS = EXPOSED_HEADER_NAMES.join(', ');
 
 /** On a successful response to a cross-origin request: the DPoP headers join whatever the upstream exposes. */
 function exposeDpopHeaders(ctx: RequestContext, response: ResponseHead): void {
@@ -272,7 +273,7 @@ function exposeDpopHeaders(ctx: RequestContext, response: ResponseHead): void {
   const current = Array.isArray(existing) ? existing.join(', ') : (existing ?? '');
   if (current.trim() === '*') return;
   const listed = new Set(current.split(',').map((h) => h.trim().toLowerCase()).filter((h) => h !== ''));
-  const missing = EXPOSED_HEADERS.split(', ').filter((h) => !listed.has(h.toLowerCase()));
+  const missing = EXPOSED_HEADER_NAMES.filter((h) => !listed.has(h.toLowerCase()));
   if (missing.length > 0) response.headers['access-control-expose-headers'] = [current.trim(), ...missing].filter((h) => h !== '').join(', ');
 }
 

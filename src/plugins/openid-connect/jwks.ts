@@ -13,6 +13,7 @@
 import { createPublicKey, type JsonWebKey } from 'node:crypto';
 import { createVerifier } from 'fast-jwt';
 import { compactVerify, importJWK, type JWK } from 'jose';
+import { privateJwkMember } from '../../util/jwk-private-members.js';
 
 /** Verifies a compact JWS's signature for one algorithm and returns its payload (parsed JSON). Throws when it does not verify. */
 export type SignatureVerifier = (token: string) => unknown;
@@ -50,7 +51,6 @@ const PUBLIC_MEMBERS: Readonly<Record<string, readonly string[]>> = {
   EC: ['kty', 'crv', 'x', 'y'],
   OKP: ['kty', 'crv', 'x'],
 };
-const PRIVATE_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'oth', 'k'];
 
 /** One verification key of an issuer. */
 export class IssuerKey {
@@ -181,7 +181,7 @@ function keyProblem(raw: unknown): string | null {
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return 'not an object';
   const jwk = raw as Record<string, unknown>;
   if (typeof jwk.kty !== 'string' || PUBLIC_MEMBERS[jwk.kty] === undefined) return `unsupported kty ${String(jwk.kty)}`;
-  if (PRIVATE_MEMBERS.some((m) => m in jwk)) return 'carries private key material';
+  if (privateJwkMember(jwk) !== undefined) return 'carries private key material';
   if (jwk.use !== undefined && jwk.use !== 'sig') return `use is ${JSON.stringify(jwk.use)}`;
   if (jwk.key_ops !== undefined && !(Array.isArray(jwk.key_ops) && jwk.key_ops.includes('verify'))) return 'key_ops does not allow verify';
   if (jwk.kid !== undefined && typeof jwk.kid !== 'string') return 'kid is not a string';

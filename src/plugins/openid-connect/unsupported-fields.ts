@@ -9,7 +9,7 @@
 const PREFIXES = [
   'session_', 'authorization_', 'login_', 'logout_', 'redirect_uri', 'response_', 'refresh_token', 'token_exchange',
   'token_endpoint', 'token_headers_', 'token_post_args_', 'token_cache_key', 'userinfo_', 'upstream_', 'downstream_',
-  'proof_of_possession_dpop', 'dpop_', 'cluster_cache_', 'cache_', 'verify_', 'ignore_signature', 'unauthorized_',
+  'dpop_', 'cluster_cache_', 'cache_', 'verify_', 'ignore_signature', 'unauthorized_',
   'forbidden_', 'unexpected_redirect_uri', 'pushed_authorization', 'require_', 'revocation_', 'end_session', 'mtls_',
   'http_proxy', 'https_proxy', 'no_proxy', 'scopes', 'audience', 'domains', 'enable_hs_', 'search_user_info',
   'using_pseudo_issuer', 'consumer_groups_', 'id_token_', 'roles_', 'groups_', 'claims_', 'client_', 'display_',

@@ -3,8 +3,9 @@
  * (`portcullis dpop proof`): a private JWK as JSON with its `alg`, written mode 0600. For
  * development and scripts (curl); the gateway's tests make their proofs with panva's `dpop`.
  */
-import { randomUUID } from 'node:crypto';
-import { open, readFile } from 'node:fs/promises';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { open, readFile, rename, rm } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
 import { calculateJwkThumbprint, exportJWK, generateKeyPair, importJWK, SignJWT, type JWK } from 'jose';
 import { accessTokenHash } from './proof.js';
 import { PRIVATE_JWK_MEMBERS } from '../util/jwk-private-members.js';
@@ -35,14 +36,36 @@ export async function generateClientKey(alg: ClientKeyAlgorithm): Promise<Client
   return describe(alg, { ...(await exportJWK(privateKey)), alg });
 }
 
-/** Writes the key file (refuses to overwrite unless `force`). */
+/**
+ * Writes the key file, mode 0600 (refuses to overwrite unless `force`). A mode only applies when
+ * open() creates the file, so `force` never writes into the existing one (which may be readable by
+ * others): the key goes to a new file next to it, renamed over it in one step.
+ */
 export async function writeClientKey(file: string, key: ClientKey, force = false): Promise<void> {
-  const handle = await open(file, force ? 'w' : 'wx', 0o600);
+  const text = `${JSON.stringify(key.privateJwk, null, 2)}\n`;
+  if (!force) return writeNewFile(file, text);
+  const temporary = join(dirname(file), `.${basename(file)}.${randomBytes(8).toString('hex')}.tmp`);
+  await writeNewFile(temporary, text);
   try {
-    await handle.writeFile(`${JSON.stringify(key.privateJwk, null, 2)}\n`);
-  } finally {
-    await handle.close();
+    await rename(temporary, file);
+  } catch (error) {
+    await rm(temporary, { force: true });
+    throw error;
   }
+}
+
+/** Creates `file` (0600; EEXIST if it exists) with `text`, synced; nothing is left if writing fails. */
+async function writeNewFile(file: string, text: string): Promise<void> {
+  const handle = await open(file, 'wx', 0o600);
+  try {
+    await handle.writeFile(text);
+    await handle.sync();
+  } catch (error) {
+    await handle.close();
+    await rm(file, { force: true });
+    throw error;
+  }
+  await handle.close();
 }
 
 export async function readClientKey(file: string): Promise<ClientKey> {

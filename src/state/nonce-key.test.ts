@@ -1,11 +1,15 @@
 // The DPoP nonce key file: created once (mode 0600, one base64url line), the same key on the next
 // start, and refused — naming the file — when its content is not a key.
 import assert from 'node:assert/strict';
-import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { execFile } from 'node:child_process';
+import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { promisify } from 'node:util';
 import { loadOrCreateNonceKey, readNonceKey } from './nonce-key.js';
+
+const run = promisify(execFile);
 
 describe('DPoP nonce key file', () => {
   let dir: string;
@@ -46,6 +50,44 @@ describe('DPoP nonce key file', () => {
     const keys = await Promise.all([loadOrCreateNonceKey(file), loadOrCreateNonceKey(file), loadOrCreateNonceKey(file)]);
     for (const key of keys) assert.deepEqual(key, keys[0]);
     assert.deepEqual(await readNonceKey(file), keys[0]);
+  });
+
+  it('many concurrent first loads in one process agree on one key, leave only the key file, mode 0600', async () => {
+    const sub = await mkdtemp(join(dir, 'race-many-'));
+    const file = join(sub, 'nonce.key');
+    const keys = await Promise.all(Array.from({ length: 20 }, () => loadOrCreateNonceKey(file)));
+    for (const key of keys) assert.deepEqual(key, keys[0]);
+    assert.deepEqual(await readNonceKey(file), keys[0]);
+    assert.equal((await stat(file)).mode & 0o777, 0o600);
+    assert.deepEqual(await readdir(sub), ['nonce.key'], 'no temporary file left behind');
+  });
+
+  it('first loads racing in separate processes agree on one key: none reads a file another is still writing', async () => {
+    // Each child loads the same fresh files in the same order, all starting at one instant.
+    const processes = 6;
+    const files = Array.from({ length: 15 }, (_, i) => join(dir, 'race-processes', `${i}.key`));
+    const module = new URL('./nonce-key.js', import.meta.url).href;
+    const script = [
+      `const { loadOrCreateNonceKey } = await import(${JSON.stringify(module)});`,
+      'const [startAt, ...files] = process.argv.slice(1);',
+      'while (Date.now() < Number(startAt)) await new Promise((resolve) => setTimeout(resolve, 1));',
+      'const keys = [];',
+      'for (const file of files) keys.push((await loadOrCreateNonceKey(file)).toString("base64url"));',
+      'process.stdout.write(JSON.stringify(keys));',
+    ].join('\n');
+    const startAt = String(Date.now() + 1_000);
+    const outputs = await Promise.all(
+      Array.from({ length: processes }, () => run(process.execPath, ['--input-type=module', '-e', script, startAt, ...files]).then(({ stdout }) => JSON.parse(stdout) as string[])),
+    );
+    for (const [i, file] of files.entries()) {
+      const expected = (await readNonceKey(file)).toString('base64url');
+      assert.deepEqual(
+        outputs.map((keys) => keys[i]),
+        Array.from({ length: processes }, () => expected),
+        file,
+      );
+    }
+    assert.deepEqual((await readdir(join(dir, 'race-processes'))).sort(), files.map((f) => basename(f)).sort(), 'no temporary file left behind');
   });
 
   it('reads a key given by the operator: surrounding whitespace ignored, longer than 32 bytes accepted', async () => {

@@ -12,8 +12,8 @@ export type ClaimResult =
   /** Seen before and still within its window: a replay. */
   | 'replayed'
   /**
-   * Older than the oldest mark the store could still keep (it was full and dropped unexpired
-   * marks): it may be a replay of a dropped one, so it is refused, never guessed at.
+   * Created at or before the newest unexpired mark the store had to drop (it was full of
+   * unexpired marks): it may be a replay of a dropped one, so it is refused, never guessed at.
    */
   | 'beyond_capacity';
 
@@ -27,36 +27,151 @@ export interface ReplayCache {
   claim(key: string, createdAtMs: number, expiresAtMs: number): Promise<ClaimResult>;
 }
 
-/** Default bound of a node's in-memory replay store, in marks (about 120 bytes each). */
+/** Default bound of a node's in-memory replay store, in marks (about 140 bytes each with its key). */
 export const DEFAULT_REPLAY_CACHE_ENTRIES = 1_000_000;
 
-interface Mark {
-  readonly createdAt: number;
-  readonly expiresAt: number;
+/** Expired marks reclaimed per claim besides the one a full store needs: the backlog drains without a long pause. */
+const SWEEP_BUDGET = 8;
+/** Slots allocated at first; the arrays double up to the capacity as marks arrive. */
+const INITIAL_SLOTS = 1024;
+
+/**
+ * A binary min-heap of slot numbers ordered by a per-slot priority, which knows where each slot
+ * sits, so that any slot can be removed in O(log n). Typed arrays: no object per mark. Exported
+ * for its tests.
+ */
+export class SlotHeap {
+  /** heap position → slot */
+  #heap: Int32Array;
+  /** slot → heap position */
+  #position: Int32Array;
+  /** slot → priority */
+  #priority: Float64Array;
+  #size = 0;
+
+  constructor(slots: number) {
+    this.#heap = new Int32Array(slots);
+    this.#position = new Int32Array(slots);
+    this.#priority = new Float64Array(slots);
+  }
+
+  get size(): number {
+    return this.#size;
+  }
+
+  grow(slots: number): void {
+    const heap = new Int32Array(slots);
+    heap.set(this.#heap);
+    this.#heap = heap;
+    const position = new Int32Array(slots);
+    position.set(this.#position);
+    this.#position = position;
+    const priority = new Float64Array(slots);
+    priority.set(this.#priority);
+    this.#priority = priority;
+  }
+
+  /** The slot with the lowest priority; only when size > 0. */
+  peek(): number {
+    return this.#heap[0]!;
+  }
+
+  priorityOf(slot: number): number {
+    return this.#priority[slot]!;
+  }
+
+  push(slot: number, priority: number): void {
+    this.#priority[slot] = priority;
+    const at = this.#size++;
+    this.#place(slot, at);
+    this.#up(at);
+  }
+
+  /** Removes `slot`, which must be in the heap. */
+  remove(slot: number): void {
+    const at = this.#position[slot]!;
+    const last = this.#heap[--this.#size]!;
+    if (at === this.#size) return;
+    this.#place(last, at);
+    if (at > 0 && this.#less(last, this.#heap[(at - 1) >> 1]!)) this.#up(at);
+    else this.#down(at);
+  }
+
+  #less(a: number, b: number): boolean {
+    return this.#priority[a]! < this.#priority[b]!;
+  }
+
+  #place(slot: number, at: number): void {
+    this.#heap[at] = slot;
+    this.#position[slot] = at;
+  }
+
+  #up(at: number): void {
+    const slot = this.#heap[at]!;
+    while (at > 0) {
+      const parentAt = (at - 1) >> 1;
+      const parent = this.#heap[parentAt]!;
+      if (!this.#less(slot, parent)) break;
+      this.#place(parent, at);
+      at = parentAt;
+    }
+    this.#place(slot, at);
+  }
+
+  #down(at: number): void {
+    const slot = this.#heap[at]!;
+    for (;;) {
+      let childAt = 2 * at + 1;
+      if (childAt >= this.#size) break;
+      if (childAt + 1 < this.#size && this.#less(this.#heap[childAt + 1]!, this.#heap[childAt]!)) childAt++;
+      const child = this.#heap[childAt]!;
+      if (!this.#less(child, slot)) break;
+      this.#place(child, at);
+      at = childAt;
+    }
+    this.#place(slot, at);
+  }
 }
 
 /**
- * The in-memory store, bounded to `capacity` marks. Marks live in insertion order; expired ones
- * are swept from the front a few per claim. When the store is full the oldest mark is dropped and
- * its creation time becomes a floor: anything created at or before it could be a replay of a
- * dropped mark, so it answers `beyond_capacity`. Under a flood the accepted window shrinks instead
- * of letting a replay through.
+ * The in-memory store, bounded to `capacity` marks. Each mark is in two heaps: by expiry, so
+ * that expired marks are reclaimed wherever they were inserted (a few per claim, and always
+ * before anything unexpired is dropped), and by creation time. When the store is full of
+ * unexpired marks, the earliest-created one is dropped — or the new mark is not kept, when it is
+ * no later than all of them — and that creation time becomes a floor: anything created at or
+ * before it could be a replay of a dropped mark, so it answers `beyond_capacity`. A replay carries
+ * its original's creation time, so it never passes as fresh. Under a flood the accepted window
+ * shrinks instead of letting a replay through; dropping the earliest-created mark raises the floor
+ * the least, and marks already under the floor go first at no cost.
  */
 export class MemoryReplayCache implements ReplayCache {
   readonly #capacity: number;
   readonly #now: () => number;
-  readonly #marks = new Map<string, Mark>();
+  /** key → slot */
+  readonly #slots = new Map<string, number>();
+  /** slot → key, to forget a mark found through a heap */
+  readonly #keys: Array<string | undefined> = [];
+  /** Slots released by forgotten marks. */
+  readonly #free: number[] = [];
+  /** Slots ever handed out (the free ones included); never above the capacity. */
+  #used = 0;
+  #allocated: number;
+  readonly #byExpiry: SlotHeap;
+  readonly #byCreation: SlotHeap;
   #floor = Number.NEGATIVE_INFINITY;
 
   constructor(capacity: number = DEFAULT_REPLAY_CACHE_ENTRIES, now: () => number = Date.now) {
-    if (!Number.isSafeInteger(capacity) || capacity < 1) throw new TypeError(`replay cache capacity must be a positive integer, got ${capacity}`);
+    if (!Number.isSafeInteger(capacity) || capacity < 1 || capacity > 2 ** 31 - 1) throw new TypeError(`replay cache capacity must be a positive integer (at most 2^31 - 1), got ${capacity}`);
     this.#capacity = capacity;
     this.#now = now;
+    this.#allocated = Math.min(capacity, INITIAL_SLOTS);
+    this.#byExpiry = new SlotHeap(this.#allocated);
+    this.#byCreation = new SlotHeap(this.#allocated);
   }
 
   /** Marks currently held (tests, metrics). */
   get size(): number {
-    return this.#marks.size;
+    return this.#slots.size;
   }
 
   claim(key: string, createdAtMs: number, expiresAtMs: number): Promise<ClaimResult> {
@@ -66,29 +181,60 @@ export class MemoryReplayCache implements ReplayCache {
   /** The synchronous form, for the primary answering its workers. */
   claimNow(key: string, createdAtMs: number, expiresAtMs: number): ClaimResult {
     const now = this.#now();
-    this.#sweep(now, 8);
-    const existing = this.#marks.get(key);
-    if (existing !== undefined && existing.expiresAt > now) return 'replayed';
-    if (createdAtMs <= this.#floor) return 'beyond_capacity';
-    // Re-inserting moves the key to the back: its sweep position follows its new window.
-    if (existing !== undefined) this.#marks.delete(key);
-    this.#marks.set(key, { createdAt: createdAtMs, expiresAt: expiresAtMs });
-    if (this.#marks.size > this.#capacity) this.#dropOldest(now);
+    for (let budget = SWEEP_BUDGET; budget > 0 && this.#reclaimExpired(now); budget--);
+    const existing = this.#slots.get(key);
+    if (existing !== undefined && this.#byExpiry.priorityOf(existing) > now) return 'replayed';
+    // Times that are not numbers can be neither ordered nor expired: refused, never guessed at
+    // (callers pass finite times; throwing here would take down a primary answering its workers).
+    if (createdAtMs <= this.#floor || Number.isNaN(createdAtMs) || Number.isNaN(expiresAtMs)) return 'beyond_capacity';
+    // An expired mark of the same key gives way to the new window.
+    if (existing !== undefined) this.#forget(existing);
+    // A window that has already ended needs no mark: it counts as expired, the caller refuses it anyway.
+    if (expiresAtMs <= now) return 'fresh';
+    if (this.#slots.size >= this.#capacity && !this.#reclaimExpired(now)) {
+      // Full of unexpired marks: drop the earliest-created, which may be the new one.
+      const oldest = this.#byCreation.peek();
+      const oldestCreated = this.#byCreation.priorityOf(oldest);
+      if (createdAtMs <= oldestCreated) {
+        this.#floor = Math.max(this.#floor, createdAtMs);
+        return 'fresh';
+      }
+      this.#forget(oldest);
+      this.#floor = Math.max(this.#floor, oldestCreated);
+    }
+    const slot = this.#slot();
+    this.#keys[slot] = key;
+    this.#slots.set(key, slot);
+    this.#byExpiry.push(slot, expiresAtMs);
+    this.#byCreation.push(slot, createdAtMs);
     return 'fresh';
   }
 
-  #sweep(now: number, budget: number): void {
-    for (const [key, mark] of this.#marks) {
-      if (budget-- === 0 || mark.expiresAt > now) return;
-      this.#marks.delete(key);
-    }
+  /** Forgets the soonest-expiring mark if it has expired; says whether it did. */
+  #reclaimExpired(now: number): boolean {
+    if (this.#byExpiry.size === 0) return false;
+    const slot = this.#byExpiry.peek();
+    if (this.#byExpiry.priorityOf(slot) > now) return false;
+    this.#forget(slot);
+    return true;
   }
 
-  #dropOldest(now: number): void {
-    const first = this.#marks.entries().next();
-    if (first.done === true) return;
-    const [key, mark] = first.value;
-    this.#marks.delete(key);
-    if (mark.expiresAt > now) this.#floor = Math.max(this.#floor, mark.createdAt);
+  #forget(slot: number): void {
+    this.#slots.delete(this.#keys[slot]!);
+    this.#keys[slot] = undefined;
+    this.#byExpiry.remove(slot);
+    this.#byCreation.remove(slot);
+    this.#free.push(slot);
+  }
+
+  #slot(): number {
+    const free = this.#free.pop();
+    if (free !== undefined) return free;
+    if (this.#used === this.#allocated) {
+      this.#allocated = Math.min(this.#capacity, this.#allocated * 2);
+      this.#byExpiry.grow(this.#allocated);
+      this.#byCreation.grow(this.#allocated);
+    }
+    return this.#used++;
   }
 }

@@ -93,8 +93,8 @@ async function inspect(argv: readonly string[], env: NodeJS.ProcessEnv): Promise
     header = decodeProtectedHeader(value);
     claims = decodeJwt(value);
   } catch (error) {
-    console.log(`not a decodable JWS: ${(error as Error).message}`);
-    return 1;
+    // Like every CLI error: one line on stderr (`portcullis: …`, from main), exit 1.
+    throw new Error(`dpop inspect: not a decodable JWS: ${(error as Error).message}`, { cause: error });
   }
   const jwk = header['jwk'];
   const jkt = typeof jwk === 'object' && jwk !== null ? await calculateJwkThumbprint(jwk as JWK).catch(() => null) : null;

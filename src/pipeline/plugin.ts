@@ -3,6 +3,8 @@ import type { Logger } from 'pino';
 import type { Config, ConfigError, PluginEntity } from '../config/types.js';
 import type { NodeServices } from '../state/node-services.js';
 import type { HeaderMap, RequestContext } from './context.js';
+import type { ClientUrlParts } from './client-url.js';
+import type { GatewayResponse } from './respond.js';
 
 /** Scopes a plugin may be attached to, as Kong's `no_consumer`/`no_route`/`no_service` flags. */
 export interface PluginScopes {
@@ -62,6 +64,32 @@ export interface PluginInstance {
   log?(ctx: RequestContext, response: ResponseHead): void;
   /** Releases timers or connections when the configuration that built it is retired. */
   close?(): void | Promise<void>;
+  /** A document served at a well-known URL derived from a resource path of the plugin's routes (RFC 8615). */
+  readonly wellKnown?: WellKnownEndpoint;
+  /** Auth-params added to every challenge the plugin's route sends (RFC 9728 §5.1 `resource_metadata`); null adds none. */
+  challengeParams?(ctx: RequestContext): Readonly<Record<string, string>> | null;
+}
+
+/**
+ * A well-known document about a resource (RFC 9728 §3.1 inserts the well-known suffix between the
+ * host and the resource's path): a GET of `<prefix><path>` is answered, before any routing of its
+ * own, by the plugin on the route that `<path>` matches.
+ */
+export interface WellKnownEndpoint {
+  /** e.g. `/.well-known/oauth-protected-resource` */
+  readonly prefix: string;
+  /**
+   * The answer for `resourcePath` (the request path after the prefix, `/` when none), or null when
+   * this plugin has no document there (the request is then routed as any other).
+   */
+  serve(request: WellKnownRequest): GatewayResponse | null;
+}
+
+export interface WellKnownRequest {
+  readonly client: ClientUrlParts;
+  readonly resourcePath: string;
+  /** The plugins of the route `resourcePath` matched (the document may describe them). */
+  readonly routePlugins: readonly ResolvedPlugin[];
 }
 
 /** Services a plugin may use while building its instance. */

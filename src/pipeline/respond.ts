@@ -11,14 +11,18 @@ export interface GatewayResponse {
 /**
  * Kong's error body for a refusal: `{"message": "...", "request_id": "..."}`, plus the challenge
  * header. The description goes to the log, never to the body (a plugin opting into
- * `display_errors` folds it into the message itself).
+ * `display_errors` folds it into the message itself). `extraParams` join every challenge (the
+ * route's RFC 9728 `resource_metadata`).
  */
-export function errorResponse(error: GatewayError, requestId: string): GatewayResponse {
+export function errorResponse(error: GatewayError, requestId: string, extraParams: Readonly<Record<string, string>> | null = null): GatewayResponse {
   const headers: Record<string, string> = {
     'content-type': error.body?.contentType ?? 'application/json; charset=utf-8',
     ...error.headers,
   };
-  if (error.challenges.length > 0) headers['www-authenticate'] = error.challenges.map(formatChallenge).join(', ');
+  if (error.challenges.length > 0) {
+    const challenges = extraParams === null ? error.challenges : error.challenges.map((c) => ({ scheme: c.scheme, params: { ...c.params, ...extraParams } }));
+    headers['www-authenticate'] = challenges.map(formatChallenge).join(', ');
+  }
   const bodyless = error.status === 204 || error.status === 304;
   const body = bodyless ? '' : (error.body?.text ?? JSON.stringify({ message: error.message, request_id: requestId }));
   return { status: error.status, headers, body };

@@ -4,6 +4,7 @@ import { tlsHandshakeModifier } from './tls-handshake-modifier/handler.js';
 import { mtlsAuth } from './mtls-auth/handler.js';
 import { headerCertAuth } from './header-cert-auth/handler.js';
 import { openIdConnect } from './openid-connect/handler.js';
+import { protectedResourceMetadata } from './protected-resource-metadata/handler.js';
 
 /** Every plugin Portcullis implements, by Kong name. */
 export const pluginDefinitions: ReadonlyMap<string, PluginDefinition> = new Map<string, PluginDefinition>(
@@ -13,6 +14,7 @@ export const pluginDefinitions: ReadonlyMap<string, PluginDefinition> = new Map<
     mtlsAuth as unknown as PluginDefinition,
     headerCertAuth as unknown as PluginDefinition,
     openIdConnect as unknown as PluginDefinition,
+    protectedResourceMetadata as unknown as PluginDefinition,
   ].map((definition) => [definition.schema.name, definition]),
 );
 

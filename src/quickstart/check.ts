@@ -29,6 +29,7 @@ export const checkNames = {
   dpopReplayed: '401 for the same proof replayed',
   dpopWithoutProof: '401 without a proof',
   dpopAsBearer: '401 for the DPoP token sent as Bearer',
+  dpopMetadata: 'protected resource metadata',
 } as const;
 
 interface Credential {
@@ -149,17 +150,46 @@ async function runDpopChecks(q: Quickstart, ca: string): Promise<CheckResult[]> 
     results.push({ name: checkNames.dpopToken, passed: false, detail: `token request failed: ${(error as Error).message}` });
   }
   const names = [checkNames.dpopFresh, checkNames.dpopReplayed, checkNames.dpopWithoutProof, checkNames.dpopAsBearer];
-  if (token === null) return [...results, ...names.map((name) => ({ name, passed: false, detail: 'not run: no DPoP token' }))];
   const url = `https://${q.proxyHost}:${q.proxyPorts.https}${dpopPath}`;
+  const metadataUrl = `https://${q.proxyHost}:${q.proxyPorts.https}/.well-known/oauth-protected-resource${dpopPath}`;
+  if (token === null) return [...results, ...names.map((name) => ({ name, passed: false, detail: 'not run: no DPoP token' })), await checkMetadata(q, ca, url, metadataUrl)];
   const proof = await makeProof(key, { method: 'GET', url, accessToken: token });
-  const proofError = /^DPoP algs="[^"]+", realm="[^"]*", error="invalid_dpop_proof"$/;
+  const proofError = new RegExp(`^DPoP algs="[^"]+", realm="[^"]*", error="invalid_dpop_proof", resource_metadata="${metadataUrl.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}"$`);
   const dpopHeaders = { authorization: `DPoP ${token}`, dpop: proof };
   const check = (name: string, headers: Record<string, string>, expect: GatewayExpectation) => checkGateway(q, ca, name, { path: dpopPath, headers, credential: null }, expect);
   results.push(await check(checkNames.dpopFresh, dpopHeaders, { status: 200, reason: 'jwt_verified_dpop' }));
   results.push(await check(checkNames.dpopReplayed, dpopHeaders, { status: 401, reason: 'dpop_proof_replayed', challenge: proofError }));
   results.push(await check(checkNames.dpopWithoutProof, { authorization: `DPoP ${token}` }, { status: 401, reason: 'dpop_proof_missing', challenge: proofError }));
   results.push(await check(checkNames.dpopAsBearer, { authorization: `Bearer ${token}` }, { status: 401, reason: 'dpop_token_downgraded', challenge: proofError }));
+  results.push(await checkMetadata(q, ca, url, metadataUrl));
   return results;
+}
+
+/** RFC 9728: the DPoP route's document names the resource, the IdP, and that tokens must be DPoP-bound. */
+async function checkMetadata(q: Quickstart, ca: string, resource: string, metadataUrl: string): Promise<CheckResult> {
+  const name = checkNames.dpopMetadata;
+  let answer: HttpsAnswer;
+  try {
+    answer = await httpsCall({ url: metadataUrl, method: 'GET', headers: {}, ca });
+  } catch (error) {
+    return { name, passed: false, detail: `GET ${metadataUrl} failed: ${(error as Error).message}` };
+  }
+  let doc: Record<string, unknown> = {};
+  try {
+    doc = JSON.parse(answer.text) as Record<string, unknown>;
+  } catch {
+    // Reported below as the members that are missing.
+  }
+  const problems: string[] = [];
+  if (answer.status !== 200) problems.push(`status ${answer.status}`);
+  if (doc['resource'] !== resource) problems.push(`resource ${String(doc['resource'])}, expected ${resource}`);
+  const servers = doc['authorization_servers'];
+  if (!Array.isArray(servers) || servers[0] !== q.idp.issuer) problems.push(`authorization_servers ${JSON.stringify(servers)}, expected [${q.idp.issuer}]`);
+  if (doc['dpop_bound_access_tokens_required'] !== true) problems.push('dpop_bound_access_tokens_required is not true');
+  const path = new URL(metadataUrl).pathname;
+  return problems.length === 0
+    ? { name, passed: true, detail: `GET ${path} → 200, resource ${resource}, authorization_servers [${q.idp.issuer}], dpop_bound_access_tokens_required true` }
+    : { name, passed: false, detail: `GET ${path}: ${problems.join('; ')}` };
 }
 
 /** The payload of a JWT, decoded without verification (the gateway verifies; the check only reads `cnf`). */

@@ -110,6 +110,9 @@ function formatDpopTryIt(q: Quickstart, ca: string, extract: string): string[] {
     `curl -isk "${dpopUrl}" -H "Authorization: DPoP $DPOP_TOKEN" -H "DPoP: $PROOF" -o /dev/null -w '%{http_code}\\n'`,
     `curl -isk "${dpopUrl}" -H "Authorization: DPoP $DPOP_TOKEN" -H "DPoP: $PROOF"`,
     `curl -isk "${dpopUrl}" -H "Authorization: Bearer $DPOP_TOKEN"`,
+    '',
+    "# 6. RFC 9728: what a client learns before it has a token (each 401 above names this URL in resource_metadata)",
+    `curl -sk "https://${q.proxyHost}:${q.proxyPorts.https}/.well-known/oauth-protected-resource${dpopPath}"`,
   ];
 }
 

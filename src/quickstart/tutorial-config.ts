@@ -87,6 +87,9 @@ plugins:
         - bearer
       proof_of_possession_dpop: strict
       proof_of_possession_auth_methods_validation: true
+  # RFC 9728: /.well-known/oauth-protected-resource${dpopPath} tells clients the issuer and that tokens must be DPoP-bound
+  - name: protected-resource-metadata
+    route: ${dpopRouteName}
 `,
     },
   ];

@@ -48,6 +48,8 @@ export class Runtime {
   readonly #consumers: ReadonlyMap<string, Consumer>;
   readonly #routePlugins: ReadonlyMap<string, RoutePlugins>;
   readonly #globalPlugins: readonly ResolvedPlugin[];
+  /** Prefixes of the well-known documents plugins serve (RFC 9728 metadata), empty when none. */
+  readonly wellKnownPrefixes: readonly string[];
   /** Plugin instances by entity id plus the config text that built them, for reuse on reload. */
   readonly instances: ReadonlyMap<string, { readonly key: string; readonly instance: PluginInstance }>;
 
@@ -72,6 +74,7 @@ export class Runtime {
     this.caNames = CaNamesPolicy.compile(init.config);
     this.certificateHeaders = compileCertificateHeaders(init.config);
     this.instances = init.instances;
+    this.wellKnownPrefixes = [...new Set(init.resolved.flatMap((p) => (p.instance.wellKnown === undefined ? [] : [p.instance.wellKnown.prefix])))];
     this.#services = new Map(init.config.services.map((s) => [s.id, s]));
     this.#upstreamHosts = new Map(init.config.services.map((s) => [s.id, hostHeaderOf(s)]));
     this.#consumers = new Map(init.config.consumers.map((c) => [c.id, c]));

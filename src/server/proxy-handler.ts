@@ -20,6 +20,7 @@ import type { ClientCertificate } from './client-certificate.js';
 import { connectionInfoOf, type ConnectionInfo } from './connection-info.js';
 import { parseRequestTarget } from './request-target.js';
 import { writeAccessLog, type AccessRecord } from './access-log.js';
+import { answerWellKnown } from './well-known.js';
 import type { GatewayObserver } from './observer.js';
 import { compileTrustedPeers, duplicatedHeader, removeUntrustedCertificateHeaders } from './trusted-peers.js';
 import type { AddressSet } from '../util/trusted-addresses.js';
@@ -144,6 +145,15 @@ async function handle(req: IncomingMessage, res: ServerResponse, runtime: Runtim
   };
   res.setHeader('x-request-id', requestId);
 
+  const wellKnown = answerWellKnown(runtime, { method: record.method, target, protocol: scheme, headers: req.headers, sni: connection.sni, client: { scheme, authority: target.authority, trustedPeer, headers: req.headers } });
+  if (wellKnown !== null) {
+    record.route = wellKnown.route.name ?? wellKnown.route.id;
+    sendGatewayResponse(res, wellKnown.response, record.method === 'HEAD');
+    record.status = wellKnown.response.status;
+    finish(record, started, options);
+    return;
+  }
+
   const match = runtime.router.match({ protocol: scheme, method: record.method, host: target.host, path: target.path, port: target.port, headers: req.headers, sni: connection.sni });
   const plugins: ResolvedPlugin[] = [];
   let ctx: RequestContext | null = null;
@@ -240,7 +250,8 @@ async function handle(req: IncomingMessage, res: ServerResponse, runtime: Runtim
     if (error.code === 'client_aborted') {
       record.status = 499;
     } else if (!res.headersSent) {
-      sendGatewayResponse(res, errorResponse(error, requestId), record.method === 'HEAD');
+      const extraParams = ctx === null || error.challenges.length === 0 ? null : challengeParams(ctx, runtime);
+      sendGatewayResponse(res, errorResponse(error, requestId, extraParams), record.method === 'HEAD');
       record.status = error.status;
     } else {
       // The status line is gone; the only honest signal left is an aborted connection.
@@ -250,6 +261,17 @@ async function handle(req: IncomingMessage, res: ServerResponse, runtime: Runtim
     // Refused requests reach the log phase too (Kong runs it for every request).
     if (ctx !== null) logPlugins(ctx, plugins, { status: record.status, headers: {} }, options.logger);
   }
+}
+
+/** Auth-params the route's plugins add to every challenge (RFC 9728 `resource_metadata`), null when none do. */
+function challengeParams(ctx: RequestContext, runtime: Runtime): Record<string, string> | null {
+  let params: Record<string, string> | null = null;
+  for (const plugin of runtime.pluginsFor(ctx.route).base) {
+    if (plugin.instance.challengeParams === undefined || !plugin.entity.protocols.includes(ctx.request.scheme)) continue;
+    const added = plugin.instance.challengeParams(ctx);
+    if (added !== null) params = { ...(params ?? {}), ...added };
+  }
+  return params;
 }
 
 function finish(record: AccessRecord, started: number, options: ProxyHandlerOptions): void {

@@ -50,10 +50,11 @@ describe('portcullis quickstart', () => {
       /^PASS {2}401 without token: GET \/anything → 401, WWW-Authenticate: Bearer realm="[^"]+", reason no_token$/m,
       /^PASS {2}DPoP token issued and bound: 200 from the IdP; token_type DPoP, cnf\.jkt \S{43} is the client key's thumbprint$/m,
       /^PASS {2}200 with a fresh DPoP proof: GET \/dpop → 200, reason jwt_verified_dpop$/m,
-      /^PASS {2}401 for the same proof replayed: GET \/dpop → 401, WWW-Authenticate: DPoP algs="[^"]+", realm="[^"]+", error="invalid_dpop_proof", reason dpop_proof_replayed$/m,
-      /^PASS {2}401 without a proof: GET \/dpop → 401, WWW-Authenticate: DPoP algs="[^"]+", realm="[^"]+", error="invalid_dpop_proof", reason dpop_proof_missing$/m,
-      /^PASS {2}401 for the DPoP token sent as Bearer: GET \/dpop → 401, WWW-Authenticate: DPoP algs="[^"]+", realm="[^"]+", error="invalid_dpop_proof", reason dpop_token_downgraded$/m,
-      /^10 of 10 checks passed$/m,
+      /^PASS {2}401 for the same proof replayed: GET \/dpop → 401, WWW-Authenticate: DPoP algs="[^"]+", realm="[^"]+", error="invalid_dpop_proof", resource_metadata="https:\/\/localhost:\d+\/\.well-known\/oauth-protected-resource\/dpop", reason dpop_proof_replayed$/m,
+      /^PASS {2}401 without a proof: GET \/dpop → 401, WWW-Authenticate: DPoP algs="[^"]+", realm="[^"]+", error="invalid_dpop_proof", resource_metadata="https:\/\/localhost:\d+\/\.well-known\/oauth-protected-resource\/dpop", reason dpop_proof_missing$/m,
+      /^PASS {2}401 for the DPoP token sent as Bearer: GET \/dpop → 401, WWW-Authenticate: DPoP algs="[^"]+", realm="[^"]+", error="invalid_dpop_proof", resource_metadata="https:\/\/localhost:\d+\/\.well-known\/oauth-protected-resource\/dpop", reason dpop_token_downgraded$/m,
+      /^PASS {2}protected resource metadata: GET \/\.well-known\/oauth-protected-resource\/dpop → 200, resource https:\/\/localhost:\d+\/dpop, authorization_servers \[https:\/\/localhost:\d+\/realms\/master\], dpop_bound_access_tokens_required true$/m,
+      /^11 of 11 checks passed$/m,
     ]) {
       assert.match(run.stdout, line);
     }
@@ -64,7 +65,7 @@ describe('portcullis quickstart', () => {
     const quickstart = await shell.start(`portcullis quickstart --prefix qs ${ephemeral}`, /Press Ctrl-C to stop\.\n/, { env: { INIT_CWD: shell.home } });
     try {
       assert.match(quickstart.stdout(), /certificates {3}qs\/certs\/ \(made earlier, reused\)/);
-      const [token, withCertificate, withoutCertificate, dpopCall, dpopRefusals] = printedCommands(quickstart.stdout()).map((c) => c.replaceAll('npx portcullis', 'portcullis'));
+      const [token, withCertificate, withoutCertificate, dpopCall, dpopRefusals, metadata] = printedCommands(quickstart.stdout()).map((c) => c.replaceAll('npx portcullis', 'portcullis'));
       assert.match(token ?? '', /curl -s --location --request POST 'https:\/\/localhost:\d+\/realms\/master\/protocol\/openid-connect\/token'/);
       assert.match(token ?? '', /--cert qs\/certs\/client\.crt \\\n {2}--key qs\/certs\/client\.key \\\n {2}--cacert qs\/certs\/rootCA\.crt/);
       assert.match(withCertificate ?? '', /curl -isk \\\n {2}-X GET "https:\/\/localhost:\d+\/anything"/);
@@ -86,6 +87,9 @@ describe('portcullis quickstart', () => {
       const statuses = [...again.stdout.matchAll(/HTTP\/1\.1 (\d{3}) /g)].map((m) => Number(m[1]));
       assert.deepEqual(statuses, [200, 401, 401], again.stdout);
       assert.match(again.stdout, /^200$/m, 'the first use of the proof');
+      const document = await shell.run(metadata ?? '');
+      assert.equal(document.code, 0, document.stderr);
+      assert.equal((JSON.parse(document.stdout) as { dpop_bound_access_tokens_required?: unknown }).dpop_bound_access_tokens_required, true, document.stdout);
     } finally {
       assert.equal(await quickstart.stop('SIGINT'), 0, quickstart.stderr());
     }

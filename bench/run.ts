@@ -7,8 +7,12 @@
  * Each row: a 2 s warm-up, then BENCH_RUNS runs of BENCH_DURATION seconds; medians reported with
  * the spread (half the range, % of the median).
  *
+ * A row whose answers are not all 2xx is invalid: its figure is not a throughput of the scenario.
+ *
  * Environment: BENCH_DURATION (s, default 8), BENCH_RUNS (default 3), BENCH_CONNECTIONS (default 64),
- * BENCH_ONLY (comma-separated scenario ids, e.g. "s3,s4"), BENCH_IDLE_CONNECTIONS (default 10000).
+ * BENCH_ONLY (comma-separated scenario ids, e.g. "s3,s8"), BENCH_IDLE_CONNECTIONS (default 10000),
+ * BENCH_DPOP_RATE (req/s the DPoP proofs of s8 are sized for; default 1.25 × the fastest s3
+ * Portcullis run of the same invocation, else 25000).
  */
 import { execFileSync, spawn } from 'node:child_process';
 import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
@@ -17,7 +21,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { prepareBenchPki } from './lib/bench-pki.js';
 import { ratioChartSvg, writeChart, type Bar } from './lib/chart.js';
-import { manyRoutesConfig, scenarioConfig } from './lib/gateway-config.js';
+import { createDpopKey, ProofSchedule, type DpopAlg } from './lib/dpop-proofs.js';
+import { dpopConfig, manyRoutesConfig, scenarioConfig } from './lib/gateway-config.js';
 import { AUDIENCE, startBenchIssuer, type BenchIssuer } from './lib/issuer.js';
 import { startPortcullis, type PortcullisProcess } from './lib/portcullis.js';
 import { freePorts } from './lib/ports.js';
@@ -36,6 +41,9 @@ const only = process.env['BENCH_ONLY']?.split(',').map((s) => s.trim()) ?? null;
 const idleConnections = Number(process.env['BENCH_IDLE_CONNECTIONS'] ?? 10_000);
 /** Distinct tokens per algorithm: more than the gateway's 10,000-entry token cache, so cycling through them always misses. */
 const DISTINCT_TOKENS = 12_000;
+/** Seconds of load a batch of DPoP proofs may feed: the gateway's 300 s `dpop_proof_lifetime` less margin for signing and the clock. */
+const DPOP_BATCH_BUDGET_SECONDS = 240;
+const WARM_UP_SECONDS = 2;
 const SERVER_CPU = '0';
 const LOAD_CPU = '1';
 
@@ -49,6 +57,20 @@ interface Row {
   script?: string;
   clientCert?: boolean;
   note?: string;
+  /**
+   * For load that must not repeat (s8's DPoP proofs): called just before the row; gives the program
+   * (started for the row), a script for each wrk invocation (warm-up first) and what to report.
+   */
+  prepare?: (segments: ReadonlyArray<{ seconds: number }>) => Promise<PreparedRow>;
+}
+
+interface PreparedRow {
+  url: string;
+  group: number | null;
+  scriptFor(segment: number): Promise<string>;
+  detail(): Record<string, unknown>;
+  /** After the row's figures (memory included) are read. */
+  close(): Promise<void>;
 }
 
 interface Scenario {
@@ -74,6 +96,10 @@ interface RowResult {
   programCpu: number;
   cores: number[];
   peakRssMiB: number | null;
+  /** Why the figure is not a valid measurement (non-2xx answers), or null. */
+  invalid: string | null;
+  /** Scenario-specific figures (s8: the proofs). */
+  detail?: Record<string, unknown>;
 }
 
 function log(message: string): void {
@@ -204,48 +230,102 @@ async function main(): Promise<void> {
         id: 's7', title: '7. introspection (opaque token), cached result, + cnf binding', skipped: ['nginx, HAProxy, node stack: no introspection without extra code'],
         rows: [{ program: 'Portcullis', url: `https://127.0.0.1:${portcullis.https}/introspection`, group: pc, clientCert: true, headers: bearer(opaque), note: 'cache_introspection' }],
       },
+      {
+        id: 's8', title: '8. DPoP-bound token (RS256, cnf.jkt, warm), a fresh proof per request, HTTPS without client certificate (compare with scenario 3)',
+        skipped: ['nginx, HAProxy, node stack: no DPoP without extra code', 'replay store off: the gateway has no switch for it; its cost is in the DPoP CPU profile (npm run bench:profile, BENCH_PROFILE_ROUTE=/dpop)'],
+        rows: (['ES256', 'EdDSA'] as const).map((alg) => ({ program: 'Portcullis' as const, url: '', group: null, note: `DPoP ${alg === 'EdDSA' ? 'Ed25519 (EdDSA)' : alg} proofs`, prepare: (segments) => prepareDpopRow(alg, segments) })),
+      },
     ];
+
+    /** A gateway of its own per row (an empty replay store each time), a key, one token bound to it, and proofs made just before they are used. */
+    const prepareDpopRow = async (alg: DpopAlg, segments: ReadonlyArray<{ seconds: number }>): Promise<PreparedRow> => {
+      const gateway = await startPortcullis(`dpop-${alg.toLowerCase()}`, dir, SERVER_CPU, dpopConfig(upstreamUrl, issuer!.url));
+      const key = createDpopKey(alg);
+      const token = await issuer!.sign('RS256', { jkt: key.jkt });
+      const host = `127.0.0.1:${gateway.https}`;
+      const s3Fastest = Math.max(0, ...results.filter((r) => r.scenario === 's3' && r.program === 'Portcullis').flatMap((r) => r.samples.map((x) => x.rps)));
+      const rate = Number(process.env['BENCH_DPOP_RATE'] ?? (s3Fastest > 0 ? 1.25 * s3Fastest : 25_000));
+      const schedule = new ProofSchedule(key, { htm: 'GET', htu: `https://${host}/dpop`, host, token }, segments, rate, dir, DPOP_BATCH_BUDGET_SECONDS);
+      log(`s8 ${alg}: proofs sized for ${rate.toFixed(0)} req/s (${s3Fastest > 0 ? '1.25 × the fastest s3 Portcullis run' : process.env['BENCH_DPOP_RATE'] !== undefined ? 'BENCH_DPOP_RATE' : 'no s3 row in this invocation: 25,000'}), ${segments.map((s) => schedule.count(s)).join(' + ')} proofs`);
+      return {
+        url: `https://${host}/dpop`,
+        group: gateway.program.child.pid ?? null,
+        async scriptFor(segment) {
+          const before = schedule.stats.batches;
+          const script = await schedule.scriptFor(segment);
+          if (schedule.stats.batches !== before) log(`s8 ${alg}: signed ${schedule.stats.proofs.toLocaleString('en')} proofs so far in ${schedule.stats.signingSeconds.toFixed(1)} s (2 processes, both CPUs)`);
+          return script;
+        },
+        detail: () => ({ alg, sized_for_rps: rate, jkt: key.jkt, ...schedule.stats }),
+        async close() {
+          await gateway.program.stop();
+          await schedule.dispose();
+        },
+      };
+    };
 
     for (const scenario of scenarios) {
       if (only !== null && !only.includes(scenario.id)) continue;
       for (const row of scenario.rows) {
-        const options = {
-          url: row.url,
-          connections: row.headers === close ? Math.min(connections, 16) : connections,
-          cpus: LOAD_CPU,
-          headers: row.headers ?? [],
-          ...(row.script === undefined ? {} : { script: row.script }),
-          ...(row.clientCert === true ? { clientCert } : {}),
-          measure: row.group === null ? ({} as Record<string, number>) : { program: row.group },
-        };
-        await runWrk({ ...options, seconds: 2 }, dir);
-        const samples: Sample[] = [];
-        const cores: number[][] = [];
-        for (let i = 0; i < runs; i++) {
-          const before = cpuTimes();
-          samples.push(await runWrk({ ...options, seconds: durationSeconds }, dir));
-          cores.push(cpuPercent(before, cpuTimes()));
+        const segments = [{ seconds: WARM_UP_SECONDS }, ...Array.from({ length: runs }, () => ({ seconds: durationSeconds }))];
+        const prepared = row.prepare === undefined ? null : await row.prepare(segments);
+        try {
+          const group = prepared === null ? row.group : prepared.group;
+          const options = {
+            url: prepared?.url ?? row.url,
+            connections: row.headers === close ? Math.min(connections, 16) : connections,
+            cpus: LOAD_CPU,
+            headers: row.headers ?? [],
+            ...(row.script === undefined ? {} : { script: row.script }),
+            ...(row.clientCert === true ? { clientCert } : {}),
+            measure: group === null ? ({} as Record<string, number>) : { program: group },
+          };
+          const scriptFor = async (segment: number): Promise<{ script?: string }> => (prepared === null ? {} : { script: await prepared.scriptFor(segment) });
+          const warmUp = await runWrk({ ...options, ...(await scriptFor(0)), seconds: WARM_UP_SECONDS }, dir);
+          const samples: Sample[] = [];
+          const cores: number[][] = [];
+          for (let i = 0; i < runs; i++) {
+            const script = await scriptFor(i + 1);
+            const before = cpuTimes();
+            samples.push(await runWrk({ ...options, ...script, seconds: durationSeconds }, dir));
+            cores.push(cpuPercent(before, cpuTimes()));
+          }
+          const rpsValues = samples.map((s) => s.rps);
+          const result: RowResult = {
+            scenario: scenario.id,
+            title: scenario.title,
+            program: row.program,
+            note: row.note ?? null,
+            samples,
+            rps: median(rpsValues),
+            spread: spreadPercent(rpsValues),
+            p50: median(samples.map((s) => s.p50)),
+            p99: median(samples.map((s) => s.p99)),
+            p999: median(samples.map((s) => s.p999)),
+            errors: samples.reduce((n, s) => n + s.errors, 0),
+            non2xx: samples.reduce((n, s) => n + s.non2xx, 0),
+            programCpu: median(samples.map((s) => s.cpu['program'] ?? NaN)),
+            cores: [0, 1].map((c) => median(cores.map((x) => x[c] ?? NaN))),
+            peakRssMiB: group === null ? null : groupMemoryMiB(group).peak,
+            invalid: null,
+          };
+          const exhausted = samples.reduce((n, s) => n + (s.counters?.['values_exhausted'] ?? 0), 0);
+          if (result.non2xx > 0) {
+            result.invalid = `${result.non2xx} non-2xx answers in the measured runs (${samples.map((s) => s.non2xx).join(', ')})${exhausted > 0 ? `; the proofs ran out ${exhausted} times` : ''}`;
+          }
+          if (prepared !== null) {
+            result.detail = {
+              ...prepared.detail(),
+              warm_up: { rps: warmUp.rps, requests: warmUp.requests, non2xx: warmUp.non2xx, counters: warmUp.counters ?? {} },
+              runs: samples.map((s) => ({ requests: s.requests, non2xx: s.non2xx, ...(s.counters ?? {}) })),
+            };
+            if (warmUp.non2xx > 0) log(`${scenario.id} ${row.note ?? ''}: ${warmUp.non2xx} non-2xx in the warm-up (${JSON.stringify(warmUp.counters ?? {})})`);
+          }
+          results.push(result);
+          log(`${scenario.id} ${row.program}${row.note ? ` (${row.note})` : ''}: ${result.rps.toFixed(0)} req/s ±${result.spread.toFixed(0)}% (runs ${rpsValues.map((v) => v.toFixed(0)).join(', ')}), p99 ${result.p99.toFixed(2)} ms, errors ${result.errors}, non-2xx ${result.non2xx}${result.invalid === null ? '' : ` — INVALID: ${result.invalid}`}`);
+        } finally {
+          await prepared?.close();
         }
-        const rpsValues = samples.map((s) => s.rps);
-        const result: RowResult = {
-          scenario: scenario.id,
-          title: scenario.title,
-          program: row.program,
-          note: row.note ?? null,
-          samples,
-          rps: median(rpsValues),
-          spread: spreadPercent(rpsValues),
-          p50: median(samples.map((s) => s.p50)),
-          p99: median(samples.map((s) => s.p99)),
-          p999: median(samples.map((s) => s.p999)),
-          errors: samples.reduce((n, s) => n + s.errors, 0),
-          non2xx: samples.reduce((n, s) => n + s.non2xx, 0),
-          programCpu: median(samples.map((s) => s.cpu['program'] ?? NaN)),
-          cores: [0, 1].map((c) => median(cores.map((x) => x[c] ?? NaN))),
-          peakRssMiB: row.group === null ? null : groupMemoryMiB(row.group).peak,
-        };
-        results.push(result);
-        log(`${scenario.id} ${row.program}${row.note ? ` (${row.note})` : ''}: ${result.rps.toFixed(0)} req/s ±${result.spread.toFixed(0)}% (runs ${rpsValues.map((v) => v.toFixed(0)).join(', ')}), p99 ${result.p99.toFixed(2)} ms, errors ${result.errors}, non-2xx ${result.non2xx}`);
       }
     }
 
@@ -324,14 +404,14 @@ async function report(results: RowResult[], extra: Record<string, unknown>): Pro
     '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|',
   ];
   for (const r of results) {
-    lines.push(`| ${r.scenario} | ${r.program}${r.note ? ` (${r.note})` : ''} | ${r.rps.toFixed(0)} | ${r.spread.toFixed(0)}% | ${r.p50.toFixed(2)} | ${r.p99.toFixed(2)} | ${r.p999.toFixed(2)} | ${r.errors} | ${r.non2xx} | ${r.programCpu.toFixed(0)} | ${r.cores.map((c) => c.toFixed(0)).join(' / ')} | ${r.peakRssMiB?.toFixed(0) ?? '—'} | ${ratio(r.rps, refFor(r, 'nginx'))} | ${ratio(r.rps, refFor(r, 'HAProxy'))} | ${ratio(r.rps, refFor(r, 'node stack'))} |`);
+    lines.push(`| ${r.scenario} | ${r.program}${r.note ? ` (${r.note})` : ''} | ${r.invalid === null ? r.rps.toFixed(0) : `**invalid** (${r.rps.toFixed(0)})`} | ${r.spread.toFixed(0)}% | ${r.p50.toFixed(2)} | ${r.p99.toFixed(2)} | ${r.p999.toFixed(2)} | ${r.errors} | ${r.non2xx} | ${r.programCpu.toFixed(0)} | ${r.cores.map((c) => c.toFixed(0)).join(' / ')} | ${r.peakRssMiB?.toFixed(0) ?? '—'} | ${ratio(r.rps, refFor(r, 'nginx'))} | ${ratio(r.rps, refFor(r, 'HAProxy'))} | ${ratio(r.rps, refFor(r, 'node stack'))} |`);
   }
   lines.push('', 'Scenarios:', ...[...new Set(results.map((r) => `- ${r.scenario}: ${r.title}`))]);
 
   const pick = (scenario: string, program: ProgramName, note?: string): RowResult | undefined => results.find((r) => r.scenario === scenario && r.program === program && (note === undefined || r.note === note));
-  const targets: Array<{ label: string; value: number; target: number }> = [];
+  const targets: Array<{ label: string; value: number; target: number; invalid: boolean }> = [];
   const addTarget = (label: string, a: RowResult | undefined, b: RowResult | undefined, target: number): void => {
-    if (a !== undefined && b !== undefined && b.rps > 0) targets.push({ label, value: a.rps / b.rps, target });
+    if (a !== undefined && b !== undefined && b.rps > 0) targets.push({ label, value: a.rps / b.rps, target, invalid: a.invalid !== null || b.invalid !== null });
   };
   addTarget('s3 tutorial pipeline ÷ HAProxy', pick('s3', 'Portcullis'), pick('s3', 'HAProxy'), 1.0);
   addTarget('s3 tutorial pipeline ÷ node stack', pick('s3', 'Portcullis'), pick('s3', 'node stack'), 2.0);
@@ -341,8 +421,33 @@ async function report(results: RowResult[], extra: Record<string, unknown>): Pro
   addTarget('s6 10,000 routes ÷ s1 one route', pick('s6', 'Portcullis'), pick('s1', 'Portcullis'), 0.9);
   addTarget('s1 HTTP proxy ÷ nginx', pick('s1', 'Portcullis'), pick('s1', 'nginx'), 0);
   addTarget('s5 new connection per request ÷ nginx', pick('s5', 'Portcullis'), pick('s5', 'nginx'), 0);
+  addTarget('s8 DPoP, ES256 proof per request ÷ s3', pick('s8', 'Portcullis', 'DPoP ES256 proofs'), pick('s3', 'Portcullis'), 0.6);
+  addTarget('s8 DPoP, Ed25519 proof per request ÷ s3', pick('s8', 'Portcullis', 'DPoP Ed25519 (EdDSA) proofs'), pick('s3', 'Portcullis'), 0);
   lines.push('', '## Targets', '', '| comparison | ratio | target | met |', '|---|---|---|---|');
-  for (const t of targets) lines.push(`| ${t.label} | ${t.value.toFixed(2)} | ${t.target > 0 ? `≥ ${t.target.toFixed(1)}` : '—'} | ${t.target > 0 ? (t.value >= t.target ? 'yes' : '**no**') : ''} |`);
+  for (const t of targets) lines.push(`| ${t.label} | ${t.value.toFixed(2)} | ${t.target > 0 ? `≥ ${t.target.toFixed(1)}` : '—'} | ${t.invalid ? '**invalid row**' : t.target > 0 ? (t.value >= t.target ? 'yes' : '**no**') : ''} |`);
+  const invalid = results.filter((r) => r.invalid !== null);
+  if (invalid.length > 0) lines.push('', '## Invalid rows', '', ...invalid.map((r) => `- ${r.scenario} ${r.program}${r.note ? ` (${r.note})` : ''}: ${r.invalid}`));
+  const dpopRows = results.filter((r) => r.scenario === 's8');
+  if (dpopRows.length > 0) {
+    const s3 = pick('s3', 'Portcullis');
+    const range = (r: RowResult): string => {
+      if (s3 === undefined || s3.samples.length === 0) return '—';
+      const a = r.samples.map((x) => x.rps);
+      const b = s3.samples.map((x) => x.rps);
+      return `${(Math.min(...a) / Math.max(...b)).toFixed(2)}–${(Math.max(...a) / Math.min(...b)).toFixed(2)}`;
+    };
+    lines.push('', '## DPoP (scenario 8)', '',
+      'One RS256 access token bound by `cnf.jkt` (warm in the token cache) and a different proof on every request: each wrk invocation (warm-up, then every run) reads its own proofs in order and never wraps, so a shortage shows as non-2xx answers (the row is then invalid). Each row has a gateway of its own (an empty replay store). Proofs are signed with node:crypto in 2 processes on both CPUs just before the row (the gateway is idle meanwhile), `iat` the second of signing.',
+      '', '| row | req/s | ± | ÷ s3 Portcullis | range of run ratios | proofs signed | signing s | proofs per invocation | requests completed (warm-up + runs) | non-2xx | proofs exhausted | peak RSS MiB |', '|---|---|---|---|---|---|---|---|---|---|---|---|');
+    for (const r of dpopRows) {
+      const d = r.detail ?? {};
+      const perRun = (d['runs'] as Array<Record<string, number>> | undefined) ?? [];
+      const warm = (d['warm_up'] as { requests: number; non2xx: number; counters: Record<string, number> } | undefined) ?? { requests: 0, non2xx: 0, counters: {} };
+      const exhausted = (warm.counters['values_exhausted'] ?? 0) + perRun.reduce((n, x) => n + (x['values_exhausted'] ?? 0), 0);
+      lines.push(`| ${r.note ?? ''} | ${r.invalid === null ? r.rps.toFixed(0) : `**invalid** (${r.rps.toFixed(0)})`} | ${r.spread.toFixed(0)}% | ${ratio(r.rps, s3)} | ${range(r)} | ${Number(d['proofs'] ?? 0).toLocaleString('en')} | ${Number(d['signingSeconds'] ?? 0).toFixed(1)} | ${((d['perSegment'] as number[] | undefined) ?? []).map((n) => n.toLocaleString('en')).join(' + ')} | ${[warm.requests, ...perRun.map((x) => x['requests'] ?? 0)].map((n) => n.toLocaleString('en')).join(' + ')} | ${warm.non2xx} + ${r.non2xx} | ${exhausted} | ${r.peakRssMiB?.toFixed(0) ?? '—'} |`);
+    }
+    lines.push('', 'The gateway cannot turn its replay store off, so there is no row without it: `BENCH_PROFILE_ROUTE=/dpop npm run bench:profile` shows its share (bench/profile/dpop-es256.md).');
+  }
   const latency = extra['latency'] as Record<string, number> | undefined;
   if (latency !== undefined) {
     lines.push('', '## Latency at half of peak load (scenario 3)', '', `wrk -c${latency['connections']} with a ${latency['delay_ms']} ms delay per connection after each response, aiming at ${latency['target_rps']!.toFixed(0)} req/s.`, '',
@@ -364,7 +469,7 @@ async function report(results: RowResult[], extra: Record<string, unknown>): Pro
   await mkdir(resultsDir, { recursive: true });
   await writeFile(join(resultsDir, 'latest.md'), lines.join('\n'));
   await writeFile(join(resultsDir, 'latest.json'), JSON.stringify({ date, machine, runs, durationSeconds, connections, results, ...extra }, null, 2));
-  const bars: Bar[] = targets.map((t) => ({ label: t.label, ratio: t.value, ...(t.target > 0 ? { target: t.target } : {}) }));
+  const bars: Bar[] = targets.map((t) => ({ label: t.invalid ? `${t.label} (invalid)` : t.label, ratio: t.value, ...(t.target > 0 ? { target: t.target } : {}) }));
   await writeChart(join(resultsDir, 'latest.svg'), join(resultsDir, 'latest.png'), ratioChartSvg('Portcullis ÷ reference, same run', `${date.slice(0, 10)} · ${machine}`, bars));
   console.log(lines.join('\n'));
 }

@@ -19,6 +19,28 @@ interface ProfileNode {
 export interface CpuProfile {
   nodes: ProfileNode[];
   samples?: number[];
+  /** µs, V8's monotonic clock (CLOCK_MONOTONIC on Linux, as `process.hrtime`). */
+  startTime?: number;
+  endTime?: number;
+  /** µs between consecutive samples, the first from `startTime`. */
+  timeDeltas?: number[];
+}
+
+/** The samples taken between `fromUs` and `toUs` (CLOCK_MONOTONIC µs), e.g. one measured run without start-up. */
+export function profileWindow(profile: CpuProfile, fromUs: number, toUs: number): CpuProfile {
+  const samples: number[] = [];
+  const timeDeltas: number[] = [];
+  let t = profile.startTime ?? 0;
+  let last = fromUs;
+  (profile.samples ?? []).forEach((id, i) => {
+    t += profile.timeDeltas?.[i] ?? 0;
+    if (t < fromUs || t > toUs) return;
+    samples.push(id);
+    timeDeltas.push(t - last);
+    last = t;
+  });
+  // hitCount counts the whole profile: only the window's samples may count.
+  return { nodes: profile.nodes.map((n) => ({ ...n, hitCount: 0 })), samples, timeDeltas, startTime: fromUs, endTime: toUs };
 }
 
 interface Frame {
@@ -31,7 +53,9 @@ interface Frame {
 function frameName(frame: CallFrame): string {
   const fn = frame.functionName === '' ? '(anonymous)' : frame.functionName;
   if (frame.url === '') return fn;
-  const file = frame.url.replace(/^file:\/\//, '').replace(/^.*\/node_modules\//, '').replace(/^.*\/dist\//, '').replace(/^node:/, 'node:');
+  // A package by its name (`jose/dist/webapi/…`), Portcullis's own files from the source tree (`src/…`).
+  const path = frame.url.replace(/^file:\/\//, '');
+  const file = path.includes('/node_modules/') ? path.replace(/^.*\/node_modules\//, '') : path.replace(/^.*\/dist\//, '');
   return `${fn} ${file}:${frame.lineNumber + 1}`;
 }
 
@@ -69,6 +93,23 @@ export function inclusiveShare(profile: CpuProfile, pattern: RegExp): number {
       return;
     }
     f.children.forEach(walk);
+  };
+  walk(root);
+  return sum / root.total;
+}
+
+/**
+ * Share of all samples spent in frames (and their callees) whose name matches `child` and whose
+ * direct caller matches `parent`: one call site's cost, e.g. the hashing a given function does.
+ */
+export function childShare(profile: CpuProfile, parent: RegExp, child: RegExp): number {
+  const root = buildTree(profile);
+  let sum = 0;
+  const walk = (f: Frame): void => {
+    for (const c of f.children) {
+      if (parent.test(f.name) && child.test(c.name)) sum += c.total;
+      else walk(c);
+    }
   };
   walk(root);
   return sum / root.total;

@@ -41,3 +41,27 @@ export function manyRoutesConfig(upstreamUrl: string, count: number): string {
   for (let i = 0; i < count; i++) lines.push(`      - name: r${i}`, `        paths: ["/r${i}"]`);
   return lines.join('\n') + '\n';
 }
+
+/**
+ * Scenario 8's gateway: `/dpop`, openid-connect with RFC 9449 DPoP strict over plain HTTPS (no
+ * tls-handshake-modifier, no client certificate), bearer JWTs bound by `cnf.jkt`, every DPoP
+ * setting at its default (`dpop_proof_lifetime` 300 s, no nonce, all algorithms).
+ */
+export function dpopConfig(upstreamUrl: string, issuerUrl: string): string {
+  return `_format_version: "3.0"
+services:
+  - name: upstream
+    url: ${upstreamUrl}
+    routes:
+      - name: dpop
+        paths: ["/dpop"]
+        strip_path: false
+        plugins:
+          - name: openid-connect
+            config:
+              issuer: ${issuerUrl}
+              auth_methods: [bearer]
+              audience_required: ["${AUDIENCE}"]
+              proof_of_possession_dpop: strict
+`;
+}

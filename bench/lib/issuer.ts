@@ -15,8 +15,11 @@ export interface BenchIssuer {
   readonly url: string;
   /** PEM public keys for programs that take a fixed key (HAProxy). */
   readonly publicPem: { readonly RS256: string; readonly ES256: string };
-  /** A signed access token bound to `thumbprint`, valid for an hour. */
-  sign(alg: 'RS256' | 'ES256', thumbprint: string): Promise<string>;
+  /**
+   * A signed access token, valid for an hour, bound to a client certificate (a string: its RFC 8705
+   * `x5t#S256` thumbprint) or to a DPoP key (`{ jkt }`: its RFC 7638 thumbprint, RFC 9449 §6.1).
+   */
+  sign(alg: 'RS256' | 'ES256', binding: string | { readonly jkt: string }): Promise<string>;
   /** An opaque token that introspects as active and bound to `thumbprint`. */
   opaque(thumbprint: string): string;
   /** Introspection requests answered so far. */
@@ -69,8 +72,8 @@ export async function startBenchIssuer(): Promise<BenchIssuer> {
       RS256: keys.RS256.publicKey.export({ type: 'spki', format: 'pem' }).toString(),
       ES256: keys.ES256.publicKey.export({ type: 'spki', format: 'pem' }).toString(),
     },
-    sign: (alg, thumbprint) =>
-      new SignJWT({ client_id: 'bench', cnf: { 'x5t#S256': thumbprint } })
+    sign: (alg, binding) =>
+      new SignJWT({ client_id: 'bench', cnf: typeof binding === 'string' ? { 'x5t#S256': binding } : { jkt: binding.jkt } })
         .setProtectedHeader({ alg, kid: keys[alg].kid, typ: 'at+jwt' })
         .setIssuer(url)
         .setAudience(AUDIENCE)

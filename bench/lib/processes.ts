@@ -147,3 +147,31 @@ export function groupMemoryMiB(pgid: number): { rss: number; peak: number } {
   }
   return { rss: rss / 1024, peak: peak / 1024 };
 }
+
+/**
+ * CPU seconds (user + system) used so far by the threads of process `pid`: `main thread` (the
+ * event loop, the one V8's profiler samples), and the others summed by name. Node 20 leaves the
+ * libuv threadpool (WebCrypto jobs, among others) and V8's platform workers (concurrent GC,
+ * compilation) named `node` like the process, so they count together as `node (other threads)`.
+ */
+export function threadCpuSeconds(pid: number): Record<string, number> {
+  const out: Record<string, number> = {};
+  let tids: string[] = [];
+  try {
+    tids = readdirSync(`/proc/${pid}/task`);
+  } catch {
+    return out;
+  }
+  for (const tid of tids) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+      const comm = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+      const name = tid === String(pid) ? 'main thread' : `${comm} (other threads)`;
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      out[name] = (out[name] ?? 0) + (Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND;
+    } catch {
+      // exited meanwhile
+    }
+  }
+  return out;
+}

@@ -28,6 +28,8 @@ export interface LoadOptions {
 
 export interface Sample {
   rps: number;
+  /** Requests completed (wrk's "N requests in"). */
+  requests: number;
   p50: number;
   p99: number;
   p999: number;
@@ -35,6 +37,8 @@ export interface Sample {
   non2xx: number;
   /** CPU use of each measured group, in % of one core. */
   cpu: Record<string, number>;
+  /** `bench-counter NAME VALUE` lines a script's `bench_report()` printed (summed over wrk threads). */
+  counters?: Record<string, number>;
 }
 
 /** Builds the client-certificate shim once into `dir`; returns its path. */
@@ -58,6 +62,56 @@ export async function writeRoundRobinScript(file: string, lines: readonly string
   await writeFile(file, body);
 }
 
+/**
+ * Lua script that sends each value of `files` (one per line, read in order) once, in header
+ * `headerName`, with `headers` on every request, and never wraps: each request after the last
+ * value goes without the header (so the server refuses it and wrk counts a non-2xx) and is counted
+ * as `values_exhausted`. Values are read in `init` (the thread's Lua state, before wrk's clock
+ * starts), not at load, so the main state does not hold a second copy. wrk calls `request()` once
+ * before the run to check the script, which uses one value that is never sent.
+ */
+export async function writeProofSequenceScript(file: string, files: readonly string[], headers: Readonly<Record<string, string>>, headerName: string): Promise<void> {
+  const lua = (v: string): string => JSON.stringify(v);
+  const fixed = Object.entries(headers).map(([k, v]) => `[${lua(k)}] = ${lua(v)}`).join(', ');
+  await writeFile(
+    file,
+    `local files = { ${files.map(lua).join(', ')} }
+local values = {}
+local headers = { ${fixed} }
+local n = 0
+values_loaded = 0
+values_requested = 0
+values_exhausted = 0
+function init(args)
+  for _, f in ipairs(files) do
+    for line in io.lines(f) do
+      if line ~= "" then n = n + 1; values[n] = line end
+    end
+  end
+  values_loaded = n
+end
+request = function()
+  values_requested = values_requested + 1
+  local v = values[values_requested]
+  if v == nil then values_exhausted = values_exhausted + 1 end
+  headers[${lua(headerName)}] = v
+  return wrk.format(nil, nil, headers)
+end
+local threads = {}
+function setup(thread)
+  threads[#threads + 1] = thread
+end
+function bench_report()
+  for _, name in ipairs({ "values_loaded", "values_requested", "values_exhausted" }) do
+    local total = 0
+    for _, t in ipairs(threads) do total = total + t:get(name) end
+    io.write(string.format("bench-counter %s %d\\n", name, total))
+  end
+end
+`,
+  );
+}
+
 /** A Lua script that waits `delayMs` after each response on a connection (constant-rate load). */
 export async function writeDelayScript(file: string, delayMs: number): Promise<void> {
   await writeFile(file, `delay = function()\n  return ${Math.max(0, Math.round(delayMs))}\nend\n`);
@@ -77,13 +131,17 @@ export function parseWrk(out: string): Omit<Sample, 'cpu'> {
   const socket = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(out);
   const errors = socket === null ? 0 : socket.slice(1).reduce((n, v) => n + Number(v), 0);
   const non2xx = Number(/Non-2xx or 3xx responses:\s+(\d+)/.exec(out)?.[1] ?? 0);
-  return { rps, p50: latency('50.000'), p99: latency('99.000'), p999: latency('99.900'), errors, non2xx };
+  const requests = Number(/(\d+) requests in /.exec(out)?.[1] ?? 0);
+  const counters: Record<string, number> = {};
+  for (const m of out.matchAll(/^bench-counter (\w+) (\d+)$/gm)) counters[m[1]!] = (counters[m[1]!] ?? 0) + Number(m[2]);
+  return { rps, requests, p50: latency('50.000'), p99: latency('99.000'), p999: latency('99.900'), errors, non2xx, ...(Object.keys(counters).length > 0 ? { counters } : {}) };
 }
 
 const percentileScript = `done = function(summary, latency, requests)
   for _, p in pairs({ 50, 99, 99.9 }) do
     io.write(string.format("%.3f%%  %dus\\n", p, latency:percentile(p)))
   end
+  if bench_report ~= nil then bench_report() end
 end
 `;
 

@@ -18,8 +18,8 @@ import { privateJwkMember } from '../../util/jwk-private-members.js';
 /** Verifies a compact JWS's signature for one algorithm and returns its payload (parsed JSON). Throws when it does not verify. */
 export type SignatureVerifier = (token: string) => unknown;
 
-/** Smallest RSA modulus accepted (RFC 7518 §3.3: 2048 bits or larger MUST be used). */
-const MIN_RSA_BITS = 2048;
+/** Smallest RSA modulus accepted (RFC 7518 §3.3: 2048 bits or larger MUST be used). Also for DPoP proof keys (src/dpop/proof-key.ts). */
+export const MIN_RSA_BITS = 2048;
 
 /** A verifier for `alg` with a PEM public key or an HMAC secret: signature and algorithm only, no claim checks, no cache. */
 export function fastVerifier(alg: string, key: string | Buffer): SignatureVerifier {
@@ -41,6 +41,15 @@ const ALGORITHMS: Readonly<Record<string, { kty: string; crv?: string }>> = {
   EdDSA: { kty: 'OKP', crv: 'Ed25519' },
   Ed25519: { kty: 'OKP', crv: 'Ed25519' },
 };
+
+/**
+ * Whether a key of this `kty` (and `crv`) can verify signatures made with `alg` (RFC 8725 §3.1):
+ * the table above, shared with DPoP proof keys (src/dpop/proof.ts). Unknown algorithms fit nothing.
+ */
+export function algorithmFitsKey(alg: string, kty: unknown, crv: unknown): boolean {
+  const need = Object.hasOwn(ALGORITHMS, alg) ? ALGORITHMS[alg] : undefined;
+  return need !== undefined && need.kty === kty && (need.crv === undefined || need.crv === crv);
+}
 
 /** Algorithms a token may name (HS* only where `enable_hs_signatures` allows them). */
 export const ASYMMETRIC_ALGORITHMS: ReadonlySet<string> = new Set(Object.keys(ALGORITHMS));
@@ -72,8 +81,7 @@ export class IssuerKey {
 
   /** Whether this key may verify a signature made with `alg`. */
   fits(alg: string): boolean {
-    const need = ALGORITHMS[alg];
-    if (need === undefined || need.kty !== this.kty || (need.crv !== undefined && need.crv !== this.crv)) return false;
+    if (!algorithmFitsKey(alg, this.kty, this.crv)) return false;
     if (this.alg === undefined) return true;
     return this.alg === alg || (alg === 'Ed25519' && this.alg === 'EdDSA') || (alg === 'EdDSA' && this.alg === 'Ed25519');
   }

@@ -1,8 +1,8 @@
 // Writing a set of key and certificate files as one operation: nothing is written when any file
 // already exists (unless forced), and secrets get mode 0600 even when they replace a laxer file.
-import { randomBytes } from 'node:crypto';
-import { lstat, mkdir, rename, rm, writeFile } from 'node:fs/promises';
+import { lstat, mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { replaceFile } from '../util/private-file.js';
 
 /** A file to write into the output directory. */
 export interface OutputFile {
@@ -62,14 +62,7 @@ export async function writeOutputFiles(dir: string, files: readonly OutputFile[]
         throw error.code === 'EEXIST' ? new FileExistsError(path) : error;
       });
     } else {
-      const temporary = join(dir, `.${file.name}.${randomBytes(6).toString('hex')}.tmp`);
-      try {
-        await writeFile(temporary, file.data, { mode, flag: 'wx' });
-        await rename(temporary, path);
-      } catch (error) {
-        await rm(temporary, { force: true });
-        throw error;
-      }
+      await replaceFile(path, file.data, mode);
     }
     written.push(path);
   }

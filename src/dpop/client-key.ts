@@ -3,12 +3,12 @@
  * (`portcullis dpop proof`): a private JWK as JSON with its `alg`, written mode 0600. For
  * development and scripts (curl); the gateway's tests make their proofs with panva's `dpop`.
  */
-import { randomBytes, randomUUID } from 'node:crypto';
-import { open, readFile, rename, rm } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
+import { randomUUID } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
 import { calculateJwkThumbprint, exportJWK, generateKeyPair, importJWK, SignJWT, type JWK } from 'jose';
 import { accessTokenHash } from './proof.js';
 import { PRIVATE_JWK_MEMBERS } from '../util/jwk-private-members.js';
+import { replaceFile, writeNewFile } from '../util/private-file.js';
 
 export const CLIENT_KEY_ALGORITHMS = ['ES256', 'ES384', 'Ed25519', 'EdDSA', 'PS256', 'RS256'] as const;
 export type ClientKeyAlgorithm = (typeof CLIENT_KEY_ALGORITHMS)[number];
@@ -20,7 +20,6 @@ export interface ClientKey {
   /** RFC 7638 SHA-256 thumbprint: the `cnf.jkt` of tokens bound to it. */
   readonly jkt: string;
 }
-
 
 function publicPart(jwk: JWK): JWK {
   return Object.fromEntries(Object.entries(jwk).filter(([name]) => !PRIVATE_JWK_MEMBERS.includes(name) && name !== 'alg' && name !== 'ext' && name !== 'key_ops'));
@@ -36,36 +35,10 @@ export async function generateClientKey(alg: ClientKeyAlgorithm): Promise<Client
   return describe(alg, { ...(await exportJWK(privateKey)), alg });
 }
 
-/**
- * Writes the key file, mode 0600 (refuses to overwrite unless `force`). A mode only applies when
- * open() creates the file, so `force` never writes into the existing one (which may be readable by
- * others): the key goes to a new file next to it, renamed over it in one step.
- */
+/** Writes the key file, mode 0600 (refuses to overwrite unless `force`; then replaced in one step, never written into). */
 export async function writeClientKey(file: string, key: ClientKey, force = false): Promise<void> {
   const text = `${JSON.stringify(key.privateJwk, null, 2)}\n`;
-  if (!force) return writeNewFile(file, text);
-  const temporary = join(dirname(file), `.${basename(file)}.${randomBytes(8).toString('hex')}.tmp`);
-  await writeNewFile(temporary, text);
-  try {
-    await rename(temporary, file);
-  } catch (error) {
-    await rm(temporary, { force: true });
-    throw error;
-  }
-}
-
-/** Creates `file` (0600; EEXIST if it exists) with `text`, synced; nothing is left if writing fails. */
-async function writeNewFile(file: string, text: string): Promise<void> {
-  const handle = await open(file, 'wx', 0o600);
-  try {
-    await handle.writeFile(text);
-    await handle.sync();
-  } catch (error) {
-    await handle.close();
-    await rm(file, { force: true });
-    throw error;
-  }
-  await handle.close();
+  await (force ? replaceFile(file, text) : writeNewFile(file, text));
 }
 
 export async function readClientKey(file: string): Promise<ClientKey> {

@@ -3,11 +3,12 @@
 // published (not used for signing) for a grace period, so tokens signed just before the rotation
 // still verify at resource servers that refetch the JWKS.
 import { generateKeyPair, type JsonWebKey } from 'node:crypto';
-import { mkdir, open, readFile, rename } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { calculateJwkThumbprint } from 'jose';
 import type { IdpSigningAlg } from './types.js';
+import { replaceFile } from '../util/private-file.js';
 
 const generate = promisify(generateKeyPair);
 
@@ -62,16 +63,7 @@ function parseStoredKeys(text: string, path: string): StoredKeys {
 }
 
 async function writeStoredKeys(dir: string, stored: StoredKeys): Promise<void> {
-  const path = join(dir, signingKeysFile);
-  const temp = `${path}.${process.pid}.${Date.now()}.tmp`;
-  const handle = await open(temp, 'w', 0o600);
-  try {
-    await handle.writeFile(`${JSON.stringify(stored, null, 2)}\n`);
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-  await rename(temp, path);
+  await replaceFile(join(dir, signingKeysFile), `${JSON.stringify(stored, null, 2)}\n`);
 }
 
 async function readStoredKeys(dir: string): Promise<StoredKeys | undefined> {

@@ -4,8 +4,9 @@
  * same file (`--dpop-nonce-key-file`).
  */
 import { randomBytes } from 'node:crypto';
-import { link, mkdir, open, readFile, rm } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
+import { mkdir, readFile } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { createFileOnce } from '../util/private-file.js';
 
 const MIN_BYTES = 32;
 
@@ -22,10 +23,8 @@ export async function readNonceKey(file: string): Promise<Buffer> {
 }
 
 /**
- * Reads the key file, creating it with a fresh key when it does not exist yet. Creation is atomic:
- * the key is written and synced to a temporary file next to it, then hard-linked into place, which
- * fails (EEXIST) when another process got there first — then that one's key is used. So the file
- * appears complete or not at all, and concurrent first starts agree on one key.
+ * Reads the key file, creating it with a fresh key when it does not exist yet. Creation is atomic
+ * (`createFileOnce`): concurrent first starts agree on one key, and nobody reads a partial file.
  */
 export async function loadOrCreateNonceKey(file: string): Promise<Buffer> {
   try {
@@ -33,26 +32,8 @@ export async function loadOrCreateNonceKey(file: string): Promise<Buffer> {
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
   }
-  const directory = dirname(file);
-  await mkdir(directory, { recursive: true });
+  await mkdir(dirname(file), { recursive: true });
   const key = randomBytes(MIN_BYTES);
-  const temporary = join(directory, `.${basename(file)}.${randomBytes(8).toString('hex')}.tmp`);
-  const handle = await open(temporary, 'wx', 0o600);
-  try {
-    try {
-      await handle.writeFile(`${key.toString('base64url')}\n`);
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
-    await link(temporary, file);
-    return key;
-  } catch (error) {
-    // The link found the file: another process created it first, use that one (complete: it
-    // was linked after its sync).
-    if ((error as NodeJS.ErrnoException).code === 'EEXIST') return readNonceKey(file);
-    throw error;
-  } finally {
-    await rm(temporary, { force: true });
-  }
+  // Another process created it first: use that one.
+  return (await createFileOnce(file, `${key.toString('base64url')}\n`)) ? key : readNonceKey(file);
 }

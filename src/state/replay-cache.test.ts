@@ -4,7 +4,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import { DEFAULT_REPLAY_CACHE_ENTRIES, MemoryReplayCache, SlotHeap } from './replay-cache.js';
+import { DEFAULT_REPLAY_CACHE_ENTRIES, MemoryReplayCache } from './replay-cache.js';
+import { SlotHeap } from './slot-heap.js';
 
 /** A cache on a hand-driven clock. */
 function cacheAt(start: number, capacity = 100): { cache: MemoryReplayCache; clock: { now: number } } {

@@ -150,9 +150,9 @@ export function groupMemoryMiB(pgid: number): { rss: number; peak: number } {
 
 /**
  * CPU seconds (user + system) used so far by the threads of process `pid`: `main thread` (the
- * event loop, the one V8's profiler samples), and the others summed by name. Node 20 leaves the
- * libuv threadpool (WebCrypto jobs, among others) and V8's platform workers (concurrent GC,
- * compilation) named `node` like the process, so they count together as `node (other threads)`.
+ * event loop, the one V8's profiler samples), and the others summed by name: `libuv-worker` (the
+ * threadpool: WebCrypto jobs, file system, DNS), `V8Worker` (concurrent GC, compilation),
+ * `DelayedTaskSche`, `SignalInspector`.
  */
 export function threadCpuSeconds(pid: number): Record<string, number> {
   const out: Record<string, number> = {};

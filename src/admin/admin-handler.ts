@@ -17,7 +17,7 @@ import { checkAdminToken } from './admin-auth.js';
 import { getConfig, postConfig, type ConfigAnswer } from './config-routes.js';
 import { kindOf } from './entity-kinds.js';
 import { EntityRoutes, methodNotAllowed } from './entity-routes.js';
-import { enabledPlugins, root, status, type InfoSource } from './info-routes.js';
+import { enabledPlugins, readiness, root, status, type InfoSource } from './info-routes.js';
 import { findPluginApi, pluginAdminApis } from './plugin-apis.js';
 import { readBody } from './read-body.js';
 import { sendEmpty, sendJson, sendText } from './respond.js';
@@ -88,6 +88,7 @@ export function createAdminHandler(options: AdminOptions): (req: IncomingMessage
     };
     if (path === '/') return readOnly(() => ({ status: 200, body: root(options.info) }));
     if (path === '/status') return readOnly(async () => ({ status: 200, body: await status(options.info) }));
+    if (path === '/status/ready') return readOnly(() => readiness(options.info));
     if (path === '/metrics') {
       return readOnly(async () => {
         if (options.metrics == null) throw new AdminError('not found', 'metrics are not enabled');

@@ -1,6 +1,6 @@
 /**
  * What tools ask before they configure anything: `GET /` (the Kong admin API level, Portcullis's own
- * version, node id, plugins), `GET /status` and `GET /plugins/enabled`.
+ * version, node id, plugins), `GET /status`, `GET /status/ready` and `GET /plugins/enabled`.
  */
 import { hostname } from 'node:os';
 import type { PluginDefinition } from '../pipeline/plugin.js';
@@ -18,6 +18,11 @@ export interface InfoSource {
   readonly runtime: () => Runtime;
   /** Live counters of the proxy listeners (of every worker, with --workers). */
   readonly stats: () => ServerStats | Promise<ServerStats>;
+  /**
+   * Null when the proxy listeners accept and serve the current configuration; otherwise why not
+   * (workers still starting, all of them gone, draining).
+   */
+  readonly notReady: () => string | null;
 }
 
 /**
@@ -53,8 +58,10 @@ export function root(info: InfoSource): Record<string, unknown> {
 export async function status(info: InfoSource): Promise<Record<string, unknown>> {
   const runtime = info.runtime();
   const config = runtime.config;
+  const notReady = info.notReady();
   return {
-    ready: true,
+    ready: notReady === null,
+    ...(notReady === null ? {} : { not_ready_reason: notReady }),
     configuration_hash: runtime.hash,
     config_version: runtime.version,
     config_loaded_at: runtime.loadedAt.toISOString(),
@@ -68,6 +75,12 @@ export async function status(info: InfoSource): Promise<Record<string, unknown>>
     },
     server: await info.stats(),
   };
+}
+
+/** Kong's `/status/ready`: 200 `{"message":"ready"}`, or 503 with the reason, for load balancers and orchestrators. */
+export function readiness(info: InfoSource): { status: number; body: { message: string } } {
+  const notReady = info.notReady();
+  return notReady === null ? { status: 200, body: { message: 'ready' } } : { status: 503, body: { message: notReady } };
 }
 
 export function enabledPlugins(info: InfoSource): Record<string, unknown> {

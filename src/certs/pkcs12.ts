@@ -1,8 +1,8 @@
 // PKCS#12 (RFC 7292) key stores and trust stores for Java, Keycloak and browsers, built with pkijs.
 // The layout follows what OpenSSL 3 and keytool write: certificates in a password-encrypted
 // SafeContents, the key in a PKCS#8 shrouded bag, PBES2 (PBKDF2-HMAC-SHA256, AES-256-CBC) and an
-// HMAC-SHA256 MAC; both tools and Node read it. pkijs runs on its default engine, which on Node 20
-// is the global WebCrypto.
+// HMAC-SHA256 MAC; both tools and Node read it. pkijs runs on its default engine, Node's global
+// WebCrypto.
 import { createHash, createPrivateKey, X509Certificate, type KeyObject } from 'node:crypto';
 import * as asn1js from 'asn1js';
 import * as pkijs from 'pkijs';

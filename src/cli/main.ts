@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import { version } from '../version.js';
+import { unsupportedRuntime } from './runtime-support.js';
 
 type Command = (argv: readonly string[], env: NodeJS.ProcessEnv) => Promise<number>;
 
@@ -36,6 +37,8 @@ async function main(argv: string[]): Promise<number> {
     console.error(`portcullis: unknown command '${name}'\n\n${usage()}`);
     return 2;
   }
+  const unsupported = name === 'version' ? null : unsupportedRuntime(process.version);
+  if (unsupported !== null) throw new Error(unsupported);
   return (await command.load())(rest, process.env);
 }
 

@@ -12,7 +12,7 @@
  * the RSA floor from the same place; the JWS algorithm names map onto node:crypto's parameters by
  * family (RS: PKCS#1 v1.5, PS: PSS with the digest's length as salt, ES: IEEE P1363 r||s, EdDSA).
  */
-import { constants, createHash, createPublicKey, verify, type JsonWebKey, type KeyObject, type VerifyKeyObjectInput } from 'node:crypto';
+import { constants, createHash, createPublicKey, verify, type KeyObject, type VerifyKeyObjectInput } from 'node:crypto';
 import { ASYMMETRIC_ALGORITHMS, MIN_RSA_BITS } from '../plugins/openid-connect/jwks.js';
 
 /**
@@ -73,7 +73,7 @@ export class ProofKeyUnusable extends Error {
 export function importProofKey(members: Readonly<Record<string, string>>): KeyObject {
   let key: KeyObject;
   try {
-    key = createPublicKey({ key: members as JsonWebKey, format: 'jwk' });
+    key = createPublicKey({ key: members, format: 'jwk' });
   } catch (error) {
     throw new ProofKeyUnusable('the jwk does not import', { cause: error });
   }

@@ -104,7 +104,7 @@ export async function startQuickstart(options: QuickstartOptions): Promise<Quick
     });
     closers.push(() => echo.close());
 
-    // Loaded here: oidc-provider warns about the runtime when imported on Node 20.
+    // Loaded here, as in `portcullis idp`: oidc-provider is the heaviest import of the package.
     const { developmentNotice, startIdp } = await import('../idp/server.js');
     const idp = await startIdp({
       dir: join(options.prefix, 'idp'),

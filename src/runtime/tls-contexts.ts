@@ -1,3 +1,4 @@
+import { constants } from 'node:crypto';
 import { createSecureContext, type SecureContext, type SecureContextOptions } from 'node:tls';
 import type { Certificate } from '../config/types.js';
 
@@ -28,10 +29,17 @@ const serverCiphers = [
   'DHE-RSA-CHACHA20-POLY1305',
 ].join(':');
 
-/** TLS settings shared by every server context (the listener's and each SNI certificate's): TLS ≥ 1.2, forward-secret AEAD suites. */
+/**
+ * TLS settings shared by every server context (the listener's and each SNI certificate's): TLS ≥ 1.2,
+ * forward-secret AEAD suites, and no TLS 1.2 renegotiation in OpenSSL itself (a client's new
+ * ClientHello gets a no_renegotiation alert, the handshake never runs), so the certificate of a
+ * connection cannot change under it. The listener's `disableRenegotiation()` is the second line: it
+ * ends the connection. Node 24 completes a renegotiation the JS layer refuses before it closes.
+ */
 export const baseTlsOptions: SecureContextOptions = {
   minVersion: 'TLSv1.2',
   ciphers: serverCiphers,
+  secureOptions: constants.SSL_OP_NO_RENEGOTIATION,
 };
 
 /**

@@ -56,6 +56,8 @@ export interface StartOptions {
   readonly workers?: {
     readonly propagate: (config: Config) => Promise<void>;
     readonly stats: () => Promise<ServerStats>;
+    /** Null while the workers serve; otherwise why the proxy is not ready (see InfoSource.notReady). */
+    readonly notReady: () => string | null;
   };
 }
 
@@ -115,6 +117,8 @@ export async function startGateway(settings: GatewaySettings, options: StartOpti
           connections_active: proxyListeners.reduce((n, l) => n + l.openConnections(), 0),
           total_requests: totalRequests,
         })),
+        // In one process the proxy listeners are bound before the admin API: ready until draining.
+        notReady: () => (draining ? 'draining' : (options.workers?.notReady() ?? null)),
       },
       logger,
       manager: configManager,

@@ -257,8 +257,8 @@ function refusalFor(error: NodeJS.ErrnoException): Refusal | null {
   if (code === 'HPE_HEADER_OVERFLOW') return headerOverflow;
   if (code.startsWith('HPE_')) return badRequest;
   if (code === 'ERR_HTTP_REQUEST_TIMEOUT') return requestTimeout;
-  // Something must reach a client that tries to renegotiate: TLS clients drop the handshake on
-  // it, where a silent close can leave them waiting for the server's next handshake message.
+  // OpenSSL has already refused the renegotiation (no_renegotiation alert, see baseTlsOptions);
+  // the 400 ends the connection and puts the attempt in the access log.
   if (code === 'ERR_TLS_RENEGOTIATION_DISABLED') return renegotiationRefused;
   return null; // a socket error (reset, broken pipe): not a request
 }

@@ -36,6 +36,8 @@ export interface GatewayProcess {
   readonly adminUrl: string;
   /** JSON log lines seen so far. */
   readonly logs: Array<Record<string, unknown>>;
+  /** The same lines as written (JSON.parse would hide a key written twice). */
+  readonly rawLogs: string[];
   /** Raw stderr text. */
   stderr(): string;
   /** Waits for a log line matching `predicate`, up to `timeoutMs`. */
@@ -79,6 +81,7 @@ export async function startGatewayProcess(options: StartOptions = {}): Promise<G
   live.add(child);
   child.once('exit', () => live.delete(child));
   const logs: Array<Record<string, unknown>> = [];
+  const rawLogs: string[] = [];
   const waiters: Array<{ predicate: (l: Record<string, unknown>) => boolean; resolve: (l: Record<string, unknown>) => void }> = [];
   let stderr = '';
   let buffered = '';
@@ -95,6 +98,7 @@ export async function startGatewayProcess(options: StartOptions = {}): Promise<G
         continue;
       }
       logs.push(parsed);
+      rawLogs.push(line);
       for (let i = waiters.length - 1; i >= 0; i--) {
         const waiter = waiters[i]!;
         if (waiter.predicate(parsed)) {
@@ -134,6 +138,7 @@ export async function startGatewayProcess(options: StartOptions = {}): Promise<G
     httpsUrl: url('proxy', true),
     adminUrl: url('admin', false),
     logs,
+    rawLogs,
     stderr: () => stderr,
     waitForLog,
     async stop(signal = 'SIGTERM') {

@@ -38,6 +38,11 @@ describe('admin API', () => {
     assert.equal(typeof root.configuration.router_flavor, 'string');
     const status = (await admin(url, 'GET', '/status')).json<{ ready: boolean; configuration_hash: string; counts: Json }>();
     assert.equal(status.ready, true);
+    assert.equal('not_ready_reason' in status, false);
+    const ready = await admin(url, 'GET', '/status/ready');
+    assert.equal(ready.status, 200);
+    assert.deepEqual(ready.json(), { message: 'ready' });
+    assert.equal((await admin(url, 'POST', '/status/ready', {})).status, 405);
     assert.match(status.configuration_hash, /^[0-9a-f]{64}$/);
     assert.equal(typeof status.counts.services, 'number');
   });

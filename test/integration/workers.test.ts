@@ -2,7 +2,7 @@
 // answered is read from the access log's pid.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtemp } from 'node:fs/promises';
+import { mkdtemp, writeFile } from 'node:fs/promises';
 import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -130,16 +130,23 @@ describe(`--workers ${WORKERS}`, () => {
     process.kill(victim, 'SIGKILL');
     // The survivors answer at once.
     for (let i = 0; i < 10; i++) assert.equal((await fresh(`${gateway.httpUrl}/work`)).status, 200);
-    const replaced = await gateway.waitForLog((l) => l['msg'] === 'worker serving' && l['pid'] !== victim && !workers.includes(l['pid'] as number), 15_000);
-    const replacement = replaced['pid'] as number;
+    const replaced = await gateway.waitForLog((l) => l['msg'] === 'worker serving' && !workers.includes(l['worker_pid'] as number), 15_000);
+    const replacement = replaced['worker_pid'] as number;
     // The replacement serves the live configuration, not the one the gateway started with.
     await until('the replacement answered', async () => {
       const res = await fresh(`${gateway.httpUrl}/answer`);
       assert.equal(messageOf(res.body), 'second');
       return gateway.logs.some((l) => l['access'] !== undefined && l['pid'] === replacement);
     });
-    assert.ok(gateway.logs.some((l) => l['msg'] === 'worker exited; starting a replacement' && l['pid'] === victim));
+    assert.ok(gateway.logs.some((l) => l['msg'] === 'worker exited; starting a replacement' && l['worker_pid'] === victim && l['pid'] === gateway.child.pid));
     workers = [replacement, ...workers.slice(1)];
+  });
+
+  it('every log line names each key once (the primary and the worker pid apart)', () => {
+    const serving = gateway.rawLogs.filter((l) => l.includes('"msg":"worker serving"'));
+    assert.ok(serving.length >= WORKERS);
+    for (const line of gateway.rawLogs) assert.ok(line.split('"pid":').length <= 2, line);
+    for (const line of serving) assert.match(line, new RegExp(`^\\{"level":30,"time":"[^"]+","pid":${gateway.child.pid},.*"worker_pid":\\d+`));
   });
 
   it('SIGTERM drains and stops the primary and every worker', async () => {
@@ -157,6 +164,50 @@ describe(`--workers ${WORKERS}`, () => {
     }
   });
 });
+
+describe('--workers readiness', () => {
+  it('/status is not ready and /status/ready answers 503 until the proxy workers serve', async () => {
+    const [proxyPort, adminPort] = [await freePort(), await freePort()];
+    const prefix = await mkdtemp(join(tmpdir(), 'portcullis-workers-'));
+    const echo = await startEchoServer({ host: '127.0.0.1', port: 0 });
+    const file = join(prefix, 'kong.yaml');
+    await writeFile(file, config(echo.url));
+    const child = spawn(process.execPath, [cliPath, 'start', '--workers', '2', '-c', file, '--proxy-listen', `127.0.0.1:${proxyPort}`, '--admin-listen', `127.0.0.1:${adminPort}`, '--prefix', prefix, '--log-level', 'error'], { stdio: ['ignore', 'ignore', 'pipe'] });
+    const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+    const notReady: Array<{ status: number; body: string }> = [];
+    try {
+      // Poll as a load balancer would, from the moment the admin API answers.
+      await until('ready', async () => {
+        const ready = await request(`http://127.0.0.1:${adminPort}/status/ready`).catch(() => null);
+        if (ready === null) return false;
+        const body = await ready.body.text();
+        const status = (await admin(`http://127.0.0.1:${adminPort}`, 'GET', '/status')).json<{ ready: boolean; not_ready_reason?: string }>();
+        if (ready.statusCode === 200) return true;
+        notReady.push({ status: ready.statusCode, body });
+        assert.equal(status.ready, false, 'the two answers agree while starting');
+        assert.equal(status.not_ready_reason, 'proxy workers are starting');
+        return false;
+      }, 30_000);
+      // Ready means served: the very next request reaches a worker and the route.
+      assert.equal((await fresh(`http://127.0.0.1:${proxyPort}/work`)).status, 200);
+      assert.equal((await admin(`http://127.0.0.1:${adminPort}`, 'GET', '/status')).json<{ ready: boolean }>().ready, true);
+      assert.ok(notReady.length > 0, 'the admin API answered before the workers served');
+      assert.deepEqual(notReady[0], { status: 503, body: '{"message":"proxy workers are starting"}' });
+    } finally {
+      child.kill('SIGTERM');
+      await exited;
+      await echo.close();
+    }
+  });
+});
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
 
 describe('--workers when a worker cannot start', () => {
   it('the primary exits 1 with one line naming the cause, never ready', async () => {

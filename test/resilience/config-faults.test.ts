@@ -159,8 +159,8 @@ describe('configuration store faults', () => {
     }
 
     const damages: Array<{ what: string; damage: (text: string) => string; message: (file: string) => RegExp }> = [
-      { what: 'truncated', damage: (t) => t.slice(0, 100), message: (f) => new RegExp(`${escape(f)}: not valid JSON \\([^)]+\\)`) },
-      { what: 'empty', damage: () => '', message: (f) => new RegExp(`${escape(f)}: not valid JSON \\([^)]+\\)`) },
+      { what: 'truncated', damage: (t) => t.slice(0, 100), message: (f) => new RegExp(`${escape(f)}: not valid JSON \\(.+\\)`) },
+      { what: 'empty', damage: () => '', message: (f) => new RegExp(`${escape(f)}: not valid JSON \\(.+\\)`) },
       {
         what: 'edited by hand (checksum mismatch)',
         damage: (t) => t.replace('"name": "two"', '"name": "tw0"'),
@@ -199,7 +199,7 @@ describe('configuration store faults', () => {
       await rm(backup);
       const result = await failedStart(prefix);
       assert.equal(result.code, 1);
-      assert.match(result.stderr, new RegExp(`^portcullis: ${escape(file)}: not valid JSON \\([^)]+\\)$`, 'm'));
+      assert.match(result.stderr, new RegExp(`^portcullis: ${escape(file)}: not valid JSON \\(.+\\)$`, 'm'));
       assert.doesNotMatch(result.stderr, /listening on/);
       assert.doesNotMatch(result.stdout, /portcullis ready/);
     });
@@ -212,7 +212,7 @@ describe('configuration store faults', () => {
       assert.equal(result.code, 1);
       assert.match(
         result.stderr,
-        new RegExp(`^portcullis: ${escape(file)}: not valid JSON \\([^)]+\\); the backup is unusable too: ${escape(backup)}: missing document, configuration_hash, saved_at or document_sha256$`, 'm'),
+        new RegExp(`^portcullis: ${escape(file)}: not valid JSON \\(.+\\); the backup is unusable too: ${escape(backup)}: missing document, configuration_hash, saved_at or document_sha256$`, 'm'),
       );
       assert.doesNotMatch(result.stderr, /listening on/);
     });

@@ -27,8 +27,8 @@ const der = (cert: KeyAndCert): Buffer => new X509Certificate(cert.certPem).raw;
 /** RFC 8705 §3.1: base64url(SHA-256(DER)). */
 const thumbprintOf = (cert: KeyAndCert): string => digest(cert).toString('base64url');
 
-// Node 20 does not wait for one root-level before hook before starting the next, so this file's
-// preparation runs in a describe-level hook, after the suite's.
+// This file's preparation runs in a describe-level hook, so it runs after the suite's whatever the
+// runner does with several root-level hooks.
 describe('RFC 8705 certificate-binding attacks', () => {
   before(async () => {
     sameSubjectOtherKey = await suite.issueClient();

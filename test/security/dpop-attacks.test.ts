@@ -400,8 +400,8 @@ async function dpopToken(idp: TestIdp, clientId: string, key: ProofKey): Promise
   }
 }
 
-// Node 20 does not wait for one root-level before hook before starting the next: everything below
-// lives in one describe with its own hooks.
+// Everything below lives in one describe with its own hooks: its preparation runs in order, after the
+// suite's, whatever the runner does with several root-level hooks.
 describe('RFC 9449 DPoP attacks against a gateway process', () => {
   before(async () => {
     const idp = await startTestIdp();

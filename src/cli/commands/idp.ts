@@ -68,8 +68,8 @@ export async function idpCommand(argv: readonly string[], env: NodeJS.ProcessEnv
 
   const [certPem, keyPem, ...caPems] = await Promise.all([certPath, keyPath, ...caPaths].map((p) => readFile(p, 'utf8')));
   const clientsFile = stringFlag(values, 'clients');
-  // Loaded here, not at the top: oidc-provider prints a runtime warning on Node 20 when imported,
-  // which every other portcullis command would otherwise show.
+  // Loaded here, not at the top: oidc-provider and its dependencies are the heaviest import of the
+  // package, and no other portcullis command needs them.
   const { developmentNotice, startIdp } = await import('../../idp/server.js');
   const idp = await startIdp({
     dir,

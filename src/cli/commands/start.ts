@@ -176,7 +176,7 @@ export async function runGateway(settings: GatewaySettings, env: NodeJS.ProcessE
       maxBodyBytes: options.adminMaxBodyBytes,
       showPrivateKeys: options.adminShowPrivateKeys,
     },
-    ...(pool === null ? {} : { workers: { propagate: (c: Config) => pool.propagate(c), stats: () => pool.stats() } }),
+    ...(pool === null ? {} : { workers: { propagate: (c: Config) => pool.propagate(c), stats: () => pool.stats(), notReady: () => pool.notReady() } }),
   });
   started = gateway;
   let proxyListeners: Array<{ kind: string; ssl: boolean; host: string; port: number }> = gateway.proxyListeners.map((l) => ({ kind: 'proxy', ssl: l.spec.ssl, ...l.address }));

@@ -10,7 +10,7 @@
  * claim is checked by claims.ts with Kong's rules. The `Ed25519` algorithm name (RFC 9864), which
  * fast-jwt does not know, goes through jose.
  */
-import { createPublicKey, type JsonWebKey } from 'node:crypto';
+import { createPublicKey } from 'node:crypto';
 import { createVerifier } from 'fast-jwt';
 import { compactVerify, importJWK, type JWK } from 'jose';
 import { privateJwkMember } from '../../util/jwk-private-members.js';
@@ -104,7 +104,7 @@ export class IssuerKey {
       const key = await importJWK({ ...bare, ext: true }, alg);
       return (token) => compactVerify(token, key, { algorithms: [alg] }).then(({ payload }) => JSON.parse(Buffer.from(payload).toString('utf8')) as unknown);
     }
-    const publicKey = createPublicKey({ key: bare as JsonWebKey, format: 'jwk' });
+    const publicKey = createPublicKey({ key: bare, format: 'jwk' });
     const bits = publicKey.asymmetricKeyDetails?.modulusLength;
     if (this.kty === 'RSA' && (bits === undefined || bits < MIN_RSA_BITS)) throw new TypeError(`RSA key of ${bits ?? '?'} bits (${MIN_RSA_BITS} required)`);
     return fastVerifier(alg, publicKey.export({ type: 'spki', format: 'pem' }).toString());

@@ -47,6 +47,7 @@ export class WorkerPool {
   #recentDeaths: number[] = [];
   #readyWaiters: Array<() => void> = [];
   #failure: Error | null = null;
+  #started = false;
 
   constructor(options: WorkerPoolOptions) {
     this.#options = options;
@@ -68,6 +69,7 @@ export class WorkerPool {
       };
       check();
     });
+    this.#started = true;
     return [...this.#members.values()][0]?.listeners ?? [];
   }
 
@@ -90,6 +92,17 @@ export class WorkerPool {
       total.total_requests += answer.stats.total_requests;
     }
     return total;
+  }
+
+  /**
+   * Null when the proxy serves: every worker started once and at least one is alive with its
+   * configuration (a replacement starting beside the others leaves the node ready). Otherwise why not.
+   */
+  notReady(): string | null {
+    if (this.#stopping) return 'draining';
+    if (!this.#started) return 'proxy workers are starting';
+    for (const m of this.#members.values()) if (m.ready && !m.worker.isDead()) return null;
+    return 'no proxy worker is serving';
   }
 
   /** Process ids of the live workers (tests, status). */
@@ -136,7 +149,7 @@ export class WorkerPool {
       case 'portcullis:ready':
         member.ready = true;
         member.listeners = message.listeners;
-        this.#options.logger.info({ worker: member.worker.id, pid: member.worker.process.pid }, 'worker serving');
+        this.#options.logger.info({ worker: member.worker.id, worker_pid: member.worker.process.pid }, 'worker serving');
         this.#wakeReadyWaiters();
         break;
       case 'portcullis:failed':
@@ -209,7 +222,7 @@ export class WorkerPool {
     this.#recentDeaths = [...this.#recentDeaths.filter((t) => now - t < 10_000), now];
     // A crash loop (say, a port taken) must not fork as fast as it can: back off, up to 5 s.
     const delay = Math.min(5000, 100 * 2 ** (this.#recentDeaths.length - 1));
-    this.#options.logger.error({ worker: member.worker.id, pid: member.worker.process.pid, code, signal, restart_in_ms: delay }, 'worker exited; starting a replacement');
+    this.#options.logger.error({ worker: member.worker.id, worker_pid: member.worker.process.pid, code, signal, restart_in_ms: delay }, 'worker exited; starting a replacement');
     setTimeout(() => {
       if (!this.#stopping) this.#fork();
     }, delay).unref();

@@ -123,7 +123,7 @@ function color(name: string): string {
   if (name.startsWith('(garbage collector)')) return '#c8c8c8';
   if (name.startsWith('(idle)') || name.startsWith('(program)')) return '#e0e0e0';
   if (/ src\/|bench\//.test(name)) return '#f2a541';
-  if (/^[^ ]+ (undici|pino|fast-jwt|jose)/.test(name)) return '#8fbc5a';
+  if (/^[^ ]+ (undici|pino|jose)/.test(name)) return '#8fbc5a';
   if (/ node:/.test(name)) return '#6fa8dc';
   return '#e8744f';
 }

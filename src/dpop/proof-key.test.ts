@@ -6,7 +6,8 @@ import { generateKeyPairSync, KeyObject, type JsonWebKey } from 'node:crypto';
 import { describe, it } from 'node:test';
 import { calculateJwkThumbprint, CompactSign, exportJWK, generateKeyPair, type JWK } from 'jose';
 import { DPOP_ALGORITHMS } from './proof.js';
-import { importProofKey, jwkThumbprint, PROOF_KEY_CACHE_SIZE, ProofKeyCache, ProofKeyUnusable, thumbprintMembers, verifySignature } from './proof-key.js';
+import { importProofKey, jwkThumbprint, PROOF_KEY_CACHE_SIZE, ProofKeyCache, ProofKeyUnusable, thumbprintMembers } from './proof-key.js';
+import { verifySignature } from '../util/jws-algorithms.js';
 
 const thumbprintOf = (jwk: JsonWebKey | JWK): string | undefined => {
   const members = thumbprintMembers(jwk);

@@ -1,19 +1,18 @@
 /**
  * The key of a DPoP proof, prepared for synchronous node:crypto verification: its RFC 7638
  * thumbprint, its public `KeyObject` (kept in a bounded cache keyed by that thumbprint, since a
- * client sends the same `jwk` with every proof), and the signature check for a JWS `alg`.
+ * client sends the same `jwk` with every proof); the signature is then checked on it.
  *
  * Why not jose's EmbeddedJWK and jwtVerify: they import the jwk into WebCrypto for every proof and
  * verify asynchronously on the libuv pool. The CPU profile of scenario 8 (`npm run bench:profile`,
  * ES256) put that at ~220 µs for the import and ~206 µs for the verification per request, where
  * a synchronous `crypto.verify` on a KeyObject imported once takes ~70 µs (importing a P-256 jwk
  * alone, 65-100 µs): with this file the whole request went from ~980 to ~395 µs under the profiler.
- * The algorithm/key fit comes from the issuer-key table of openid-connect (`algorithmFitsKey`),
- * the RSA floor from the same place; the JWS algorithm names map onto node:crypto's parameters by
- * family (RS: PKCS#1 v1.5, PS: PSS with the digest's length as salt, ES: IEEE P1363 r||s, EdDSA).
+ * The algorithm/key fit, the RSA floor and the signature check itself are the ones access tokens
+ * use (src/util/jws-algorithms.ts).
  */
-import { constants, createHash, createPublicKey, verify, type KeyObject, type VerifyKeyObjectInput } from 'node:crypto';
-import { ASYMMETRIC_ALGORITHMS, MIN_RSA_BITS } from '../plugins/openid-connect/jwks.js';
+import { createHash, createPublicKey, type KeyObject } from 'node:crypto';
+import { MIN_RSA_BITS } from '../util/jws-algorithms.js';
 
 /**
  * Proof keys kept per process. A client sends one key for the lifetime of its token, so this is
@@ -131,58 +130,6 @@ export class ProofKeyCache {
 
 /** The process's proof keys (each worker has its own). */
 export const proofKeys = new ProofKeyCache();
-
-interface VerifyParameters {
-  /** Digest for node:crypto (null: EdDSA, which hashes internally). */
-  readonly digest: string | null;
-  readonly padding?: number;
-  readonly saltLength?: number;
-  readonly dsaEncoding?: 'ieee-p1363';
-}
-
-/** node:crypto's parameters for a JWS algorithm name (RFC 7518 §3.3-3.5, RFC 8037, RFC 9864). */
-function verifyParameters(alg: string): VerifyParameters | undefined {
-  const family = alg.slice(0, 2);
-  const digest = `sha${alg.slice(2)}`;
-  switch (family) {
-    case 'RS':
-      return { digest, padding: constants.RSA_PKCS1_PADDING };
-    case 'PS':
-      return { digest, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: constants.RSA_PSS_SALTLEN_DIGEST };
-    case 'ES':
-      // JWS carries r||s (RFC 7518 §3.4), not DER.
-      return { digest, dsaEncoding: 'ieee-p1363' };
-    case 'Ed':
-      return { digest: null };
-    default:
-      return undefined;
-  }
-}
-
-/** Every asymmetric algorithm of the issuer-key table, prepared once. */
-const VERIFY_PARAMETERS: ReadonlyMap<string, VerifyParameters> = new Map(
-  [...ASYMMETRIC_ALGORITHMS].map((alg) => {
-    const parameters = verifyParameters(alg);
-    if (parameters === undefined) throw new Error(`no node:crypto parameters for ${alg}`);
-    return [alg, parameters] as const;
-  }),
-);
-
-/**
- * Whether `signature` is a valid `alg` signature of `input` by `key` (synchronous). The caller has
- * checked that the key fits the algorithm; an unknown algorithm, a signature of the wrong size or
- * anything node:crypto throws on counts as not verifying.
- */
-export function verifySignature(alg: string, key: KeyObject, input: Uint8Array, signature: Uint8Array): boolean {
-  const p = VERIFY_PARAMETERS.get(alg);
-  if (p === undefined) return false;
-  const keyInput: KeyObject | VerifyKeyObjectInput = p.padding !== undefined ? { key, padding: p.padding, saltLength: p.saltLength } : p.dsaEncoding !== undefined ? { key, dsaEncoding: p.dsaEncoding } : key;
-  try {
-    return verify(p.digest, input, keyInput, signature);
-  } catch {
-    return false;
-  }
-}
 
 function text(value: unknown): value is string {
   return typeof value === 'string' && value !== '';

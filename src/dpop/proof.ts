@@ -19,8 +19,8 @@
 import { createHash, type KeyObject } from 'node:crypto';
 import { base64url, decodeProtectedHeader, type JWK } from 'jose';
 import { normaliseHtu } from './htu.js';
-import { jwkThumbprint, ProofKeyUnusable, proofKeys, thumbprintMembers, verifySignature, type ProofKeyCache } from './proof-key.js';
-import { algorithmFitsKey } from '../plugins/openid-connect/jwks.js';
+import { jwkThumbprint, ProofKeyUnusable, proofKeys, thumbprintMembers, type ProofKeyCache } from './proof-key.js';
+import { algorithmFitsKey, verifySignature } from '../util/jws-algorithms.js';
 import { privateJwkMember } from '../util/jwk-private-members.js';
 
 /**

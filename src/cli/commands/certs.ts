@@ -295,7 +295,9 @@ async function loadCa(dir: string): Promise<CertificateAuthority> {
       throw error;
     }
   };
-  const [certPem, keyPem] = await Promise.all([read(files.caCert), read(files.caKey)]);
+  // One after the other, so a directory missing both names the certificate every time.
+  const certPem = await read(files.caCert);
+  const keyPem = await read(files.caKey);
   try {
     return await loadCertificateAuthority({ certPem, keyPem });
   } catch (error) {

@@ -112,7 +112,7 @@ export class Authenticator {
     const header = parseJwtHeader(token, { hsAllowed: this.#s.hsSecrets.length > 0, typAllowed: this.#s.typAllowed });
     const metadata = await this.#metadata(true);
     const keys = header.alg.startsWith('HS') ? [] : await this.#issuer.keysFor(header.kid, header.alg);
-    const claims = await verifyJwtSignature(token, header, keys, this.#s.hsSecrets);
+    const claims = verifyJwtSignature(token, header, keys, this.#s.hsSecrets);
     checkTimeClaims(claims, { leewaySeconds: this.#s.leewaySeconds, maxAgeSeconds: this.#s.maxAgeSeconds, requireExp: true }, Date.now() / 1000);
     checkIssuer(claims, [metadata?.issuer ?? this.#s.issuerId, ...this.#s.issuersAllowed], true);
     return claims;

@@ -4,56 +4,52 @@
  * the key; a key that says `alg` is only ever used with that alg). Keys with private members,
  * encryption keys and key types Portcullis cannot verify with are left out.
  *
- * Verification runs on fast-jwt (node:crypto, synchronous) with the key prepared once as PEM:
- * `npm run bench` measured it at about 1.6× jose's WebCrypto path for RS256 on one core (37 vs
- * 56–61 µs) and 1.3× for ES256. fast-jwt checks only the signature and the algorithm here; every
- * claim is checked by claims.ts with Kong's rules. The `Ed25519` algorithm name (RFC 9864), which
- * fast-jwt does not know, goes through jose.
+ * Verification is node:crypto's, synchronous, on a KeyObject imported once (src/util/jws-algorithms.ts):
+ * the signature and nothing else here; every claim is checked by claims.ts with Kong's rules, and
+ * the payload is not parsed before the signature verified.
  */
-import { createPublicKey } from 'node:crypto';
-import { createVerifier } from 'fast-jwt';
-import { compactVerify, importJWK, type JWK } from 'jose';
+import { createPublicKey, type KeyObject } from 'node:crypto';
+import type { JWK } from 'jose';
 import { privateJwkMember } from '../../util/jwk-private-members.js';
-
-/** Verifies a compact JWS's signature for one algorithm and returns its payload (parsed JSON). Throws when it does not verify. */
-export type SignatureVerifier = (token: string) => unknown;
-
-/** Smallest RSA modulus accepted (RFC 7518 §3.3: 2048 bits or larger MUST be used). Also for DPoP proof keys (src/dpop/proof-key.ts). */
-export const MIN_RSA_BITS = 2048;
-
-/** A verifier for `alg` with a PEM public key or an HMAC secret: signature and algorithm only, no claim checks, no cache. */
-export function fastVerifier(alg: string, key: string | Buffer): SignatureVerifier {
-  const verify = createVerifier({ key, algorithms: [alg as 'RS256'], complete: false, cache: false, ignoreExpiration: true, ignoreNotBefore: true });
-  return (token) => verify(token) as unknown;
-}
-
-/** Asymmetric JWS algorithms and the key each needs. */
-const ALGORITHMS: Readonly<Record<string, { kty: string; crv?: string }>> = {
-  RS256: { kty: 'RSA' },
-  RS384: { kty: 'RSA' },
-  RS512: { kty: 'RSA' },
-  PS256: { kty: 'RSA' },
-  PS384: { kty: 'RSA' },
-  PS512: { kty: 'RSA' },
-  ES256: { kty: 'EC', crv: 'P-256' },
-  ES384: { kty: 'EC', crv: 'P-384' },
-  ES512: { kty: 'EC', crv: 'P-521' },
-  EdDSA: { kty: 'OKP', crv: 'Ed25519' },
-  Ed25519: { kty: 'OKP', crv: 'Ed25519' },
-};
+import { algorithmFitsKey, ASYMMETRIC_ALGORITHMS, MIN_RSA_BITS, verifyHmac, verifySignature } from '../../util/jws-algorithms.js';
 
 /**
- * Whether a key of this `kty` (and `crv`) can verify signatures made with `alg` (RFC 8725 §3.1):
- * the table above, shared with DPoP proof keys (src/dpop/proof.ts). Unknown algorithms fit nothing.
+ * Verifies a compact JWS (already split and checked by verify-jwt.ts's parseJwtHeader, whose `alg`
+ * chose this verifier) and returns its payload, parsed. Throws JwsRefused.
  */
-export function algorithmFitsKey(alg: string, kty: unknown, crv: unknown): boolean {
-  const need = Object.hasOwn(ALGORITHMS, alg) ? ALGORITHMS[alg] : undefined;
-  return need !== undefined && need.kty === kty && (need.crv === undefined || need.crv === crv);
+export type SignatureVerifier = (token: string) => unknown;
+
+/** Why a verifier refused a token: the signature does not verify, or the verified payload is not JSON. */
+export class JwsRefused extends Error {
+  constructor(readonly reason: 'signature_invalid' | 'payload_malformed') {
+    super(reason === 'signature_invalid' ? 'signature verification failed' : 'payload is not JSON');
+    this.name = 'JwsRefused';
+  }
 }
 
-/** Algorithms a token may name (HS* only where `enable_hs_signatures` allows them). */
-export const ASYMMETRIC_ALGORITHMS: ReadonlySet<string> = new Set(Object.keys(ALGORITHMS));
-export const HMAC_ALGORITHMS: ReadonlySet<string> = new Set(['HS256', 'HS384', 'HS512']);
+/** A verifier from a check of (signing input, signature bytes). */
+function jwsVerifier(check: (signingInput: string, signature: Buffer) => boolean): SignatureVerifier {
+  return (token) => {
+    const last = token.lastIndexOf('.');
+    if (!check(token.slice(0, last), Buffer.from(token.slice(last + 1), 'base64url'))) throw new JwsRefused('signature_invalid');
+    const payload = Buffer.from(token.slice(token.indexOf('.') + 1, last), 'base64url').toString('utf8');
+    try {
+      return JSON.parse(payload) as unknown;
+    } catch {
+      throw new JwsRefused('payload_malformed');
+    }
+  };
+}
+
+/** A verifier for an asymmetric `alg` with a public KeyObject. */
+export function keyVerifier(alg: string, key: KeyObject): SignatureVerifier {
+  return jwsVerifier((input, signature) => verifySignature(alg, key, input, signature));
+}
+
+/** A verifier for HS256/384/512 with a secret. */
+export function hmacVerifier(alg: string, secret: Uint8Array): SignatureVerifier {
+  return jwsVerifier((input, signature) => verifyHmac(alg, secret, input, signature));
+}
 
 const PUBLIC_MEMBERS: Readonly<Record<string, readonly string[]>> = {
   RSA: ['kty', 'n', 'e'],
@@ -69,7 +65,7 @@ export class IssuerKey {
   readonly alg: string | undefined;
   /** The public JWK (only the members needed to verify), also what the admin API shows. */
   readonly jwk: JWK;
-  readonly #verifiers = new Map<string, Promise<SignatureVerifier>>();
+  readonly #verifiers = new Map<string, SignatureVerifier>();
 
   constructor(jwk: JWK) {
     this.kid = jwk.kid;
@@ -86,28 +82,23 @@ export class IssuerKey {
     return this.alg === alg || (alg === 'Ed25519' && this.alg === 'EdDSA') || (alg === 'EdDSA' && this.alg === 'Ed25519');
   }
 
-  /** The signature verifier of this key for `alg`, built once. Rejects when the key cannot be used (e.g. RSA under 2048 bits). */
-  verifierFor(alg: string): Promise<SignatureVerifier> {
+  /** The signature verifier of this key for `alg`, built once. Throws when the key cannot be used (e.g. RSA under 2048 bits). */
+  verifierFor(alg: string): SignatureVerifier {
     let verifier = this.#verifiers.get(alg);
     if (verifier === undefined) {
-      verifier = this.#buildVerifier(alg);
-      // A key that fails to import stays failed for this alg; forget it so a later refetch can fix it.
-      verifier.catch(() => this.#verifiers.delete(alg));
+      // A key that fails to import is not kept: a later refetch of the JWKS may fix it.
+      verifier = keyVerifier(alg, this.#publicKey());
       this.#verifiers.set(alg, verifier);
     }
     return verifier;
   }
 
-  async #buildVerifier(alg: string): Promise<SignatureVerifier> {
+  #publicKey(): KeyObject {
     const { alg: _ignored, use: _use, kid: _kid, ...bare } = this.jwk;
-    if (alg === 'Ed25519') {
-      const key = await importJWK({ ...bare, ext: true }, alg);
-      return (token) => compactVerify(token, key, { algorithms: [alg] }).then(({ payload }) => JSON.parse(Buffer.from(payload).toString('utf8')) as unknown);
-    }
     const publicKey = createPublicKey({ key: bare, format: 'jwk' });
     const bits = publicKey.asymmetricKeyDetails?.modulusLength;
     if (this.kty === 'RSA' && (bits === undefined || bits < MIN_RSA_BITS)) throw new TypeError(`RSA key of ${bits ?? '?'} bits (${MIN_RSA_BITS} required)`);
-    return fastVerifier(alg, publicKey.export({ type: 'spki', format: 'pem' }).toString());
+    return publicKey;
   }
 }
 
@@ -120,13 +111,13 @@ export class HmacSecret {
     this.#secret = Buffer.from(secret, 'utf8');
   }
 
-  verifierFor(alg: string): Promise<SignatureVerifier> {
+  verifierFor(alg: string): SignatureVerifier {
     let verifier = this.#verifiers.get(alg);
     if (verifier === undefined) {
-      verifier = fastVerifier(alg, this.#secret);
+      verifier = hmacVerifier(alg, this.#secret);
       this.#verifiers.set(alg, verifier);
     }
-    return Promise.resolve(verifier);
+    return verifier;
   }
 }
 

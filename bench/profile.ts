@@ -138,7 +138,7 @@ async function profileDpop(gateway: PortcullisProcess, issuer: BenchIssuer, dir:
   // Before the proof-key cache (jose's EmbeddedJWK + jwtVerify), Node's WebCrypto entry points: disjoint (jose's
   // verifySignature calls the key resolver, EmbeddedJWK, itself). Since (src/dpop/proof-key.ts), node:crypto
   // on a cached KeyObject: verifySignature, importProofKey (cache misses only), jwkThumbprint.
-  const signature = inclusiveShare(profile, /^(verify node:internal\/crypto\/webcrypto|verifySignature src\/dpop\/proof-key\.js)/);
+  const signature = inclusiveShare(profile, /^(verify node:internal\/crypto\/webcrypto|verifySignature src\/(dpop\/proof-key|util\/jws-algorithms)\.js)/);
   const jwkImport = inclusiveShare(profile, /^(importKey node:internal\/crypto\/webcrypto|importProofKey src\/dpop\/proof-key\.js)/);
   const thumbprint = inclusiveShare(profile, /^(calculateJwkThumbprint jose\/|jwkThumbprint src\/dpop\/proof-key\.js)/);
   const header = inclusiveShare(profile, /^decodeProtectedHeader jose\//);

@@ -135,14 +135,14 @@ export function flameGraphSvg(profile: CpuProfile, title: string): string {
   const width = 1600;
   const rowHeight = 16;
   let depthMax = 0;
-  const rects: string[] = [];
+  const rects: Array<{ x: number; depth: number; w: number; name: string; pct: string }> = [];
   const place = (f: Frame, x: number, depth: number): void => {
     const w = (width * f.total) / root.total;
     // Narrow frames are unreadable, and start-up recursion (module loading) would make the image
     // thousands of pixels tall: the request path fits well within the depth limit.
     if (w < 0.3 || depth > MAX_DEPTH) return;
     depthMax = Math.max(depthMax, depth);
-    rects.push(`${x.toFixed(2)}|${depth}|${w.toFixed(2)}|${f.name}|${((100 * f.total) / root.total).toFixed(1)}`);
+    rects.push({ x, depth, w, name: f.name, pct: ((100 * f.total) / root.total).toFixed(1) });
     let cx = x;
     for (const child of [...f.children].sort((a, b) => a.name.localeCompare(b.name))) {
       place(child, cx, depth + 1);
@@ -156,11 +156,11 @@ export function flameGraphSvg(profile: CpuProfile, title: string): string {
     `<rect width="100%" height="100%" fill="white"/>`,
     `<text x="8" y="18" font-size="14" font-family="DejaVu Sans, sans-serif">${escape(title)}</text>`,
   ];
-  for (const r of rects) {
-    const [xs, ds, ws, name, pct] = r.split('|') as [string, string, string, string, string];
-    const x = Number(xs);
-    const y = height - (Number(ds) + 1) * rowHeight;
-    const w = Number(ws);
+  // Names are kept apart from the numbers: a frame's name may hold any character (a RegExp's source).
+  for (const { x: xExact, depth, w: wExact, name, pct } of rects) {
+    const x = Number(xExact.toFixed(2));
+    const y = height - (depth + 1) * rowHeight;
+    const w = Number(wExact.toFixed(2));
     const label = w > 40 ? escape(`${name} (${pct}%)`.slice(0, Math.floor(w / 6))) : '';
     parts.push(`<g><title>${escape(name)} ${pct}%</title><rect x="${x}" y="${y}" width="${w}" height="${rowHeight - 1}" fill="${color(name)}" stroke="white" stroke-width="0.3"/>${label === '' ? '' : `<text x="${x + 2}" y="${y + 11}">${label}</text>`}</g>`);
   }

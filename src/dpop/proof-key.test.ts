@@ -2,7 +2,7 @@
 // bounded key cache (bound, least-recently-used eviction, failures not kept), and node:crypto
 // signature checks for every JWS algorithm a proof may use (signatures made by jose).
 import assert from 'node:assert/strict';
-import { generateKeyPairSync, KeyObject, type JsonWebKey } from 'node:crypto';
+import { constants, generateKeyPairSync, KeyObject, sign, verify, type JsonWebKey } from 'node:crypto';
 import { describe, it } from 'node:test';
 import { calculateJwkThumbprint, CompactSign, exportJWK, generateKeyPair, type JWK } from 'jose';
 import { DPOP_ALGORITHMS } from './proof.js';
@@ -141,6 +141,29 @@ describe('DPoP proof key: signatures with node:crypto', () => {
       assert.equal(verifySignature(alg, key, input, flipped), false, `${alg} flipped`);
       assert.equal(verifySignature(alg, key, input, signature.subarray(1)), false, `${alg} short`);
       assert.equal(verifySignature(alg, key, input, new Uint8Array(0)), false, `${alg} empty`);
+    }
+  });
+
+  it('refuses an RSA signature shorter than the modulus (a leading zero byte dropped), which OpenSSL takes for PSS', () => {
+    const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+    const key = importProofKey(thumbprintMembers(publicKey.export({ format: 'jwk' }))!);
+    for (const [alg, options] of [
+      ['RS256', { key: privateKey }],
+      ['PS256', { key: privateKey, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: constants.RSA_PSS_SALTLEN_DIGEST }],
+    ] as const) {
+      // About one signature in 256 starts with a zero byte: sign until one does.
+      let input = Buffer.alloc(0);
+      let signature = Buffer.alloc(0);
+      for (let n = 0; signature[0] !== 0; n++) {
+        input = Buffer.from(`eyJhbGciOiJSUzI1NiJ9.${n}`);
+        signature = sign('sha256', input, options);
+      }
+      assert.equal(verifySignature(alg, key, input, signature), true, alg);
+      // OpenSSL's PKCS#1 v1.5 check refuses the short one itself; its PSS check takes it.
+      const openssl = verify('sha256', input, options.padding === undefined ? publicKey : { ...options, key: publicKey }, signature.subarray(1));
+      assert.equal(openssl, alg === 'PS256', `${alg}: what OpenSSL says of the short one`);
+      assert.equal(verifySignature(alg, key, input, signature.subarray(1)), false, `${alg} without its leading zero`);
+      assert.equal(verifySignature(alg, key, input, Buffer.concat([Buffer.alloc(1), signature])), false, `${alg} with one more zero`);
     }
   });
 

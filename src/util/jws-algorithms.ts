@@ -75,14 +75,31 @@ const VERIFY_PARAMETERS: ReadonlyMap<string, VerifyParameters> = new Map(
   }),
 );
 
+/** The size of an RSA key's signatures in bytes, read once per key. */
+const rsaSignatureBytes = new WeakMap<KeyObject, number>();
+
+function rsaSignatureSize(key: KeyObject): number {
+  let size = rsaSignatureBytes.get(key);
+  if (size === undefined) {
+    size = Math.ceil((key.asymmetricKeyDetails?.modulusLength ?? 0) / 8);
+    rsaSignatureBytes.set(key, size);
+  }
+  return size;
+}
+
 /**
  * Whether `signature` is a valid `alg` signature of `input` by `key` (synchronous). The caller has
  * checked that the key fits the algorithm; an unknown algorithm, a signature of the wrong size or
  * anything node:crypto throws on counts as not verifying.
+ *
+ * An RSA signature must be exactly as long as the modulus (RFC 8017 §8.1.2 and §8.2.2, step 1):
+ * OpenSSL's PSS check also accepts one whose leading zero bytes were dropped, which would give one
+ * token two encodings that verify.
  */
 export function verifySignature(alg: string, key: KeyObject, input: Uint8Array | string, signature: Uint8Array): boolean {
   const p = VERIFY_PARAMETERS.get(alg);
   if (p === undefined) return false;
+  if (p.padding !== undefined && signature.length !== rsaSignatureSize(key)) return false;
   const keyInput: KeyObject | VerifyKeyObjectInput = p.padding !== undefined ? { key, padding: p.padding, saltLength: p.saltLength } : p.dsaEncoding !== undefined ? { key, dsaEncoding: p.dsaEncoding } : key;
   try {
     return verify(p.digest, typeof input === 'string' ? Buffer.from(input, 'latin1') : input, keyInput, signature);

@@ -12,7 +12,8 @@
  * Environment: BENCH_DURATION (s, default 8), BENCH_RUNS (default 3), BENCH_CONNECTIONS (default 64),
  * BENCH_ONLY (comma-separated scenario ids, e.g. "s3,s8"), BENCH_IDLE_CONNECTIONS (default 10000),
  * BENCH_DPOP_RATE (req/s the DPoP proofs of s8 are sized for; default 1.25 × the fastest s3
- * Portcullis run of the same invocation, else 25000).
+ * Portcullis run of the same invocation, else 25000), BENCH_CPUS (`<gateway>/<load>` CPU lists of
+ * the --workers scaling rows, s9, e.g. `0-3/4-7`; default: the machine split in halves).
  */
 import { execFileSync, spawn } from 'node:child_process';
 import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
@@ -28,6 +29,7 @@ import { startPortcullis, type PortcullisProcess } from './lib/portcullis.js';
 import { freePorts } from './lib/ports.js';
 import { ensureCommands, groupMemoryMiB, have, startPinned, waitForOutput, type Program } from './lib/processes.js';
 import { cpuPercent, cpuTimes, median, spreadPercent } from './lib/stats.js';
+import { scalingPlan } from './lib/scaling.js';
 import { buildShim, runWrk, useShim, writeDelayScript, writeRoundRobinScript, type Sample } from './lib/wrk.js';
 import { startHaproxy } from './peers/haproxy.js';
 import { startNginxProxy, startNginxUpstream } from './peers/nginx.js';
@@ -39,6 +41,7 @@ const runs = Number(process.env['BENCH_RUNS'] ?? 3);
 const connections = Number(process.env['BENCH_CONNECTIONS'] ?? 64);
 const only = process.env['BENCH_ONLY']?.split(',').map((s) => s.trim()) ?? null;
 const idleConnections = Number(process.env['BENCH_IDLE_CONNECTIONS'] ?? 10_000);
+const scaling = scalingPlan(process.env['BENCH_CPUS']);
 /** Distinct tokens per algorithm: more than the gateway's 10,000-entry token cache, so cycling through them always misses. */
 const DISTINCT_TOKENS = 12_000;
 /** Seconds of load a batch of DPoP proofs may feed: the gateway's 300 s `dpop_proof_lifetime` less margin for signing and the clock. */
@@ -67,6 +70,8 @@ interface Row {
 interface PreparedRow {
   url: string;
   group: number | null;
+  /** The load's cores, wrk threads and connections, where not the one load CPU of every other row. */
+  load?: { cpus: string; threads: number; connections: number };
   scriptFor(segment: number): Promise<string>;
   detail(): Record<string, unknown>;
   /** After the row's figures (memory included) are read. */
@@ -231,11 +236,29 @@ async function main(): Promise<void> {
         rows: [{ program: 'Portcullis', url: `https://127.0.0.1:${portcullis.https}/introspection`, group: pc, clientCert: true, headers: bearer(opaque), note: 'cache_introspection' }],
       },
       {
+        id: 's9', title: `9. --workers scaling: the tutorial pipeline (s3) with ${scaling.workerCounts.join(', ')} worker${scaling.workerCounts.length > 1 ? 's' : ''} on CPU ${scaling.gatewayCpus}, the load on CPU ${scaling.loadCpus}`,
+        skipped: scaling.why === null ? [] : [`more than 1 worker: ${scaling.why}`],
+        rows: scaling.workerCounts.map((workers) => ({ program: 'Portcullis' as const, url: '', group: null, clientCert: true, headers: bearer(tokenRs), note: `${workers} worker${workers > 1 ? 's' : ''}`, prepare: () => prepareWorkersRow(workers) })),
+      },
+      {
         id: 's8', title: '8. DPoP-bound token (RS256, cnf.jkt, warm), a fresh proof per request, HTTPS without client certificate (compare with scenario 3)',
         skipped: ['nginx, HAProxy, node stack: no DPoP without extra code', 'replay store off: the gateway has no switch for it; its cost is in the DPoP CPU profile (npm run bench:profile, BENCH_PROFILE_ROUTE=/dpop)'],
         rows: (['ES256', 'EdDSA'] as const).map((alg) => ({ program: 'Portcullis' as const, url: '', group: null, note: `DPoP ${alg === 'EdDSA' ? 'Ed25519 (EdDSA)' : alg} proofs`, prepare: (segments) => prepareDpopRow(alg, segments) })),
       },
     ];
+
+    /** Scenario 9: a gateway of its own with `workers` workers on the scaling cores, 64 connections per worker. */
+    const prepareWorkersRow = async (workers: number): Promise<PreparedRow> => {
+      const gateway = await startPortcullis(`workers-${workers}`, dir, scaling.gatewayCpus, scenarioConfig(upstreamUrl, issuer!.url), { workers });
+      return {
+        url: `https://127.0.0.1:${gateway.https}/jwt`,
+        group: gateway.program.child.pid ?? null,
+        load: { cpus: scaling.loadCpus, threads: scaling.loadCores, connections: connections * workers },
+        scriptFor: () => Promise.resolve(''),
+        detail: () => ({ workers, gateway_cpus: scaling.gatewayCpus, load_cpus: scaling.loadCpus, wrk_threads: scaling.loadCores, connections: connections * workers }),
+        close: () => gateway.program.stop(),
+      };
+    };
 
     /** A gateway of its own per row (an empty replay store each time), a key, one token bound to it, and proofs made just before they are used. */
     const prepareDpopRow = async (alg: DpopAlg, segments: ReadonlyArray<{ seconds: number }>): Promise<PreparedRow> => {
@@ -273,14 +296,18 @@ async function main(): Promise<void> {
           const group = prepared === null ? row.group : prepared.group;
           const options = {
             url: prepared?.url ?? row.url,
-            connections: row.headers === close ? Math.min(connections, 16) : connections,
-            cpus: LOAD_CPU,
+            connections: prepared?.load?.connections ?? (row.headers === close ? Math.min(connections, 16) : connections),
+            cpus: prepared?.load?.cpus ?? LOAD_CPU,
+            threads: prepared?.load?.threads ?? 1,
             headers: row.headers ?? [],
             ...(row.script === undefined ? {} : { script: row.script }),
             ...(row.clientCert === true ? { clientCert } : {}),
             measure: group === null ? ({} as Record<string, number>) : { program: group },
           };
-          const scriptFor = async (segment: number): Promise<{ script?: string }> => (prepared === null ? {} : { script: await prepared.scriptFor(segment) });
+          const scriptFor = async (segment: number): Promise<{ script?: string }> => {
+            const script = prepared === null ? '' : await prepared.scriptFor(segment);
+            return script === '' ? {} : { script };
+          };
           const warmUp = await runWrk({ ...options, ...(await scriptFor(0)), seconds: WARM_UP_SECONDS }, dir);
           const samples: Sample[] = [];
           const cores: number[][] = [];
@@ -447,6 +474,18 @@ async function report(results: RowResult[], extra: Record<string, unknown>): Pro
       lines.push(`| ${r.note ?? ''} | ${r.invalid === null ? r.rps.toFixed(0) : `**invalid** (${r.rps.toFixed(0)})`} | ${r.spread.toFixed(0)}% | ${ratio(r.rps, s3)} | ${range(r)} | ${Number(d['proofs'] ?? 0).toLocaleString('en')} | ${Number(d['signingSeconds'] ?? 0).toFixed(1)} | ${((d['perSegment'] as number[] | undefined) ?? []).map((n) => n.toLocaleString('en')).join(' + ')} | ${[warm.requests, ...perRun.map((x) => x['requests'] ?? 0)].map((n) => n.toLocaleString('en')).join(' + ')} | ${warm.non2xx} + ${r.non2xx} | ${exhausted} | ${r.peakRssMiB?.toFixed(0) ?? '—'} |`);
     }
     lines.push('', 'The gateway cannot turn its replay store off, so there is no row without it: `BENCH_PROFILE_ROUTE=/dpop npm run bench:profile` shows its share (bench/profile/dpop-es256.md).');
+  }
+  const workerRows = results.filter((r) => r.scenario === 's9');
+  if (workerRows.length > 0) {
+    const one = workerRows.find((r) => r.detail?.['workers'] === 1);
+    lines.push('', '## --workers scaling (scenario 9)', '',
+      `The tutorial pipeline (s3) with \`--workers N\`: the gateway on CPU ${scaling.gatewayCpus} (${scaling.gatewayCores} core${scaling.gatewayCores > 1 ? 's' : ''}), wrk -t${scaling.loadCores} with ${connections} connections per worker, the upstream and the issuer on CPU ${scaling.loadCpus}. Efficiency = req/s ÷ (N × the 1-worker req/s).`,
+      '', '| workers | req/s | ± | req/s per worker | efficiency | gateway CPU % (all processes) | p99 ms |', '|---|---|---|---|---|---|---|');
+    for (const r of workerRows) {
+      const n = Number(r.detail?.['workers'] ?? 1);
+      lines.push(`| ${n} | ${r.invalid === null ? r.rps.toFixed(0) : `**invalid** (${r.rps.toFixed(0)})`} | ${r.spread.toFixed(0)}% | ${(r.rps / n).toFixed(0)} | ${one !== undefined && one.rps > 0 ? (r.rps / (n * one.rps)).toFixed(2) : '—'} | ${r.programCpu.toFixed(0)} | ${r.p99.toFixed(2)} |`);
+    }
+    if (scaling.why !== null) lines.push('', `Only 1 worker here: ${scaling.why}`);
   }
   const latency = extra['latency'] as Record<string, number> | undefined;
   if (latency !== undefined) {

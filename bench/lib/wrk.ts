@@ -18,6 +18,8 @@ export interface LoadOptions {
   readonly connections: number;
   /** CPU list for wrk (taskset). */
   readonly cpus: string;
+  /** wrk threads (default 1: one load core). */
+  readonly threads?: number;
   readonly headers?: readonly string[];
   /** A wrk Lua script file. */
   readonly script?: string;
@@ -154,7 +156,7 @@ export async function runWrk(options: LoadOptions, scratchDir: string): Promise<
     script = `${await readFile(options.script, 'utf8')}\n${percentileScript}`;
   }
   await writeFile(doneScript, script);
-  const args = ['-c', options.cpus, 'wrk', '-t1', `-c${options.connections}`, `-d${options.seconds}s`, '--timeout', '10s', '-s', doneScript];
+  const args = ['-c', options.cpus, 'wrk', `-t${options.threads ?? 1}`, `-c${options.connections}`, `-d${options.seconds}s`, '--timeout', '10s', '-s', doneScript];
   for (const h of options.headers ?? []) args.push('-H', h);
   args.push(options.url);
   const env = { ...process.env };

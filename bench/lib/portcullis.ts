@@ -1,7 +1,8 @@
-/** Portcullis as the benchmark runs it: the compiled CLI, pinned, access log off, given workers. */
+/** Portcullis as the benchmark runs it: the compiled CLI with the bin's node flags, pinned, access log off, given workers. */
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { withGatewayNodeFlags } from '../../src/runtime/node-flags.js';
 import { startPinned, waitForOutput, type Program } from './processes.js';
 
 const cli = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
@@ -16,7 +17,8 @@ export async function startPortcullis(name: string, dir: string, cpus: string, c
   const file = join(dir, `${name}.yaml`);
   await writeFile(file, config);
   const program = startPinned(`portcullis ${name}`, cpus, process.execPath, [
-    ...(options.nodeArgs ?? []),
+    // As the portcullis bin launches it (its shebang carries the young-generation cap).
+    ...withGatewayNodeFlags(options.nodeArgs ?? [], ''),
     cli, 'start', '-c', file, '--prefix', join(dir, `prefix-${name}`),
     '--proxy-listen', '127.0.0.1:0 backlog=4096, 127.0.0.1:0 ssl backlog=4096',
     '--admin-listen', 'off', '--access-log', 'off', '--log-level', 'warn',

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { Agent, Pool, request } from 'undici';
 import { startEchoServer, type EchoServer } from '../../src/echo/index.js';
+import { YOUNG_GENERATION_FLAG } from '../../src/runtime/node-flags.js';
 import { admin } from '../helpers/admin.js';
 import { cliPath, startGatewayProcess, type GatewayProcess } from '../helpers/gateway-process.js';
 
@@ -74,6 +75,13 @@ describe(`--workers ${WORKERS}`, () => {
       for (const line of gateway.logs) if (line['access'] !== undefined) served.add(line['pid'] as number);
       return workers.every((pid) => served.has(pid));
     });
+  });
+
+  it('runs the workers with the young-generation cap though the primary was started without it (runtime/node-flags.ts)', () => {
+    const serving = gateway.logs.filter((l) => l['msg'] === 'worker serving');
+    assert.deepEqual(serving.map((l) => l['worker_pid']).sort(), [...workers].sort());
+    // Each worker reports its own process.execArgv.
+    for (const line of serving) assert.ok((line['node_flags'] as string[]).includes(YOUNG_GENERATION_FLAG), JSON.stringify(line));
   });
 
   it('a change through the admin API is live in every worker when the API answers', async () => {

@@ -22,7 +22,7 @@ export type ToWorker =
 
 export type FromWorker =
   | { readonly type: 'portcullis:hello' }
-  | { readonly type: 'portcullis:ready'; readonly listeners: readonly ListenerAddress[] }
+  | { readonly type: 'portcullis:ready'; readonly listeners: readonly ListenerAddress[]; readonly nodeFlags: readonly string[] }
   | { readonly type: 'portcullis:applied'; readonly seq: number; readonly hash: string | null; readonly error: string | null }
   | { readonly type: 'portcullis:stats'; readonly seq: number; readonly stats: ServerStats }
   | { readonly type: 'portcullis:failed'; readonly error: string }

@@ -9,6 +9,7 @@ import { exportConfig, type DeckDocument } from '../../config/export.js';
 import type { Config } from '../../config/types.js';
 import type { ServerStats } from '../../admin/info-routes.js';
 import type { Logger } from '../../util/logger.js';
+import { withGatewayNodeFlags } from '../../runtime/node-flags.js';
 import { answerReplayClaims } from '../../state/ipc-replay-cache.js';
 import type { MemoryReplayCache } from '../../state/replay-cache.js';
 import { isPortcullisMessage, type FromWorker, type ListenerAddress, type ToWorker } from './messages.js';
@@ -132,6 +133,9 @@ export class WorkerPool {
   }
 
   #fork(): void {
+    // The workers serve the proxy: they run with the gateway's young-generation cap even when the
+    // primary was started without it (runtime/node-flags.ts).
+    cluster.setupPrimary({ execArgv: withGatewayNodeFlags(process.execArgv) });
     const worker = cluster.fork();
     const member: Member = { worker, configured: false, ready: false, listeners: [] };
     this.#members.set(worker.id, member);
@@ -149,7 +153,7 @@ export class WorkerPool {
       case 'portcullis:ready':
         member.ready = true;
         member.listeners = message.listeners;
-        this.#options.logger.info({ worker: member.worker.id, worker_pid: member.worker.process.pid }, 'worker serving');
+        this.#options.logger.info({ worker: member.worker.id, worker_pid: member.worker.process.pid, node_flags: message.nodeFlags }, 'worker serving');
         this.#wakeReadyWaiters();
         break;
       case 'portcullis:failed':

@@ -53,6 +53,7 @@ export async function runWorker(settings: GatewaySettings, logger: Logger, nonce
         send({
           type: 'portcullis:ready',
           listeners: gateway.proxyListeners.map((l) => ({ kind: 'proxy', ssl: l.spec.ssl, host: l.address.host, port: l.address.port })),
+          nodeFlags: process.execArgv,
         });
         return;
       }

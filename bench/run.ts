@@ -13,10 +13,11 @@
  * BENCH_ONLY (comma-separated scenario ids, e.g. "s3,s8"), BENCH_IDLE_CONNECTIONS (default 10000),
  * BENCH_DPOP_RATE (req/s the DPoP proofs of s8 are sized for; default 1.25 × the fastest s3
  * Portcullis run of the same invocation, else 25000), BENCH_CPUS (`<gateway>/<load>` CPU lists of
- * the --workers scaling rows, s9, e.g. `0-3/4-7`; default: the machine split in halves).
+ * the --workers scaling rows, s9, e.g. `0-3/4-7`; default: the machine split in halves),
+ * BENCH_REPORT_FROM (a saved latest.json: write the report again without measuring).
  */
 import { execFileSync, spawn } from 'node:child_process';
-import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { cpus, hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -415,9 +416,9 @@ function ratio(value: number, reference: RowResult | undefined): string {
   return reference === undefined || !(reference.rps > 0) ? '—' : (value / reference.rps).toFixed(2);
 }
 
-async function report(results: RowResult[], extra: Record<string, unknown>): Promise<void> {
-  const date = new Date().toISOString();
-  const machine = `${hostname()} (${cpus().length}× ${cpus()[0]?.model.trim() ?? 'cpu'}), Linux, Node ${process.version}`;
+async function report(results: RowResult[], extra: Record<string, unknown>, measured?: { date: string; machine: string }): Promise<void> {
+  const date = measured?.date ?? new Date().toISOString();
+  const machine = measured?.machine ?? `${hostname()} (${cpus().length}× ${cpus()[0]?.model.trim() ?? 'cpu'}), Linux, Node ${process.version}`;
   // The same scenario's row of that program; in s4, of the same algorithm (the note).
   const refFor = (r: RowResult, program: ProgramName): RowResult | undefined =>
     results.find((x) => x.scenario === r.scenario && x.program === program && (r.scenario !== 's4' || x.note === r.note));
@@ -440,14 +441,16 @@ async function report(results: RowResult[], extra: Record<string, unknown>): Pro
   const addTarget = (label: string, a: RowResult | undefined, b: RowResult | undefined, target: number): void => {
     if (a !== undefined && b !== undefined && b.rps > 0) targets.push({ label, value: a.rps / b.rps, target, invalid: a.invalid !== null || b.invalid !== null });
   };
+  // The second round's targets (issue 13) where it set one, the first round's otherwise.
   addTarget('s3 tutorial pipeline ÷ HAProxy', pick('s3', 'Portcullis'), pick('s3', 'HAProxy'), 1.0);
+  addTarget('s1 HTTP proxy ÷ node stack', pick('s1', 'Portcullis'), pick('s1', 'node stack'), 1.2);
   addTarget('s3 tutorial pipeline ÷ node stack', pick('s3', 'Portcullis'), pick('s3', 'node stack'), 2.0);
-  addTarget('s4 distinct RS256 ÷ HAProxy', pick('s4', 'Portcullis', 'RS256'), pick('s4', 'HAProxy', 'RS256'), 0.8);
+  addTarget('s4 distinct RS256 ÷ HAProxy', pick('s4', 'Portcullis', 'RS256'), pick('s4', 'HAProxy', 'RS256'), 0.6);
   addTarget('s4 distinct ES256 ÷ HAProxy', pick('s4', 'Portcullis', 'ES256'), pick('s4', 'HAProxy', 'ES256'), 0.8);
+  addTarget('s5 new connection per request ÷ nginx', pick('s5', 'Portcullis'), pick('s5', 'nginx'), 0.8);
   addTarget('s2 mTLS proxy ÷ nginx', pick('s2', 'Portcullis'), pick('s2', 'nginx'), 0.5);
   addTarget('s6 10,000 routes ÷ s1 one route', pick('s6', 'Portcullis'), pick('s1', 'Portcullis'), 0.9);
   addTarget('s1 HTTP proxy ÷ nginx', pick('s1', 'Portcullis'), pick('s1', 'nginx'), 0);
-  addTarget('s5 new connection per request ÷ nginx', pick('s5', 'Portcullis'), pick('s5', 'nginx'), 0);
   addTarget('s8 DPoP, ES256 proof per request ÷ s3', pick('s8', 'Portcullis', 'DPoP ES256 proofs'), pick('s3', 'Portcullis'), 0.6);
   addTarget('s8 DPoP, Ed25519 proof per request ÷ s3', pick('s8', 'Portcullis', 'DPoP Ed25519 (EdDSA) proofs'), pick('s3', 'Portcullis'), 0);
   lines.push('', '## Targets', '', '| comparison | ratio | target | met |', '|---|---|---|---|');
@@ -493,13 +496,13 @@ async function report(results: RowResult[], extra: Record<string, unknown>): Pro
       '| | req/s | p50 ms | p99 ms |', '|---|---|---|---|',
       `| upstream direct | ${latency['direct_rps']!.toFixed(0)} | ${latency['direct_p50']!.toFixed(2)} | ${latency['direct_p99']!.toFixed(2)} |`,
       `| Portcullis, tutorial pipeline | ${latency['gateway_rps']!.toFixed(0)} | ${latency['gateway_p50']!.toFixed(2)} | ${latency['gateway_p99']!.toFixed(2)} |`,
-      `| **added by the gateway** | | ${latency['added_p50']!.toFixed(2)} | **${latency['added_p99']!.toFixed(2)}** (target < 1 ms) |`);
+      `| **added by the gateway** | | ${latency['added_p50']!.toFixed(2)} | **${latency['added_p99']!.toFixed(2)}** (target ≤ 1 ms) |`);
   }
   const memory = extra['memory'] as { idle: Array<Record<string, unknown>> } | undefined;
   if (memory !== undefined) {
     lines.push('', `## Memory: ${idleConnections.toLocaleString('en')} idle keep-alive mTLS connections`, '', '| program | RSS before MiB | RSS holding them MiB | peak MiB | client |', '|---|---|---|---|---|');
     for (const m of memory.idle) lines.push(`| ${String(m['program'])} | ${Number(m['rss_before_mib']).toFixed(0)} | ${Number(m['rss_held_mib']).toFixed(0)} | ${Number(m['peak_mib']).toFixed(0)} | ${String(m['client'])} |`);
-    lines.push('', 'Target: under 200 MiB for the gateway. The token cache under a flood of distinct tokens: see the peak RSS of the s4 rows (24,000 distinct tokens through a 10,000-entry cache).');
+    lines.push('', 'Target: at most 300 MiB for the gateway (the first round aimed at 200). The token cache under a flood of distinct tokens: see the peak RSS of the s4 rows (24,000 distinct tokens through a 10,000-entry cache).');
   }
   const skipped = (extra['skipped'] as string[] | undefined) ?? [];
   if (skipped.length > 0) lines.push('', '## Skipped', '', ...skipped.map((s) => `- ${s}`));
@@ -513,7 +516,18 @@ async function report(results: RowResult[], extra: Record<string, unknown>): Pro
   console.log(lines.join('\n'));
 }
 
-main().catch((error: unknown) => {
+/**
+ * BENCH_REPORT_FROM=<latest.json>: writes the report again from a run's saved figures, without
+ * measuring (when only the report changed: a target, a section). Same BENCH_RUNS/BENCH_DURATION as the run.
+ */
+async function reportAgain(file: string): Promise<void> {
+  const saved = JSON.parse(await readFile(file, 'utf8')) as { date: string; machine: string; results: RowResult[] } & Record<string, unknown>;
+  const { date, machine, results, runs: _runs, durationSeconds: _duration, connections: _connections, ...extra } = saved;
+  await report(results, extra, { date, machine });
+}
+
+const reportFrom = process.env['BENCH_REPORT_FROM'];
+(reportFrom === undefined ? main() : reportAgain(reportFrom)).catch((error: unknown) => {
   console.error(error);
   process.exitCode = 1;
 });

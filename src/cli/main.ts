@@ -1,4 +1,4 @@
-#!/usr/bin/env -S node --max-semi-space-size=4
+#!/usr/bin/env -S node --max-semi-space-size=16
 import { version } from '../version.js';
 import { unsupportedRuntime } from './runtime-support.js';
 

@@ -8,7 +8,7 @@ const root = new URL('../../../', import.meta.url);
 describe('node flags of the gateway', () => {
   it('adds the young-generation cap unless the operator set one', () => {
     assert.deepEqual(withGatewayNodeFlags(['--enable-source-maps'], ''), ['--enable-source-maps', YOUNG_GENERATION_FLAG]);
-    assert.deepEqual(withGatewayNodeFlags(['--max-semi-space-size=16'], ''), ['--max-semi-space-size=16']);
+    assert.deepEqual(withGatewayNodeFlags(['--max-semi-space-size=32'], ''), ['--max-semi-space-size=32']);
     assert.deepEqual(withGatewayNodeFlags(['--max_semi_space_size', '16'], ''), ['--max_semi_space_size', '16']);
     assert.deepEqual(withGatewayNodeFlags([], '--max-old-space-size=512 --max-semi-space-size=2'), []);
   });

@@ -186,10 +186,14 @@ describe('--workers readiness', () => {
     try {
       // Poll as a load balancer would, from the moment the admin API answers.
       await until('ready', async () => {
-        const ready = await request(`http://127.0.0.1:${adminPort}/status/ready`).catch(() => null);
-        if (ready === null) return false;
+        // /status first: readiness only goes from not ready to ready while starting, so a 503 from
+        // /status/ready after it means /status cannot have said ready (the other order races).
+        const status = await admin(`http://127.0.0.1:${adminPort}`, 'GET', '/status')
+          .then((r) => r.json<{ ready: boolean; not_ready_reason?: string }>())
+          .catch(() => null);
+        if (status === null) return false;
+        const ready = await request(`http://127.0.0.1:${adminPort}/status/ready`);
         const body = await ready.body.text();
-        const status = (await admin(`http://127.0.0.1:${adminPort}`, 'GET', '/status')).json<{ ready: boolean; not_ready_reason?: string }>();
         if (ready.statusCode === 200) return true;
         notReady.push({ status: ready.statusCode, body });
         assert.equal(status.ready, false, 'the two answers agree while starting');

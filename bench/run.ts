@@ -73,7 +73,8 @@ interface PreparedRow {
   group: number | null;
   /** The load's cores, wrk threads and connections, where not the one load CPU of every other row. */
   load?: { cpus: string; threads: number; connections: number };
-  scriptFor(segment: number): Promise<string>;
+  /** A wrk script for each invocation (warm-up first), where the row needs one. */
+  scriptFor?(segment: number): Promise<string>;
   detail(): Record<string, unknown>;
   /** After the row's figures (memory included) are read. */
   close(): Promise<void>;
@@ -255,7 +256,6 @@ async function main(): Promise<void> {
         url: `https://127.0.0.1:${gateway.https}/jwt`,
         group: gateway.program.child.pid ?? null,
         load: { cpus: scaling.loadCpus, threads: scaling.loadCores, connections: connections * workers },
-        scriptFor: () => Promise.resolve(''),
         detail: () => ({ workers, gateway_cpus: scaling.gatewayCpus, load_cpus: scaling.loadCpus, wrk_threads: scaling.loadCores, connections: connections * workers }),
         close: () => gateway.program.stop(),
       };
@@ -305,10 +305,7 @@ async function main(): Promise<void> {
             ...(row.clientCert === true ? { clientCert } : {}),
             measure: group === null ? ({} as Record<string, number>) : { program: group },
           };
-          const scriptFor = async (segment: number): Promise<{ script?: string }> => {
-            const script = prepared === null ? '' : await prepared.scriptFor(segment);
-            return script === '' ? {} : { script };
-          };
+          const scriptFor = async (segment: number): Promise<{ script?: string }> => (prepared?.scriptFor === undefined ? {} : { script: await prepared.scriptFor(segment) });
           const warmUp = await runWrk({ ...options, ...(await scriptFor(0)), seconds: WARM_UP_SECONDS }, dir);
           const samples: Sample[] = [];
           const cores: number[][] = [];

@@ -1,12 +1,12 @@
 /**
- * An issuer's signing keys: parsed from its JWKS documents once, indexed by `kid`, each turned into
- * a signature verifier for an algorithm once and then reused (RFC 8725 §3.1: the algorithm must fit
- * the key; a key that says `alg` is only ever used with that alg). Keys with private members,
- * encryption keys and key types Portcullis cannot verify with are left out.
+ * An issuer's signing keys: parsed from its JWKS documents once, indexed by `kid`, each imported as
+ * a node:crypto KeyObject when the document is read (RFC 8725 §3.1: the algorithm must fit the key;
+ * a key that says `alg` is only ever used with that alg). Keys with private members, encryption
+ * keys and key types Portcullis cannot verify with are left out.
  *
- * Verification is node:crypto's, synchronous, on a KeyObject imported once (src/util/jws-algorithms.ts):
- * the signature and nothing else here; every claim is checked by claims.ts with Kong's rules, and
- * the payload is not parsed before the signature verified.
+ * Verification is node:crypto's, synchronous (src/util/jws-algorithms.ts): the signature and nothing
+ * else here; verify-jwt.ts parses the payload once a signature verified, and claims.ts checks every
+ * claim with Kong's rules.
  */
 import { createPublicKey, type KeyObject } from 'node:crypto';
 import type { JWK } from 'jose';
@@ -14,41 +14,11 @@ import { privateJwkMember } from '../../util/jwk-private-members.js';
 import { algorithmFitsKey, ASYMMETRIC_ALGORITHMS, MIN_RSA_BITS, verifyHmac, verifySignature } from '../../util/jws-algorithms.js';
 
 /**
- * Verifies a compact JWS (already split and checked by verify-jwt.ts's parseJwtHeader, whose `alg`
- * chose this verifier) and returns its payload, parsed. Throws JwsRefused.
+ * A key that checks JWS signatures: whether `signature` is the `alg` signature of `signingInput`
+ * (the token's first two segments, as verify-jwt.ts split them once).
  */
-export type SignatureVerifier = (token: string) => unknown;
-
-/** Why a verifier refused a token: the signature does not verify, or the verified payload is not JSON. */
-export class JwsRefused extends Error {
-  constructor(readonly reason: 'signature_invalid' | 'payload_malformed') {
-    super(reason === 'signature_invalid' ? 'signature verification failed' : 'payload is not JSON');
-    this.name = 'JwsRefused';
-  }
-}
-
-/** A verifier from a check of (signing input, signature bytes). */
-function jwsVerifier(check: (signingInput: string, signature: Buffer) => boolean): SignatureVerifier {
-  return (token) => {
-    const last = token.lastIndexOf('.');
-    if (!check(token.slice(0, last), Buffer.from(token.slice(last + 1), 'base64url'))) throw new JwsRefused('signature_invalid');
-    const payload = Buffer.from(token.slice(token.indexOf('.') + 1, last), 'base64url').toString('utf8');
-    try {
-      return JSON.parse(payload) as unknown;
-    } catch {
-      throw new JwsRefused('payload_malformed');
-    }
-  };
-}
-
-/** A verifier for an asymmetric `alg` with a public KeyObject. */
-export function keyVerifier(alg: string, key: KeyObject): SignatureVerifier {
-  return jwsVerifier((input, signature) => verifySignature(alg, key, input, signature));
-}
-
-/** A verifier for HS256/384/512 with a secret. */
-export function hmacVerifier(alg: string, secret: Uint8Array): SignatureVerifier {
-  return jwsVerifier((input, signature) => verifyHmac(alg, secret, input, signature));
+export interface SignatureKey {
+  verify(alg: string, signingInput: string, signature: Uint8Array): boolean;
 }
 
 const PUBLIC_MEMBERS: Readonly<Record<string, readonly string[]>> = {
@@ -58,14 +28,15 @@ const PUBLIC_MEMBERS: Readonly<Record<string, readonly string[]>> = {
 };
 
 /** One verification key of an issuer. */
-export class IssuerKey {
+export class IssuerKey implements SignatureKey {
   readonly kid: string | undefined;
   readonly kty: string;
   readonly crv: string | undefined;
   readonly alg: string | undefined;
   /** The public JWK (only the members needed to verify), also what the admin API shows. */
   readonly jwk: JWK;
-  readonly #verifiers = new Map<string, SignatureVerifier>();
+  /** Imported when the JWKS is read, not per request; a key that cannot be used keeps its reason. */
+  readonly #key: KeyObject | Error;
 
   constructor(jwk: JWK) {
     this.kid = jwk.kid;
@@ -73,6 +44,7 @@ export class IssuerKey {
     this.crv = jwk.crv;
     this.alg = jwk.alg;
     this.jwk = jwk;
+    this.#key = importPublicKey(jwk);
   }
 
   /** Whether this key may verify a signature made with `alg`. */
@@ -82,42 +54,35 @@ export class IssuerKey {
     return this.alg === alg || (alg === 'Ed25519' && this.alg === 'EdDSA') || (alg === 'EdDSA' && this.alg === 'Ed25519');
   }
 
-  /** The signature verifier of this key for `alg`, built once. Throws when the key cannot be used (e.g. RSA under 2048 bits). */
-  verifierFor(alg: string): SignatureVerifier {
-    let verifier = this.#verifiers.get(alg);
-    if (verifier === undefined) {
-      // A key that fails to import is not kept: a later refetch of the JWKS may fix it.
-      verifier = keyVerifier(alg, this.#publicKey());
-      this.#verifiers.set(alg, verifier);
-    }
-    return verifier;
-  }
-
-  #publicKey(): KeyObject {
-    const { alg: _ignored, use: _use, kid: _kid, ...bare } = this.jwk;
-    const publicKey = createPublicKey({ key: bare, format: 'jwk' });
-    const bits = publicKey.asymmetricKeyDetails?.modulusLength;
-    if (this.kty === 'RSA' && (bits === undefined || bits < MIN_RSA_BITS)) throw new TypeError(`RSA key of ${bits ?? '?'} bits (${MIN_RSA_BITS} required)`);
-    return publicKey;
+  /** Throws the reason when the key cannot be used (e.g. RSA under 2048 bits); a refetched JWKS makes new keys. */
+  verify(alg: string, signingInput: string, signature: Uint8Array): boolean {
+    if (this.#key instanceof Error) throw this.#key;
+    return verifySignature(alg, this.#key, signingInput, signature);
   }
 }
 
-/** A client secret as an HMAC key (`enable_hs_signatures`), with its verifiers built once per alg. */
-export class HmacSecret {
+function importPublicKey(jwk: JWK): KeyObject | Error {
+  const { alg: _ignored, use: _use, kid: _kid, ...bare } = jwk;
+  try {
+    const publicKey = createPublicKey({ key: bare, format: 'jwk' });
+    const bits = publicKey.asymmetricKeyDetails?.modulusLength;
+    if (jwk.kty === 'RSA' && (bits === undefined || bits < MIN_RSA_BITS)) return new TypeError(`RSA key of ${bits ?? '?'} bits (${MIN_RSA_BITS} required)`);
+    return publicKey;
+  } catch (error) {
+    return error instanceof Error ? error : new TypeError(String(error));
+  }
+}
+
+/** A client secret as an HMAC key (`enable_hs_signatures`). */
+export class HmacSecret implements SignatureKey {
   readonly #secret: Buffer;
-  readonly #verifiers = new Map<string, SignatureVerifier>();
 
   constructor(secret: string) {
     this.#secret = Buffer.from(secret, 'utf8');
   }
 
-  verifierFor(alg: string): SignatureVerifier {
-    let verifier = this.#verifiers.get(alg);
-    if (verifier === undefined) {
-      verifier = hmacVerifier(alg, this.#secret);
-      this.#verifiers.set(alg, verifier);
-    }
-    return verifier;
+  verify(alg: string, signingInput: string, signature: Uint8Array): boolean {
+    return verifyHmac(alg, this.#secret, signingInput, signature);
   }
 }
 

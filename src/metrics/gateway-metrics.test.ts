@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { AggregatorRegistry } from 'prom-client';
 import type { AccessRecord } from '../server/access-log.js';
 import { BoundedLabel } from './bounded-labels.js';
 import { GatewayMetrics, statusClass, upstreamFailureKind } from './gateway-metrics.js';
@@ -45,6 +46,29 @@ describe('GatewayMetrics', () => {
     assert.match(text, /portcullis_config_version 7/);
     assert.match(text, /portcullis_config_last_reload_timestamp_seconds 1700000000/);
     assert.match(text, /portcullis_config_info\{configuration_hash="abc"\} 1/);
+  });
+
+  it('exposes latency as cumulative buckets with sum and count, and the workers\' JSON adds up', async () => {
+    const config = (): { version: number; loadedAt: Date; hash: string } => ({ version: 1, loadedAt: new Date(), hash: '' });
+    const a = new GatewayMetrics({ config, processMetrics: false });
+    const b = new GatewayMetrics({ config, processMetrics: false });
+    a.requestFinished(record({ latency_ms: { total: 0.5, upstream: null, gateway: 0.5 } }));
+    a.requestFinished(record({ latency_ms: { total: 7, upstream: 6, gateway: 1 } }));
+    b.requestFinished(record({ status: 404, latency_ms: { total: 70000, upstream: null, gateway: 70000 } }));
+    const text = (await a.scrape()).body;
+    const labels = 'service="example-service",route="example-route"';
+    assert.match(text, new RegExp(`portcullis_request_latency_ms_bucket\\{le="1",${labels}\\} 1\n`));
+    assert.match(text, new RegExp(`portcullis_request_latency_ms_bucket\\{le="5",${labels}\\} 1\n`));
+    assert.match(text, new RegExp(`portcullis_request_latency_ms_bucket\\{le="10",${labels}\\} 2\n`));
+    assert.match(text, new RegExp(`portcullis_request_latency_ms_sum\\{${labels}\\} 7.5\n`));
+    assert.match(text, new RegExp(`portcullis_upstream_latency_ms_count\\{${labels}\\} 1\n`));
+    const merged = AggregatorRegistry.aggregate([await a.registry.getMetricsAsJSON(), await b.registry.getMetricsAsJSON()]);
+    const all = await merged.metrics();
+    assert.match(all, new RegExp(`portcullis_request_latency_ms_bucket\\{le="60000",${labels}\\} 2\n`));
+    assert.match(all, new RegExp(`portcullis_request_latency_ms_bucket\\{le="\\+Inf",${labels}\\} 3\n`));
+    assert.match(all, new RegExp(`portcullis_request_latency_ms_count\\{${labels}\\} 3\n`));
+    assert.match(all, new RegExp(`portcullis_http_requests_total\\{${labels},status_class="2xx"\\} 2\n`));
+    assert.match(all, new RegExp(`portcullis_http_requests_total\\{${labels},status_class="4xx"\\} 1\n`));
   });
 
   it('keeps two instances apart (no global registry)', async () => {

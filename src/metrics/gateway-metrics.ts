@@ -5,13 +5,14 @@
  *
  * Labels are bounded: route and service names come from the configuration, status as a class
  * (`2xx`), reason codes from closed sets, and `BoundedLabel` caps each in case that ever stops
- * being true. The hot path (`requestFinished`) looks its label children up in a Map instead of
- * letting prom-client hash a label object per request.
+ * being true. The hot path (`requestFinished`) counts into a `RequestSeries` per (service, route),
+ * found in a Map; prom-client reads the series only when scraped (request-series.ts).
  */
-import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
 import type { AccessRecord } from '../server/access-log.js';
 import type { GatewayObserver } from '../server/observer.js';
 import { BoundedLabel } from './bounded-labels.js';
+import { RequestSeries, SeriesHistogram, seriesRequestCounter, statusClassIndex, STATUS_CLASSES } from './request-series.js';
 
 /** What the config gauges read at scrape time. */
 export interface ConfigInfo {
@@ -32,24 +33,14 @@ export interface GatewayMetricsOptions {
 // Milliseconds; from sub-millisecond gateway overhead to minute-long upstream calls.
 const LATENCY_BUCKETS = [1, 2, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000, 30000, 60000];
 
-interface RequestChildren {
-  readonly requests: Counter.Internal;
-  readonly total: Histogram.Internal<string>;
-  readonly upstream: Histogram.Internal<string>;
-  readonly gateway: Histogram.Internal<string>;
-}
-
 export class GatewayMetrics implements GatewayObserver {
   readonly registry = new Registry();
-  readonly #requests: Counter<'service' | 'route' | 'status_class'>;
-  readonly #latency: Histogram<'service' | 'route'>;
-  readonly #upstreamLatency: Histogram<'service' | 'route'>;
-  readonly #gatewayLatency: Histogram<'service' | 'route'>;
   readonly #upstreamErrors: Counter<'service' | 'kind'>;
   readonly #auth: Counter<'plugin' | 'outcome' | 'reason'>;
   readonly #connections: Gauge;
   readonly #handshakes: Counter<'client_certificate' | 'resumed'>;
-  readonly #children = new Map<string, RequestChildren>();
+  /** By service, then route (two Map lookups: no key string per request). */
+  readonly #series = new Map<string, Map<string, RequestSeries>>();
   readonly #names: BoundedLabel;
   readonly #reasons: BoundedLabel;
 
@@ -58,12 +49,11 @@ export class GatewayMetrics implements GatewayObserver {
     const limit = options.labelLimit ?? 1000;
     this.#names = new BoundedLabel(limit);
     this.#reasons = new BoundedLabel(Math.min(limit, 200));
-    this.#requests = new Counter({ name: 'portcullis_http_requests_total', help: 'Requests answered, by service, route and status class', labelNames: ['service', 'route', 'status_class'], registers });
-    const histogram = (name: string, help: string): Histogram<'service' | 'route'> =>
-      new Histogram({ name, help, labelNames: ['service', 'route'], buckets: LATENCY_BUCKETS, registers });
-    this.#latency = histogram('portcullis_request_latency_ms', 'Total time from request to last response byte, ms');
-    this.#upstreamLatency = histogram('portcullis_upstream_latency_ms', 'Time spent waiting for and streaming from the upstream, ms');
-    this.#gatewayLatency = histogram('portcullis_gateway_latency_ms', 'Time spent in the gateway itself (total minus upstream), ms');
+    const series = (): Iterable<RequestSeries> => this.#allSeries();
+    seriesRequestCounter({ name: 'portcullis_http_requests_total', help: 'Requests answered, by service, route and status class', registers, series });
+    new SeriesHistogram({ name: 'portcullis_request_latency_ms', help: 'Total time from request to last response byte, ms', buckets: LATENCY_BUCKETS, registers, series, pick: (s) => s.total });
+    new SeriesHistogram({ name: 'portcullis_upstream_latency_ms', help: 'Time spent waiting for and streaming from the upstream, ms', buckets: LATENCY_BUCKETS, registers, series, pick: (s) => s.upstream });
+    new SeriesHistogram({ name: 'portcullis_gateway_latency_ms', help: 'Time spent in the gateway itself (total minus upstream), ms', buckets: LATENCY_BUCKETS, registers, series, pick: (s) => s.gateway });
     this.#upstreamErrors = new Counter({ name: 'portcullis_upstream_errors_total', help: 'Failures talking to upstreams, by kind', labelNames: ['service', 'kind'], registers });
     this.#auth = new Counter({ name: 'portcullis_auth_outcomes_total', help: 'Authentication outcomes by plugin and reason code', labelNames: ['plugin', 'outcome', 'reason'], registers });
     this.#connections = new Gauge({ name: 'portcullis_open_connections', help: 'Client connections open on proxy listeners', registers });
@@ -106,11 +96,11 @@ export class GatewayMetrics implements GatewayObserver {
   requestFinished(record: Readonly<AccessRecord>): void {
     const service = this.#names.of(record.service ?? '');
     const route = this.#names.of(record.route ?? '');
-    const children = this.#childrenFor(service, route, statusClass(record.status));
-    children.requests.inc();
-    children.total.observe(record.latency_ms.total);
-    children.gateway.observe(record.latency_ms.gateway);
-    if (record.latency_ms.upstream !== null) children.upstream.observe(record.latency_ms.upstream);
+    const series = this.#seriesFor(service, route);
+    series.requests[statusClassIndex(record.status)]! += 1;
+    series.total.observe(record.latency_ms.total);
+    series.gateway.observe(record.latency_ms.gateway);
+    if (record.latency_ms.upstream !== null) series.upstream.observe(record.latency_ms.upstream);
     const kind = upstreamFailureKind(record.reason);
     if (kind !== null) this.#upstreamErrors.inc({ service, kind: this.#reasons.of(kind) });
     const auth = record.auth;
@@ -130,25 +120,22 @@ export class GatewayMetrics implements GatewayObserver {
     return { contentType: this.registry.contentType, body: await this.registry.metrics() };
   }
 
-  #childrenFor(service: string, route: string, status: string): RequestChildren {
-    const key = `${service}\u0000${route}\u0000${status}`;
-    let children = this.#children.get(key);
-    if (children === undefined) {
-      children = {
-        requests: this.#requests.labels(service, route, status),
-        total: this.#latency.labels(service, route),
-        upstream: this.#upstreamLatency.labels(service, route),
-        gateway: this.#gatewayLatency.labels(service, route),
-      };
-      this.#children.set(key, children);
-    }
-    return children;
+  #seriesFor(service: string, route: string): RequestSeries {
+    let routes = this.#series.get(service);
+    if (routes === undefined) this.#series.set(service, (routes = new Map<string, RequestSeries>()));
+    let series = routes.get(route);
+    if (series === undefined) routes.set(route, (series = new RequestSeries(service, route, LATENCY_BUCKETS)));
+    return series;
+  }
+
+  *#allSeries(): Iterable<RequestSeries> {
+    for (const routes of this.#series.values()) yield* routes.values();
   }
 }
 
 /** `2xx` … `5xx`; 499 (client went away) and anything odd keep their class digit. */
 export function statusClass(status: number): string {
-  return status >= 100 && status <= 599 ? `${Math.floor(status / 100)}xx` : 'other';
+  return STATUS_CLASSES[statusClassIndex(status)]!;
 }
 
 /** `upstream_timeout` → `timeout`; null for reasons that are not upstream failures. */

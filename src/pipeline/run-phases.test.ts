@@ -87,7 +87,7 @@ describe('plugin resolution and phases', () => {
       plugin(entity('after', {}, 'after'), 1, trace),
     ]);
     const ran: ResolvedPlugin[] = [];
-    await assert.rejects(runRequestPhases(context(), index.forRoute(route), ran), (e: unknown) => e instanceof GatewayError && e.code === 'nope');
+    await assert.rejects(async () => runRequestPhases(context(), index.forRoute(route), ran), (e: unknown) => e instanceof GatewayError && e.code === 'nope');
     assert.ok(!trace.includes('access:after'));
     assert.deepEqual(ran.map((p) => p.entity.id), ['deny'], 'the refusing plugin still takes part in the log phase');
   });

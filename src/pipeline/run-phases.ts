@@ -10,12 +10,20 @@ import type { ResolvedPlugin, ResponseHead, RoutePlugins } from './plugin.js';
  * each plugin as its access phase starts, so even after a refusal the caller knows which plugins
  * take part in header_filter and log.
  */
-export async function runRequestPhases(ctx: RequestContext, plugins: RoutePlugins, ran: ResolvedPlugin[]): Promise<void> {
-  const scheme = ctx.request.scheme;
-  const applies = (p: ResolvedPlugin): boolean => p.entity.protocols.includes(scheme);
+export function runRequestPhases(ctx: RequestContext, plugins: RoutePlugins, ran: ResolvedPlugin[]): Promise<void> | undefined {
+  // A route without plugins (and without global ones) costs no async frame at all.
+  if (plugins.base.length === 0) return undefined;
+  return runPhases(ctx, plugins, ran);
+}
 
+function applies(plugin: ResolvedPlugin, scheme: RequestContext['request']['scheme']): boolean {
+  return plugin.entity.protocols.includes(scheme);
+}
+
+async function runPhases(ctx: RequestContext, plugins: RoutePlugins, ran: ResolvedPlugin[]): Promise<void> {
+  const scheme = ctx.request.scheme;
   for (const plugin of plugins.base) {
-    if (plugin.instance.rewrite !== undefined && applies(plugin)) {
+    if (plugin.instance.rewrite !== undefined && applies(plugin, scheme)) {
       // A synchronous phase (most are) costs no microtask turn; only a promise is awaited.
       const pending = plugin.instance.rewrite(ctx);
       if (pending !== undefined) await pending;
@@ -24,15 +32,18 @@ export async function runRequestPhases(ctx: RequestContext, plugins: RoutePlugin
 
   let list = plugins.base;
   let consumerId: string | null = null;
-  let lastPriority = Number.POSITIVE_INFINITY;
-  const done = new Set<string>();
+  // Names already visited, needed only once a consumer switches the list (the base list names
+  // each plugin once): made then, from what was visited so far.
+  let done: Set<string> | null = null;
   for (let i = 0; i < list.length; i++) {
     const plugin = list[i];
-    if (plugin === undefined || done.has(plugin.entity.name)) continue;
-    done.add(plugin.entity.name);
-    if (!applies(plugin)) continue;
+    if (plugin === undefined) continue;
+    if (done !== null) {
+      if (done.has(plugin.entity.name)) continue;
+      done.add(plugin.entity.name);
+    }
+    if (!applies(plugin, scheme)) continue;
     ran.push(plugin);
-    lastPriority = plugin.priority;
     if (plugin.instance.access !== undefined) {
       const pending = plugin.instance.access(ctx);
       if (pending !== undefined) await pending;
@@ -40,8 +51,12 @@ export async function runRequestPhases(ctx: RequestContext, plugins: RoutePlugin
     const identified = ctx.identity?.consumer?.id ?? null;
     if (identified !== null && identified !== consumerId) {
       consumerId = identified;
+      if (done === null) {
+        done = new Set();
+        for (let j = 0; j <= i; j++) done.add(list[j]!.entity.name);
+      }
       // Continue with the consumer-aware list from the current priority downwards.
-      const priorityNow = lastPriority;
+      const priorityNow = plugin.priority;
       list = plugins.withConsumer(identified).filter((p) => p.priority <= priorityNow);
       i = -1;
     }

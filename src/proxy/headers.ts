@@ -132,10 +132,13 @@ export function filterResponseHeaders(upstreamHeaders: Record<string, string | s
   return out;
 }
 
+/** What a request without a Connection header lists: shared, never written to. */
+const noTokens: ReadonlySet<string> = new Set();
+
 /** Header names listed in a Connection header (lower-cased), which are hop-by-hop by declaration. */
-function connectionTokens(value: string | string[] | undefined): Set<string> {
+function connectionTokens(value: string | string[] | undefined): ReadonlySet<string> {
+  if (value === undefined) return noTokens;
   const tokens = new Set<string>();
-  if (value === undefined) return tokens;
   for (const part of Array.isArray(value) ? value : [value]) {
     for (const token of part.split(',')) {
       const name = token.trim().toLowerCase();

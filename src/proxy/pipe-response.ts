@@ -16,16 +16,21 @@ import { classifyFailure, UpstreamError } from './upstream-errors.js';
  */
 export async function pipeResponse(upstream: UpstreamResponse, res: ServerResponse): Promise<void> {
   try {
-    await upstream.body.pipeTo(res, () => {
-      // Trailers go out only with chunked framing (node drops them otherwise).
-      const trailers = Object.entries(upstream.trailers);
-      if (res.chunkedEncoding && trailers.length > 0) res.addTrailers(trailers);
-    });
+    await upstream.body.pipeTo(res, forwardTrailers);
   } catch (error) {
     if (!res.destroyed) res.destroy();
     upstream.body.destroy();
     const failure = error instanceof BodyFailure ? error : new BodyFailure('upstream', error);
     if (failure.origin === 'client') throw new UpstreamError('client_aborted', upstream.attempts, failure.error);
     throw new UpstreamError(classifyFailure(failure.error), upstream.attempts, failure.error);
+  }
+}
+
+/** Trailers go out only with chunked framing (node drops them otherwise). One function for every request. */
+function forwardTrailers(res: ServerResponse, trailers: Readonly<Record<string, string>>): void {
+  if (!res.chunkedEncoding) return;
+  for (const _name in trailers) {
+    res.addTrailers(trailers);
+    return;
   }
 }

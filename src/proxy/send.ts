@@ -90,9 +90,8 @@ export async function sendUpstream(req: UpstreamRequest): Promise<UpstreamRespon
         status: head.status,
         headers: filterResponseHeaders(head.headers),
         body: exchange,
-        get trailers() {
-          return exchange.trailers;
-        },
+        // The exchange fills this object in when the body ends (never replaces it).
+        trailers: exchange.trailers,
         headersLatencyMs: performance.now() - started,
         attempts: attempt,
       };

@@ -46,6 +46,9 @@ function readTimeoutError(headReceived: boolean, ms: number): Error {
   return Object.assign(new Error(`no ${headReceived ? 'body data' : 'response head'} from the upstream within read_timeout (${ms} ms)`), { code: readTimeoutCode });
 }
 
+/** Called with the client response and the upstream's trailers just before the response ends. */
+export type BeforeEnd = (res: ServerResponse, trailers: Readonly<Record<string, string>>) => void;
+
 export class UpstreamExchange implements Dispatcher.DispatchHandler {
   readonly #readTimeoutMs: number;
   #readTimer: NodeJS.Timeout | null = null;
@@ -53,8 +56,8 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler {
   #sent = false;
   /** The response head; null once the exchange is over (see #release). */
   #head: Promise<UpstreamHead> | null;
-  /** Trailers, filled in when the body ends. */
-  trailers: Record<string, string> = {};
+  /** Trailers, filled in when the body ends (this object, never another: callers keep a reference). */
+  readonly trailers: Record<string, string> = {};
   #resolveHead!: (head: UpstreamHead) => void;
   #rejectHead!: (error: unknown) => void;
   #headSettled = false;
@@ -63,7 +66,7 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler {
   #pending: Buffer[] = [];
   #ended = false;
   #error: unknown = null;
-  #sink: { res: ServerResponse; beforeEnd: () => void; resolve: () => void; reject: (e: BodyFailure) => void } | null = null;
+  #sink: { res: ServerResponse; beforeEnd: BeforeEnd | null; resolve: () => void; reject: (e: BodyFailure) => void } | null = null;
   #settled = false;
 
   /**
@@ -175,7 +178,7 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler {
    * just before the end (trailers). Resolves when the response finished; rejects with a
    * BodyFailure saying which side failed. Both sides are torn down on failure by the caller.
    */
-  pipeTo(res: ServerResponse, beforeEnd: () => void = () => undefined): Promise<void> {
+  pipeTo(res: ServerResponse, beforeEnd: BeforeEnd | null = null): Promise<void> {
     return new Promise<void>((resolve, reject) => {
       this.#sink = { res, beforeEnd, resolve, reject };
       if (this.#error !== null) return this.#fail(new BodyFailure('upstream', this.#error));
@@ -237,7 +240,7 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler {
 
   #finish(): void {
     const sink = this.#sink!;
-    sink.beforeEnd();
+    sink.beforeEnd?.(sink.res, this.trailers);
     sink.res.end();
   }
 

@@ -104,12 +104,19 @@ export function createProxyHandler(options: ProxyHandlerOptions): (req: Incoming
     throw new TypeError(`maxBufferedBodyBytes must be a non-negative integer, got ${maxBufferedBodyBytes}`);
   }
   const state: HandlerState = { ...options, trustedPeers: compileTrustedPeers(options.trustedIps), maxBufferedBodyBytes };
-  return (req, res) => {
-    const runtime = options.holder.acquire();
-    handle(req, res, runtime, state)
-      .catch((error: unknown) => options.logger.error({ err: error }, 'request handler failed'))
-      .finally(() => options.holder.release(runtime));
-  };
+  return (req, res) => void handleHeld(req, res, state);
+}
+
+/** One request on the Runtime current when it arrived, released when it is done. */
+async function handleHeld(req: IncomingMessage, res: ServerResponse, options: HandlerState): Promise<void> {
+  const runtime = options.holder.acquire();
+  try {
+    await handle(req, res, runtime, options);
+  } catch (error) {
+    options.logger.error({ err: error }, 'request handler failed');
+  } finally {
+    options.holder.release(runtime);
+  }
 }
 
 /**
@@ -206,7 +213,8 @@ async function handle(req: IncomingMessage, res: ServerResponse, runtime: Runtim
     ctx = new ProxyRequestContext(requestId, request, connection, route, service, upstreamHeaders, options.maxBufferedBodyBytes);
 
     try {
-      await runRequestPhases(ctx, runtime.pluginsFor(route), plugins);
+      const phases = runRequestPhases(ctx, runtime.pluginsFor(route), plugins);
+      if (phases !== undefined) await phases;
     } finally {
       record.auth = ctx.auth;
       record.thumbprint = ctx.clientCertificate?.thumbprint ?? null;

@@ -20,7 +20,7 @@ import type { ClientCertificate } from './client-certificate.js';
 import { connectionInfoOf, type ConnectionInfo } from './connection-info.js';
 import { parseRequestTarget } from './request-target.js';
 import { writeAccessLog, type AccessRecord } from './access-log.js';
-import { answerWellKnown } from './well-known.js';
+import { answerWellKnown, mayBeWellKnown } from './well-known.js';
 import type { GatewayObserver } from './observer.js';
 import { compileTrustedPeers, duplicatedHeader, removeUntrustedCertificateHeaders } from './trusted-peers.js';
 import type { AddressSet } from '../util/trusted-addresses.js';
@@ -152,7 +152,7 @@ async function handle(req: IncomingMessage, res: ServerResponse, runtime: Runtim
   };
   res.setHeader('x-request-id', requestId);
 
-  const wellKnown = answerWellKnown(runtime, { method: record.method, target, protocol: scheme, headers: req.headers, sni: connection.sni, client: { scheme, authority: target.authority, trustedPeer, headers: req.headers } });
+  const wellKnown = !mayBeWellKnown(runtime, target.path) ? null : answerWellKnown(runtime, { method: record.method, target, protocol: scheme, headers: req.headers, sni: connection.sni, client: { scheme, authority: target.authority, trustedPeer, headers: req.headers } });
   if (wellKnown !== null) {
     record.route = wellKnown.route.name ?? wellKnown.route.id;
     sendGatewayResponse(res, wellKnown.response, record.method === 'HEAD');

@@ -33,10 +33,15 @@ export interface WellKnownLookup {
   readonly sni: string | null;
 }
 
+/** Whether a request may be for a well-known document: checked before the lookup (two objects) is built. */
+export function mayBeWellKnown(runtime: Runtime, path: string): boolean {
+  return runtime.wellKnownPrefixes.length !== 0 && path.startsWith(WELL_KNOWN);
+}
+
 /** The answer to a request for a plugin's well-known document, or null when it is not one (route it as usual). */
 export function answerWellKnown(runtime: Runtime, lookup: WellKnownLookup): WellKnownAnswer | null {
   const { target } = lookup;
-  if (runtime.wellKnownPrefixes.length === 0 || !target.path.startsWith(WELL_KNOWN) || !SERVED_METHODS.has(lookup.method)) return null;
+  if (!mayBeWellKnown(runtime, target.path) || !SERVED_METHODS.has(lookup.method)) return null;
   for (const prefix of runtime.wellKnownPrefixes) {
     const rest = target.path.startsWith(prefix) ? target.path.slice(prefix.length) : null;
     if (rest === null || (rest !== '' && !rest.startsWith('/'))) continue;

@@ -5,7 +5,8 @@
  * and duplicate problems are reported in the same pass; entries that are not objects are skipped.
  *
  * Order is document order: services (each with its own plugins, then its routes and theirs),
- * top-level routes, consumers, top-level plugins, then certificates. `Route.order` comes from here.
+ * top-level routes, consumers, top-level plugins, certificates, then upstreams (each with its
+ * targets) and top-level targets. `Route.order` comes from here.
  */
 import { isRecord, joinPath } from './paths.js';
 
@@ -51,6 +52,15 @@ export interface CertificateDraft extends DraftBase {
   digest: string | null;
 }
 
+export interface UpstreamDraft extends DraftBase {
+  readonly kind: 'upstream';
+}
+export interface TargetDraft extends DraftBase {
+  readonly kind: 'target';
+  readonly parent: UpstreamDraft | null;
+  upstreamId: string | null;
+}
+
 export interface Drafts {
   readonly services: ServiceDraft[];
   readonly routes: RouteDraft[];
@@ -58,6 +68,8 @@ export interface Drafts {
   readonly plugins: PluginDraft[];
   readonly caCertificates: CaCertificateDraft[];
   readonly certificates: CertificateDraft[];
+  readonly upstreams: UpstreamDraft[];
+  readonly targets: TargetDraft[];
 }
 
 function eachObject(list: unknown, path: string, visit: (raw: Raw, path: string, index: number) => void): void {
@@ -69,7 +81,7 @@ function eachObject(list: unknown, path: string, visit: (raw: Raw, path: string,
 
 /** Flattens a (possibly invalid) document; see the module comment. */
 export function collectEntities(doc: Raw): Drafts {
-  const drafts: Drafts = { services: [], routes: [], consumers: [], plugins: [], caCertificates: [], certificates: [] };
+  const drafts: Drafts = { services: [], routes: [], consumers: [], plugins: [], caCertificates: [], certificates: [], upstreams: [], targets: [] };
   const plugins = (owner: Raw, ownerPath: string, parent: PluginDraft['parent']): void =>
     eachObject(owner.plugins, joinPath(ownerPath, 'plugins'), (raw, path) => {
       drafts.plugins.push({ kind: 'plugin', path, raw, parent, id: '', serviceId: null, routeId: null, consumerId: null, resolved: true });
@@ -99,6 +111,12 @@ export function collectEntities(doc: Raw): Drafts {
   eachObject(doc.certificates, 'certificates', (raw, path) => {
     drafts.certificates.push({ kind: 'certificate', path, raw, id: '', digest: null });
   });
+  eachObject(doc.upstreams, 'upstreams', (raw, path) => {
+    const upstream: UpstreamDraft = { kind: 'upstream', path, raw, id: '' };
+    drafts.upstreams.push(upstream);
+    eachObject(raw.targets, joinPath(path, 'targets'), (t, p) => drafts.targets.push({ kind: 'target', path: p, raw: t, parent: upstream, id: '', upstreamId: null }));
+  });
+  eachObject(doc.targets, 'targets', (raw, path) => drafts.targets.push({ kind: 'target', path, raw, parent: null, id: '', upstreamId: null }));
   return drafts;
 }
 

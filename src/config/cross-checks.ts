@@ -18,6 +18,8 @@ const LISTS: ReadonlyArray<readonly [string, keyof Drafts]> = [
   ['consumers', 'consumers'],
   ['ca_certificates', 'caCertificates'],
   ['certificates', 'certificates'],
+  ['upstreams', 'upstreams'],
+  ['targets', 'targets'],
 ];
 
 function toSourcePath(path: string, pluginPath: string, drafts: Drafts): string {

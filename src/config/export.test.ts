@@ -13,6 +13,32 @@ const indent = (pem: string, spaces: number): string => pem.trim().split('\n').j
 const configs: Record<string, string> = {
   tutorial: TUTORIAL_SERVICE,
   empty: '_format_version: "3.0"\n',
+  upstreams: `_format_version: "3.0"
+services:
+  - name: balanced
+    host: backend.internal
+upstreams:
+  - name: backend.internal
+    algorithm: least-connections
+    host_header: api.example.com:8443
+    healthchecks:
+      active: { http_path: /health, headers: { x-probe: ["1"] }, healthy: { interval: 5, successes: 2 } }
+      threshold: 50
+    targets:
+      - target: 10.0.0.1
+      - target: "[::1]:9000"
+        weight: 0
+  - name: hashed
+    hash_on: header
+    hash_on_header: X-User
+    hash_fallback: ip
+  - name: hashed-by-nothing
+    algorithm: consistent-hashing
+targets:
+  - target: backend-3.internal:8080
+    upstream: backend.internal
+    tags: [extra]
+`,
   nested: `_format_version: "3.0"
 services:
   - name: a

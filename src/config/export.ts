@@ -9,7 +9,7 @@
  * (`references: 'id'`, what the config store and `portcullis apply` use, so that renaming an entity
  * never breaks what points at it).
  */
-import type { CaCertificate, Certificate, Config, Consumer, PluginEntity, Route, Service } from './types.js';
+import type { CaCertificate, Certificate, Config, Consumer, PluginEntity, Route, Service, Target, Upstream } from './types.js';
 import { derivedSniId } from './identity.js';
 
 /** A decK document as plain JSON-compatible data. */
@@ -47,6 +47,7 @@ class Referrer {
     for (const s of config.services) add(s.id, s.name);
     for (const r of config.routes) add(r.id, r.name);
     for (const c of config.consumers) add(c.id, c.username);
+    for (const u of config.upstreams) add(u.id, u.name);
   }
 
   /** The reference to write for `id`, or null for none. */
@@ -134,6 +135,23 @@ function certificate(c: Certificate, privateKeys: boolean): Entry {
   return out;
 }
 
+function upstream(u: Upstream): Entry {
+  const { healthchecks, hash_on: hashOn, ...fields } = u;
+  const out: Entry = {};
+  for (const [key, value] of Object.entries(fields)) put(out, key, copy(value));
+  // hash_on is written only when it hashes: a written `none` would turn consistent-hashing into
+  // round-robin on the way back in (Kong's shorthand, checks/upstream.ts).
+  if (hashOn !== 'none') out.hash_on = hashOn;
+  const active: Entry = {};
+  for (const [key, value] of Object.entries(healthchecks.active)) put(active, key, copy(value));
+  out.healthchecks = { active, passive: copy(healthchecks.passive), threshold: healthchecks.threshold };
+  return out;
+}
+
+function target(t: Target, ref: Referrer): Entry {
+  return { id: t.id, upstream: ref.to(t.upstream), target: t.target, weight: t.weight, tags: [...t.tags] };
+}
+
 /** The decK document of `config`; see the module comment. Sections are always present, possibly empty. */
 export function exportConfig(config: Config, options: ExportOptions = {}): DeckDocument {
   const ref = new Referrer(config, options.references ?? 'name');
@@ -146,5 +164,7 @@ export function exportConfig(config: Config, options: ExportOptions = {}): DeckD
     plugins: config.plugins.map((p) => plugin(p, ref)),
     ca_certificates: config.ca_certificates.map(caCertificate),
     certificates: config.certificates.map((c) => certificate(c, privateKeys)),
+    upstreams: config.upstreams.map(upstream),
+    targets: config.targets.map((t) => target(t, ref)),
   };
 }

@@ -52,3 +52,58 @@ export function checkSni(name: string, allowCatchAll: boolean): string | null {
   if (name.includes(':')) return 'must not have a port';
   return checkWildcard(name);
 }
+
+/** A host with an optional port, as Kong's `normalize_ip` reads it; null when it is not one. */
+export interface HostAndPort {
+  readonly host: string;
+  readonly port: number | null;
+  readonly kind: 'ipv4' | 'ipv6' | 'name';
+}
+
+/**
+ * Splits `host[:port]`: a name or IPv4 address with an optional port, an IPv6 address in brackets
+ * with an optional port, or a bare IPv6 address (which cannot carry one). The port is 1–65535.
+ */
+export function parseHostAndPort(text: string): HostAndPort | null {
+  if (isIPv6(text)) return { host: text.toLowerCase(), port: null, kind: 'ipv6' };
+  const bracketed = /^\[([^\]]+)\](?::(\d{1,5}))?$/.exec(text);
+  if (bracketed?.[1] !== undefined) {
+    if (!isIPv6(bracketed[1])) return null;
+    const port = portOf(bracketed[2]);
+    return port === undefined ? null : { host: bracketed[1].toLowerCase(), port, kind: 'ipv6' };
+  }
+  const plain = /^([^:]+)(?::(\d{1,5}))?$/.exec(text);
+  if (plain?.[1] === undefined) return null;
+  const port = portOf(plain[2]);
+  if (port === undefined) return null;
+  const host = plain[1];
+  if (isIP(host) === 4) return { host, port, kind: 'ipv4' };
+  return isHostname(host) && !/^[\d.]+$/.test(host) ? { host: host.toLowerCase(), port, kind: 'name' } : null;
+}
+
+/** undefined for an invalid port, null for none. */
+function portOf(digits: string | undefined): number | null | undefined {
+  if (digits === undefined) return null;
+  const port = Number(digits);
+  return port >= 1 && port <= 65535 ? port : undefined;
+}
+
+/** The port of a target written without one, as Kong (`kong/db/dao/targets.lua`). */
+export const DEFAULT_TARGET_PORT = 8000;
+
+/** A target as Kong stores it: `host:port`, `[v6]:port`, the port 8000 when absent; null when invalid. */
+export function formatTarget(text: string): string | null {
+  const parsed = parseHostAndPort(text);
+  if (parsed === null) return null;
+  const host = parsed.kind === 'ipv6' ? `[${parsed.host}]` : parsed.host;
+  return `${host}:${parsed.port ?? DEFAULT_TARGET_PORT}`;
+}
+
+/** An upstream's name: a host name, never an IP address, without a port (Kong's messages). */
+export function checkUpstreamName(name: string): string | null {
+  const parsed = parseHostAndPort(name);
+  if (parsed === null) return `Invalid name ('${name}'); must be a valid hostname`;
+  if (parsed.kind !== 'name') return `Invalid name ('${name}'); no ip addresses allowed`;
+  if (parsed.port !== null) return `Invalid name ('${name}'); no port allowed`;
+  return null;
+}

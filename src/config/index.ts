@@ -72,5 +72,7 @@ export function emptyConfig(): Config {
     consumers: [],
     ca_certificates: [],
     certificates: [],
+    upstreams: [],
+    targets: [],
   });
 }

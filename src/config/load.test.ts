@@ -185,6 +185,8 @@ describe('emptyConfig and formatConfigErrors', () => {
       consumers: [],
       ca_certificates: [],
       certificates: [],
+      upstreams: [],
+      targets: [],
     });
     assert.ok(Object.isFrozen(config.services));
   });

@@ -4,6 +4,7 @@
  * empty match lists as null. Only called when validation found nothing, so the drafts' raw objects
  * have the shapes of their schemas.
  */
+import { normaliseTarget, normaliseUpstream } from './normalise-upstream.js';
 import type {
   SniEntity,
   CaCertificate,
@@ -141,5 +142,7 @@ export function normalise(drafts: Drafts, catalog: PluginCatalog): Config {
         tags: raw.tags,
       };
     }),
+    upstreams: drafts.upstreams.map(normaliseUpstream),
+    targets: drafts.targets.map(normaliseTarget),
   };
 }

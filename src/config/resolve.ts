@@ -5,6 +5,7 @@
  * first, then routes (their derived id uses their service), then plugins (theirs uses their scope).
  */
 import { type Drafts, type PluginDraft, type Raw, type RouteDraft, stringField } from './collect.js';
+import { formatTarget } from './hosts.js';
 import type { ErrorList } from './errors.js';
 import { derivedId } from './identity.js';
 import { isRecord, joinPath } from './paths.js';
@@ -109,15 +110,38 @@ function resolvePlugin(plugin: PluginDraft, indexes: Record<Scope, Index<Target>
   plugin.id = explicitId(plugin.raw) ?? derivedId('plugin', identity);
 }
 
+/** A `client_certificate` reference (`<id>` or `{ id }`) that names no certificate is an error at its path. */
+function checkClientCertificate(owner: { readonly raw: Raw; readonly path: string }, certificates: Index<Target>, errors: ErrorList): void {
+  const ref = owner.raw.client_certificate;
+  const certId = typeof ref === 'string' ? ref : isRecord(ref) && typeof ref.id === 'string' ? ref.id : undefined;
+  if (certId !== undefined && !certificates.byId.has(certId.toLowerCase())) {
+    errors.add(joinPath(owner.path, 'client_certificate'), `certificate '${certId}' not found`);
+  }
+}
+
+/** Upstream ids from their names; targets find their upstream (nesting, or `upstream` by id or name) and get ids from it and their address. */
+function resolveUpstreams(drafts: Drafts, certificates: Index<Target>, errors: ErrorList): void {
+  drafts.upstreams.forEach((u, i) => {
+    const name = stringField(u.raw, 'name');
+    u.id = explicitId(u.raw) ?? derivedId('upstream', name !== undefined ? `name:${name}` : `index:${i}`);
+    checkClientCertificate(u, certificates, errors);
+  });
+  const upstreams = buildIndex('upstream', drafts.upstreams, 'name');
+  drafts.targets.forEach((t, i) => {
+    const found = t.parent ?? lookup(t.raw.upstream, upstreams, ['name'], joinPath(t.path, 'upstream'), errors) ?? null;
+    t.upstreamId = found?.id ?? null;
+    const text = stringField(t.raw, 'target');
+    const address = text === undefined ? null : formatTarget(text);
+    t.id = explicitId(t.raw) ?? derivedId('target', found !== null && address !== null ? `upstream:${found.id}|${address}` : `index:${i}`);
+  });
+}
+
 function resolveServiceCertificates(drafts: Drafts, errors: ErrorList): void {
   const certificates = buildIndex('certificate', drafts.certificates, 'id');
   const cas = buildIndex('ca_certificate', drafts.caCertificates, 'id');
+  resolveUpstreams(drafts, certificates, errors);
   for (const service of drafts.services) {
-    const ref = service.raw.client_certificate;
-    const certId = typeof ref === 'string' ? ref : isRecord(ref) && typeof ref.id === 'string' ? ref.id : undefined;
-    if (certId !== undefined && !certificates.byId.has(certId.toLowerCase())) {
-      errors.add(joinPath(service.path, 'client_certificate'), `certificate '${certId}' not found`);
-    }
+    checkClientCertificate(service, certificates, errors);
     const list = service.raw.ca_certificates;
     if (!Array.isArray(list)) continue;
     list.forEach((id: unknown, i) => {

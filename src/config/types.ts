@@ -103,6 +103,75 @@ export interface SniEntity {
   readonly tags: readonly string[];
 }
 
+export type UpstreamAlgorithm = 'round-robin' | 'consistent-hashing' | 'least-connections' | 'latency';
+export type HashOn = 'none' | 'consumer' | 'ip' | 'header' | 'cookie' | 'path' | 'query_arg' | 'uri_capture';
+export type HealthCheckType = 'tcp' | 'http' | 'https' | 'grpc' | 'grpcs';
+
+export interface ActiveHealthchecks {
+  readonly type: HealthCheckType;
+  readonly timeout: number;
+  readonly concurrency: number;
+  readonly http_path: string;
+  readonly https_sni: string | null;
+  readonly https_verify_certificate: boolean;
+  readonly headers: Readonly<Record<string, readonly string[]>> | null;
+  readonly healthy: { readonly interval: number; readonly http_statuses: readonly number[]; readonly successes: number };
+  readonly unhealthy: {
+    readonly interval: number;
+    readonly http_statuses: readonly number[];
+    readonly tcp_failures: number;
+    readonly timeouts: number;
+    readonly http_failures: number;
+  };
+}
+
+export interface PassiveHealthchecks {
+  readonly type: HealthCheckType;
+  readonly healthy: { readonly http_statuses: readonly number[]; readonly successes: number };
+  readonly unhealthy: { readonly http_statuses: readonly number[]; readonly tcp_failures: number; readonly timeouts: number; readonly http_failures: number };
+}
+
+export interface Healthchecks {
+  readonly active: ActiveHealthchecks;
+  readonly passive: PassiveHealthchecks;
+  /** Percent of the upstream's weight that must be healthy; below it, 503. */
+  readonly threshold: number;
+}
+
+/** A virtual host: a service whose `host` equals `name` is balanced over the upstream's targets. */
+export interface Upstream {
+  readonly id: string;
+  readonly name: string;
+  readonly algorithm: UpstreamAlgorithm;
+  readonly hash_on: HashOn;
+  readonly hash_fallback: HashOn;
+  readonly hash_on_header: string | null;
+  readonly hash_fallback_header: string | null;
+  readonly hash_on_cookie: string | null;
+  readonly hash_on_cookie_path: string;
+  readonly hash_on_query_arg: string | null;
+  readonly hash_fallback_query_arg: string | null;
+  readonly hash_on_uri_capture: string | null;
+  readonly hash_fallback_uri_capture: string | null;
+  readonly slots: number;
+  readonly healthchecks: Healthchecks;
+  readonly host_header: string | null;
+  /** Id of a `certificates` entity presented to the targets. */
+  readonly client_certificate: string | null;
+  readonly use_srv_name: boolean;
+  readonly tags: readonly string[];
+}
+
+export interface Target {
+  readonly id: string;
+  /** Id of its upstream. */
+  readonly upstream: string;
+  /** Kong's stored form: `host:port`, `[v6]:port`; the port defaults to 8000. */
+  readonly target: string;
+  readonly weight: number;
+  readonly tags: readonly string[];
+}
+
 export interface Config {
   readonly _format_version: '3.0';
   readonly services: readonly Service[];
@@ -111,6 +180,9 @@ export interface Config {
   readonly consumers: readonly Consumer[];
   readonly ca_certificates: readonly CaCertificate[];
   readonly certificates: readonly Certificate[];
+  readonly upstreams: readonly Upstream[];
+  /** Targets of every upstream, in file order. */
+  readonly targets: readonly Target[];
 }
 
 /** One problem found in a configuration: where (`plugins[1].config.issuer`) and what. */

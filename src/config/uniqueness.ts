@@ -1,10 +1,12 @@
 /**
  * What must be unique, as Kong's database enforces it: service and route names, consumer usernames
- * and custom_ids, ids within a kind, SNI names across certificates, and one plugin of a given name
+ * and custom_ids, upstream names, a target's address within its upstream, ids within a kind, SNI
+ * names across certificates, and one plugin of a given name
  * per exact scope (service, route, consumer). Each duplicate is reported where it occurs again,
  * pointing at the first occurrence.
  */
 import { type Drafts, type Raw, stringField } from './collect.js';
+import { formatTarget } from './hosts.js';
 import { sniItems } from './checks/certificates.js';
 import type { ErrorList } from './errors.js';
 import { joinPath } from './paths.js';
@@ -63,6 +65,20 @@ function checkSnis(drafts: Drafts, errors: ErrorList): void {
   }
 }
 
+/** One target per address in an upstream (Kong's cache key: upstream and target). */
+function checkTargets(drafts: Drafts, errors: ErrorList): void {
+  const first = new Map<string, string>();
+  for (const target of drafts.targets) {
+    const text = stringField(target.raw, 'target');
+    const address = text === undefined ? null : formatTarget(text);
+    if (address === null || target.upstreamId === null) continue;
+    const key = `${target.upstreamId}|${address}`;
+    const earlier = first.get(key);
+    if (earlier === undefined) first.set(key, target.path);
+    else errors.add(joinPath(target.path, 'target'), `duplicate target '${address}' in the same upstream (also used by ${earlier})`);
+  }
+}
+
 function checkPluginScopes(drafts: Drafts, errors: ErrorList): void {
   const first = new Map<string, string>();
   for (const plugin of drafts.plugins) {
@@ -87,6 +103,10 @@ export function checkUniqueness(drafts: Drafts, errors: ErrorList): void {
   checkIds(drafts.plugins, false, errors);
   checkIds(drafts.caCertificates, true, errors);
   checkIds(drafts.certificates, false, errors);
+  checkField(drafts.upstreams, 'name', 'name', errors);
+  checkIds(drafts.upstreams, false, errors);
+  checkIds(drafts.targets, false, errors);
+  checkTargets(drafts, errors);
   checkSnis(drafts, errors);
   checkPluginScopes(drafts, errors);
 }

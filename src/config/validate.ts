@@ -11,6 +11,7 @@ import { checkConsumer } from './checks/consumer.js';
 import { checkDocument } from './checks/document.js';
 import { checkRoute } from './checks/route.js';
 import { checkService } from './checks/service.js';
+import { checkTarget, checkUpstream } from './checks/upstream.js';
 import { collectEntities, type Drafts } from './collect.js';
 import { ErrorList, sortErrorsByLocation } from './errors.js';
 import { applyYamlLeniency } from './leniency.js';
@@ -79,6 +80,8 @@ export function validateDocument(input: unknown, catalog: PluginCatalog, now: Da
   for (const consumer of drafts.consumers) checkConsumer(consumer, errors);
   for (const ca of drafts.caCertificates) checkCaCertificate(ca, errors, now);
   for (const certificate of drafts.certificates) checkCertificate(certificate, errors);
+  for (const upstream of drafts.upstreams) checkUpstream(upstream, errors);
+  for (const target of drafts.targets) checkTarget(target, errors);
   resolveReferences(drafts, errors);
   checkPlugins(drafts, catalog, errors);
   checkUniqueness(drafts, errors);

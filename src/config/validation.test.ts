@@ -85,8 +85,8 @@ _konnect: { control_plane_name: quickstart }
   });
 
   it('refuses decK sections Portcullis does not implement, unless empty', () => {
-    assert.deepEqual(lines(loadErrors('_format_version: "3.0"\nupstreams: [{name: u}]\nvaults: []\n')), [
-      'upstreams: upstreams are not supported by Portcullis yet',
+    assert.deepEqual(lines(loadErrors('_format_version: "3.0"\nvaults: [{name: env}]\nkeys: []\n')), [
+      'vaults: vaults are not supported by Portcullis yet',
     ]);
   });
 });

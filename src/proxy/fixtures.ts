@@ -39,6 +39,8 @@ export function configWith(services: Service[], extra: Partial<Config> = {}): Co
     consumers: [],
     ca_certificates: [],
     certificates: [],
+    upstreams: [],
+    targets: [],
     ...extra,
   };
 }

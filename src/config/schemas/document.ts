@@ -11,6 +11,7 @@ import { ConsumerSchema } from './consumer.js';
 import { PluginEntitySchema } from './plugin.js';
 import { RouteSchema } from './route.js';
 import { ServiceSchema } from './service.js';
+import { TargetSchema, UpstreamSchema } from './upstream.js';
 
 /** The only format understood: Kong 3.x (regex paths marked with `~`). */
 export const FORMAT_VERSION = '3.0';
@@ -27,8 +28,6 @@ export const UNSUPPORTED_SECTIONS = [
   'partials',
   'rbac_roles',
   'snis',
-  'targets',
-  'upstreams',
   'vaults',
 ] as const;
 
@@ -49,6 +48,8 @@ export const DocumentSchema = Type.Object(
     plugins: List(PluginEntitySchema, 'Plugins, global or scoped with service/route/consumer.'),
     ca_certificates: List(CaCertificateSchema, 'Trusted CA certificates.'),
     certificates: List(CertificateSchema, 'Server certificates with their SNIs.'),
+    upstreams: List(UpstreamSchema, 'Load-balanced virtual hosts, each with its targets.'),
+    targets: List(TargetSchema, 'Targets not nested under an upstream; they name theirs with `upstream`.'),
     ...Object.fromEntries(UNSUPPORTED_SECTIONS.map((s) => [s, Type.Optional(Unsupported)])),
   },
   { additionalProperties: false },

@@ -23,6 +23,9 @@ import { readBody } from './read-body.js';
 import { sendEmpty, sendJson, sendText } from './respond.js';
 import { SchemaRoutes } from './schema-routes.js';
 import { SniRoutes } from './sni-routes.js';
+import { TargetRoutes } from './target-routes.js';
+import { UpstreamHealthRoutes } from './upstream-health-routes.js';
+import type { UpstreamHealth } from '../balancer/health/upstream-health.js';
 import { unsupportedCollection } from './unsupported-collections.js';
 
 /** Largest admin request body by default: a big decK file with certificates fits comfortably. */
@@ -45,6 +48,8 @@ export interface AdminOptions {
    */
   readonly showPrivateKeys?: boolean;
   readonly metrics?: MetricsSource | null;
+  /** The node's target health, for `/upstreams/{u}/health` and forcing a target's state. */
+  readonly health?: UpstreamHealth;
 }
 
 interface Routed {
@@ -75,6 +80,8 @@ export function createAdminHandler(options: AdminOptions): (req: IncomingMessage
   const entities = new EntityRoutes(options.manager, current, (plugin) => options.info.plugins.get(plugin)?.schema.configSchema, options.showPrivateKeys ?? false);
   const schemas = new SchemaRoutes(options.manager, options.info.plugins);
   const snis = new SniRoutes(options.manager, current);
+  const targets = new TargetRoutes(options.manager, current);
+  const health = options.health === undefined ? null : new UpstreamHealthRoutes(options.health, current, options.info.nodeId);
   const pluginApis = pluginAdminApis(options.info.plugins);
   const limit = options.maxBodyBytes ?? DEFAULT_ADMIN_BODY_LIMIT;
   const serverHeader = `portcullis/${options.info.version}`;
@@ -110,6 +117,11 @@ export function createAdminHandler(options: AdminOptions): (req: IncomingMessage
     if (first === 'certificates' && third === 'snis' && second !== undefined && segments.length <= 4) {
       return snis.handle(method, segments[3], second.toLowerCase(), query, path, r.body);
     }
+    if (health !== null && first === 'upstreams' && second !== undefined) {
+      if (third === 'health' && segments.length === 3) return health.health(method, second, query, path);
+      if (third === 'targets' && segments.length === 5 && (segments[4] === 'healthy' || segments[4] === 'unhealthy')) return health.set(method, second, segments[3]!, segments[4]);
+    }
+    if (first === 'upstreams' && third === 'targets' && second !== undefined) return targets.handle(method, second, segments.slice(3), query, path, r.body);
     const kind = kindOf(first);
     if (kind !== null) return entities.handle({ method, kind, segments: segments.slice(1), query, path, body: r.body });
     const api = findPluginApi(pluginApis, path);

@@ -15,11 +15,16 @@ function isRecord(value: unknown): value is Raw {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-/** The body of an entity request, which must be an object. */
-export function entityBody(body: unknown): Raw {
+/** The body of an entity request, which must be an object (of fields of `kind`, when given). */
+export function entityBody(body: unknown, kind?: EntityKind): Raw {
   if (!isRecord(body)) throw new AdminError('invalid body', 'request body must be an object of entity fields');
   // Kong's timestamps are not kept here; decK sends `created_at` back with every update.
   const { created_at: _created, updated_at: _updated, ...fields } = body;
+  const unknown = (kind?.fileOnly ?? []).filter((f) => fields[f] !== undefined);
+  if (unknown.length > 0) {
+    const errors = unknown.map((path) => ({ path, message: 'unknown field' }));
+    throw new AdminError('schema violation', summarise('schema violation', errors), { errors });
+  }
   return fields;
 }
 
@@ -56,7 +61,31 @@ function deepMerge(base: unknown, patch: unknown): unknown {
 export function patchEntity(existing: Raw, body: Raw, kind: EntityKind): Raw {
   const base = { ...existing };
   if (kind.section === 'services' && body.url !== undefined) for (const part of ['protocol', 'host', 'port', 'path']) delete base[part];
-  return deepMerge(base, body) as Raw;
+  const merged = deepMerge(base, body) as Raw;
+  return kind.section === 'upstreams' ? withBalancingShorthand(merged, body) : merged;
+}
+
+/**
+ * Kong applies its `algorithm`/`hash_on` shorthand (`checks/upstream.ts`) to the request body, not
+ * to the merged upstream: `least-connections` or `latency` clears `hash_on`, then a written
+ * `hash_on` sets the algorithm (`none`: round-robin, else consistent-hashing). The document stores
+ * `hash_on` only when it hashes (a written `none` would force round-robin on load), so the outcome
+ * is written that way. A written algorithm other than consistent-hashing drops a stored `hash_on`,
+ * which would otherwise turn it back into consistent-hashing when the document is loaded.
+ */
+function withBalancingShorthand(merged: Raw, body: Raw): Raw {
+  if (body.algorithm === undefined && body.hash_on === undefined) return merged;
+  const out = { ...merged };
+  const hashOn = body.algorithm === 'least-connections' || body.algorithm === 'latency' ? null : body.hash_on;
+  if (hashOn === undefined) {
+    if (body.algorithm !== 'consistent-hashing') delete out.hash_on;
+  } else if (hashOn === null || hashOn === 'none') {
+    delete out.hash_on;
+    if (hashOn === 'none') out.algorithm = 'round-robin';
+  } else if (typeof hashOn === 'string') {
+    out.algorithm = 'consistent-hashing';
+  }
+  return out;
 }
 
 /** Checks that a body does not try to change the id in the URL. */
@@ -68,11 +97,17 @@ export function checkSameId(body: Raw, id: string): void {
 
 /** Removes the plugins scoped to a deleted service, route or consumer, as Kong cascades them. */
 export function cascadePlugins(doc: DeckDocument, field: 'service' | 'route' | 'consumer', id: string): void {
-  const plugins = doc.plugins;
-  if (Array.isArray(plugins)) doc.plugins = (plugins as Raw[]).filter((p) => p[field] !== id);
+  cascadeDependents(doc, { section: 'plugins', field }, id);
 }
 
-const DUPLICATE = /^duplicate (\w+) '(.*)' \(also used by ([^)]+)\)$/;
+/** Removes the entities of `section` whose `field` is `id` (an upstream's targets, its plugins). */
+export function cascadeDependents(doc: DeckDocument, dependents: { readonly section: string; readonly field: string }, id: string): void {
+  const list = doc[dependents.section];
+  if (Array.isArray(list)) doc[dependents.section] = (list as Raw[]).filter((e) => e[dependents.field] !== id);
+}
+
+// `duplicate name 'x' (also used by services[0])`; a target's: `duplicate target 'h:80' in the same upstream (…)`.
+const DUPLICATE = /^duplicate (\w+) '(.*)'(?: in the same \w+)? \(also used by ([^)]+)\)$/;
 const SAME_SCOPE = /^plugin '.*' is already configured on the same/;
 
 /** Whether an error is about uniqueness (Kong's database constraint, not its schema). */

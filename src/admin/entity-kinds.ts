@@ -2,7 +2,8 @@
  * The entities of the admin API: where they live in the configuration, how a URL segment finds one
  * (`/services/{id or name}`), and how they are shown. Shown as Kong shows them: references as
  * `{ "id": … }` or null, every field present, and certificates without their private keys unless
- * the caller asked for them (`?include_private_keys=true`).
+ * the caller asked for them (`?include_private_keys=true`). Targets are only reached through their
+ * upstream (`/upstreams/{u}/targets`, see `target-routes.ts`): Kong has no `/targets` collection.
  */
 import type { Config } from '../config/types.js';
 import type { Section } from '../store/entity-keys.js';
@@ -25,6 +26,10 @@ export interface EntityKind {
   readonly nameFields: readonly string[];
   /** The field by which a plugin points at an entity of this kind (plugins cascade on delete). */
   readonly pluginScope: 'service' | 'route' | 'consumer' | null;
+  /** Entities deleted with one of this kind (Kong's `on_delete = "cascade"`): their section and the field pointing here. */
+  readonly cascade?: { readonly section: Section; readonly field: string };
+  /** decK-file members that are not fields of the entity (nesting): refused in a request body, as Kong refuses an unknown field. */
+  readonly fileOnly?: readonly string[];
   present(entity: Entity, options: PresentOptions): Record<string, unknown>;
 }
 
@@ -67,11 +72,26 @@ export const KINDS: Readonly<Record<Section, EntityKind>> = {
     pluginScope: null,
     present: ({ key, key_alt, ...c }, options) => (options.privateKeys ? { ...c, key, key_alt } : { ...c }),
   },
+  upstreams: {
+    section: 'upstreams',
+    label: 'upstream',
+    nameFields: ['name'],
+    pluginScope: null,
+    cascade: { section: 'targets', field: 'upstream' },
+    fileOnly: ['targets'],
+    present: (u) => ({ ...u, client_certificate: ref(u.client_certificate) }),
+  },
+  targets: { section: 'targets', label: 'target', nameFields: ['target'], pluginScope: null, present: (t) => ({ ...t, upstream: ref(t.upstream) }) },
 };
 
-/** Path segment → kind, for the six CRUD collections. */
+/** The kind of a configuration section (`targets` included). */
+export function kindOfSection(section: string): EntityKind | null {
+  return Object.hasOwn(KINDS, section) ? KINDS[section as Section] : null;
+}
+
+/** Path segment → kind, for the seven CRUD collections (not `targets`: Kong answers 404 there). */
 export function kindOf(segment: string | undefined): EntityKind | null {
-  return segment !== undefined && Object.hasOwn(KINDS, segment) ? KINDS[segment as Section] : null;
+  return segment === undefined || segment === 'targets' ? null : kindOfSection(segment);
 }
 
 export function entitiesOf(config: Config, kind: EntityKind): readonly Entity[] {

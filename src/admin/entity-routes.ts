@@ -1,5 +1,5 @@
 /**
- * The CRUD endpoints of the six entity collections, with Kong's shapes and status codes:
+ * The CRUD endpoints of the seven entity collections, with Kong's shapes and status codes:
  *
  *   GET    /{entities}                     200 { data, next }      (size, offset, tags)
  *   POST   /{entities}                     201 entity
@@ -9,6 +9,9 @@
  *   DELETE /{entities}/{id or name}        204 (also when absent, as Kong)
  *   GET|POST /{services|routes|consumers}/{x}/{routes|plugins}   nested lists and creation
  *
+ * (An upstream's targets have endpoints of their own: `target-routes.ts`.) Deleting an entity deletes
+ * what cascades from it in Kong: the plugins scoped to it, an upstream's targets.
+ *
  * Every write is one `ConfigManager.change`: the whole new configuration is validated, saved and
  * made live before the answer, or nothing changes.
  */
@@ -17,6 +20,7 @@ import type { ConfigManager } from '../store/config-manager.js';
 import { AdminError } from './admin-error.js';
 import {
   appendEntity,
+  cascadeDependents,
   cascadePlugins,
   checkSameId,
   entityBody,
@@ -123,7 +127,7 @@ export class EntityRoutes {
   }
 
   async #create(request: EntityRequest, kind: EntityKind, link: { field: string; id: string } | null): Promise<Answer> {
-    const body = entityBody(await request.body());
+    const body = entityBody(await request.body(), kind);
     if (link !== null) body[link.field] = link.id;
     let prefix = '';
     const result = await this.#manager.change((doc) => {
@@ -136,7 +140,7 @@ export class EntityRoutes {
   }
 
   async #update(request: EntityRequest, kind: EntityKind, key: string, mode: 'patch' | 'put'): Promise<Answer> {
-    const body = entityBody(await request.body());
+    const body = entityBody(await request.body(), kind);
     const existing = findEntity(this.#current(), kind, key);
     if (existing === null && mode === 'patch') throw notFound();
     let prefix = '';
@@ -157,7 +161,7 @@ export class EntityRoutes {
       const id = String(list[index]?.id);
       checkSameId(body, id);
       const previous = list[index] ?? {};
-      const next = mode === 'patch' ? patchEntity(previous, body, kind) : { ...body, id };
+      const next = mode === 'patch' ? patchEntity(previous, body, kind) : { ...body, ...urlName(kind, key), id };
       list[index] = kind.section === 'certificates' ? keepSniIdentities(previous, next) : next;
       prefix = `${kind.section}[${index}]`;
       return { value: id };
@@ -173,11 +177,18 @@ export class EntityRoutes {
       const index = indexOfId(doc, kind, existing.id);
       if (index >= 0) listOf(doc, kind).splice(index, 1);
       if (kind.pluginScope !== null) cascadePlugins(doc, kind.pluginScope, existing.id);
+      if (kind.cascade !== undefined) cascadeDependents(doc, kind.cascade, existing.id);
       return { value: null };
     });
     if (!result.ok) throw rejection(result.errors, '', 'delete', kind);
     return { status: 204 };
   }
+}
+
+/** Kong's PUT by name (`upsert_by_name`): the name in the URL is the entity's, whatever the body says. */
+function urlName(kind: EntityKind, key: string): Record<string, string> {
+  const field = kind.nameFields[0];
+  return field === undefined || field === 'snis' || UUID.test(key) ? {} : { [field]: key };
 }
 
 export function methodNotAllowed(): AdminError {

@@ -22,6 +22,8 @@ const SINGULAR: Readonly<Record<string, string>> = {
   certificates: 'certificate',
   ca_certificates: 'ca_certificate',
   snis: 'sni',
+  upstreams: 'upstream',
+  targets: 'target',
 };
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;

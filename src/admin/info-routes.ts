@@ -72,6 +72,8 @@ export async function status(info: InfoSource): Promise<Record<string, unknown>>
       consumers: config.consumers.length,
       certificates: config.certificates.length,
       ca_certificates: config.ca_certificates.length,
+      upstreams: config.upstreams.length,
+      targets: config.targets.length,
     },
     server: await info.stats(),
   };

@@ -2,9 +2,11 @@
  * Kong-shaped schemas of the entities (`GET /schemas/{entity}`) and of each plugin
  * (`GET /schemas/plugins/{name}`), generated from the TypeBox schemas the configuration is validated
  * with (see `kong-schema.ts` for the mapping). The decK-file forms differ from Kong's entities in a
- * few places, fixed here: a service's `url` shorthand and nested `routes`/`plugins` are decK's, not
- * fields; references are Kong `foreign` fields; `protocol` and `port` get Kong's defaults (in a file
- * they follow from `url`); every entity has Kong's `id`, `created_at` and `updated_at`.
+ * few places, fixed here: a service's `url` shorthand and nested `routes`/`plugins` (an upstream's
+ * `targets`) are decK's, not fields; references are Kong `foreign` fields; `protocol` and `port` get
+ * Kong's defaults (in a file they follow from `url`), so do an upstream's `algorithm` and `hash_on`
+ * (no schema default: Kong's shorthand depends on whether they were written); every entity has
+ * Kong's `id`, `created_at` and `updated_at`.
  */
 import type { TSchema } from '@sinclair/typebox';
 import { CaCertificateSchema } from '../config/schemas/ca-certificate.js';
@@ -13,6 +15,7 @@ import { ConsumerSchema, UNSUPPORTED_CONSUMER_FIELDS } from '../config/schemas/c
 import { PluginEntitySchema, PROTOCOLS } from '../config/schemas/plugin.js';
 import { RouteSchema } from '../config/schemas/route.js';
 import { ServiceSchema, SERVICE_PROTOCOLS } from '../config/schemas/service.js';
+import { TargetSchema, UpstreamSchema } from '../config/schemas/upstream.js';
 import type { PluginSchema } from '../pipeline/plugin.js';
 import { kongField, kongFields, type KongFieldEntry, type KongSchema } from './kong-schema.js';
 
@@ -32,6 +35,8 @@ interface EntityShape {
   readonly omit?: readonly string[];
   /** Fields whose Kong definition is not what the TypeBox schema says. */
   readonly replace?: Readonly<Record<string, Json>>;
+  /** Kong's defaults of fields the TypeBox schema leaves without one on purpose (decK fills them from here). */
+  readonly defaults?: Readonly<Record<string, unknown>>;
 }
 
 const SHAPES: Readonly<Record<string, EntityShape>> = {
@@ -67,6 +72,16 @@ const SHAPES: Readonly<Record<string, EntityShape>> = {
     replace: { snis: { type: 'array', elements: { type: 'string' }, description: 'Server names served with this certificate (SNI entities).' } },
   },
   ca_certificates: { schema: CaCertificateSchema },
+  upstreams: {
+    schema: UpstreamSchema,
+    omit: ['targets'],
+    replace: { client_certificate: foreign('certificates', 'If set, the certificate to be used as client certificate while TLS handshaking to the upstream server.') },
+    defaults: { algorithm: 'round-robin', hash_on: 'none' },
+  },
+  targets: {
+    schema: TargetSchema,
+    replace: { upstream: foreign('upstreams', 'The unique identifier or the name of the upstream for which to update the target.', false) },
+  },
 };
 
 /** Kong's SNI entity: stored inside its certificate here, so it has no TypeBox schema of its own. */
@@ -94,7 +109,10 @@ export function entityKongSchema(entity: string): KongSchema | null {
   const generated = kongFields(shape.schema as unknown as Json, omit).map((entry): KongFieldEntry => {
     const [name] = Object.keys(entry) as [string];
     const replacement = shape.replace?.[name];
-    return replacement === undefined ? entry : { [name]: replacement };
+    if (replacement !== undefined) return { [name]: replacement };
+    // A field with a default can never be unset: required, as `kongField` marks the others.
+    const fallback = shape.defaults?.[name];
+    return fallback === undefined ? entry : { [name]: { ...entry[name], default: fallback, required: true } };
   });
   return { fields: [{ id: ID }, { created_at: TIMESTAMP }, { updated_at: UPDATED }, ...generated], entity_checks: [] };
 }

@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { pluginConfigValidator } from '../config/ajv.js';
-import { pluginDefinitions } from '../plugins/index.js';
+import { loadConfigObject } from '../config/index.js';
+import { pluginDefinitions, pluginSchemas } from '../plugins/index.js';
+import { KINDS } from './entity-kinds.js';
 import { entityKongSchema, pluginKongSchema, SCHEMA_ENTITIES } from './kong-entity-schemas.js';
 import { kongField, type KongFieldEntry } from './kong-schema.js';
 import { withUnsetFields } from './unset-fields.js';
@@ -122,6 +124,29 @@ describe('Kong schema language', () => {
     assert.ok(routes !== null);
     assert.deepEqual(entryValue(routes.fields, 'service'), { type: 'foreign', reference: 'services', default: null, description: 'The Service this Route is associated to.' });
     assert.equal(entryValue(routes.fields, 'strip_path')?.default, true);
-    assert.equal(entityKongSchema('upstreams'), null);
+  });
+
+  it("serves upstreams and targets with Kong's defaults, so decK's filled upstream is the one the gateway shows", () => {
+    const upstreams = entityKongSchema('upstreams');
+    const targets = entityKongSchema('targets');
+    assert.ok(upstreams !== null && targets !== null);
+    assert.equal(entryValue(upstreams.fields, 'algorithm')?.default, 'round-robin');
+    assert.equal(entryValue(upstreams.fields, 'hash_on')?.default, 'none');
+    assert.equal(entryValue(upstreams.fields, 'targets'), undefined, 'nested targets are decK nesting, not a field');
+    assert.deepEqual(entryValue(upstreams.fields, 'client_certificate')?.reference, 'certificates');
+    assert.deepEqual({ ...entryValue(targets.fields, 'upstream'), description: undefined }, { type: 'foreign', reference: 'upstreams', required: true, description: undefined });
+    assert.equal(entryValue(targets.fields, 'weight')?.default, 100);
+
+    const loaded = loadConfigObject({ _format_version: '3.0', upstreams: [{ name: 'backend.internal', targets: [{ target: '10.0.0.1:80' }] }] }, { plugins: pluginSchemas });
+    assert.ok(loaded.ok);
+    const [upstream] = loaded.config.upstreams;
+    const [target] = loaded.config.targets;
+    assert.ok(upstream !== undefined && target !== undefined);
+    const options = { privateKeys: false };
+    const auto = { id: undefined, created_at: undefined, updated_at: undefined };
+    const filledUpstream = fillLikeDeck({ fields: upstreams.fields }, { name: 'backend.internal' });
+    assert.deepEqual({ ...filledUpstream, ...auto }, { ...KINDS.upstreams.present({ ...upstream }, options), ...auto });
+    const filledTarget = fillLikeDeck({ fields: targets.fields }, { target: '10.0.0.1:80', upstream: { id: upstream.id } });
+    assert.deepEqual({ ...filledTarget, ...auto }, { ...KINDS.targets.present({ ...target }, options), ...auto });
   });
 });

@@ -18,7 +18,7 @@ import type { PluginDefinition } from '../pipeline/plugin.js';
 import type { ConfigManager } from '../store/config-manager.js';
 import { AdminError, relativeTo, summarise } from './admin-error.js';
 import { entityBody, isUniquenessError, listOf } from './entity-changes.js';
-import { kindOf } from './entity-kinds.js';
+import { kindOfSection } from './entity-kinds.js';
 import type { Answer } from './entity-routes.js';
 import { methodNotAllowed } from './entity-routes.js';
 import { entityKongSchema, pluginKongSchema, SCHEMA_ENTITIES } from './kong-entity-schemas.js';
@@ -94,7 +94,7 @@ export class SchemaRoutes {
    * wrong with the entity itself.
    */
   #entityProblems(section: string, body: Raw): ConfigError[] {
-    const kind = kindOf(section);
+    const kind = kindOfSection(section);
     if (kind === null) return [];
     const doc = this.#manager.document();
     const list = listOf(doc, kind);

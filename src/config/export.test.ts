@@ -19,7 +19,7 @@ services:
     host: backend.internal
 upstreams:
   - name: backend.internal
-    algorithm: least-connections
+    algorithm: round-robin
     host_header: api.example.com:8443
     healthchecks:
       active: { http_path: /health, headers: { x-probe: ["1"] }, healthy: { interval: 5, successes: 2 } }
@@ -28,12 +28,9 @@ upstreams:
       - target: 10.0.0.1
       - target: "[::1]:9000"
         weight: 0
-  - name: hashed
-    hash_on: header
-    hash_on_header: X-User
-    hash_fallback: ip
-  - name: hashed-by-nothing
-    algorithm: consistent-hashing
+  - name: second.internal
+    hash_on: none
+    slots: 100
 targets:
   - target: backend-3.internal:8080
     upstream: backend.internal

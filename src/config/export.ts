@@ -21,6 +21,12 @@ export interface ExportOptions {
   readonly references?: 'name' | 'id';
   /** Include certificates' private keys (default true: without them the export cannot be loaded). */
   readonly privateKeys?: boolean;
+  /**
+   * Where targets go: nested under their upstream (default: decK's file format has no top-level
+   * targets, and no `targets` key at all, so a dump decK reads must nest them), or top level with `upstream` (the config store's
+   * canonical document, whose entity lists the admin API edits in place).
+   */
+  readonly targets?: 'nested' | 'flat';
 }
 
 // A name that looks like a UUID would be read back as an id (ids win), so such names are not used.
@@ -149,7 +155,11 @@ function upstream(u: Upstream): Entry {
 }
 
 function target(t: Target, ref: Referrer): Entry {
-  return { id: t.id, upstream: ref.to(t.upstream), target: t.target, weight: t.weight, tags: [...t.tags] };
+  return { id: t.id, upstream: ref.to(t.upstream), ...nestedTarget(t) };
+}
+
+function nestedTarget(t: Target): Entry {
+  return { id: t.id, target: t.target, weight: t.weight, tags: [...t.tags] };
 }
 
 /** The decK document of `config`; see the module comment. Sections are always present, possibly empty. */
@@ -164,7 +174,8 @@ export function exportConfig(config: Config, options: ExportOptions = {}): DeckD
     plugins: config.plugins.map((p) => plugin(p, ref)),
     ca_certificates: config.ca_certificates.map(caCertificate),
     certificates: config.certificates.map((c) => certificate(c, privateKeys)),
-    upstreams: config.upstreams.map(upstream),
-    targets: config.targets.map((t) => target(t, ref)),
+    ...(options.targets === 'flat'
+      ? { upstreams: config.upstreams.map(upstream), targets: config.targets.map((t) => target(t, ref)) }
+      : { upstreams: config.upstreams.map((u) => ({ ...upstream(u), targets: config.targets.filter((t) => t.upstream === u.id).map(nestedTarget) })) }),
   };
 }

@@ -1,7 +1,7 @@
 /** Upstreams and targets from validated drafts: Kong's shorthands applied, references as ids, targets in their stored form. */
 import type { TargetDraft, UpstreamDraft } from './collect.js';
 import { effectiveBalancing } from './checks/upstream.js';
-import { formatTarget } from './hosts.js';
+import { formatTargetAddress } from './target-address.js';
 import type { UpstreamInput, TargetInput } from './schemas/upstream.js';
 import type { Healthchecks, Target, Upstream } from './types.js';
 
@@ -44,7 +44,7 @@ export function normaliseTarget(draft: TargetDraft): Target {
   return {
     id: draft.id,
     upstream: draft.upstreamId ?? '',
-    target: formatTarget(raw.target) ?? raw.target,
+    target: formatTargetAddress(raw.target) ?? raw.target,
     weight: raw.weight,
     tags: raw.tags,
   };

@@ -5,7 +5,7 @@
  * first, then routes (their derived id uses their service), then plugins (theirs uses their scope).
  */
 import { type Drafts, type PluginDraft, type Raw, type RouteDraft, stringField } from './collect.js';
-import { formatTarget } from './hosts.js';
+import { formatTargetAddress } from './target-address.js';
 import type { ErrorList } from './errors.js';
 import { derivedId } from './identity.js';
 import { isRecord, joinPath } from './paths.js';
@@ -131,7 +131,7 @@ function resolveUpstreams(drafts: Drafts, certificates: Index<Target>, errors: E
     const found = t.parent ?? lookup(t.raw.upstream, upstreams, ['name'], joinPath(t.path, 'upstream'), errors) ?? null;
     t.upstreamId = found?.id ?? null;
     const text = stringField(t.raw, 'target');
-    const address = text === undefined ? null : formatTarget(text);
+    const address = text === undefined ? null : formatTargetAddress(text);
     t.id = explicitId(t.raw) ?? derivedId('target', found !== null && address !== null ? `upstream:${found.id}|${address}` : `index:${i}`);
   });
 }

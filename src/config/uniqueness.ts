@@ -6,7 +6,7 @@
  * pointing at the first occurrence.
  */
 import { type Drafts, type Raw, stringField } from './collect.js';
-import { formatTarget } from './hosts.js';
+import { formatTargetAddress } from './target-address.js';
 import { sniItems } from './checks/certificates.js';
 import type { ErrorList } from './errors.js';
 import { joinPath } from './paths.js';
@@ -70,7 +70,7 @@ function checkTargets(drafts: Drafts, errors: ErrorList): void {
   const first = new Map<string, string>();
   for (const target of drafts.targets) {
     const text = stringField(target.raw, 'target');
-    const address = text === undefined ? null : formatTarget(text);
+    const address = text === undefined ? null : formatTargetAddress(text);
     if (address === null || target.upstreamId === null) continue;
     const key = `${target.upstreamId}|${address}`;
     const earlier = first.get(key);

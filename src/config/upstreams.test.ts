@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { formatTarget } from './hosts.js';
+import { effectiveBalancing } from './checks/upstream.js';
 import { loadConfig } from './index.js';
 import { catalog, lines, loaded, loadErrors } from './test-fixtures.js';
 import type { Config } from './types.js';
@@ -41,7 +41,7 @@ targets:
       [
         [true, '10.0.0.1:8000', 100],
         [true, 'backend-2.internal:9000', 0],
-        [true, '[::1]:8000', 100],
+        [true, '[0000:0000:0000:0000:0000:0000:0000:0001]:8000', 100],
       ],
     );
     // Ids are stable and distinct without being written.
@@ -50,22 +50,24 @@ targets:
   });
 
   it("applies Kong's algorithm/hash_on shorthand to what was written", () => {
-    const algorithms = load(doc(`upstreams:
-  - { name: a, hash_on: ip }
-  - { name: b, algorithm: consistent-hashing, hash_on: none }
-  - { name: c, algorithm: least-connections, hash_on: ip }
-  - { name: d, algorithm: latency }
-  - { name: e, algorithm: consistent-hashing }
-`)).upstreams.map((u) => `${u.name} ${u.algorithm} ${u.hash_on}`);
-    assert.deepEqual(algorithms, ['a consistent-hashing ip', 'b round-robin none', 'c least-connections none', 'd latency none', 'e consistent-hashing none']);
+    const written = [{ hash_on: 'ip' }, { algorithm: 'consistent-hashing', hash_on: 'none' }, { algorithm: 'least-connections', hash_on: 'ip' }, { algorithm: 'latency' }, { algorithm: 'consistent-hashing' }, {}];
+    assert.deepEqual(
+      written.map((raw) => Object.values(effectiveBalancing(raw)).join(' ')),
+      ['consistent-hashing ip none', 'round-robin none none', 'least-connections none none', 'latency none none', 'consistent-hashing none none', 'round-robin none none'],
+    );
+    assert.equal(load(doc('upstreams: [{ name: a, algorithm: consistent-hashing, hash_on: none }]')).upstreams[0]?.algorithm, 'round-robin');
   });
 
-  it('formats targets as Kong stores them', () => {
-    assert.equal(formatTarget('Backend.Internal'), 'backend.internal:8000');
-    assert.equal(formatTarget('10.0.0.1:80'), '10.0.0.1:80');
-    assert.equal(formatTarget('[2001:DB8::1]:443'), '[2001:db8::1]:443');
-    assert.equal(formatTarget('2001:db8::1'), '[2001:db8::1]:8000');
-    for (const bad of ['10.0.0.1:0', 'host:65536', 'a b', '[::1', '[nope]:80', 'host:', '300.1.1.1', 'x:1:2']) assert.equal(formatTarget(bad), null, bad);
+  it('refuses the algorithms it cannot balance with yet, at the field that chose them', () => {
+    assert.deepEqual(lines(loadErrors(doc(`upstreams:
+  - { name: a, algorithm: least-connections }
+  - { name: b, hash_on: ip }
+  - { name: c, algorithm: latency, hash_on: ip }
+`))), [
+      "upstreams[0].algorithm: algorithm 'least-connections' is not supported by Portcullis yet (round-robin is)",
+      "upstreams[1].hash_on: algorithm 'consistent-hashing' is not supported by Portcullis yet (round-robin is)",
+      "upstreams[2].algorithm: algorithm 'latency' is not supported by Portcullis yet (round-robin is)",
+    ]);
   });
 
   it('refuses what Kong refuses, each at its path', () => {
@@ -105,9 +107,13 @@ targets:
         "upstreams[0].name: Invalid name ('10.0.0.1'); no ip addresses allowed",
         "upstreams[1].name: Invalid name ('with.port:80'); no port allowed",
         "upstreams[2].name: Invalid name ('bad_host!'); must be a valid hostname",
+        "upstreams[3].hash_on: algorithm 'consistent-hashing' is not supported by Portcullis yet (round-robin is)",
         "upstreams[3].hash_on_header: required field missing (hash_on is 'header')",
+        "upstreams[4].hash_on: algorithm 'consistent-hashing' is not supported by Portcullis yet (round-robin is)",
         "upstreams[4].hash_fallback: must be 'none' when hash_on is 'cookie'",
+        "upstreams[5].hash_on: algorithm 'consistent-hashing' is not supported by Portcullis yet (round-robin is)",
         "upstreams[5].hash_fallback: must not be 'ip' when hash_on is 'ip'",
+        "upstreams[6].hash_on: algorithm 'consistent-hashing' is not supported by Portcullis yet (round-robin is)",
         'upstreams[6].hash_fallback_header: must be different from hash_on_header',
         'upstreams[7].slots: must be at least 10',
         'upstreams[7].targets[1].weight: must be at most 65535',

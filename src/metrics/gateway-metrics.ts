@@ -11,6 +11,7 @@
 import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
 import type { AccessRecord } from '../server/access-log.js';
 import type { GatewayObserver } from '../server/observer.js';
+import type { TargetState } from '../balancer/health/upstream-health.js';
 import { BoundedLabel } from './bounded-labels.js';
 import { RequestSeries, SeriesHistogram, seriesRequestCounter, statusClassIndex, STATUS_CLASSES } from './request-series.js';
 
@@ -28,7 +29,11 @@ export interface GatewayMetricsOptions {
   readonly labelLimit?: number;
   /** Also collect process and Node.js runtime metrics (default true). */
   readonly processMetrics?: boolean;
+  /** The health of upstream targets, read when scraped. */
+  readonly targetHealth?: () => ReadonlyArray<{ readonly upstream: string; readonly target: string; readonly state: TargetState }>;
 }
+
+const TARGET_STATES: readonly TargetState[] = ['HEALTHY', 'UNHEALTHY', 'HEALTHCHECKS_OFF'];
 
 // Milliseconds; from sub-millisecond gateway overhead to minute-long upstream calls.
 const LATENCY_BUCKETS = [1, 2, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000, 30000, 60000];
@@ -90,6 +95,24 @@ export class GatewayMetrics implements GatewayObserver {
         this.set({ configuration_hash: options.config().hash }, 1);
       },
     });
+    const targetHealth = options.targetHealth;
+    if (targetHealth !== undefined) {
+      new Gauge({
+        name: 'portcullis_upstream_target_health',
+        // Kong's kong_upstream_target_health: 1 for the target's state, 0 for the others. With
+        // --workers every worker follows the node's state, so the largest value is the node's.
+        aggregator: 'max',
+        help: 'Health of each upstream target: 1 for its current state (healthy, unhealthy, healthchecks_off)',
+        labelNames: ['upstream', 'target', 'state'],
+        registers,
+        collect() {
+          this.reset();
+          for (const t of targetHealth()) {
+            for (const state of TARGET_STATES) this.set({ upstream: t.upstream, target: t.target, state: state.toLowerCase() }, state === t.state ? 1 : 0);
+          }
+        },
+      });
+    }
     if (options.processMetrics ?? true) collectDefaultMetrics({ register: this.registry });
   }
 

@@ -112,7 +112,7 @@ export function createTestGateway(service: Service, pools: UpstreamPools): { ser
       });
       const hasBody = req.headers['content-length'] !== undefined || req.headers['transfer-encoding'] !== undefined;
       const upstream = await sendUpstream({
-        dispatcher: pools.dispatcherFor(service),
+        endpoints: pools.endpointsFor(service), defaultHost: null,
         service,
         method: req.method ?? 'GET',
         path: req.url ?? '/',

@@ -1,3 +1,4 @@
+import { SingleEndpoint } from './service-endpoints.js';
 import assert from 'node:assert/strict';
 import { Readable } from 'node:stream';
 import { describe, it } from 'node:test';
@@ -10,7 +11,7 @@ const { upstream, poolsFor, defer } = testResources();
 
 function requestFor(service: Service, overrides: Partial<UpstreamRequest> = {}): UpstreamRequest {
   return {
-    dispatcher: poolsFor(service).dispatcherFor(service),
+    endpoints: poolsFor(service).endpointsFor(service), defaultHost: null,
     service,
     method: 'GET',
     path: '/',
@@ -83,7 +84,7 @@ describe('sendUpstream', () => {
     const service = serviceFor({ port, retries: 1 });
     const response = await sendUpstream({
       ...requestFor(service, { method: 'POST', headers: { 'content-length': '11' }, body: Readable.from([Buffer.from('hello '), Buffer.from('world')]) }),
-      dispatcher: pool,
+      endpoints: new SingleEndpoint({ dispatcher: pool, servername: service.host, hostHeader: service.host, target: null, health: null }),
     });
     await response.body.toBuffer();
     assert.equal(response.attempts, 2);

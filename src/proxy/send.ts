@@ -4,6 +4,7 @@ import type { Service } from '../config/types.js';
 import type { HeaderMap } from '../pipeline/context.js';
 import { filterResponseHeaders } from './headers.js';
 import { RequestBodyTap } from './request-body.js';
+import type { ServiceEndpoints } from './service-endpoints.js';
 import { UpstreamExchange, type AbortSource } from './upstream-exchange.js';
 import { classifyFailure, isConnectPhase, UpstreamError, type UpstreamFailure } from './upstream-errors.js';
 
@@ -11,9 +12,15 @@ export { pipeResponse } from './pipe-response.js';
 export { UpstreamError, type UpstreamFailure } from './upstream-errors.js';
 
 export interface UpstreamRequest {
-  /** From `UpstreamPools.dispatcherFor(service)`. */
-  dispatcher: Dispatcher;
+  /** From `UpstreamPools.endpointsFor(service)`: one endpoint, or the targets of the service's upstream. */
+  endpoints: ServiceEndpoints;
   service: Service;
+  /**
+   * The Host header as the gateway set it for the service (`Runtime.upstreamHost`), or null when
+   * the route preserves the client's. While `headers.host` still holds it (no plugin changed it),
+   * each attempt sends its endpoint's Host instead (a balanced target's, Kong's set_host_header).
+   */
+  defaultHost: string | null;
   method: string;
   /** Path and query for the upstream. */
   path: string;
@@ -61,8 +68,14 @@ export async function sendUpstream(req: UpstreamRequest): Promise<UpstreamRespon
   const started = performance.now();
   const maxAttempts = Math.max(0, Math.floor(req.service.retries)) + 1;
   const readTimeout = req.service.read_timeout;
+  let tried: string[] | null = null;
+  let gatewayHost = req.defaultHost;
   for (let attempt = 1; ; attempt += 1) {
     if (req.signal.aborted) throw new UpstreamError('client_aborted', attempt - 1, req.signal.reason);
+    const endpoint = req.endpoints.next(tried);
+    if (endpoint === null) throw new UpstreamError('no_target', attempt - 1, new Error('no target of the upstream can take the request'));
+    if (endpoint.target !== null) (tried ??= []).push(endpoint.target);
+    if (gatewayHost !== null && req.headers['host'] === gatewayHost) req.headers['host'] = gatewayHost = endpoint.hostHeader;
     // A buffered body goes to undici as it is: it can be written again on a retry.
     const stream = req.body === null || Buffer.isBuffer(req.body) ? null : new RequestBodyTap(req.body, req.service.write_timeout);
     const options: Dispatcher.DispatchOptions & { servername: string } = {
@@ -77,15 +90,16 @@ export async function sendUpstream(req: UpstreamRequest): Promise<UpstreamRespon
       idempotent: idempotent.has(req.method) && stream === null,
       // undici would otherwise take SNI from the Host header and reconnect whenever it changes
       // (preserve_host); the pool's connector decides the real SNI, this keeps it constant.
-      servername: req.service.host,
+      servername: endpoint.servername,
     };
     const exchange = new UpstreamExchange(readTimeout, stream === null);
     stream?.once('end', () => exchange.requestSent());
     const onAbort = (): void => exchange.abort(new Error('client went away'));
     req.signal.addEventListener('abort', onAbort, { once: true });
     try {
-      req.dispatcher.dispatch(options, exchange);
+      endpoint.dispatcher.dispatch(options, exchange);
       const head = await exchange.head;
+      endpoint.health?.observeStatus(head.status);
       return {
         status: head.status,
         headers: filterResponseHeaders(head.headers),
@@ -99,6 +113,8 @@ export async function sendUpstream(req: UpstreamRequest): Promise<UpstreamRespon
       const sentBody = stream?.started ?? false;
       stream?.destroy();
       const failure: UpstreamFailure = req.signal.aborted ? 'client_aborted' : classifyFailure(error);
+      const judged = passiveOutcome(failure);
+      if (judged !== null) endpoint.health?.observeFailure(judged, failure);
       if (attempt < maxAttempts && isRetryable(failure, req.method, stream === null, sentBody)) continue;
       throw new UpstreamError(failure, attempt, error);
     } finally {
@@ -113,4 +129,22 @@ function isRetryable(failure: UpstreamFailure, method: string, replayable: boole
   if (isConnectPhase(failure)) return replayable || !sentBody;
   if (failure === 'reset') return replayable && idempotent.has(method);
   return false;
+}
+
+/** What a failure means to a passive health check (Kong's circuit breaker): a TCP failure, a timeout, or nothing to judge. */
+function passiveOutcome(failure: UpstreamFailure): 'tcp_failure' | 'timeout' | null {
+  switch (failure) {
+    case 'connect_failed':
+    case 'dns_failed':
+    case 'tls_failed':
+    case 'reset':
+    case 'invalid_response':
+      return 'tcp_failure';
+    case 'connect_timeout':
+    case 'read_timeout':
+    case 'write_timeout':
+      return 'timeout';
+    default:
+      return null;
+  }
 }

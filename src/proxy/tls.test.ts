@@ -54,7 +54,7 @@ async function fetchThrough(service: Service, config: Config = configWith([servi
   const pools = UpstreamPools.create(config, { trustedCaPems });
   try {
     const response = await sendUpstream({
-      dispatcher: pools.dispatcherFor(service),
+      endpoints: pools.endpointsFor(service), defaultHost: null,
       service,
       method: 'GET',
       path: '/',

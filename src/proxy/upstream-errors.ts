@@ -24,6 +24,8 @@ export type UpstreamFailure =
   | 'invalid_response'
   /** The gateway built a request undici refuses (a plugin set an invalid header, say). */
   | 'request_invalid'
+  /** The service's upstream has no target that can take the request (none with weight above 0). */
+  | 'no_target'
   /** The client went away (or its request body broke off); nothing will be sent to it. */
   | 'client_aborted'
   | 'unknown';
@@ -60,6 +62,9 @@ function responseFor(failure: UpstreamFailure): { status: number; code: string; 
     case 'read_timeout':
     case 'write_timeout':
       return { status: 504, code: 'upstream_timeout', message: timingOut };
+    case 'no_target':
+      // Kong's words (kong/runloop/balancer/init.lua via handler.lua), and its status.
+      return { status: 503, code: 'upstream_no_target', message: 'failure to get a peer from the ring-balancer' };
     case 'request_invalid':
       return { status: 500, code: 'upstream_request_invalid', message: 'An unexpected error occurred' };
     case 'client_aborted':

@@ -62,7 +62,7 @@ describe('UpstreamPools', () => {
       const service = serviceFor({ port });
       const pools = UpstreamPools.create(configWith([service]), options);
       const responding = sendUpstream({
-        dispatcher: pools.dispatcherFor(service),
+        endpoints: pools.endpointsFor(service), defaultHost: null,
         service,
         method: 'GET',
         path: '/',

@@ -1,6 +1,12 @@
 import tls from 'node:tls';
 import { Pool, buildConnector, type Dispatcher } from 'undici';
-import type { Config, Service } from '../config/types.js';
+import { isIP } from 'node:net';
+import { RoundRobinBalancer } from '../balancer/index.js';
+import type { UpstreamHealth } from '../balancer/health/upstream-health.js';
+import { parseTargetAddress } from '../config/target-address.js';
+import type { Config, Service, Upstream } from '../config/types.js';
+import { targetHostHeader } from '../balancer/host-header.js';
+import { BalancedEndpoints, SingleEndpoint, type ServiceEndpoints, type UpstreamEndpoint } from './service-endpoints.js';
 import {
   checkVerifyDepth,
   defaultConnectionsPerUpstream,
@@ -15,40 +21,58 @@ export type { UpstreamPoolOptions } from './upstream-target.js';
 
 /**
  * The upstream connection pools of one configuration: one undici Pool per distinct target (origin,
- * connect timeout and TLS settings), built when the configuration loads. A new configuration takes
- * over the pools of identical targets from the previous one, so connections stay warm across
- * reloads; a pool taken over belongs to the new instance and is not closed by the old one.
+ * connect timeout and TLS settings), built when the configuration loads. A service whose host names
+ * an upstream gets a pool per target of that upstream, balanced (`service-endpoints.ts`). A new
+ * configuration takes over the pools of identical targets from the previous one, so connections
+ * stay warm across reloads; a pool taken over belongs to the new instance and is not closed by the
+ * old one.
  */
 export class UpstreamPools {
-  readonly #byService = new Map<string, Pool>();
+  readonly #byService = new Map<string, ServiceEndpoints>();
   /** Pools this instance must close; a successor removes the ones it takes over. */
   readonly #owned = new Map<string, Pool>();
   readonly #config: Config;
   readonly #options: UpstreamPoolOptions;
+  readonly #upstreams: ReadonlyMap<string, Upstream>;
+  readonly #health: UpstreamHealth | null;
   #closed = false;
 
-  private constructor(config: Config, options: UpstreamPoolOptions) {
+  private constructor(config: Config, options: UpstreamPoolOptions, health: UpstreamHealth | null) {
     this.#config = config;
     this.#options = options;
+    this.#health = health;
+    // Host names are case-insensitive; a service's host names the upstream whatever the case.
+    this.#upstreams = new Map(config.upstreams.map((u) => [u.name.toLowerCase(), u]));
   }
 
   /** Builds the pools of `config`, reusing `previous`'s pools for targets that did not change. */
-  static create(config: Config, options: UpstreamPoolOptions, previous?: UpstreamPools): UpstreamPools {
+  static create(config: Config, options: UpstreamPoolOptions, previous?: UpstreamPools, health: UpstreamHealth | null = null): UpstreamPools {
     validateOptions(options);
-    const pools = new UpstreamPools(config, options);
+    const pools = new UpstreamPools(config, options, health);
     for (const service of config.services) pools.#add(service, previous);
     return pools;
   }
 
-  /** The dispatcher for a service's upstream. */
+  /** Where a service's requests go: its own host, or the targets of the upstream its host names. */
+  endpointsFor(service: Service): ServiceEndpoints {
+    return this.#byService.get(service.id) ?? this.#add(service, undefined);
+  }
+
+  /** The dispatcher of a service that is not balanced (tests, and callers that need one connection pool). */
   dispatcherFor(service: Service): Dispatcher {
-    const pool = this.#byService.get(service.id) ?? this.#add(service, undefined);
-    return pool;
+    const endpoint = this.endpointsFor(service).next(null);
+    if (endpoint === null || endpoint.target !== null) throw new Error(`service ${service.id} is balanced over an upstream: use endpointsFor`);
+    return endpoint.dispatcher;
+  }
+
+  /** The upstream a service's host names, or null. */
+  upstreamOf(service: Service): Upstream | null {
+    return this.#upstreams.get(service.host.toLowerCase()) ?? null;
   }
 
   /** Number of distinct pools this instance serves from (for tests and metrics). */
   get size(): number {
-    return new Set(this.#byService.values()).size;
+    return this.#owned.size;
   }
 
   /** Closes the pools this instance still owns, letting requests in flight finish first. */
@@ -67,14 +91,39 @@ export class UpstreamPools {
     await Promise.all(pools.filter((pool) => !pool.destroyed).map(async (pool) => pool.destroy(error ?? null)));
   }
 
-  #add(service: Service, previous: UpstreamPools | undefined): Pool {
+  #add(service: Service, previous: UpstreamPools | undefined): ServiceEndpoints {
     // A service outside the configuration (none should reach here) still gets a pool rather than a
     // failure, but a closed instance must not open new connections that nobody would close.
     if (this.#closed) throw new Error('UpstreamPools is closed');
-    const target = upstreamTargetOf(service, this.#config, this.#options);
+    const upstream = this.upstreamOf(service);
+    const endpoints =
+      upstream === null
+        ? new SingleEndpoint({ dispatcher: this.#pool(upstreamTargetOf(service, this.#config, this.#options), previous), servername: service.host, hostHeader: targetHostHeader(null, service.host, service.port, service.protocol), target: null, health: null })
+        : this.#balanced(service, upstream, previous);
+    this.#byService.set(service.id, endpoints);
+    return endpoints;
+  }
+
+  #balanced(service: Service, upstream: Upstream, previous: UpstreamPools | undefined): ServiceEndpoints {
+    const targets = this.#config.targets.filter((t) => t.upstream === upstream.id && t.weight > 0);
+    const endpoints = new Map<string, UpstreamEndpoint>();
+    for (const target of targets) {
+      const address = parseTargetAddress(target.target);
+      if (address === null || address.port === null) throw new Error(`target ${target.id} has no host:port form: ${target.target}`);
+      const hostHeader = targetHostHeader(upstream.host_header, address.host, address.port, service.protocol);
+      // The SNI is the Host header's name (Kong: proxy_ssl_name $upstream_host), never an IP.
+      const sniHost = hostHeader.startsWith('[') ? hostHeader.slice(0, hostHeader.indexOf(']') + 1) : hostHeader.replace(/:\d+$/, '');
+      const servername = isIP(sniHost) === 0 && !sniHost.startsWith('[') ? sniHost : undefined;
+      const pool = this.#pool(upstreamTargetOf(service, this.#config, this.#options, { host: address.host, port: address.port, servername, clientCertificate: upstream.client_certificate }), previous);
+      endpoints.set(target.id, { dispatcher: pool, servername: address.host, hostHeader, target: target.id, health: this.#health?.handle(upstream, target.target) ?? null });
+    }
+    const balancer = new RoundRobinBalancer(targets.map((t) => ({ id: t.id, weight: t.weight })));
+    return new BalancedEndpoints(balancer, endpoints, new Map(targets.map((t) => [t.id, t.weight])), upstream.healthchecks.threshold);
+  }
+
+  #pool(target: UpstreamTarget, previous: UpstreamPools | undefined): Pool {
     const pool = this.#owned.get(target.key) ?? (previous === undefined ? undefined : previous.#handOver(target.key)) ?? createPool(target, this.#options);
     this.#owned.set(target.key, pool);
-    this.#byService.set(service.id, pool);
     return pool;
   }
 

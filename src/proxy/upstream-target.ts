@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
 import { isIP } from 'node:net';
-import tls, { type DetailedPeerCertificate, type PeerCertificate } from 'node:tls';
+import type { DetailedPeerCertificate, PeerCertificate } from 'node:tls';
 import type { Config, Service } from '../config/types.js';
+import { defaultTrustWith } from '../util/default-trust.js';
 
 /** Settings shared by every upstream connection pool of one configuration. */
 export interface UpstreamPoolOptions {
@@ -41,11 +42,26 @@ export interface UpstreamTls {
   readonly verifyDepth: number | null;
 }
 
-/** Derives a service's target; throws when the configuration names an entity that is not there. */
-export function upstreamTargetOf(service: Service, config: Config, options: UpstreamPoolOptions): UpstreamTarget {
-  const host = service.host.includes(':') ? `[${service.host}]` : service.host;
-  const origin = `${service.protocol}://${host}:${service.port}`;
-  const upstreamTls = service.protocol === 'https' ? tlsSettingsOf(service, config, options) : null;
+/**
+ * Where a balanced service's connection goes instead of its own host and port: one target of its
+ * upstream (`balancer/`), with the SNI that the target's Host header implies and the upstream's
+ * client certificate (used when the service has none, as Kong's `upstream_ssl.lua`).
+ */
+export interface TargetAddress {
+  readonly host: string;
+  readonly port: number;
+  /** SNI; undefined for none (an IP address). */
+  readonly servername: string | undefined;
+  /** The upstream's `client_certificate`, or null. */
+  readonly clientCertificate: string | null;
+}
+
+/** Derives a service's target (or one target of its upstream); throws when the configuration names an entity that is not there. */
+export function upstreamTargetOf(service: Service, config: Config, options: UpstreamPoolOptions, address: TargetAddress | null = null): UpstreamTarget {
+  const rawHost = address?.host ?? service.host;
+  const host = rawHost.includes(':') ? `[${rawHost}]` : rawHost;
+  const origin = `${service.protocol}://${host}:${address?.port ?? service.port}`;
+  const upstreamTls = service.protocol === 'https' ? tlsSettingsOf(service, config, options, address) : null;
   const key = digest([
     origin,
     service.connect_timeout,
@@ -65,21 +81,20 @@ export function upstreamTargetOf(service: Service, config: Config, options: Upst
   return { key, origin, connectTimeoutMs: service.connect_timeout, tls: upstreamTls };
 }
 
-function tlsSettingsOf(service: Service, config: Config, options: UpstreamPoolOptions): UpstreamTls {
+function tlsSettingsOf(service: Service, config: Config, options: UpstreamPoolOptions, address: TargetAddress | null): UpstreamTls {
   return {
     // null means "the gateway default", which is to verify (fail closed).
     rejectUnauthorized: service.tls_verify !== false,
     ca: trustAnchorsOf(service, config, options),
-    clientCert: clientCertificateOf(service, config),
-    servername: isIP(service.host) === 0 ? service.host : undefined,
+    clientCert: clientCertificateOf(service.client_certificate ?? address?.clientCertificate ?? null, service, config),
+    servername: address !== null ? address.servername : isIP(service.host) === 0 ? service.host : undefined,
     verifyDepth: service.tls_verify_depth,
   };
 }
 
 /**
  * A service's own `ca_certificates` replace every other anchor (Kong's behaviour); otherwise the
- * default store, widened by `--trusted-certificate`. Passing `ca` to node replaces its default store,
- * so the default is spelled out when extra anchors are added.
+ * default store, widened by `--trusted-certificate`.
  */
 function trustAnchorsOf(service: Service, config: Config, options: UpstreamPoolOptions): readonly string[] | undefined {
   if (service.ca_certificates !== null) {
@@ -89,31 +104,16 @@ function trustAnchorsOf(service: Service, config: Config, options: UpstreamPoolO
       return found.cert;
     });
   }
-  if (options.trustedCaPems.length === 0) return undefined;
-  return [...defaultCaPems(), ...options.trustedCaPems];
+  return defaultTrustWith(options.trustedCaPems);
 }
 
-function clientCertificateOf(service: Service, config: Config): UpstreamTls['clientCert'] {
-  if (service.client_certificate === null) return undefined;
-  const found = config.certificates.find((c) => c.id === service.client_certificate);
-  if (found === undefined) throw new Error(`service ${service.id} names unknown client_certificate ${service.client_certificate}`);
+function clientCertificateOf(id: string | null, service: Service, config: Config): UpstreamTls['clientCert'] {
+  if (id === null) return undefined;
+  const found = config.certificates.find((c) => c.id === id);
+  if (found === undefined) throw new Error(`service ${service.id} (or its upstream) names unknown client_certificate ${id}`);
   // Only the primary pair: a client presents one certificate, and cert_alt exists for servers
   // that offer both RSA and ECDSA.
   return { cert: found.cert, key: found.key };
-}
-
-let defaultCa: readonly string[] | undefined;
-
-/**
- * The store node would use without `ca`: bundled roots plus NODE_EXTRA_CA_CERTS (and the system
- * store under --use-system-ca) where `tls.getCACertificates` exists (node ≥ 22.15), else the roots.
- */
-function defaultCaPems(): readonly string[] {
-  if (defaultCa === undefined) {
-    const getter = (tls as { getCACertificates?: (type: string) => string[] }).getCACertificates;
-    defaultCa = getter === undefined ? tls.rootCertificates : getter('default');
-  }
-  return defaultCa;
 }
 
 /**

@@ -4,6 +4,7 @@ import { configHash } from '../config/index.js';
 import type { Config, Consumer, PluginEntity, Route, Service } from '../config/types.js';
 import type { PluginDefinition, PluginInstance, ResolvedPlugin, RoutePlugins } from '../pipeline/plugin.js';
 import type { NodeServices } from '../state/node-services.js';
+import { targetHostHeader } from '../balancer/host-header.js';
 import { UpstreamPools } from '../proxy/upstream-pools.js';
 import { compileRouter, type Router } from '../router/index.js';
 import { compileCertificateHeaders } from './certificate-headers.js';
@@ -103,7 +104,7 @@ export class Runtime {
       config,
       version: (previous?.version ?? 0) + 1,
       router: compileRouter(routable),
-      pools: UpstreamPools.create(config, { trustedCaPems: [...deps.trustedCaPems] }, previous?.pools),
+      pools: UpstreamPools.create(config, { trustedCaPems: [...deps.trustedCaPems] }, previous?.pools, deps.node.health),
       tls: new TlsContexts(config.certificates, deps.defaultCertificate),
       certificateRequests: CertificateRequestPolicy.compile(config, deps.plugins),
       resolved,
@@ -170,7 +171,5 @@ function referencedEntitiesKey(config: Config): string {
 }
 
 function hostHeaderOf(service: Service): string {
-  const defaultPort = service.protocol === 'https' ? 443 : 80;
-  const host = service.host.includes(':') ? `[${service.host}]` : service.host;
-  return service.port === defaultPort ? host : `${host}:${service.port}`;
+  return targetHostHeader(null, service.host, service.port, service.protocol);
 }

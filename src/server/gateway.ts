@@ -1,3 +1,5 @@
+import { ActiveHealthChecks } from '../balancer/health/active-checks.js';
+import { liveTargets, logHealthChange } from '../balancer/health/health-log.js';
 import { randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import type { Logger } from 'pino';
@@ -43,6 +45,11 @@ export interface StartOptions {
   readonly plugins?: ReadonlyMap<string, PluginDefinition>;
   /** State shared by this node's workers; default: an in-memory replay store and a random nonce key. */
   readonly node?: NodeServices;
+  /**
+   * Whether this process probes upstream targets and logs their health changes (default true). A
+   * worker does not: its primary probes for the node and tells it (server/cluster).
+   */
+  readonly healthChecks?: boolean;
   /** Metrics hooks. */
   readonly observer?: GatewayObserver;
   /** Where configuration changes are saved; default: in memory only. */
@@ -70,9 +77,17 @@ export async function startGateway(settings: GatewaySettings, options: StartOpti
   const holder = new RuntimeHolder(Runtime.compile(options.config, deps, null), (error) =>
     logger.error({ err: error }, 'closing a retired configuration failed'),
   );
+  const activeChecks = options.healthChecks === false ? null : new ActiveHealthChecks(deps.node.health, { trustedCaPems });
+  if (activeChecks !== null) deps.node.health.onChange((change) => logHealthChange(logger, change));
+  const healthFollows = (config: Config): void => {
+    deps.node.health.retain(liveTargets(config));
+    activeChecks?.apply(config);
+  };
+  healthFollows(options.config);
   const applyConfig = (config: Config): Runtime => {
     const next = Runtime.compile(config, deps, holder.current);
     holder.swap(next);
+    healthFollows(config);
     logger.info({ config_version: next.version, configuration_hash: next.hash }, 'configuration applied');
     return next;
   };
@@ -126,11 +141,13 @@ export async function startGateway(settings: GatewaySettings, options: StartOpti
       maxBodyBytes: options.admin?.maxBodyBytes,
       showPrivateKeys: options.admin?.showPrivateKeys ?? false,
       metrics: options.admin?.metrics ?? null,
+      health: deps.node.health,
     });
     for (const spec of parseListen(settings.adminListen, 'admin-listen')) {
       adminListeners.push(await listen(spec, adminHandler, settings.limits, { tls: { holder, defaultCertificate: () => defaultCertificate } }));
     }
   } catch (error) {
+    activeChecks?.close();
     await closeAll();
     throw error;
   }
@@ -144,6 +161,7 @@ export async function startGateway(settings: GatewaySettings, options: StartOpti
     stats: () => ({ connections_active: proxyListeners.reduce((n, l) => n + l.openConnections(), 0), total_requests: totalRequests }),
     async close() {
       draining = true;
+      activeChecks?.close();
       await drain(proxyListeners, settings.drainTimeoutMs);
       await drain(adminListeners, 0);
       await holder.closeAll();

@@ -196,6 +196,7 @@ async function handle(req: IncomingMessage, res: ServerResponse, runtime: Runtim
       body: req,
     };
     const path = upstreamPath({ servicePath: service.path, route, matchedPath: match.matchedPath, requestPath: target.path });
+    const clientHost = route.preserve_host ? req.headers.host : undefined;
     const upstreamHeaders: HeaderMap = buildUpstreamHeaders({
       clientHeaders: req.headers,
       clientAddress: connection.remoteAddress,
@@ -205,7 +206,7 @@ async function handle(req: IncomingMessage, res: ServerResponse, runtime: Runtim
       port: target.port,
       path: target.path,
       strippedPrefix: route.strip_path && match.matchedPath !== '' ? match.matchedPath : null,
-      upstreamHost: route.preserve_host && req.headers.host !== undefined ? req.headers.host : runtime.upstreamHost(service),
+      upstreamHost: clientHost ?? runtime.upstreamHost(service),
       requestId,
       via,
     });
@@ -228,8 +229,9 @@ async function handle(req: IncomingMessage, res: ServerResponse, runtime: Runtim
     const query = ctx.upstreamQuery;
     const upstreamStarted = performance.now();
     const upstream = await sendUpstream({
-      dispatcher: runtime.pools.dispatcherFor(service),
+      endpoints: runtime.pools.endpointsFor(service),
       service,
+      defaultHost: clientHost === undefined ? runtime.upstreamHost(service) : null,
       method: record.method,
       path: query === '' ? path : `${path}?${query}`,
       headers: upstreamHeaders,

@@ -11,7 +11,7 @@ export interface EntityChange {
   readonly action: 'create' | 'update' | 'delete';
   readonly section: Section;
   readonly id: string;
-  /** `service example-service`, `plugin request-termination on route example-route`. */
+  /** `service example-service`, `plugin request-termination on route example-route`, `target 10.0.0.1:8000 of upstream backend.internal`. */
   readonly label: string;
   /** Top-level fields that differ (updates only). */
   readonly fields: readonly string[];
@@ -32,6 +32,8 @@ const singular: Record<Section, string> = {
   plugins: 'plugin',
   ca_certificates: 'ca_certificate',
   certificates: 'certificate',
+  upstreams: 'upstream',
+  targets: 'target',
 };
 
 // A route's position is not something the user changes; it is left out of the comparison.
@@ -45,6 +47,7 @@ function label(section: Section, e: Entity, names: Map<string, string>): string 
       .map((k) => `${k} ${names.get(e[k] as string) ?? (e[k] as string)}`);
     return `plugin ${own ?? e.id}${scope.length > 0 ? ` on ${scope.join(', ')}` : ' (global)'}`;
   }
+  if (section === 'targets') return `target ${String(e.target)} of upstream ${names.get(e.upstream as string) ?? String(e.upstream)}`;
   if (section === 'certificates' && Array.isArray(e.snis) && e.snis.length > 0) return `certificate ${e.id} (${String(e.snis[0])})`;
   return `${singular[section]} ${own ?? e.id}`;
 }
@@ -65,6 +68,7 @@ export function diffConfigs(before: Config, after: Config): ConfigDiff {
     for (const s of config.services) if (s.name !== null) names.set(s.id, s.name);
     for (const r of config.routes) if (r.name !== null) names.set(r.id, r.name);
     for (const c of config.consumers) if (c.username !== null) names.set(c.id, c.username);
+    for (const u of config.upstreams) names.set(u.id, u.name);
   }
   const changes: EntityChange[] = [];
   let unchanged = 0;

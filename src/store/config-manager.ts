@@ -54,7 +54,7 @@ export class ConfigManager {
 
   /** The canonical document of the live configuration (references by id, keys included). */
   document(): DeckDocument {
-    return exportConfig(this.#options.current(), { references: 'id' });
+    return exportConfig(this.#options.current(), { references: 'id', targets: 'flat' });
   }
 
   /**
@@ -64,7 +64,7 @@ export class ConfigManager {
   change<T>(edit: Edit<T>): Promise<ChangeResult<T>> {
     return this.#queue.run(async () => {
       const current = this.#options.current();
-      const document = exportConfig(current, { references: 'id' });
+      const document = exportConfig(current, { references: 'id', targets: 'flat' });
       const { value, replacement } = edit(document, current);
       const candidate = replacement ?? document;
       const loaded = loadConfigObject(candidate, { plugins: this.#options.plugins, entityAtATime: replacement === undefined });
@@ -91,12 +91,12 @@ export class ConfigManager {
   saveCurrent(): Promise<void> {
     return this.#queue.run(async () => {
       const current = this.#options.current();
-      await this.#options.store.save(exportConfig(current, { references: 'id' }), configHash(current));
+      await this.#options.store.save(exportConfig(current, { references: 'id', targets: 'flat' }), configHash(current));
     });
   }
 
   async #commit(config: Config, hash: string, previous: Config): Promise<void> {
-    await this.#options.store.save(exportConfig(config, { references: 'id' }), hash);
+    await this.#options.store.save(exportConfig(config, { references: 'id', targets: 'flat' }), hash);
     try {
       await this.#options.apply(config);
     } catch (error) {

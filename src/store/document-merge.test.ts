@@ -74,3 +74,60 @@ describe('apply merge', () => {
     assert.match(formatConfigErrors(relabelErrors(loaded.errors, merged)), /routes\[1\]\.name: duplicate name 'clash'/);
   });
 });
+
+const balanced = load(`_format_version: "3.0"
+upstreams:
+  - name: backend.internal
+    id: 44444444-4444-4444-8444-444444444444
+    targets:
+      - { target: 10.0.0.1:8000, id: 55555555-5555-4555-8555-555555555555 }
+      - { target: 10.0.0.2, weight: 50, id: 66666666-6666-4666-8666-666666666666 }
+`);
+
+function changes(before: Config, file: Record<string, unknown>, mode: 'apply' | 'sync'): string[] {
+  const adopted = adoptIds({ _format_version: '3.0', ...file }, before) as Record<string, unknown>;
+  const document = mode === 'apply' ? mergeForApply(adopted, exportConfig(before, { references: 'id' })).document : adopted;
+  const loaded = loadConfigObject(document, { plugins: pluginSchemas });
+  if (!loaded.ok) assert.fail(formatConfigErrors(loaded.errors));
+  return diffConfigs(before, loaded.config).changes.map((c) => `${c.action} ${c.label}${c.fields.length > 0 ? ` (${c.fields.join(', ')})` : ''}`);
+}
+
+describe('apply and sync of upstreams and targets', () => {
+  it('matches upstreams by name and targets by upstream and address (as stored), nested or top level', () => {
+    const file = {
+      upstreams: [{ name: 'backend.internal', slots: 100, targets: [{ target: '10.0.0.1' }, { target: '10.0.0.2:8000', weight: 60 }] }],
+      targets: [{ target: '10.0.0.3:9000', upstream: 'backend.internal' }],
+    };
+    const adopted = adoptIds(file, balanced) as { upstreams: Array<{ id: string; targets: Array<{ id?: string }> }>; targets: Array<{ id?: string }> };
+    assert.equal(adopted.upstreams[0]?.id, '44444444-4444-4444-8444-444444444444');
+    assert.deepEqual(adopted.upstreams[0]?.targets.map((t) => t.id), ['55555555-5555-4555-8555-555555555555', '66666666-6666-4666-8666-666666666666']);
+    assert.equal(adopted.targets[0]?.id, undefined, 'a new address is a new target');
+    assert.deepEqual(changes(balanced, file, 'sync'), [
+      'update upstream backend.internal (slots)',
+      'update target 10.0.0.2:8000 of upstream backend.internal (weight)',
+      'create target 10.0.0.3:9000 of upstream backend.internal',
+    ]);
+  });
+
+  it("apply adds a target to the gateway's upstream and keeps the others; sync deletes what the file omits", () => {
+    const file = { targets: [{ target: '10.0.0.9:8000', upstream: 'backend.internal' }] };
+    assert.deepEqual(changes(balanced, file, 'apply'), ['create target 10.0.0.9:8000 of upstream backend.internal']);
+    assert.deepEqual(changes(balanced, { upstreams: [{ name: 'backend.internal', targets: [{ target: '10.0.0.1:8000' }] }] }, 'sync'), [
+      'delete target 10.0.0.2:8000 of upstream backend.internal',
+    ]);
+    assert.deepEqual(changes(balanced, { upstreams: [] }, 'sync'), [
+      'delete upstream backend.internal',
+      'delete target 10.0.0.1:8000 of upstream backend.internal',
+      'delete target 10.0.0.2:8000 of upstream backend.internal',
+    ]);
+  });
+
+  it("re-applying the gateway's own export changes nothing, and errors in a nested target keep the file's path", () => {
+    assert.deepEqual(changes(balanced, exportConfig(balanced), 'sync'), []);
+    assert.deepEqual(changes(balanced, exportConfig(balanced), 'apply'), []);
+    const merged = mergeForApply(adoptIds({ upstreams: [{ name: 'backend.internal', targets: [{ target: '10.0.0.1', weight: -1 }] }] }, balanced) as Record<string, unknown>, exportConfig(balanced, { references: 'id' }));
+    const loaded = loadConfigObject(merged.document, { plugins: pluginSchemas });
+    assert.ok(!loaded.ok);
+    assert.deepEqual(relabelErrors(loaded.errors, merged).map((e) => e.path), ['upstreams[0].targets[0].weight']);
+  });
+});

@@ -11,8 +11,9 @@
  * Only ids are added to the user's entities, never fields, so nothing else about them changes.
  */
 import type { DeckDocument } from '../config/export.js';
+import { formatTargetAddress } from '../config/target-address.js';
 import type { Config, ConfigError } from '../config/types.js';
-import { certificateKey, indexKeys, pluginKey, SECTIONS, type KeyIndex, type Section } from './entity-keys.js';
+import { certificateKey, indexKeys, pluginKey, SECTIONS, targetKey, type KeyIndex, type Section } from './entity-keys.js';
 
 type Raw = Record<string, unknown>;
 
@@ -31,7 +32,7 @@ function str(raw: Raw, key: string): string | null {
 
 /** Every entity of a (possibly nested) document, by section, in document order. */
 export function entitiesOf(doc: Raw): Record<Section, Array<{ raw: Raw; parent: { section: Section; raw: Raw } | null }>> {
-  const out: ReturnType<typeof entitiesOf> = { services: [], routes: [], consumers: [], plugins: [], ca_certificates: [], certificates: [] };
+  const out: ReturnType<typeof entitiesOf> = { services: [], routes: [], consumers: [], plugins: [], ca_certificates: [], certificates: [], upstreams: [], targets: [] };
   const plugins = (owner: Raw, section: Section | null): void => {
     for (const p of objects(owner.plugins)) out.plugins.push({ raw: p, parent: section === null ? null : { section, raw: owner } });
   };
@@ -54,6 +55,11 @@ export function entitiesOf(doc: Raw): Record<Section, Array<{ raw: Raw; parent: 
   plugins(doc, null);
   for (const ca of objects(doc.ca_certificates)) out.ca_certificates.push({ raw: ca, parent: null });
   for (const c of objects(doc.certificates)) out.certificates.push({ raw: c, parent: null });
+  for (const u of objects(doc.upstreams)) {
+    out.upstreams.push({ raw: u, parent: null });
+    for (const t of objects(u.targets)) out.targets.push({ raw: t, parent: { section: 'upstreams', raw: u } });
+  }
+  for (const t of objects(doc.targets)) out.targets.push({ raw: t, parent: null });
   return out;
 }
 
@@ -61,6 +67,7 @@ function naturalKeys(section: Section, raw: Raw): string[] {
   switch (section) {
     case 'services':
     case 'routes':
+    case 'upstreams':
       return str(raw, 'name') === null ? [] : [`name:${str(raw, 'name')}`];
     case 'consumers':
       return [str(raw, 'username') === null ? '' : `username:${str(raw, 'username')}`, str(raw, 'custom_id') === null ? '' : `custom_id:${str(raw, 'custom_id')}`].filter(Boolean);
@@ -68,27 +75,31 @@ function naturalKeys(section: Section, raw: Raw): string[] {
     case 'certificates':
       return [certificateKey(raw.cert)].filter((k): k is string => k !== null);
     case 'plugins':
-      return []; // needs its scope resolved: see adoptPluginIds
+    case 'targets':
+      return []; // needs its scope (upstream) resolved: see adoptPluginIds, adoptTargetIds
   }
 }
 
-/** Resolves a service/route/consumer reference of the file to an id (or a stand-in for a new entity). */
+type Referenced = 'services' | 'routes' | 'consumers' | 'upstreams';
+
+/** Resolves a service/route/consumer/upstream reference of the file to an id (or a stand-in for a new entity). */
 class References {
-  readonly #user: Record<'services' | 'routes' | 'consumers', Raw[]>;
+  readonly #user: Record<Referenced, Raw[]>;
   readonly #base: Config;
 
   constructor(user: ReturnType<typeof entitiesOf>, base: Config) {
-    this.#user = { services: user.services.map((e) => e.raw), routes: user.routes.map((e) => e.raw), consumers: user.consumers.map((e) => e.raw) };
+    const raws = (section: Referenced): Raw[] => user[section].map((e) => e.raw);
+    this.#user = { services: raws('services'), routes: raws('routes'), consumers: raws('consumers'), upstreams: raws('upstreams') };
     this.#base = base;
   }
 
-  idOf(section: 'services' | 'routes' | 'consumers', raw: Raw): string {
+  idOf(section: Referenced, raw: Raw): string {
     const id = str(raw, 'id');
     if (id !== null) return id.toLowerCase();
     return `new:${section}:${JSON.stringify(naturalKeys(section, raw))}:${this.#user[section].indexOf(raw)}`;
   }
 
-  resolve(section: 'services' | 'routes' | 'consumers', ref: unknown): string | null {
+  resolve(section: Referenced, ref: unknown): string | null {
     const nameField = section === 'consumers' ? 'username' : 'name';
     let id: string | null = null;
     let name: string | null = null;
@@ -99,7 +110,7 @@ class References {
       id = str(ref, 'id');
       name = str(ref, nameField) ?? str(ref, 'name');
     } else return null;
-    const base = section === 'services' ? this.#base.services : section === 'routes' ? this.#base.routes : this.#base.consumers;
+    const base: ReadonlyArray<{ id: string; name?: string | null; username?: string | null }> = this.#base[section];
     if (id !== null) {
       const lower = id.toLowerCase();
       const user = this.#user[section].find((r) => str(r, 'id')?.toLowerCase() === lower);
@@ -108,15 +119,14 @@ class References {
     if (name !== null) {
       const user = this.#user[section].find((r) => str(r, nameField) === name);
       if (user !== undefined) return this.idOf(section, user);
-      const existing = base.find((e) => (section === 'consumers' ? (e as { username: string | null }).username : (e as { name: string | null }).name) === name);
+      const existing = base.find((e) => (section === 'consumers' ? e.username : e.name) === name);
       if (existing !== undefined) return existing.id;
     }
     return null;
   }
 }
 
-function adoptPluginIds(entities: ReturnType<typeof entitiesOf>, base: Config, index: KeyIndex): void {
-  const refs = new References(entities, base);
+function adoptPluginIds(entities: ReturnType<typeof entitiesOf>, refs: References, index: KeyIndex): void {
   const scopeSection: Record<string, 'services' | 'routes' | 'consumers'> = { service: 'services', route: 'routes', consumer: 'consumers' };
   for (const { raw, parent } of entities.plugins) {
     if (raw.id !== undefined) continue;
@@ -132,6 +142,19 @@ function adoptPluginIds(entities: ReturnType<typeof entitiesOf>, base: Config, i
   }
 }
 
+/** A target matches the gateway's with the same upstream (nesting, or `upstream`) and address. */
+function adoptTargetIds(entities: ReturnType<typeof entitiesOf>, refs: References, index: KeyIndex): void {
+  for (const { raw, parent } of entities.targets) {
+    const text = str(raw, 'target');
+    if (raw.id !== undefined || text === null) continue;
+    const address = formatTargetAddress(text);
+    const upstream = parent !== null ? refs.idOf('upstreams', parent.raw) : refs.resolve('upstreams', raw.upstream);
+    if (address === null || upstream === null) continue;
+    const existing = index.targets.get(targetKey(upstream, address));
+    if (existing !== undefined) raw.id = existing;
+  }
+}
+
 /** A copy of `userDoc` in which entities matching the gateway's carry the gateway's ids. */
 export function adoptIds(userDoc: unknown, base: Config): unknown {
   if (!isRecord(userDoc)) return userDoc;
@@ -139,14 +162,16 @@ export function adoptIds(userDoc: unknown, base: Config): unknown {
   const index = indexKeys(base);
   const entities = entitiesOf(doc);
   for (const section of SECTIONS) {
-    if (section === 'plugins') continue;
+    if (section === 'plugins' || section === 'targets') continue;
     for (const { raw } of entities[section]) {
       if (raw.id !== undefined) continue;
       const match = naturalKeys(section, raw).map((k) => index[section].get(k)).find((id) => id !== undefined);
       if (match !== undefined) raw.id = match;
     }
   }
-  adoptPluginIds(entities, base, index);
+  const refs = new References(entities, base);
+  adoptPluginIds(entities, refs, index);
+  adoptTargetIds(entities, refs, index);
   return doc;
 }
 
@@ -193,7 +218,7 @@ export function relabelErrors(errors: readonly ConfigError[], merged: MergedDocu
     const index = Number(match[2]);
     if (index < merged.userCounts[section]) return error;
     const entity = objects(merged.document[section])[index] ?? {};
-    const label = str(entity, 'name') ?? str(entity, 'username') ?? str(entity, 'id') ?? String(index);
+    const label = str(entity, 'name') ?? str(entity, 'username') ?? str(entity, 'target') ?? str(entity, 'id') ?? String(index);
     return { path: `gateway ${section.replace(/s$/, '')} '${label}'${match[3] ?? ''}`, message: error.message };
   });
 }

@@ -1,12 +1,13 @@
 /**
  * How `apply` and `sync` recognise an entity of a file as one the gateway already has, as decK does:
- * by id when the file gives one, else by its natural key: a service's or route's name, a consumer's
- * username (else custom_id), a certificate's PEM, a plugin's name + scope + instance_name.
+ * by id when the file gives one, else by its natural key: a service's, route's or upstream's name, a
+ * consumer's username (else custom_id), a certificate's PEM, a plugin's name + scope + instance_name,
+ * a target's upstream + address in Kong's stored form (`host:port`, Kong's cache key).
  */
 import type { Config, PluginEntity } from '../config/types.js';
 
-export type Section = 'services' | 'routes' | 'consumers' | 'plugins' | 'ca_certificates' | 'certificates';
-export const SECTIONS: readonly Section[] = ['services', 'routes', 'consumers', 'plugins', 'ca_certificates', 'certificates'];
+export type Section = 'services' | 'routes' | 'consumers' | 'plugins' | 'ca_certificates' | 'certificates' | 'upstreams' | 'targets';
+export const SECTIONS: readonly Section[] = ['services', 'routes', 'consumers', 'plugins', 'ca_certificates', 'certificates', 'upstreams', 'targets'];
 
 /** `name` → id, per section, of what the gateway has. */
 export type KeyIndex = Record<Section, Map<string, string>>;
@@ -14,6 +15,11 @@ export type KeyIndex = Record<Section, Map<string, string>>;
 /** The key of a plugin: its name, instance_name and the ids (or stand-ins) of its scope. */
 export function pluginKey(name: string, scope: { service: string | null; route: string | null; consumer: string | null }, instance: string | null): string {
   return JSON.stringify([name, scope.service, scope.route, scope.consumer, instance]);
+}
+
+/** The key of a target: its upstream's id (or a stand-in) and its address as Kong stores it. */
+export function targetKey(upstream: string, address: string): string {
+  return JSON.stringify([upstream, address]);
 }
 
 const pemKey = (pem: string): string => `pem:${pem.trim()}`;
@@ -32,6 +38,8 @@ export function indexKeys(config: Config): KeyIndex {
     plugins: new Map(),
     ca_certificates: new Map(),
     certificates: new Map(),
+    upstreams: new Map(),
+    targets: new Map(),
   };
   for (const s of config.services) if (s.name !== null) index.services.set(`name:${s.name}`, s.id);
   for (const r of config.routes) if (r.name !== null) index.routes.set(`name:${r.name}`, r.id);
@@ -42,6 +50,8 @@ export function indexKeys(config: Config): KeyIndex {
   for (const p of config.plugins) index.plugins.set(pluginKeyOf(p), p.id);
   for (const ca of config.ca_certificates) index.ca_certificates.set(pemKey(ca.cert), ca.id);
   for (const c of config.certificates) index.certificates.set(pemKey(c.cert), c.id);
+  for (const u of config.upstreams) index.upstreams.set(`name:${u.name}`, u.id);
+  for (const t of config.targets) index.targets.set(targetKey(t.upstream, t.target), t.id);
   return index;
 }
 

@@ -27,19 +27,20 @@ describe('admin API: Kong compatibility for decK, go-kong and the ingress contro
     await gateway.stop();
   });
 
-  it('answers the lists decK reads before anything else: upstreams (and the other core entities not implemented) are empty lists', async () => {
+  it('answers the lists decK reads before anything else: upstreams, and the core entities not implemented as empty lists', async () => {
     for (const collection of ['upstreams', 'vaults', 'keys', 'key-sets']) {
       const list = await admin(url, 'GET', `/${collection}?size=1000`);
       assert.equal(list.status, 200, collection);
       assert.deepEqual(list.json(), { data: [], next: null });
     }
     const id = randomUUID();
-    assert.equal((await admin(url, 'GET', `/upstreams/${id}`)).status, 404);
-    assert.equal((await admin(url, 'GET', `/upstreams/${id}/targets?size=1000`)).status, 404);
-    assert.equal((await admin(url, 'DELETE', `/upstreams/${id}`)).status, 204);
-    const create = await admin(url, 'PUT', `/upstreams/${id}`, { name: 'u' });
+    assert.equal((await admin(url, 'GET', `/vaults/${id}`)).status, 404);
+    assert.equal((await admin(url, 'DELETE', `/vaults/${id}`)).status, 204);
+    const create = await admin(url, 'PUT', `/vaults/${id}`, { prefix: 'env', name: 'env' });
     assert.equal(create.status, 400);
-    assert.match(create.json<{ message: string }>().message, /does not support 'upstreams'/);
+    assert.match(create.json<{ message: string }>().message, /does not support 'vaults'/);
+    // Upstreams are real now (test/integration/admin-upstreams.test.ts); an unknown one is 404.
+    assert.equal((await admin(url, 'GET', `/upstreams/${id}/targets?size=1000`)).status, 404);
   });
 
   it("GET /consumers?custom_id= answers only that consumer (go-kong's GetByCustomID), or none", async () => {

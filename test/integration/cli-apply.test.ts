@@ -130,6 +130,50 @@ plugins:
     assert.equal((await fetchText(`${gateway.httpUrl}/anything`)).status, 200);
   });
 
+  it('applies, dumps and syncs upstreams with their targets (nested in the file and in the dump, as decK reads them)', async () => {
+    const file = (weight: number): string => `_format_version: "3.0"
+upstreams:
+  - name: backend.internal
+    targets:
+      - target: 10.0.0.1
+      - target: 10.0.0.2:8000
+        weight: ${weight}
+`;
+    const applied = await cli(['apply', '-'], file(50), env);
+    assert.equal(applied.code, 0, applied.stderr);
+    assert.equal(applied.stdout.trim(), 'created 3, updated 0, unchanged 0');
+    assert.equal((await cli(['apply', '-'], file(50), env)).stdout.trim(), 'created 0, updated 0, unchanged 3', 'targets are matched by upstream and address');
+    assert.equal((await cli(['apply', '-'], file(10), env)).stdout.trim(), 'created 0, updated 1, unchanged 2');
+    // One added through the admin API is the gateway's; apply leaves it, sync deletes it.
+    assert.equal((await admin(gateway.adminUrl, 'POST', '/upstreams/backend.internal/targets', { target: '10.0.0.3' })).status, 201);
+
+    const dir = await mkdtemp(join(tmpdir(), 'portcullis-upstreams-'));
+    const dumpFile = join(dir, 'dump.yaml');
+    assert.equal((await cli(['dump', '--output', dumpFile], '', env)).code, 0);
+    const first = await readFile(dumpFile, 'utf8');
+    assert.match(first, /upstreams:\n(.*\n)*? {4}name: backend\.internal\n/);
+    assert.match(first, /upstreams:\n(.*\n)*? {4}targets:\n(.*\n)*? {8}target: 10\.0\.0\.3:8000\n/);
+    assert.doesNotMatch(first, /^targets:/m, 'no top-level targets: decK has no such section');
+    const synced = await cli(['sync', dumpFile], '', env);
+    assert.equal(synced.code, 0, synced.stderr);
+    assert.match(synced.stdout.trim(), /^created 0, updated 0, deleted 0, unchanged \d+$/);
+    assert.equal((await cli(['dump'], '', env)).stdout, first, 'dump → sync → dump is identical');
+
+    // The file without the target added through the admin API (the dump's last entity).
+    const cut = first.search(/ {6}- id: [0-9a-f-]+\n {8}target: 10\.0\.0\.3:8000\n/);
+    assert.ok(cut > 0);
+    const kept = join(dir, 'kong.yaml');
+    await writeFile(kept, first.slice(0, cut));
+    const total = Number(/unchanged (\d+)/.exec(synced.stdout)?.[1]);
+    const dry = await cli(['sync', '--dry-run', kept], '', env);
+    assert.equal(dry.code, 0, dry.stderr);
+    assert.deepEqual(dry.stdout.trim().split('\n'), ['deleting target 10.0.0.3:8000 of upstream backend.internal', `dry run: created 0, updated 0, deleted 1, unchanged ${total - 1}`]);
+
+    const bad = await cli(['apply', '-'], '_format_version: "3.0"\nupstreams:\n  - name: backend.internal\n    targets:\n      - target: "not a host"\n', env);
+    assert.equal(bad.code, 1);
+    assert.match(bad.stderr, /upstreams\[0\]\.targets\[0\]\.target: Invalid target \('not a host'\); not a valid hostname or ip address/);
+  });
+
   it('reports an unreachable admin API in one line with exit code 1', async () => {
     for (const command of [['apply', '-'], ['sync', '-'], ['dump']]) {
       const result = await cli([...command, '--admin-url', 'http://127.0.0.1:1'], '_format_version: "3.0"\n', env);

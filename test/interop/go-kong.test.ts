@@ -216,11 +216,57 @@ ${indent(pki.ca.certPem, 4)}
     assert.equal(refused.error_body.flattened_errors[0]?.entity_type, 'route');
   });
 
+  it("applies upstreams with their targets as decK does; a second apply changes nothing; a weight is one target update; the dump reads them back", async () => {
+    const upstreams = (weight: number): string => `_format_version: "3.0"
+upstreams:
+- name: backend.internal
+  slots: 100
+  targets:
+  - target: 10.0.0.1:8000
+  - target: backend-2.internal:9000
+    weight: ${weight}
+`;
+    const path = await file('upstreams.yaml', upstreams(50));
+    const valid = await deck<{ ok: boolean; results: Json[] }>('validate', path);
+    assert.deepEqual(valid.results.map((r) => [r.type, r.status]), [['upstreams', 200], ['targets', 200], ['targets', 200]]);
+    const hashed = upstreams(50).replace('  slots: 100', '  slots: 100\n  hash_on: header');
+    await assert.rejects(deck('validate', await file('upstreams-invalid.yaml', hashed)), (error: Error) => {
+      assert.match(error.message, /"type": "upstreams"[\s\S]*"status": 400[\s\S]*hash_on_header: required field missing/);
+      return true;
+    });
+    const first = await deck<SyncResult>('apply', path);
+    assert.deepEqual(
+      first.changes.map((c) => [c.op, c.kind, c.name]),
+      [['create', 'upstream', 'backend.internal'], ['create', 'target', '10.0.0.1:8000'], ['create', 'target', 'backend-2.internal:9000']],
+      JSON.stringify(first.requests),
+    );
+    const statusOf = (result: SyncResult, pattern: RegExp): number[] => result.requests.filter((r) => pattern.test(r.request)).map((r) => r.status);
+    // decK fills the upstream's defaults (algorithm, hash_on included) from the gateway's schemas.
+    assert.deepEqual(statusOf(first, /^GET \/schemas\/(upstreams|targets)$/), [200, 200]);
+    assert.deepEqual(statusOf(first, /^PUT \/upstreams\/[0-9a-f-]{36}$/), [201]);
+    assert.deepEqual(statusOf(first, /^POST \/upstreams\/[0-9a-f-]{36}\/targets$/), [201, 201]);
+
+    const again = await deck<SyncResult>('apply', path);
+    assert.deepEqual(again.changes, [], 'the defaults decK fills are the ones the gateway shows');
+    const changed = await deck<SyncResult>('apply', await file('upstreams-changed.yaml', upstreams(10)));
+    assert.deepEqual(changed.changes.map((c) => [c.op, c.kind, c.name]), [['update', 'target', 'backend-2.internal:9000']]);
+    assert.deepEqual(statusOf(changed, /^PATCH \/upstreams\/[0-9a-f-]{36}\/targets\/[0-9a-f-]{36}$/), [200]);
+
+    // The gateway keeps the ids decK made up, and its dump (targets read per upstream) has them.
+    const dump = await deck<{ state: { upstreams: Json[]; targets: Array<Json & { upstream: Json }> } }>('dump');
+    const upstreamId = first.changes[0]?.id;
+    assert.deepEqual(dump.state.upstreams.map((u) => [u.id, u.name, u.algorithm, u.hash_on, u.slots]), [[upstreamId, 'backend.internal', 'round-robin', 'none', 100]]);
+    assert.deepEqual(
+      dump.state.targets.map((t) => [t.id, t.target, t.weight, t.upstream.id]).sort(),
+      [[first.changes[1]?.id, '10.0.0.1:8000', 100, upstreamId], [first.changes[2]?.id, 'backend-2.internal:9000', 10, upstreamId]].sort(),
+    );
+  });
+
   it('resets the gateway: every entity deleted, the dump afterwards empty', async () => {
     await deck<SyncResult>('apply', await file('tutorial-again.yaml', tutorial()));
     const reset = await deck<SyncResult>('reset');
     assert.ok(reset.deleted >= 4, JSON.stringify(reset.changes));
     const dump = await deck<{ state: Json }>('dump');
-    for (const kind of ['services', 'routes', 'plugins', 'consumers', 'certificates', 'snis', 'ca_certificates']) assert.equal(dump.state[kind], null, kind);
+    for (const kind of ['services', 'routes', 'plugins', 'consumers', 'certificates', 'snis', 'ca_certificates', 'upstreams', 'targets']) assert.equal(dump.state[kind], null, kind);
   });
 });

@@ -18,6 +18,7 @@ import { MemoryReplayCache } from '../../state/replay-cache.js';
 import { FileConfigStore } from '../../store/file-config-store.js';
 import { loadStoredConfig } from '../../store/load-stored-config.js';
 import { createLogger, type Logger } from '../../util/logger.js';
+import { UpstreamHealth } from '../../balancer/health/upstream-health.js';
 import { formatHelp, intFlag, listFlag, parseFlags, stringFlag, type FlagSpec, type FlagValues } from '../flags.js';
 import { loadConfigFile } from '../load-config-file.js';
 
@@ -150,6 +151,7 @@ export async function runGateway(settings: GatewaySettings, env: NodeJS.ProcessE
   // Before any worker is forked: they read the key the primary made sure exists.
   const nonceKey = await loadOrCreateNonceKey(nonceKeyFile(settings));
   const replayStore = new MemoryReplayCache(settings.replayCacheEntries);
+  const health = new UpstreamHealth();
   const exposure = adminExposureWarning(settings.adminListen, settings.adminToken);
   if (exposure !== null) {
     logger.warn(exposure);
@@ -158,11 +160,12 @@ export async function runGateway(settings: GatewaySettings, env: NodeJS.ProcessE
   let started: Gateway | null = null;
   const metrics = new GatewayMetrics({
     config: () => started?.holder.current ?? { version: 0, loadedAt: new Date(0), hash: '' },
+    targetHealth: () => health.states(),
   });
   // With workers, this process keeps the admin API and the store; the workers serve the proxy.
   const pool =
     settings.workers > 1
-      ? new WorkerPool({ count: settings.workers, logger, current: () => started!.holder.current.config, stopTimeoutMs: settings.drainTimeoutMs, replayStore })
+      ? new WorkerPool({ count: settings.workers, logger, current: () => started!.holder.current.config, stopTimeoutMs: settings.drainTimeoutMs, replayStore, health })
       : null;
   const workerMetrics = pool === null ? null : new AggregatorRegistry();
   const gateway = await startGateway(pool === null ? settings : { ...settings, proxyListen: 'off' }, {
@@ -170,7 +173,7 @@ export async function runGateway(settings: GatewaySettings, env: NodeJS.ProcessE
     config,
     observer: metrics,
     store,
-    node: { replayCache: replayStore, nonceKey },
+    node: { replayCache: replayStore, nonceKey, health },
     admin: {
       metrics: workerMetrics === null ? metrics : { scrape: async () => ({ contentType: workerMetrics.contentType, body: await workerMetrics.clusterMetrics() }) },
       maxBodyBytes: options.adminMaxBodyBytes,

@@ -12,7 +12,7 @@ export async function validateCommand(argv: readonly string[], env: NodeJS.Proce
   }
   const config = await loadConfigFile(positionals[0] ?? '-', env);
   console.log(
-    `configuration is valid: ${config.services.length} services, ${config.routes.length} routes, ${config.plugins.length} plugins, ${config.consumers.length} consumers`,
+    `configuration is valid: ${config.services.length} services, ${config.routes.length} routes, ${config.plugins.length} plugins, ${config.consumers.length} consumers, ${config.upstreams.length} upstreams, ${config.targets.length} targets`,
   );
   return 0;
 }

@@ -6,8 +6,11 @@
 import type { HashOn, UpstreamAlgorithm } from '../types.js';
 import { type Raw, stringField, type TargetDraft, type UpstreamDraft } from '../collect.js';
 import type { ErrorList } from '../errors.js';
-import { checkUpstreamName, formatTarget } from '../hosts.js';
+import { formatTargetAddress, isValidUpstreamName } from '../target-address.js';
 import { joinPath } from '../paths.js';
+
+/** Algorithms the proxy balances with today; the others are Kong's and validated, but refused. */
+const SUPPORTED_ALGORITHMS: ReadonlySet<UpstreamAlgorithm> = new Set(['round-robin']);
 
 export interface Balancing {
   readonly algorithm: UpstreamAlgorithm;
@@ -47,13 +50,18 @@ export function checkUpstream(upstream: UpstreamDraft, errors: ErrorList): void 
   const { raw, path } = upstream;
   const name = stringField(raw, 'name');
   if (name !== undefined) {
-    const problem = checkUpstreamName(name);
+    const problem = isValidUpstreamName(name);
     if (problem !== null) errors.add(joinPath(path, 'name'), problem);
   }
   const hostHeader = stringField(raw, 'host_header');
-  if (hostHeader !== undefined && formatTarget(hostHeader) === null) errors.add(joinPath(path, 'host_header'), 'must be a valid host with an optional port');
+  if (hostHeader !== undefined && formatTargetAddress(hostHeader) === null) errors.add(joinPath(path, 'host_header'), 'must be a valid host with an optional port');
 
-  const { hash_on: hashOn, hash_fallback: fallback } = effectiveBalancing(raw);
+  const { algorithm, hash_on: hashOn, hash_fallback: fallback } = effectiveBalancing(raw);
+  if (!SUPPORTED_ALGORITHMS.has(algorithm)) {
+    // Refused rather than balanced some other way: a file written for Kong must not silently change meaning.
+    const written = raw.algorithm !== undefined ? 'algorithm' : 'hash_on';
+    errors.add(joinPath(path, written), `algorithm '${algorithm}' is not supported by Portcullis yet (round-robin is)`);
+  }
   if (!fallbackAllowed(hashOn, fallback)) {
     errors.add(joinPath(path, 'hash_fallback'), hashOn === 'none' || hashOn === 'cookie' ? `must be 'none' when hash_on is '${hashOn}'` : `must not be '${fallback}' when hash_on is '${hashOn}'`);
   }
@@ -74,7 +82,7 @@ export function checkUpstream(upstream: UpstreamDraft, errors: ErrorList): void 
 
 export function checkTarget(target: TargetDraft, errors: ErrorList): void {
   const text = stringField(target.raw, 'target');
-  if (text !== undefined && formatTarget(text) === null) {
+  if (text !== undefined && formatTargetAddress(text) === null) {
     errors.add(joinPath(target.path, 'target'), `Invalid target ('${text}'); not a valid hostname or ip address`);
   }
 }

@@ -333,7 +333,7 @@ describe('openid-connect DPoP (RFC 9449)', () => {
   /** A strict instance on its own node services (the replay store under test, the shared nonce key). */
   function withReplayCache(replayCache: ReplayCache, extra: Record<string, unknown> = {}, entities: ExtraEntities = {}) {
     const built = buildConfig({ issuer: idp.issuer, proof_of_possession_dpop: 'strict', ...extra }, entities);
-    const node: NodeServices = { replayCache, nonceKey: testNodeServices.nonceKey };
+    const node: NodeServices = { ...testNodeServices, replayCache };
     return { plugin: createOpenIdConnect(built.plugin, built.config.plugins[0]!, { config: built.config, logger: silentLogger, trustedCaPems: [], node }), settings: built.plugin };
   }
 

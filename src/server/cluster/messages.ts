@@ -18,6 +18,7 @@ export type ToWorker =
   | { readonly type: 'portcullis:config'; readonly seq: number; readonly document: DeckDocument }
   | { readonly type: 'portcullis:stats'; readonly seq: number }
   | { readonly type: 'portcullis:stop' }
+  | HealthMessage
   | ReplayAnswerMessage;
 
 export type FromWorker =
@@ -26,7 +27,19 @@ export type FromWorker =
   | { readonly type: 'portcullis:applied'; readonly seq: number; readonly hash: string | null; readonly error: string | null }
   | { readonly type: 'portcullis:stats'; readonly seq: number; readonly stats: ServerStats }
   | { readonly type: 'portcullis:failed'; readonly error: string }
+  | HealthMessage
   | ReplayClaimMessage;
+
+/**
+ * A target's health changed. From a worker: its passive check flipped it (the primary takes it for
+ * the node); from the primary: the node's state, which every worker follows at once.
+ */
+export interface HealthMessage {
+  readonly type: 'portcullis:health';
+  readonly upstream: string;
+  readonly target: string;
+  readonly healthy: boolean;
+}
 
 /** Whether an IPC message is one of ours (prom-client and Node use the same channel). */
 export function isPortcullisMessage<T extends { type: string }>(message: unknown): message is T {

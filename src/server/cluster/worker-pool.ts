@@ -12,6 +12,7 @@ import type { Logger } from '../../util/logger.js';
 import { withGatewayNodeFlags } from '../../runtime/node-flags.js';
 import { answerReplayClaims } from '../../state/ipc-replay-cache.js';
 import type { MemoryReplayCache } from '../../state/replay-cache.js';
+import type { UpstreamHealth } from '../../balancer/health/upstream-health.js';
 import { isPortcullisMessage, type FromWorker, type ListenerAddress, type ToWorker } from './messages.js';
 
 export interface WorkerPoolOptions {
@@ -25,6 +26,8 @@ export interface WorkerPoolOptions {
   readonly stopTimeoutMs: number;
   /** The node's replay store, whose marks the workers claim through IPC. */
   readonly replayStore: MemoryReplayCache;
+  /** The node's target health: changes go to every worker, a worker's passive findings come here. */
+  readonly health?: UpstreamHealth;
 }
 
 interface Member {
@@ -52,6 +55,10 @@ export class WorkerPool {
 
   constructor(options: WorkerPoolOptions) {
     this.#options = options;
+    // Every change of the node's health reaches every serving worker, the one that found it included.
+    options.health?.onChange((change) => {
+      for (const member of this.#members.values()) if (member.ready) this.#answer(member, { type: 'portcullis:health', upstream: change.upstream, target: change.target, healthy: change.healthy });
+    });
   }
 
   /** Forks the workers and resolves with the proxy listeners once every one serves. */
@@ -151,6 +158,8 @@ export class WorkerPool {
         void this.#configure(member, exportConfig(this.#options.current(), { references: 'id' }));
         break;
       case 'portcullis:ready':
+        // What the node already knows to be down, before the worker takes traffic for it.
+        for (const down of this.#options.health?.unhealthy() ?? []) this.#answer(member, { type: 'portcullis:health', ...down, healthy: false });
         member.ready = true;
         member.listeners = message.listeners;
         this.#options.logger.info({ worker: member.worker.id, worker_pid: member.worker.process.pid, node_flags: message.nodeFlags }, 'worker serving');
@@ -162,6 +171,9 @@ export class WorkerPool {
           this.#failure = new Error(`a worker failed to start: ${message.error}`);
           this.#wakeReadyWaiters();
         }
+        break;
+      case 'portcullis:health':
+        this.#options.health?.find(message.upstream, message.target)?.set(message.healthy, 'passive');
         break;
       case 'portcullis:replay-claim':
         this.#answer(member, answerReplayClaims(this.#options.replayStore, message));

@@ -16,6 +16,7 @@ import { startGateway, type Gateway } from '../gateway.js';
 import type { GatewaySettings } from '../settings.js';
 import { IpcReplayCache } from '../../state/ipc-replay-cache.js';
 import type { NodeServices } from '../../state/node-services.js';
+import { UpstreamHealth } from '../../balancer/health/upstream-health.js';
 import { readNonceKey } from '../../state/nonce-key.js';
 import { isPortcullisMessage, type FromWorker, type ToWorker } from './messages.js';
 
@@ -37,9 +38,13 @@ export async function runWorker(settings: GatewaySettings, logger: Logger, nonce
     if (process.send === undefined || !process.connected) throw new Error('no IPC channel to the primary');
     process.send(message);
   });
-  const node: NodeServices = { replayCache, nonceKey: await readNonceKey(nonceKeyFile) };
+  const node: NodeServices = { replayCache, nonceKey: await readNonceKey(nonceKeyFile), health: new UpstreamHealth() };
+  // A flip this worker's passive checks found goes to the primary, which tells every worker.
+  node.health.onChange((change) => {
+    if (change.source !== 'remote') send({ type: 'portcullis:health', upstream: change.upstream, target: change.target, healthy: change.healthy });
+  });
   let queue: Promise<void> = Promise.resolve();
-  const metrics = new GatewayMetrics({ config: () => gateway?.holder.current ?? { version: 0, loadedAt: new Date(0), hash: '' } });
+  const metrics = new GatewayMetrics({ config: () => gateway?.holder.current ?? { version: 0, loadedAt: new Date(0), hash: '' }, targetHealth: () => node.health.states() });
   // Constructing one installs prom-client's IPC listener that answers the primary's metric requests.
   new AggregatorRegistry();
   AggregatorRegistry.setRegistries([metrics.registry]);
@@ -48,7 +53,7 @@ export async function runWorker(settings: GatewaySettings, logger: Logger, nonce
     try {
       const config = load(document);
       if (gateway === null) {
-        gateway = await startGateway({ ...settings, adminListen: 'off' }, { logger, config, observer: metrics, node });
+        gateway = await startGateway({ ...settings, adminListen: 'off' }, { logger, config, observer: metrics, node, healthChecks: false });
         send({ type: 'portcullis:applied', seq, hash: gateway.holder.current.hash, error: null });
         send({
           type: 'portcullis:ready',
@@ -88,6 +93,9 @@ export async function runWorker(settings: GatewaySettings, logger: Logger, nonce
           break;
         case 'portcullis:stop':
           stop();
+          break;
+        case 'portcullis:health':
+          node.health.find(message.upstream, message.target)?.set(message.healthy, 'remote');
           break;
         case 'portcullis:replay-answer':
           replayCache.answer(message);

@@ -5,7 +5,9 @@ package main
 // compares them (timestamps and reference names ignored, tags sorted and empty = none; a plugin's
 // config filled with every default from its schema before it is compared), then created or updated
 // with a full-body PUT /{entities}/{id} (go-kong's Create with the id set), in gdr's dependency order;
-// sync then deletes what the target lacks, in reverse order. decK fetches a plugin's schema for every
+// targets are created with POST /upstreams/{id}/targets (the id in the body) and updated with PATCH
+// /upstreams/{id}/targets/{id} (gdr's targetCRUD); sync then deletes what the target lacks, in
+// reverse order. decK fetches a plugin's schema for every
 // plugin event, deletes included; so does this.
 
 import (
@@ -115,6 +117,24 @@ func normCA(c kong.CACertificate) kong.CACertificate {
 	return c
 }
 
+func normUpstream(u kong.Upstream) kong.Upstream {
+	u.CreatedAt = nil
+	u.Tags = normTags(u.Tags)
+	if u.ClientCertificate != nil {
+		u.ClientCertificate = &kong.Certificate{ID: u.ClientCertificate.ID}
+	}
+	return u
+}
+
+func normTarget(t kong.Target) kong.Target {
+	t.CreatedAt = nil
+	t.Tags = normTags(t.Tags)
+	if t.Upstream != nil {
+		t.Upstream = &kong.Upstream{ID: t.Upstream.ID}
+	}
+	return t
+}
+
 func normSNI(s kong.SNI) kong.SNI {
 	s.CreatedAt = nil
 	s.Tags = normTags(s.Tags)
@@ -196,7 +216,16 @@ func (y *Syncer) Plan(current *State, target *Target, withDeletes bool) error {
 			return err
 		}
 	}
-	// Level 2: services, SNIs.
+	for _, t := range target.Upstreams {
+		cur := currentByID(current.Upstreams, t.ID, func(e *kong.Upstream) *string { return e.ID })
+		if cur != nil && sameJSON(normUpstream(*cur), normUpstream(*t)) {
+			continue
+		}
+		if err := y.write("upstream", cur == nil, t.Name, t.ID, func() error { _, err := y.s.Client.Upstreams.Create(y.s.Ctx, t); return err }); err != nil {
+			return err
+		}
+	}
+	// Level 2: services, SNIs, targets.
 	for _, t := range target.Services {
 		cur := currentByID(current.Services, t.ID, func(e *kong.Service) *string { return e.ID })
 		if cur != nil && sameJSON(normService(*cur), normService(*t)) {
@@ -212,6 +241,26 @@ func (y *Syncer) Plan(current *State, target *Target, withDeletes bool) error {
 			continue
 		}
 		if err := y.write("sni", cur == nil, t.Name, t.ID, func() error { _, err := y.s.Client.SNIs.Create(y.s.Ctx, t); return err }); err != nil {
+			return err
+		}
+	}
+	for _, t := range target.Targets {
+		cur := currentByID(current.Targets, t.ID, func(e *kong.Target) *string { return e.ID })
+		if cur != nil && sameJSON(normTarget(*cur), normTarget(*t)) {
+			continue
+		}
+		body := *t
+		body.Upstream = &kong.Upstream{ID: t.Upstream.ID}
+		if err := y.write("target", cur == nil, t.Target, t.ID, func() error {
+			if cur == nil {
+				_, err := y.s.Client.Targets.Create(y.s.Ctx, t.Upstream.ID, &body)
+				return err
+			}
+			// go-kong 0.15 has no Targets.Update; gdr's (newer go-kong) is this PATCH.
+			var out map[string]interface{}
+			_, err := y.s.Raw("PATCH", "/upstreams/"+escapePath(*t.Upstream.ID)+"/targets/"+escapePath(*t.ID), nil, &body, &out)
+			return err
+		}); err != nil {
 			return err
 		}
 	}
@@ -292,8 +341,8 @@ func (y *Syncer) write(kind string, create bool, name, id *string, do func() err
 	return nil
 }
 
-// deletes removes what the target lacks: plugins, routes, SNIs and services, consumers, CA
-// certificates and certificates (gdr's reverse order). Each plugin's schema is fetched first, as decK
+// deletes removes what the target lacks: plugins, routes, SNIs, targets and services, consumers,
+// upstreams, CA certificates and certificates (gdr's reverse order). Each plugin's schema is fetched first, as decK
 // fetches it for every plugin event.
 func (y *Syncer) deletes(current *State, target *Target) error {
 	c, ctx := y.s.Client, y.s.Ctx
@@ -315,8 +364,10 @@ func (y *Syncer) deletes(current *State, target *Target) error {
 	}{
 		{"route", missingRoutes(current, target), func(id *string) error { return c.Routes.Delete(ctx, id) }},
 		{"sni", missingSNIs(current, target), func(id *string) error { return c.SNIs.Delete(ctx, id) }},
+		{"target", missingTargets(current, target), func(id *string) error { return c.Targets.Delete(ctx, upstreamOfTarget(current, id), id) }},
 		{"service", missingServices(current, target), func(id *string) error { return c.Services.Delete(ctx, id) }},
 		{"consumer", missingConsumers(current, target), func(id *string) error { return c.Consumers.Delete(ctx, id) }},
+		{"upstream", missingUpstreams(current, target), func(id *string) error { return c.Upstreams.Delete(ctx, id) }},
 		{"ca_certificate", missingCAs(current, target), func(id *string) error { return c.CACertificates.Delete(ctx, id) }},
 		{"certificate", missingCertificates(current, target), func(id *string) error { return c.Certificates.Delete(ctx, id) }},
 	}
@@ -352,6 +403,22 @@ func missingRoutes(c *State, t *Target) []entityKey {
 
 func missingSNIs(c *State, t *Target) []entityKey {
 	return missing(c.SNIs, t.SNIs, func(e *kong.SNI) entityKey { return entityKey{e.Name, e.ID} }, func(e *kong.SNI) *string { return e.ID })
+}
+
+func missingTargets(c *State, t *Target) []entityKey {
+	return missing(c.Targets, t.Targets, func(e *kong.Target) entityKey { return entityKey{e.Target, e.ID} }, func(e *kong.Target) *string { return e.ID })
+}
+
+// upstreamOfTarget is the id of the upstream of the current target with id.
+func upstreamOfTarget(c *State, id *string) *string {
+	if t := currentByID(c.Targets, id, func(e *kong.Target) *string { return e.ID }); t != nil && t.Upstream != nil {
+		return t.Upstream.ID
+	}
+	return nil
+}
+
+func missingUpstreams(c *State, t *Target) []entityKey {
+	return missing(c.Upstreams, t.Upstreams, func(e *kong.Upstream) entityKey { return entityKey{e.Name, e.ID} }, func(e *kong.Upstream) *string { return e.ID })
 }
 
 func missingServices(c *State, t *Target) []entityKey {

@@ -248,6 +248,12 @@ func validate(s *Session, path string) (interface{}, error) {
 	for _, e := range target.CACertificates {
 		check("ca_certificates", e.ID, e.ID, e)
 	}
+	for _, e := range target.Upstreams {
+		check("upstreams", e.Name, e.ID, e)
+	}
+	for _, e := range target.Targets {
+		check("targets", e.Target, e.ID, e)
+	}
 	out := map[string]interface{}{"ok": !failed, "results": results}
 	if failed {
 		b, _ := json.MarshalIndent(out, "", "  ")

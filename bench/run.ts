@@ -136,9 +136,11 @@ async function main(): Promise<void> {
   try {
     issuer = await startBenchIssuer();
     const [upstreamPort, nginxHttp, nginxHttps, hapHttp, hapMtls, hapRs, hapEs, nodeHttp, nodeHttps] = (await freePorts(9)) as [number, number, number, number, number, number, number, number, number];
+    // Scenario 10's targets: the same nginx upstream on four more ports.
+    const targetPorts = have('nginx') ? await freePorts(4) : [];
     let upstreamUrl: string;
     if (have('nginx')) {
-      programs.push(await startNginxUpstream(join(dir, 'upstream'), LOAD_CPU, upstreamPort));
+      programs.push(await startNginxUpstream(join(dir, 'upstream'), LOAD_CPU, upstreamPort, targetPorts));
       upstreamUrl = `http://127.0.0.1:${upstreamPort}`;
     } else {
       const echo = startPinned('upstream (portcullis echo)', LOAD_CPU, process.execPath, [fileURLToPath(new URL('../src/cli/main.js', import.meta.url)), 'echo', '--listen', `127.0.0.1:${upstreamPort}`]);
@@ -163,7 +165,7 @@ async function main(): Promise<void> {
     await writeRoundRobinScript(spreadScript, Array.from({ length: 10_000 }, (_, i) => `/r${(i * 7919) % 10_000}/anything`), null);
 
     log('starting programs');
-    const portcullis: PortcullisProcess = await startPortcullis('main', dir, SERVER_CPU, scenarioConfig(upstreamUrl, issuer.url));
+    const portcullis: PortcullisProcess = await startPortcullis('main', dir, SERVER_CPU, scenarioConfig(upstreamUrl, issuer.url, targetPorts));
     programs.push(portcullis.program);
     const portcullisMany = await startPortcullis('routes-10k', dir, SERVER_CPU, manyRoutesConfig(upstreamUrl, 10_000));
     programs.push(portcullisMany.program);
@@ -232,6 +234,10 @@ async function main(): Promise<void> {
       {
         id: 's6', title: '6. 10,000 routes, requests spread over them (HTTP; compare with scenario 1)', skipped: [],
         rows: [{ program: 'Portcullis', url: `http://127.0.0.1:${portcullisMany.http}`, group: pgid(portcullisMany.program), script: spreadScript, note: '10,000 prefix routes' }],
+      },
+      {
+        id: 's10', title: '10. round-robin over an upstream of 4 targets (HTTP; compare with scenario 1)', skipped: targetPorts.length === 0 ? ['Portcullis: no nginx to serve four targets'] : [],
+        rows: targetPorts.length === 0 ? [] : [{ program: 'Portcullis', url: `http://127.0.0.1:${portcullis.http}/balanced`, group: pc, note: 'upstream with 4 targets, weight 100 each' }],
       },
       {
         id: 's7', title: '7. introspection (opaque token), cached result, + cnf binding', skipped: ['nginx, HAProxy, node stack: no introspection without extra code'],
@@ -447,6 +453,7 @@ async function report(results: RowResult[], extra: Record<string, unknown>, meas
   addTarget('s5 new connection per request ÷ nginx', pick('s5', 'Portcullis'), pick('s5', 'nginx'), 0.8);
   addTarget('s2 mTLS proxy ÷ nginx', pick('s2', 'Portcullis'), pick('s2', 'nginx'), 0.5);
   addTarget('s6 10,000 routes ÷ s1 one route', pick('s6', 'Portcullis'), pick('s1', 'Portcullis'), 0.9);
+  addTarget('s10 round-robin over 4 targets ÷ s1 one host', pick('s10', 'Portcullis'), pick('s1', 'Portcullis'), 0.95);
   addTarget('s1 HTTP proxy ÷ nginx', pick('s1', 'Portcullis'), pick('s1', 'nginx'), 0);
   addTarget('s8 DPoP, ES256 proof per request ÷ s3', pick('s8', 'Portcullis', 'DPoP ES256 proofs'), pick('s3', 'Portcullis'), 0.6);
   addTarget('s8 DPoP, Ed25519 proof per request ÷ s3', pick('s8', 'Portcullis', 'DPoP Ed25519 (EdDSA) proofs'), pick('s3', 'Portcullis'), 0);

@@ -3,10 +3,10 @@ import { AUDIENCE } from './issuer.js';
 
 /**
  * Routes for every scenario on one gateway: `/plain` (no plugins), `/mtls` (certificate only),
- * `/jwt` (the tutorial's openid-connect, strict binding), `/introspection` (opaque tokens, cached);
- * tls-handshake-modifier global, so every handshake asks for the certificate.
+ * `/jwt` (the tutorial's openid-connect, strict binding), `/introspection` (opaque tokens, cached),
+ * `/balanced` (an upstream over `targetPorts`, when given); tls-handshake-modifier global, so every handshake asks for the certificate.
  */
-export function scenarioConfig(upstreamUrl: string, issuerUrl: string): string {
+export function scenarioConfig(upstreamUrl: string, issuerUrl: string, targetPorts: readonly number[] = []): string {
   const oidc = (extra: string): string =>
     `          - name: openid-connect\n            config:\n              issuer: ${issuerUrl}\n              proof_of_possession_mtls: strict\n              audience_required: ["${AUDIENCE}"]\n${extra}`;
   return `_format_version: "3.0"
@@ -30,9 +30,24 @@ ${oidc('              auth_methods: [bearer]\n')}
         strip_path: false
         plugins:
 ${oidc('              auth_methods: [introspection]\n              client_id: [bench]\n              client_secret: [bench-secret]\n              cache_introspection: true\n')}
-plugins:
+${balanced(targetPorts)}plugins:
   - name: tls-handshake-modifier
 `;
+}
+
+/** `/balanced` (scenario 10): a service naming an upstream whose targets are the upstream server on `ports`. */
+function balanced(ports: readonly number[]): string {
+  if (ports.length === 0) return '';
+  return `  - name: balanced
+    host: bench-targets.internal
+    routes:
+      - name: balanced
+        paths: ["/balanced"]
+        strip_path: false
+upstreams:
+  - name: bench-targets.internal
+    targets:
+${ports.map((p) => `      - target: 127.0.0.1:${p}\n`).join('')}`;
 }
 
 /** One service with `count` prefix routes `/r0` … `/r{count-1}`, plus `/plain`. */

@@ -49,11 +49,11 @@ async function start(name: string, dir: string, cpus: string, config: string, po
   return program;
 }
 
-/** The upstream every program proxies to: a fixed JSON 200. */
-export async function startNginxUpstream(dir: string, cpus: string, port: number): Promise<Program> {
+/** The upstream every program proxies to: a fixed JSON 200, also on `extraPorts` (the targets of a balanced upstream). */
+export async function startNginxUpstream(dir: string, cpus: string, port: number, extraPorts: readonly number[] = []): Promise<Program> {
   const config = `${baseConfig(dir)}
   server {
-    listen 127.0.0.1:${port} reuseport backlog=4096;
+    listen 127.0.0.1:${port} reuseport backlog=4096;${extraPorts.map((p) => `\n    listen 127.0.0.1:${p} reuseport backlog=4096;`).join('')}
     location / { default_type application/json; return 200 '{"ok":true}'; }
   }
 }

@@ -16,10 +16,9 @@
  * not all send their first requests to the same target.
  */
 
-export interface BalancerTarget {
-  readonly id: string;
-  readonly weight: number;
-}
+import type { Balancer, BalancerTarget } from './balancer.js';
+
+export type { BalancerTarget } from './balancer.js';
 
 export interface RoundRobinOptions {
   /** The first slot examined (any integer, taken modulo the wheel size); random when absent. */
@@ -34,7 +33,7 @@ function gcd(a: number, b: number): number {
   return a;
 }
 
-export class RoundRobinBalancer {
+export class RoundRobinBalancer implements Balancer {
   /** Targets with a weight above 0, in the order given; the wheel holds indexes into this list. */
   readonly #targets: readonly BalancerTarget[];
   /** Slot → target index: one turn of the wheel is one cycle of picks. */
@@ -74,9 +73,9 @@ export class RoundRobinBalancer {
 
   /**
    * Next target for a request, skipping ids for which `usable(id)` is false (unhealthy, or already
-   * tried in this request); null when none is usable.
+   * tried in this request); null when none is usable. `hash` is ignored, as Kong's round-robin ignores it.
    */
-  pick(usable?: (id: string) => boolean): BalancerTarget | null {
+  pick(usable?: (id: string) => boolean, _hash?: string | null): BalancerTarget | null {
     const size = this.#wheel.length;
     if (size === 0) return null;
     // The hot path: walk the wheel from the pointer. Slots are spread, so when most weight is usable
@@ -96,6 +95,12 @@ export class RoundRobinBalancer {
     if (targets.length === size) return null; // that walk was a whole turn
     return this.#pickAfterSkips(slot, usable);
   }
+
+  /** Round-robin keeps no count of requests (nor does Kong's). */
+  started(_id: string): void {}
+
+  /** Nor of their latency. */
+  finished(_id: string, _latencyMs: number | null): void {}
 
   /**
    * The result of walking on from `from` slot by slot, in one pass over the targets: each usable

@@ -31,6 +31,14 @@ upstreams:
   - name: second.internal
     hash_on: none
     slots: 100
+  - name: hashed
+    hash_on: header
+    hash_on_header: X-User
+    hash_fallback: ip
+  - name: hashed-by-nothing
+    algorithm: consistent-hashing
+  - name: fewest
+    algorithm: least-connections
 targets:
   - target: backend-3.internal:8080
     upstream: backend.internal

@@ -58,18 +58,6 @@ targets:
     assert.equal(load(doc('upstreams: [{ name: a, algorithm: consistent-hashing, hash_on: none }]')).upstreams[0]?.algorithm, 'round-robin');
   });
 
-  it('refuses the algorithms it cannot balance with yet, at the field that chose them', () => {
-    assert.deepEqual(lines(loadErrors(doc(`upstreams:
-  - { name: a, algorithm: least-connections }
-  - { name: b, hash_on: ip }
-  - { name: c, algorithm: latency, hash_on: ip }
-`))), [
-      "upstreams[0].algorithm: algorithm 'least-connections' is not supported by Portcullis yet (round-robin is)",
-      "upstreams[1].hash_on: algorithm 'consistent-hashing' is not supported by Portcullis yet (round-robin is)",
-      "upstreams[2].algorithm: algorithm 'latency' is not supported by Portcullis yet (round-robin is)",
-    ]);
-  });
-
   it('refuses what Kong refuses, each at its path', () => {
     assert.deepEqual(
       lines(loadErrors(doc(`certificates: []
@@ -107,13 +95,9 @@ targets:
         "upstreams[0].name: Invalid name ('10.0.0.1'); no ip addresses allowed",
         "upstreams[1].name: Invalid name ('with.port:80'); no port allowed",
         "upstreams[2].name: Invalid name ('bad_host!'); must be a valid hostname",
-        "upstreams[3].hash_on: algorithm 'consistent-hashing' is not supported by Portcullis yet (round-robin is)",
         "upstreams[3].hash_on_header: required field missing (hash_on is 'header')",
-        "upstreams[4].hash_on: algorithm 'consistent-hashing' is not supported by Portcullis yet (round-robin is)",
         "upstreams[4].hash_fallback: must be 'none' when hash_on is 'cookie'",
-        "upstreams[5].hash_on: algorithm 'consistent-hashing' is not supported by Portcullis yet (round-robin is)",
         "upstreams[5].hash_fallback: must not be 'ip' when hash_on is 'ip'",
-        "upstreams[6].hash_on: algorithm 'consistent-hashing' is not supported by Portcullis yet (round-robin is)",
         'upstreams[6].hash_fallback_header: must be different from hash_on_header',
         'upstreams[7].slots: must be at least 10',
         'upstreams[7].targets[1].weight: must be at most 65535',

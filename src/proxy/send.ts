@@ -4,7 +4,7 @@ import type { Service } from '../config/types.js';
 import type { HeaderMap } from '../pipeline/context.js';
 import { filterResponseHeaders } from './headers.js';
 import { RequestBodyTap } from './request-body.js';
-import type { ServiceEndpoints } from './service-endpoints.js';
+import type { ServiceEndpoints, UpstreamEndpoint } from './service-endpoints.js';
 import { UpstreamExchange, type AbortSource } from './upstream-exchange.js';
 import { classifyFailure, isConnectPhase, UpstreamError, type UpstreamFailure } from './upstream-errors.js';
 
@@ -32,6 +32,8 @@ export interface UpstreamRequest {
   body: Readable | Buffer | null;
   /** Aborted when the client goes away (an AbortSignal, or the lighter ClientGone of the proxy handler). */
   signal: AbortSource;
+  /** The value a consistent-hashing upstream hashes (`hash-value.ts`), the same for every attempt; null otherwise. */
+  hash?: string | null;
 }
 
 export interface UpstreamResponse {
@@ -46,6 +48,12 @@ export interface UpstreamResponse {
   headersLatencyMs: number;
   /** Attempts made, 1 + retries used. */
   attempts: number;
+  /**
+   * Where the answering attempt went, and its time to the response head: once the response is over
+   * the caller reports it (`endpoints.finished`), so least-connections and latency balancing see it.
+   */
+  readonly endpoint: UpstreamEndpoint;
+  readonly attemptLatencyMs: number;
 }
 
 // RFC 9110 §9.2.2; POST and PATCH are never replayed once anything may have reached the upstream.
@@ -72,7 +80,7 @@ export async function sendUpstream(req: UpstreamRequest): Promise<UpstreamRespon
   let gatewayHost = req.defaultHost;
   for (let attempt = 1; ; attempt += 1) {
     if (req.signal.aborted) throw new UpstreamError('client_aborted', attempt - 1, req.signal.reason);
-    const endpoint = req.endpoints.next(tried);
+    const endpoint = req.endpoints.next(tried, req.hash ?? null);
     if (endpoint === null) throw new UpstreamError('no_target', attempt - 1, new Error('no target of the upstream can take the request'));
     if (endpoint.target !== null) (tried ??= []).push(endpoint.target);
     if (gatewayHost !== null && req.headers['host'] === gatewayHost) req.headers['host'] = gatewayHost = endpoint.hostHeader;
@@ -96,7 +104,9 @@ export async function sendUpstream(req: UpstreamRequest): Promise<UpstreamRespon
     stream?.once('end', () => exchange.requestSent());
     const onAbort = (): void => exchange.abort(new Error('client went away'));
     req.signal.addEventListener('abort', onAbort, { once: true });
+    const attemptStarted = performance.now();
     try {
+      req.endpoints.started(endpoint);
       endpoint.dispatcher.dispatch(options, exchange);
       const head = await exchange.head;
       endpoint.health?.observeStatus(head.status);
@@ -108,8 +118,11 @@ export async function sendUpstream(req: UpstreamRequest): Promise<UpstreamRespon
         trailers: exchange.trailers,
         headersLatencyMs: performance.now() - started,
         attempts: attempt,
+        endpoint,
+        attemptLatencyMs: performance.now() - attemptStarted,
       };
     } catch (error) {
+      req.endpoints.finished(endpoint, null);
       const sentBody = stream?.started ?? false;
       stream?.destroy();
       const failure: UpstreamFailure = req.signal.aborted ? 'client_aborted' : classifyFailure(error);

@@ -23,11 +23,11 @@ describe('service endpoints', () => {
       new RoundRobinBalancer([{ id: 'a', weight: 1 }, { id: 'b', weight: 1 }], { start: 0 }),
       new Map(['a', 'b'].map((id) => [id, endpoint(id)])),
     );
-    const first = endpoints.next(null)?.target;
+    const first = endpoints.next(null, null)?.target;
     assert.ok(first === 'a' || first === 'b');
-    const second = endpoints.next([first])?.target;
+    const second = endpoints.next([first], null)?.target;
     assert.notEqual(second, first);
-    assert.ok(endpoints.next(['a', 'b']) !== null, 'every target tried: one of them again');
-    assert.equal(new BalancedEndpoints(new RoundRobinBalancer([]), new Map()).next(null), null);
+    assert.ok(endpoints.next(['a', 'b'], null) !== null, 'every target tried: one of them again');
+    assert.equal(new BalancedEndpoints(new RoundRobinBalancer([]), new Map()).next(null, null), null);
   });
 });

@@ -5,7 +5,7 @@
  * retries move along the ring the same way).
  */
 import type { Dispatcher } from 'undici';
-import type { RoundRobinBalancer } from '../balancer/index.js';
+import type { Balancer } from '../balancer/index.js';
 import type { TargetHandle } from '../balancer/health/upstream-health.js';
 
 export interface UpstreamEndpoint {
@@ -26,7 +26,11 @@ export interface ServiceEndpoints {
    * first attempt: nothing is allocated for a request that is not retried). Null when no target
    * can take the request: the upstream has none with weight above 0 (Kong: 503).
    */
-  next(tried: readonly string[] | null): UpstreamEndpoint | null;
+  next(tried: readonly string[] | null, hash: string | null): UpstreamEndpoint | null;
+  /** A request went to `endpoint` (least-connections counts it). */
+  started(endpoint: UpstreamEndpoint): void;
+  /** It finished: `latencyMs` to the response head, null when the attempt failed (latency weighs it). */
+  finished(endpoint: UpstreamEndpoint, latencyMs: number | null): void;
 }
 
 export class SingleEndpoint implements ServiceEndpoints {
@@ -39,10 +43,14 @@ export class SingleEndpoint implements ServiceEndpoints {
   next(): UpstreamEndpoint {
     return this.#endpoint;
   }
+
+  started(): void {}
+
+  finished(): void {}
 }
 
 export class BalancedEndpoints implements ServiceEndpoints {
-  readonly #balancer: RoundRobinBalancer;
+  readonly #balancer: Balancer;
   readonly #endpoints: ReadonlyMap<string, UpstreamEndpoint>;
   /** Kong's `healthchecks.threshold`: percent of the weight that must be healthy, or nothing is picked. */
   readonly #threshold: number;
@@ -51,7 +59,7 @@ export class BalancedEndpoints implements ServiceEndpoints {
   /** Made once: the hot path allocates no closure. */
   readonly #healthy = (id: string): boolean => this.#endpoints.get(id)?.health?.healthy !== false;
 
-  constructor(balancer: RoundRobinBalancer, endpoints: ReadonlyMap<string, UpstreamEndpoint>, weights: ReadonlyMap<string, number> = new Map(), threshold = 0) {
+  constructor(balancer: Balancer, endpoints: ReadonlyMap<string, UpstreamEndpoint>, weights: ReadonlyMap<string, number> = new Map(), threshold = 0) {
     this.#balancer = balancer;
     this.#endpoints = endpoints;
     this.#threshold = threshold;
@@ -59,12 +67,20 @@ export class BalancedEndpoints implements ServiceEndpoints {
     this.#totalWeight = this.#weights.reduce((sum, [, weight]) => sum + weight, 0);
   }
 
-  next(tried: readonly string[] | null): UpstreamEndpoint | null {
+  next(tried: readonly string[] | null, hash: string | null): UpstreamEndpoint | null {
     if (this.#threshold > 0 && this.#healthyPercent() < this.#threshold) return null;
     // A retry prefers a healthy target not tried yet; when every one was, a healthy one again.
     const healthy = this.#healthy;
-    const picked = (tried === null ? null : this.#balancer.pick((id) => !tried.includes(id) && healthy(id))) ?? this.#balancer.pick(healthy);
+    const picked = (tried === null ? null : this.#balancer.pick((id) => !tried.includes(id) && healthy(id), hash)) ?? this.#balancer.pick(healthy, hash);
     return picked === null ? null : (this.#endpoints.get(picked.id) ?? null);
+  }
+
+  started(endpoint: UpstreamEndpoint): void {
+    if (endpoint.target !== null) this.#balancer.started(endpoint.target);
+  }
+
+  finished(endpoint: UpstreamEndpoint, latencyMs: number | null): void {
+    if (endpoint.target !== null) this.#balancer.finished(endpoint.target, latencyMs);
   }
 
   #healthyPercent(): number {

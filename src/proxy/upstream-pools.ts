@@ -1,7 +1,7 @@
 import tls from 'node:tls';
 import { Pool, buildConnector, type Dispatcher } from 'undici';
 import { isIP } from 'node:net';
-import { RoundRobinBalancer } from '../balancer/index.js';
+import { createBalancer } from '../balancer/index.js';
 import type { UpstreamHealth } from '../balancer/health/upstream-health.js';
 import { parseTargetAddress } from '../config/target-address.js';
 import type { Config, Service, Upstream } from '../config/types.js';
@@ -60,7 +60,7 @@ export class UpstreamPools {
 
   /** The dispatcher of a service that is not balanced (tests, and callers that need one connection pool). */
   dispatcherFor(service: Service): Dispatcher {
-    const endpoint = this.endpointsFor(service).next(null);
+    const endpoint = this.endpointsFor(service).next(null, null);
     if (endpoint === null || endpoint.target !== null) throw new Error(`service ${service.id} is balanced over an upstream: use endpointsFor`);
     return endpoint.dispatcher;
   }
@@ -105,7 +105,9 @@ export class UpstreamPools {
   }
 
   #balanced(service: Service, upstream: Upstream, previous: UpstreamPools | undefined): ServiceEndpoints {
-    const targets = this.#config.targets.filter((t) => t.upstream === upstream.id && t.weight > 0);
+    // Every target in file order (Kong's created_at order): consistent hashing counts weight-0 ones too.
+    const all = this.#config.targets.filter((t) => t.upstream === upstream.id);
+    const targets = all.filter((t) => t.weight > 0);
     const endpoints = new Map<string, UpstreamEndpoint>();
     for (const target of targets) {
       const address = parseTargetAddress(target.target);
@@ -117,7 +119,7 @@ export class UpstreamPools {
       const pool = this.#pool(upstreamTargetOf(service, this.#config, this.#options, { host: address.host, port: address.port, servername, clientCertificate: upstream.client_certificate }), previous);
       endpoints.set(target.id, { dispatcher: pool, servername: address.host, hostHeader, target: target.id, health: this.#health?.handle(upstream, target.target) ?? null });
     }
-    const balancer = new RoundRobinBalancer(targets.map((t) => ({ id: t.id, weight: t.weight })));
+    const balancer = createBalancer(upstream.algorithm, all.map((t) => ({ id: t.id, weight: t.weight, key: t.target })), { slots: upstream.slots });
     return new BalancedEndpoints(balancer, endpoints, new Map(targets.map((t) => [t.id, t.weight])), upstream.healthchecks.threshold);
   }
 

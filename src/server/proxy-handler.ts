@@ -10,7 +10,9 @@ import { errorResponse, toGatewayError, type GatewayResponse } from '../pipeline
 import { runHeaderFilter, runLog, runRequestPhases } from '../pipeline/run-phases.js';
 import { announcesBody, bodyTooLarge, DEFAULT_MAX_BUFFERED_BODY_BYTES, readBodyLimited } from '../proxy/buffered-body.js';
 import { buildUpstreamHeaders } from '../proxy/headers.js';
-import { pipeResponse, sendUpstream } from '../proxy/send.js';
+import { hashValueOf, setHashCookie } from '../proxy/hash-value.js';
+import { pipeResponse, sendUpstream, type UpstreamResponse } from '../proxy/send.js';
+import type { ServiceEndpoints } from '../proxy/service-endpoints.js';
 import type { UpstreamExchange } from '../proxy/upstream-exchange.js';
 import { upstreamPath } from '../router/index.js';
 import type { Runtime } from '../runtime/runtime.js';
@@ -165,6 +167,8 @@ async function handle(req: IncomingMessage, res: ServerResponse, runtime: Runtim
   const plugins: ResolvedPlugin[] = [];
   let ctx: RequestContext | null = null;
   let pendingBody: UpstreamExchange | null = null;
+  let endpoints: ServiceEndpoints | null = null;
+  let answered: UpstreamResponse | null = null;
   try {
     const repeated = duplicatedHeader(req.rawHeaders, singletonHeaders);
     if (repeated !== null) {
@@ -228,8 +232,13 @@ async function handle(req: IncomingMessage, res: ServerResponse, runtime: Runtim
     if (buffered !== null) upstreamHeaders['content-length'] = String(buffered.length);
     const query = ctx.upstreamQuery;
     const upstreamStarted = performance.now();
+    endpoints = runtime.pools.endpointsFor(service);
+    const hashing = runtime.pools.upstreamOf(service);
+    // Computed once, after the plugins (the consumer is known): every retry hashes the same value.
+    const hashed = hashing === null || hashing.hash_on === 'none' ? null : hashValueOf(hashing, ctx, String(upstreamHeaders['x-real-ip']));
     const upstream = await sendUpstream({
-      endpoints: runtime.pools.endpointsFor(service),
+      endpoints,
+      hash: hashed?.value ?? null,
       service,
       defaultHost: clientHost === undefined ? runtime.upstreamHost(service) : null,
       method: record.method,
@@ -238,6 +247,7 @@ async function handle(req: IncomingMessage, res: ServerResponse, runtime: Runtim
       body: buffered ?? (announcesBody(req.headers) ? req : null),
       signal: clientGone,
     });
+    answered = upstream;
     record.latency_ms.upstream = round(performance.now() - upstreamStarted);
     // upstream.headers is this request's own copy (filterResponseHeaders): plugin headers go straight in.
     const head: ResponseHead = { status: upstream.status, headers: Object.assign(upstream.headers, ctx.responseHeaders) };
@@ -245,15 +255,20 @@ async function handle(req: IncomingMessage, res: ServerResponse, runtime: Runtim
     runHeaderFilter(ctx, plugins, head);
     head.headers['via'] = appendVia(head.headers['via']);
     head.headers['x-request-id'] = requestId;
+    if (hashed?.setCookie != null) setHashCookie(head.headers, hashed.setCookie);
     res.writeHead(head.status, head.headers);
     record.status = head.status;
     pendingBody = null;
     await pipeResponse(upstream, res);
+    answered = null;
+    endpoints.finished(upstream.endpoint, upstream.attemptLatencyMs);
     finish(record, started, options);
     logPlugins(ctx, plugins, head, options.logger);
   } catch (thrown) {
     // A header_filter plugin failed between the upstream head and the body: release that connection.
     pendingBody?.destroy();
+    // The upstream answered, then the response broke off: that attempt is over too.
+    if (answered !== null) endpoints?.finished(answered.endpoint, answered.attemptLatencyMs);
     const error = toGatewayError(thrown);
     record.reason = error.code;
     if (error.status === 500) options.logger.error({ err: thrown, request_id: requestId }, 'unexpected error while handling a request');

@@ -9,9 +9,6 @@ import type { ErrorList } from '../errors.js';
 import { formatTargetAddress, isValidUpstreamName } from '../target-address.js';
 import { joinPath } from '../paths.js';
 
-/** Algorithms the proxy balances with today; the others are Kong's and validated, but refused. */
-const SUPPORTED_ALGORITHMS: ReadonlySet<UpstreamAlgorithm> = new Set(['round-robin']);
-
 export interface Balancing {
   readonly algorithm: UpstreamAlgorithm;
   readonly hash_on: HashOn;
@@ -56,12 +53,7 @@ export function checkUpstream(upstream: UpstreamDraft, errors: ErrorList): void 
   const hostHeader = stringField(raw, 'host_header');
   if (hostHeader !== undefined && formatTargetAddress(hostHeader) === null) errors.add(joinPath(path, 'host_header'), 'must be a valid host with an optional port');
 
-  const { algorithm, hash_on: hashOn, hash_fallback: fallback } = effectiveBalancing(raw);
-  if (!SUPPORTED_ALGORITHMS.has(algorithm)) {
-    // Refused rather than balanced some other way: a file written for Kong must not silently change meaning.
-    const written = raw.algorithm !== undefined ? 'algorithm' : 'hash_on';
-    errors.add(joinPath(path, written), `algorithm '${algorithm}' is not supported by Portcullis yet (round-robin is)`);
-  }
+  const { hash_on: hashOn, hash_fallback: fallback } = effectiveBalancing(raw);
   if (!fallbackAllowed(hashOn, fallback)) {
     errors.add(joinPath(path, 'hash_fallback'), hashOn === 'none' || hashOn === 'cookie' ? `must be 'none' when hash_on is '${hashOn}'` : `must not be '${fallback}' when hash_on is '${hashOn}'`);
   }

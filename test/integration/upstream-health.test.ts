@@ -147,6 +147,17 @@ describe('upstream health checks', () => {
     assert.equal(response.status, 503);
     assert.equal(response.json<{ message: string }>().message, 'failure to get a peer from the ring-balancer');
   });
+
+  it('the probes of an upstream stop when it leaves the configuration', async () => {
+    const withoutActive = configFor(a, b, c, d).replace(/ {2}- name: active\.internal\n(?: {4}.*\n)+/, '').replace(/ {2}- name: active\n(?: {4}.*\n)+/, '');
+    assert.doesNotMatch(withoutActive, /active\.internal/);
+    const applied = await admin(gateway.adminUrl, 'POST', '/config', { config: withoutActive });
+    assert.ok(applied.status < 300, applied.text);
+    await sleep(300); // a probe already on its way may still land
+    const settled = c.probes;
+    await sleep(600);
+    assert.equal(c.probes, settled, 'no probe after the upstream was removed');
+  });
 });
 
 describe('upstream health checks with --workers: one state per node', () => {

@@ -119,7 +119,10 @@ export function createAdminHandler(options: AdminOptions): (req: IncomingMessage
     }
     if (health !== null && first === 'upstreams' && second !== undefined) {
       if (third === 'health' && segments.length === 3) return health.health(method, second, query, path);
-      if (third === 'targets' && segments.length === 5 && (segments[4] === 'healthy' || segments[4] === 'unhealthy')) return health.set(method, second, segments[3]!, segments[4]);
+      const verdict = segments[segments.length - 1];
+      if (third === 'targets' && (segments.length === 5 || segments.length === 6) && (verdict === 'healthy' || verdict === 'unhealthy')) {
+        return health.set(method, second, segments[3]!, verdict, segments.length === 6 ? segments[4]! : null);
+      }
     }
     if (first === 'upstreams' && third === 'targets' && second !== undefined) return targets.handle(method, second, segments.slice(3), query, path, r.body);
     const kind = kindOf(first);

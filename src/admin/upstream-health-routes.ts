@@ -4,7 +4,8 @@
  *
  *   GET  /upstreams/{u}/health                         200 { data: [target + health + data], next, node_id }
  *   GET  /upstreams/{u}/health?balancer_health=1       200 { data: { health, balancer_health, id, details }, next, node_id }
- *   POST /upstreams/{u}/targets/{target or id}/healthy|unhealthy   204 (forces the state, Kong's post_health)
+ *   POST /upstreams/{u}/targets/{target or id}[/{address}]/healthy|unhealthy   204 (forces the state, Kong's post_health;
+ *        a target is one address here, so `{address}` must be the target's own `ip:port`)
  *
  * `health` is HEALTHY, UNHEALTHY or HEALTHCHECKS_OFF (checks off, or a weight of 0). `data.last`
  * is Portcullis's addition: the last probe or observation of the target, so a target that stays
@@ -13,7 +14,7 @@
 import type { UpstreamHealth } from '../balancer/health/upstream-health.js';
 import { healthchecksOn, stateOf } from '../balancer/health/upstream-health.js';
 import type { Config, Target, Upstream } from '../config/types.js';
-import { parseTargetAddress } from '../config/target-address.js';
+import { formatTargetAddress, parseTargetAddress } from '../config/target-address.js';
 import { AdminError } from './admin-error.js';
 import { findEntity, KINDS } from './entity-kinds.js';
 import type { Answer } from './entity-routes.js';
@@ -50,13 +51,13 @@ export class UpstreamHealthRoutes {
   }
 
   /** `POST /upstreams/{u}/targets/{t}/healthy|unhealthy`. */
-  set(method: string, upstreamKey: string, targetKey: string, verdict: string): Answer {
-    if (verdict !== 'healthy' && verdict !== 'unhealthy') throw notFound();
+  set(method: string, upstreamKey: string, targetKey: string, verdict: 'healthy' | 'unhealthy', address: string | null): Answer {
     if (method !== 'POST') throw methodNotAllowed();
     const config = this.#current();
     const upstream = this.#upstream(config, upstreamKey);
     const target = findTarget(config.targets.filter((t) => t.upstream === upstream.id), targetKey);
     if (target === undefined) throw notFound();
+    if (address !== null && formatTargetAddress(address) !== target.target) throw notFound();
     this.#health.handle(upstream, target.target).set(verdict === 'healthy', 'manual');
     return { status: 204 };
   }

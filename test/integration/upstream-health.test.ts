@@ -213,7 +213,8 @@ describe('upstream health through the admin API', () => {
     assert.match(metrics.text, new RegExp(`portcullis_upstream_target_health\\{upstream="passive.internal",target="127.0.0.1:${a.port}",state="unhealthy"\\} 1`));
     assert.match(metrics.text, new RegExp(`portcullis_upstream_target_health\\{upstream="passive.internal",target="127.0.0.1:${a.port}",state="healthy"\\} 0`));
 
-    assert.equal((await admin(gateway.adminUrl, 'POST', `/upstreams/passive.internal/targets/127.0.0.1:${a.port}/healthy`)).status, 204);
+    assert.equal((await admin(gateway.adminUrl, 'POST', `/upstreams/passive.internal/targets/127.0.0.1:${a.port}/127.0.0.2:${a.port}/healthy`)).status, 404, 'not an address of that target');
+    assert.equal((await admin(gateway.adminUrl, 'POST', `/upstreams/passive.internal/targets/127.0.0.1:${a.port}/127.0.0.1:${a.port}/healthy`)).status, 204, "Kong's per-address form");
     assert.deepEqual(await targetsHit(`${gateway.httpUrl}/passive`, 4), { a: 2, b: 2 });
     assert.equal((await admin(gateway.adminUrl, 'POST', '/upstreams/passive.internal/targets/10.9.9.9:1/healthy')).status, 404);
     assert.equal((await admin(gateway.adminUrl, 'GET', '/upstreams/nowhere/health')).status, 404);

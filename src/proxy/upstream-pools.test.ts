@@ -6,6 +6,8 @@ import type { Pool } from 'undici';
 import { sendUpstream } from './send.js';
 import { close, configWith, listen, serviceFor, until } from './fixtures.js';
 import { UpstreamPools } from './upstream-pools.js';
+import { UpstreamHealth } from '../balancer/health/upstream-health.js';
+import { loadConfig } from '../config/index.js';
 
 const options = { trustedCaPems: [] };
 
@@ -14,6 +16,40 @@ function poolOf(pools: UpstreamPools, service: Parameters<UpstreamPools['dispatc
 }
 
 describe('UpstreamPools', () => {
+  it("gives a latency upstream's target coming back from unhealthy Kong's slow start, not its old average", async () => {
+    const loaded = loadConfig(
+      `_format_version: "3.0"
+services: [{ name: s, host: lat.internal }]
+upstreams:
+  - name: lat.internal
+    algorithm: latency
+    healthchecks: { passive: { unhealthy: { http_failures: 1 } } }
+    targets: [{ target: "127.0.0.1:9001" }, { target: "127.0.0.1:9002" }]
+`,
+      { env: {}, plugins: new Map() },
+    );
+    assert.ok(loaded.ok);
+    const health = new UpstreamHealth();
+    const pools = UpstreamPools.create(loaded.config, options, undefined, health);
+    const endpoints = pools.endpointsFor(loaded.config.services[0]!);
+    const byPort = (port: number) => [...loaded.config.targets].find((t) => t.target.endsWith(`:${port}`))!;
+    const pickPort = (): string => endpoints.next(null, null)!.hostHeader;
+    // 9001 is slow (100 ms), 9002 fast (10 ms): latency picks 9002.
+    for (let i = 0; i < 5; i++) {
+      const slow = endpoints.next(null, null)!;
+      endpoints.finished(slow, slow.hostHeader.endsWith(':9001') ? 100 : 10);
+    }
+    const a = endpoints.next(null, null)!;
+    endpoints.finished(a, a.hostHeader.endsWith(':9001') ? 100 : 10);
+    assert.equal(pickPort(), '127.0.0.1:9002');
+    const upstream = loaded.config.upstreams[0]!;
+    health.handle(upstream, byPort(9001).target).set(false);
+    health.handle(upstream, byPort(9001).target).set(true);
+    // Back at the others' mean (below 9002's 10 ms average), not at its old 100 ms.
+    assert.equal(pickPort(), '127.0.0.1:9001');
+    await pools.close();
+  });
+
   it('shares one pool between services with the same target, and separates different targets', async () => {
     const a = serviceFor({ port: 8001 });
     const b = serviceFor({ port: 8001, read_timeout: 1 });

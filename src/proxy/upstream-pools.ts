@@ -1,10 +1,10 @@
 import tls from 'node:tls';
 import { Pool, buildConnector, type Dispatcher } from 'undici';
 import { isIP } from 'node:net';
-import { createBalancer } from '../balancer/index.js';
+import { createBalancer, LatencyBalancer } from '../balancer/index.js';
 import type { UpstreamHealth } from '../balancer/health/upstream-health.js';
 import { parseTargetAddress } from '../config/target-address.js';
-import type { Config, Service, Upstream } from '../config/types.js';
+import type { Config, Service, Target, Upstream } from '../config/types.js';
 import { targetHostHeader } from '../balancer/host-header.js';
 import { BalancedEndpoints, SingleEndpoint, type ServiceEndpoints, type UpstreamEndpoint } from './service-endpoints.js';
 import {
@@ -35,6 +35,8 @@ export class UpstreamPools {
   readonly #options: UpstreamPoolOptions;
   readonly #upstreams: ReadonlyMap<string, Upstream>;
   readonly #health: UpstreamHealth | null;
+  /** Health subscriptions of this configuration's balancers, ended with it. */
+  readonly #unsubscribe: Array<() => void> = [];
   #closed = false;
 
   private constructor(config: Config, options: UpstreamPoolOptions, health: UpstreamHealth | null) {
@@ -78,6 +80,7 @@ export class UpstreamPools {
   /** Closes the pools this instance still owns, letting requests in flight finish first. */
   async close(): Promise<void> {
     this.#closed = true;
+    for (const stop of this.#unsubscribe.splice(0)) stop();
     const pools = [...this.#owned.values()];
     this.#owned.clear();
     await Promise.all(pools.filter((pool) => !pool.closed).map(async (pool) => pool.close()));
@@ -86,6 +89,7 @@ export class UpstreamPools {
   /** Ends every owned pool now, failing requests in flight (for shutdown deadlines). */
   async destroy(error?: Error): Promise<void> {
     this.#closed = true;
+    for (const stop of this.#unsubscribe.splice(0)) stop();
     const pools = [...this.#owned.values()];
     this.#owned.clear();
     await Promise.all(pools.filter((pool) => !pool.destroyed).map(async (pool) => pool.destroy(error ?? null)));
@@ -120,7 +124,22 @@ export class UpstreamPools {
       endpoints.set(target.id, { dispatcher: pool, servername: address.host, hostHeader, target: target.id, health: this.#health?.handle(upstream, target.target) ?? null });
     }
     const balancer = createBalancer(upstream.algorithm, all.map((t) => ({ id: t.id, weight: t.weight, key: t.target })), { slots: upstream.slots });
+    if (balancer instanceof LatencyBalancer) this.#followHealth(balancer, upstream, targets, endpoints);
     return new BalancedEndpoints(balancer, endpoints, new Map(targets.map((t) => [t.id, t.weight])), upstream.healthchecks.threshold);
+  }
+
+  /**
+   * Kong's latency balancer reacts to health changes (`setAddressStatus`): a target going down loses
+   * its average, one coming back starts at the others' mean rather than at 0, so it is not flooded.
+   */
+  #followHealth(balancer: LatencyBalancer, upstream: Upstream, targets: readonly Target[], endpoints: ReadonlyMap<string, UpstreamEndpoint>): void {
+    const byAddress = new Map(targets.map((t) => [t.target, t.id]));
+    for (const [id, endpoint] of endpoints) if (endpoint.health?.healthy === false) balancer.setAvailable(id, false);
+    const stop = this.#health?.onChange((change) => {
+      const id = change.upstream === upstream.name ? byAddress.get(change.target) : undefined;
+      if (id !== undefined) balancer.setAvailable(id, change.healthy);
+    });
+    if (stop !== undefined) this.#unsubscribe.push(stop);
   }
 
   #pool(target: UpstreamTarget, previous: UpstreamPools | undefined): Pool {

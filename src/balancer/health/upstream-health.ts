@@ -90,9 +90,13 @@ export class UpstreamHealth {
   readonly #targets = new Map<string, TargetHandle>();
   readonly #listeners: Array<(change: TargetChange) => void> = [];
 
-  /** Calls `listener` on every change of any target's health. */
-  onChange(listener: (change: TargetChange) => void): void {
+  /** Calls `listener` on every change of any target's health; returns what stops it. */
+  onChange(listener: (change: TargetChange) => void): () => void {
     this.#listeners.push(listener);
+    return () => {
+      const at = this.#listeners.indexOf(listener);
+      if (at >= 0) this.#listeners.splice(at, 1);
+    };
   }
 
   /** The handle of a target of `upstream`, made on first use and kept while its upstream and address stay. */

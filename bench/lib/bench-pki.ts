@@ -2,7 +2,7 @@
 import { X509Certificate } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { ensureDevelopmentPki } from '../../src/certs/development-pki-files.js';
-import { certificateThumbprint } from '../../src/server/client-certificate.js';
+import { certificateThumbprint } from '../../src/connection/client-certificate.js';
 import type { TlsFiles } from '../peers/nginx.js';
 
 export interface BenchPki {

@@ -1,7 +1,7 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Readable } from 'node:stream';
 import type { Consumer, Route, Service } from '../config/types.js';
-import type { ClientCertificate, ConnectionInfo } from '../server/connection-info.js';
+import type { ClientCertificate, ConnectionInfo } from '../connection/connection-info.js';
 
 /**
  * The request as the pipeline sees it, independent of node:http vs node:http2 so that HTTP/2 can

@@ -10,7 +10,7 @@ import type { RuntimeHolder } from '../runtime/runtime-holder.js';
 import type { GatewayObserver } from './observer.js';
 import { followCertificatePolicy, requestCertificate } from './certificate-request.js';
 import type { AccessRecord } from './access-log.js';
-import { connectionInfoOf } from './connection-info.js';
+import { connectionInfoOf } from '../connection/connection-info.js';
 
 
 /** A bound listener and what it was asked to be. */

@@ -1,7 +1,7 @@
 import type { RequestContext } from '../../pipeline/context.js';
 import { GatewayError } from '../../pipeline/gateway-error.js';
 import type { PluginDefinition } from '../../pipeline/plugin.js';
-import { createClientCertificate, type ClientCertificate } from '../../server/client-certificate.js';
+import { createClientCertificate, type ClientCertificate } from '../../connection/client-certificate.js';
 import { ownHeader } from '../../util/own-header.js';
 import { createCertificateAuthenticator } from '../mtls-auth/certificate-authenticator.js';
 import { CertificateHeaderError, parseCertificateChainHeader, parseCertificateHeader } from './certificate-header.js';

@@ -3,7 +3,7 @@ import type { Consumer } from '../../config/types.js';
 import type { RequestContext } from '../../pipeline/context.js';
 import { GatewayError } from '../../pipeline/gateway-error.js';
 import type { PluginEnvironment } from '../../pipeline/plugin.js';
-import type { ClientCertificate } from '../../server/client-certificate.js';
+import type { ClientCertificate } from '../../connection/client-certificate.js';
 import { TrustStore, type TrustFailure } from '../../util/certificate-trust.js';
 import { findConsumer, type CertificateAuthConfig } from './certificate-auth-fields.js';
 import { createRevocationChecker, describeRevocationSubject, type RevocationSubject } from './revocation-checker.js';

@@ -5,7 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { createCertificateAuthority, issueCertificate, type CertificateAuthority } from '../../certs/index.js';
 import { x509 } from '../../certs/x509.js';
-import { createClientCertificate } from '../../server/client-certificate.js';
+import { createClientCertificate } from '../../connection/client-certificate.js';
 import { createLogger } from '../../util/logger.js';
 import { createRevocationChecker, describeRevocationSubject, type RevocationCheckerOptions, type RevocationSubject } from './revocation-checker.js';
 

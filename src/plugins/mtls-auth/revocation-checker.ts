@@ -1,7 +1,7 @@
 import type { X509Certificate } from 'node:crypto';
 import type { Logger } from 'pino';
 import * as pkijs from 'pkijs';
-import type { ClientCertificate } from '../../server/client-certificate.js';
+import type { ClientCertificate } from '../../connection/client-certificate.js';
 import { readCrl, type VerifiedCrl } from '../../util/crl.js';
 import { createOcspRequest, readOcspResponse } from '../../util/ocsp.js';
 import { RevocationError } from '../../util/revocation-error.js';

@@ -15,7 +15,7 @@ import { Value } from '@sinclair/typebox/value';
 import type { RequestContext } from '../../pipeline/context.js';
 import { isGatewayError } from '../../pipeline/gateway-error.js';
 import type { PluginEnvironment } from '../../pipeline/plugin.js';
-import { createClientCertificate, type ClientCertificate } from '../../server/client-certificate.js';
+import { createClientCertificate, type ClientCertificate } from '../../connection/client-certificate.js';
 import { CertificateHeaderError, parseCertificateHeader } from '../header-cert-auth/certificate-header.js';
 import { certificateAuthConfig, type CertificateAuthConfig } from '../mtls-auth/certificate-auth-fields.js';
 import { createCertificateAuthenticator, type CertificateAuthenticator } from '../mtls-auth/certificate-authenticator.js';

@@ -4,7 +4,7 @@
  * Runs on every request, cached token or not, because the certificate belongs to the connection.
  */
 import { timingSafeEqual } from 'node:crypto';
-import type { ClientCertificate } from '../../server/connection-info.js';
+import type { ClientCertificate } from '../../connection/connection-info.js';
 import { AuthFailure } from './responses.js';
 import type { Claims } from './verify-jwt.js';
 

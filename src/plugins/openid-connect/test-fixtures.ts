@@ -15,7 +15,7 @@ import type { ReadBodyOptions, RequestContext } from '../../pipeline/context.js'
 import { isGatewayError, type GatewayError } from '../../pipeline/gateway-error.js';
 import type { PluginInstance } from '../../pipeline/plugin.js';
 import { announcesBody, DEFAULT_MAX_BUFFERED_BODY_BYTES, readBodyLimited } from '../../proxy/buffered-body.js';
-import { createClientCertificate, type ClientCertificate } from '../../server/client-certificate.js';
+import { createClientCertificate, type ClientCertificate } from '../../connection/client-certificate.js';
 import { localNodeServices } from '../../state/node-services.js';
 import { pluginSchemas } from '../index.js';
 import { createOpenIdConnect } from './handler.js';

@@ -119,6 +119,8 @@ export async function startGateway(settings: GatewaySettings, options: StartOpti
   };
   try {
     for (const spec of parseListen(settings.proxyListen, 'proxy-listen')) {
+      // Kong's default proxy_listen carries http2; a file copied from Kong must start, and say what it gets.
+      if (spec.http2) logger.warn({ listener: `${spec.host}:${spec.port}` }, 'http2 is not served yet: this listener speaks HTTP/1.1 (ALPN offers only http/1.1)');
       // onClientError: requests refused by the HTTP parser or for their Host header are logged like any other.
       proxyListeners.push(await listen(spec, countingHandler, settings.limits, { tls: { holder, defaultCertificate: () => defaultCertificate }, observer, onClientError: settings.accessLog ? (record) => writeAccessLog(logger, record) : undefined }));
     }

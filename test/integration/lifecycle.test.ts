@@ -4,6 +4,7 @@ import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { connect as tlsConnect } from 'node:tls';
 import { promisify } from 'node:util';
 import { startEchoServer, type EchoServer } from '../../src/echo/index.js';
 import { cliPath, startGatewayProcess } from '../helpers/gateway-process.js';
@@ -89,6 +90,29 @@ describe('a running gateway', () => {
   });
   after(async () => {
     await echo.close();
+  });
+
+  it("starts with Kong's default http2 listener flag, says HTTP/2 is not served yet, and negotiates HTTP/1.1", async () => {
+    const gateway = await startGatewayProcess({
+      config: `_format_version: "3.0"\nservices:\n  - name: s\n    url: ${echo.url}\n    routes:\n      - name: r\n        paths: ["/"]\n`,
+      args: ['--proxy-listen', '127.0.0.1:0, 127.0.0.1:0 http2 ssl'],
+    });
+    try {
+      const warning = await gateway.waitForLog((l) => typeof l.msg === 'string' && l.msg.startsWith('http2 is not served yet'));
+      assert.equal(warning.level, 40);
+      const port = new URL(gateway.httpsUrl).port;
+      const alpn = await new Promise<string | false | null>((resolve, reject) => {
+        const socket = tlsConnect({ host: '127.0.0.1', port: Number(port), ALPNProtocols: ['h2', 'http/1.1'], rejectUnauthorized: false }, () => {
+          resolve(socket.alpnProtocol);
+          socket.end();
+        });
+        socket.once('error', reject);
+      });
+      assert.notEqual(alpn, 'h2');
+      assert.equal((await fetchText(`${gateway.httpsUrl}/anything`)).status, 200);
+    } finally {
+      assert.equal(await gateway.stop(), 0);
+    }
   });
 
   it('reports readiness and the configuration hash on the admin /status endpoint', async () => {

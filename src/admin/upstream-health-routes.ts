@@ -12,7 +12,7 @@
  * down can be explained.
  */
 import type { UpstreamHealth } from '../balancer/health/upstream-health.js';
-import { healthchecksOn, stateOf } from '../balancer/health/upstream-health.js';
+import { healthchecksOn, meetsThreshold, stateOf } from '../balancer/health/upstream-health.js';
 import type { Config, Target, Upstream } from '../config/types.js';
 import { formatTargetAddress, parseTargetAddress } from '../config/target-address.js';
 import { AdminError } from './admin-error.js';
@@ -96,7 +96,7 @@ export class UpstreamHealthRoutes {
       if (this.#state(upstream, target).health !== 'UNHEALTHY') available += target.weight;
     }
     const threshold = upstream.healthchecks.threshold;
-    const healthy = available > 0 && (total === 0 ? 0 : (available / total) * 100) >= threshold;
+    const healthy = meetsThreshold(available, total, threshold);
     const balancerHealth = healthy ? 'HEALTHY' : 'UNHEALTHY';
     return {
       health: healthchecksOn(upstream.healthchecks) ? balancerHealth : 'HEALTHCHECKS_OFF',

@@ -16,6 +16,7 @@ import { randomUUID } from 'node:crypto';
 import type { HashOn, Route, Upstream } from '../config/types.js';
 import { compilePcre } from '../config/pcre.js';
 import type { HeaderMap, RequestContext } from '../pipeline/context.js';
+import { joined } from './headers.js';
 
 export interface HashValue {
   readonly value: string | null;
@@ -48,7 +49,7 @@ function sourceValue(upstream: Upstream, source: HashOn, which: 'on' | 'fallback
     case 'ip':
       return clientAddress;
     case 'header':
-      return joined(ctx.request.headers[(which === 'on' ? upstream.hash_on_header : upstream.hash_fallback_header) ?? '']);
+      return joined(ctx.request.headers[(which === 'on' ? upstream.hash_on_header : upstream.hash_fallback_header) ?? '']) ?? null;
     case 'cookie':
       return cookieValue(ctx.request.headers.cookie, upstream.hash_on_cookie ?? '');
     case 'path':
@@ -63,12 +64,6 @@ function sourceValue(upstream: Upstream, source: HashOn, which: 'on' | 'fallback
   }
 }
 
-function joined(value: string | string[] | undefined): string | null {
-  if (value === undefined) return null;
-  const text = Array.isArray(value) ? value.join(', ') : value;
-  return text === '' ? null : text;
-}
-
 /** A cookie's value from a Cookie header (`a=1; b=2`), or null. */
 export function cookieValue(header: string | undefined, name: string): string | null {
   if (header === undefined || name === '') return null;
@@ -81,15 +76,28 @@ export function cookieValue(header: string | undefined, name: string): string | 
 
 /** The named group of the first regex path of the route that matches `path`. */
 function uriCapture(route: Route, path: string, group: string): string | null {
-  for (const pattern of route.paths ?? []) {
-    if (!pattern.startsWith('~')) continue;
-    const compiled = compilePcre(pattern.slice(1));
-    if (!compiled.ok) continue;
-    // Anchored as the router anchors it (router/compile-route.ts).
-    const match = new RegExp(`^(?:${compiled.regex.source})`, compiled.regex.flags.replace(/[gy]/g, '')).exec(path);
+  for (const regex of regexPathsOf(route)) {
+    const match = regex.exec(path);
     if (match?.groups?.[group] !== undefined) return match.groups[group];
   }
   return null;
+}
+
+/** A route's regex paths, compiled once per route of a configuration (routes are frozen, so a WeakMap keeps them). */
+const compiledPaths = new WeakMap<Route, readonly RegExp[]>();
+
+function regexPathsOf(route: Route): readonly RegExp[] {
+  let regexes = compiledPaths.get(route);
+  if (regexes === undefined) {
+    regexes = (route.paths ?? []).flatMap((pattern) => {
+      if (!pattern.startsWith('~')) return [];
+      const compiled = compilePcre(pattern.slice(1));
+      // Anchored as the router anchors it (router/compile-route.ts); no g/y, so exec keeps no state.
+      return compiled.ok ? [new RegExp(`^(?:${compiled.regex.source})`, compiled.regex.flags.replace(/[gy]/g, ''))] : [];
+    });
+    compiledPaths.set(route, regexes);
+  }
+  return regexes;
 }
 
 /** Kong's `set_cookie`: replaces a Set-Cookie of the upstream's for the same name, else adds one. */

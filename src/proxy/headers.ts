@@ -106,9 +106,7 @@ export function buildUpstreamHeaders(args: UpstreamHeaderArgs): HeaderMap {
   out['x-forwarded-path'] = (trusted ? single(client['x-forwarded-path']) : undefined) ?? args.path;
   const prefix = (trusted ? single(client['x-forwarded-prefix']) : undefined) ?? usefulPrefix(args.strippedPrefix);
   if (prefix !== undefined) out['x-forwarded-prefix'] = prefix;
-  // nginx's realip module (Kong's default real_ip_header is X-Real-IP) takes the client's value
-  // only from a trusted peer.
-  out['x-real-ip'] = (trusted ? single(client['x-real-ip']) : undefined) ?? peer;
+  out['x-real-ip'] = realClientAddress(client, args.clientAddress, trusted);
 
   const via = joined(client.via);
   out['via'] = via === undefined ? args.via : `${via}, ${args.via}`;
@@ -152,8 +150,8 @@ function listsToken(value: string | string[] | undefined, token: string): boolea
   return connectionTokens(value).has(token);
 }
 
-/** node joins repeated list headers with ", ", but a plugin may hand us an array. */
-function joined(value: string | string[] | undefined): string | undefined {
+/** node joins repeated list headers with ", ", but a plugin may hand us an array; a blank value counts as absent. */
+export function joined(value: string | string[] | undefined): string | undefined {
   if (value === undefined) return undefined;
   const text = Array.isArray(value) ? value.join(', ') : value;
   return text.trim() === '' ? undefined : text;
@@ -163,6 +161,15 @@ function joined(value: string | string[] | undefined): string | undefined {
 function single(value: string | string[] | undefined): string | undefined {
   const text = Array.isArray(value) ? value[0] : value;
   return text === undefined || text.trim() === '' ? undefined : text;
+}
+
+/**
+ * The client's address as nginx's realip module (Kong's default real_ip_header is X-Real-IP) gives
+ * it: the X-Real-IP a trusted peer sent, else the peer itself. X-Real-IP carries it upstream, and
+ * consistent hashing on `ip` hashes it (Kong's `var.remote_addr`).
+ */
+export function realClientAddress(clientHeaders: IncomingHttpHeaders, peerAddress: string, trustedPeer: boolean): string {
+  return (trustedPeer ? single(clientHeaders['x-real-ip']) : undefined) ?? normaliseAddress(peerAddress);
 }
 
 /** Kong sends X-Forwarded-Prefix only for a real prefix, never for `/`. */

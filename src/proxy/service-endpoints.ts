@@ -6,7 +6,7 @@
  */
 import type { Dispatcher } from 'undici';
 import type { Balancer } from '../balancer/index.js';
-import type { TargetHandle } from '../balancer/health/upstream-health.js';
+import { meetsThreshold, type TargetHandle } from '../balancer/health/upstream-health.js';
 
 export interface UpstreamEndpoint {
   readonly dispatcher: Dispatcher;
@@ -54,21 +54,22 @@ export class BalancedEndpoints implements ServiceEndpoints {
   readonly #endpoints: ReadonlyMap<string, UpstreamEndpoint>;
   /** Kong's `healthchecks.threshold`: percent of the weight that must be healthy, or nothing is picked. */
   readonly #threshold: number;
+  /** Each target's endpoint with its weight (weight 0 ones have none: they take no traffic). */
   readonly #weights: ReadonlyArray<readonly [UpstreamEndpoint, number]>;
   readonly #totalWeight: number;
   /** Made once: the hot path allocates no closure. */
   readonly #healthy = (id: string): boolean => this.#endpoints.get(id)?.health?.healthy !== false;
 
-  constructor(balancer: Balancer, endpoints: ReadonlyMap<string, UpstreamEndpoint>, weights: ReadonlyMap<string, number> = new Map(), threshold = 0) {
+  constructor(balancer: Balancer, weighted: ReadonlyArray<readonly [UpstreamEndpoint, number]>, threshold = 0) {
     this.#balancer = balancer;
-    this.#endpoints = endpoints;
+    this.#endpoints = new Map(weighted.map(([endpoint]) => [endpoint.target ?? '', endpoint]));
     this.#threshold = threshold;
-    this.#weights = [...endpoints].map(([id, endpoint]) => [endpoint, weights.get(id) ?? 0] as const);
-    this.#totalWeight = this.#weights.reduce((sum, [, weight]) => sum + weight, 0);
+    this.#weights = weighted;
+    this.#totalWeight = weighted.reduce((sum, [, weight]) => sum + weight, 0);
   }
 
   next(tried: readonly string[] | null, hash: string | null): UpstreamEndpoint | null {
-    if (this.#threshold > 0 && this.#healthyPercent() < this.#threshold) return null;
+    if (this.#threshold > 0 && !meetsThreshold(this.#healthyWeight(), this.#totalWeight, this.#threshold)) return null;
     // A retry prefers a healthy target not tried yet; when every one was, a healthy one again.
     const healthy = this.#healthy;
     const picked = (tried === null ? null : this.#balancer.pick((id) => !tried.includes(id) && healthy(id), hash)) ?? this.#balancer.pick(healthy, hash);
@@ -83,10 +84,9 @@ export class BalancedEndpoints implements ServiceEndpoints {
     if (endpoint.target !== null) this.#balancer.finished(endpoint.target, latencyMs);
   }
 
-  #healthyPercent(): number {
-    if (this.#totalWeight === 0) return 0;
+  #healthyWeight(): number {
     let healthy = 0;
     for (const [endpoint, weight] of this.#weights) if (endpoint.health?.healthy !== false) healthy += weight;
-    return (healthy / this.#totalWeight) * 100;
+    return healthy;
   }
 }

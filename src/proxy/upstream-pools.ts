@@ -1,10 +1,9 @@
 import tls from 'node:tls';
 import { Pool, buildConnector, type Dispatcher } from 'undici';
-import { isIP } from 'node:net';
 import { createBalancer, LatencyBalancer } from '../balancer/index.js';
 import type { UpstreamHealth } from '../balancer/health/upstream-health.js';
 import { parseTargetAddress } from '../config/target-address.js';
-import type { Config, Service, Target, Upstream } from '../config/types.js';
+import type { Config, Service, Upstream } from '../config/types.js';
 import { targetHostHeader } from '../balancer/host-header.js';
 import { BalancedEndpoints, SingleEndpoint, type ServiceEndpoints, type UpstreamEndpoint } from './service-endpoints.js';
 import {
@@ -112,31 +111,32 @@ export class UpstreamPools {
     // Every target in file order (Kong's created_at order): consistent hashing counts weight-0 ones too.
     const all = this.#config.targets.filter((t) => t.upstream === upstream.id);
     const targets = all.filter((t) => t.weight > 0);
-    const endpoints = new Map<string, UpstreamEndpoint>();
-    for (const target of targets) {
+    const weighted = targets.map((target): readonly [UpstreamEndpoint, number] => {
       const address = parseTargetAddress(target.target);
       if (address === null || address.port === null) throw new Error(`target ${target.id} has no host:port form: ${target.target}`);
       const hostHeader = targetHostHeader(upstream.host_header, address.host, address.port, service.protocol);
       // The SNI is the Host header's name (Kong: proxy_ssl_name $upstream_host), never an IP.
-      const sniHost = hostHeader.startsWith('[') ? hostHeader.slice(0, hostHeader.indexOf(']') + 1) : hostHeader.replace(/:\d+$/, '');
-      const servername = isIP(sniHost) === 0 && !sniHost.startsWith('[') ? sniHost : undefined;
+      const named = upstream.host_header === null ? address : parseTargetAddress(upstream.host_header);
+      const servername = named !== null && named.kind === 'name' ? named.host : undefined;
       const pool = this.#pool(upstreamTargetOf(service, this.#config, this.#options, { host: address.host, port: address.port, servername, clientCertificate: upstream.client_certificate }), previous);
-      endpoints.set(target.id, { dispatcher: pool, servername: address.host, hostHeader, target: target.id, health: this.#health?.handle(upstream, target.target) ?? null });
-    }
+      return [{ dispatcher: pool, servername: address.host, hostHeader, target: target.id, health: this.#health?.handle(upstream, target.target) ?? null }, target.weight];
+    });
     const balancer = createBalancer(upstream.algorithm, all.map((t) => ({ id: t.id, weight: t.weight, key: t.target })), { slots: upstream.slots });
-    if (balancer instanceof LatencyBalancer) this.#followHealth(balancer, upstream, targets, endpoints);
-    return new BalancedEndpoints(balancer, endpoints, new Map(targets.map((t) => [t.id, t.weight])), upstream.healthchecks.threshold);
+    if (balancer instanceof LatencyBalancer) this.#followHealth(balancer, upstream, weighted.map(([endpoint]) => endpoint));
+    return new BalancedEndpoints(balancer, weighted, upstream.healthchecks.threshold);
   }
 
   /**
    * Kong's latency balancer reacts to health changes (`setAddressStatus`): a target going down loses
    * its average, one coming back starts at the others' mean rather than at 0, so it is not flooded.
    */
-  #followHealth(balancer: LatencyBalancer, upstream: Upstream, targets: readonly Target[], endpoints: ReadonlyMap<string, UpstreamEndpoint>): void {
-    const byAddress = new Map(targets.map((t) => [t.target, t.id]));
-    for (const [id, endpoint] of endpoints) if (endpoint.health?.healthy === false) balancer.setAvailable(id, false);
+  #followHealth(balancer: LatencyBalancer, upstream: Upstream, endpoints: readonly UpstreamEndpoint[]): void {
+    const byHandle = new Map(endpoints.flatMap((e) => (e.health === null || e.target === null ? [] : [[e.health, e.target] as const])));
+    for (const [handle, id] of byHandle) if (!handle.healthy) balancer.setAvailable(id, false);
     const stop = this.#health?.onChange((change) => {
-      const id = change.upstream === upstream.name ? byAddress.get(change.target) : undefined;
+      if (change.upstream !== upstream.name) return;
+      const handle = this.#health?.find(change.upstream, change.target);
+      const id = handle === undefined ? undefined : byHandle.get(handle);
       if (id !== undefined) balancer.setAvailable(id, change.healthy);
     });
     if (stop !== undefined) this.#unsubscribe.push(stop);

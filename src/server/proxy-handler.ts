@@ -9,7 +9,7 @@ import type { ResolvedPlugin, ResponseHead } from '../pipeline/plugin.js';
 import { errorResponse, toGatewayError, type GatewayResponse } from '../pipeline/respond.js';
 import { runHeaderFilter, runLog, runRequestPhases } from '../pipeline/run-phases.js';
 import { announcesBody, bodyTooLarge, DEFAULT_MAX_BUFFERED_BODY_BYTES, readBodyLimited } from '../proxy/buffered-body.js';
-import { buildUpstreamHeaders } from '../proxy/headers.js';
+import { buildUpstreamHeaders, realClientAddress } from '../proxy/headers.js';
 import { hashValueOf, setHashCookie } from '../proxy/hash-value.js';
 import { pipeResponse, sendUpstream, type UpstreamResponse } from '../proxy/send.js';
 import type { ServiceEndpoints } from '../proxy/service-endpoints.js';
@@ -235,7 +235,7 @@ async function handle(req: IncomingMessage, res: ServerResponse, runtime: Runtim
     endpoints = runtime.pools.endpointsFor(service);
     const hashing = runtime.pools.upstreamOf(service);
     // Computed once, after the plugins (the consumer is known): every retry hashes the same value.
-    const hashed = hashing === null || hashing.hash_on === 'none' ? null : hashValueOf(hashing, ctx, String(upstreamHeaders['x-real-ip']));
+    const hashed = hashing === null || hashing.hash_on === 'none' ? null : hashValueOf(hashing, ctx, realClientAddress(req.headers, connection.remoteAddress, trustedPeer));
     const upstream = await sendUpstream({
       endpoints,
       hash: hashed?.value ?? null,

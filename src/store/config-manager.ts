@@ -13,11 +13,18 @@
  * the previous document is saved back and the change is refused. Changes run one at a time.
  */
 import { configHash, loadConfigObject } from '../config/index.js';
-import { exportConfig, type DeckDocument } from '../config/export.js';
+import { exportConfig, type ExportOptions, type DeckDocument } from '../config/export.js';
 import type { Config, ConfigError } from '../config/types.js';
 import type { PluginSchema } from '../pipeline/plugin.js';
 import type { ConfigStore } from './config-store.js';
 import { SerialQueue } from './serial-queue.js';
+
+
+/**
+ * The canonical document: references by id (renaming never breaks what points at an entity), and
+ * targets top level (the admin API edits each section's list in place).
+ */
+const CANONICAL: ExportOptions = { references: 'id', targets: 'flat' };
 
 export interface ConfigManagerOptions {
   readonly store: ConfigStore;
@@ -54,7 +61,7 @@ export class ConfigManager {
 
   /** The canonical document of the live configuration (references by id, keys included). */
   document(): DeckDocument {
-    return exportConfig(this.#options.current(), { references: 'id', targets: 'flat' });
+    return exportConfig(this.#options.current(), CANONICAL);
   }
 
   /**
@@ -64,7 +71,7 @@ export class ConfigManager {
   change<T>(edit: Edit<T>): Promise<ChangeResult<T>> {
     return this.#queue.run(async () => {
       const current = this.#options.current();
-      const document = exportConfig(current, { references: 'id', targets: 'flat' });
+      const document = exportConfig(current, CANONICAL);
       const { value, replacement } = edit(document, current);
       const candidate = replacement ?? document;
       const loaded = loadConfigObject(candidate, { plugins: this.#options.plugins, entityAtATime: replacement === undefined });
@@ -91,12 +98,12 @@ export class ConfigManager {
   saveCurrent(): Promise<void> {
     return this.#queue.run(async () => {
       const current = this.#options.current();
-      await this.#options.store.save(exportConfig(current, { references: 'id', targets: 'flat' }), configHash(current));
+      await this.#options.store.save(exportConfig(current, CANONICAL), configHash(current));
     });
   }
 
   async #commit(config: Config, hash: string, previous: Config): Promise<void> {
-    await this.#options.store.save(exportConfig(config, { references: 'id', targets: 'flat' }), hash);
+    await this.#options.store.save(exportConfig(config, CANONICAL), hash);
     try {
       await this.#options.apply(config);
     } catch (error) {

@@ -218,6 +218,8 @@ describe('upstream health through the admin API', () => {
     assert.deepEqual(await targetsHit(`${gateway.httpUrl}/passive`, 4), { a: 2, b: 2 });
     assert.equal((await admin(gateway.adminUrl, 'POST', '/upstreams/passive.internal/targets/10.9.9.9:1/healthy')).status, 404);
     assert.equal((await admin(gateway.adminUrl, 'GET', '/upstreams/nowhere/health')).status, 404);
+    assert.equal((await admin(gateway.adminUrl, 'POST', '/upstreams/passive.internal/health')).status, 405);
+    assert.equal((await admin(gateway.adminUrl, 'GET', `/upstreams/passive.internal/targets/127.0.0.1:${a.port}/healthy`)).status, 405);
     const off = (await admin(gateway.adminUrl, 'GET', '/upstreams/guarded.internal/health')).json<{ data: Array<{ health: string }> }>();
     assert.ok(off.data.every((t) => t.health === 'HEALTHY'));
   });

@@ -29,7 +29,8 @@ class UpstreamChecker {
   readonly #thresholds: HealthThresholds;
   readonly #concurrency: number;
   readonly #timers: NodeJS.Timeout[] = [];
-  readonly #running = new Set<boolean>();
+  /** Whether a round over the healthy (index 1) or unhealthy (index 0) targets is under way. */
+  readonly #running = [false, false];
   readonly #abort = new AbortController();
 
   constructor(upstream: Upstream, targets: readonly ProbedTarget[]) {
@@ -53,34 +54,36 @@ class UpstreamChecker {
 
   /** Probes every target currently in the given state. */
   async #round(healthy: boolean): Promise<void> {
-    if (this.#running.has(healthy)) return;
-    this.#running.add(healthy);
+    const lane = healthy ? 1 : 0;
+    if (this.#running[lane] === true) return;
+    this.#running[lane] = true;
     try {
       const due = this.#targets.filter((t) => t.handle.healthy === healthy);
       let next = 0;
-      const lane = async (): Promise<void> => {
+      const worker = async (): Promise<void> => {
         while (next < due.length && !this.#abort.signal.aborted) {
           const target = due[next++]!;
           const outcome = await probe(target.settings, this.#abort.signal);
           if (!this.#abort.signal.aborted) target.handle.record(outcome, this.#thresholds, 'active');
         }
       };
-      await Promise.all(Array.from({ length: Math.min(this.#concurrency, due.length) }, lane));
+      await Promise.all(Array.from({ length: Math.min(this.#concurrency, due.length) }, worker));
     } finally {
-      this.#running.delete(healthy);
+      this.#running[lane] = false;
     }
   }
 }
 
 export class ActiveHealthChecks {
   readonly #health: UpstreamHealth;
-  readonly #options: ActiveCheckOptions;
+  /** Trust anchors of https probes, built once: the default store plus `--trusted-certificate`. */
+  readonly #ca: readonly string[] | undefined;
   /** By upstream name: the checker and what it was built from. */
   readonly #checkers = new Map<string, { readonly key: string; readonly checker: UpstreamChecker }>();
 
   constructor(health: UpstreamHealth, options: ActiveCheckOptions) {
     this.#health = health;
-    this.#options = options;
+    this.#ca = defaultTrustWith(options.trustedCaPems);
   }
 
   /** The configuration `config` went live: start, keep, restart or stop each upstream's checker. */
@@ -130,7 +133,7 @@ export class ActiveHealthChecks {
       headers: active.headers,
       httpsSni: active.https_sni,
       verifyCertificate: active.https_verify_certificate,
-      ca: defaultTrustWith(this.#options.trustedCaPems),
+      ca: this.#ca,
       clientCertificate: clientCertificate === undefined ? undefined : { cert: clientCertificate.cert, key: clientCertificate.key },
       healthyStatuses: active.healthy.http_statuses,
       unhealthyStatuses: active.unhealthy.http_statuses,

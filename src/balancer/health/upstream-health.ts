@@ -86,6 +86,14 @@ export function healthchecksOn(checks: Healthchecks): boolean {
   return active.healthy.interval > 0 || active.unhealthy.interval > 0 || passive.unhealthy.tcp_failures > 0 || passive.unhealthy.timeouts > 0 || passive.unhealthy.http_failures > 0;
 }
 
+/**
+ * Kong's `healthchecks.threshold` (percent): whether enough of an upstream's weight is healthy for it
+ * to take requests at all; an upstream with no healthy weight never does.
+ */
+export function meetsThreshold(healthyWeight: number, totalWeight: number, threshold: number): boolean {
+  return healthyWeight > 0 && (healthyWeight / totalWeight) * 100 >= threshold;
+}
+
 export class UpstreamHealth {
   readonly #targets = new Map<string, TargetHandle>();
   readonly #listeners: Array<(change: TargetChange) => void> = [];

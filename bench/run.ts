@@ -31,6 +31,7 @@ import { freePorts } from './lib/ports.js';
 import { ensureCommands, groupMemoryMiB, have, startPinned, waitForOutput, type Program } from './lib/processes.js';
 import { cpuPercent, cpuTimes, median, spreadPercent } from './lib/stats.js';
 import { scalingPlan } from './lib/scaling.js';
+import { runH2load } from './lib/h2load.js';
 import { buildShim, runWrk, useShim, writeDelayScript, writeRoundRobinScript, type Sample } from './lib/wrk.js';
 import { startHaproxy } from './peers/haproxy.js';
 import { startNginxProxy, startNginxUpstream } from './peers/nginx.js';
@@ -61,6 +62,8 @@ interface Row {
   script?: string;
   clientCert?: boolean;
   note?: string;
+  /** Load over HTTP/2 with h2load instead of wrk: this many connections, each with `streams` concurrent streams. */
+  h2?: { connections: number; streams: number };
   /**
    * For load that must not repeat (s8's DPoP proofs): called just before the row; gives the program
    * (started for the row), a script for each wrk invocation (warm-up first) and what to report.
@@ -116,7 +119,7 @@ function log(message: string): void {
 async function main(): Promise<void> {
   // This script, wrk, the issuer and the upstream all live on the load CPU.
   execFileSync('taskset', ['-p', '-c', LOAD_CPU, String(process.pid)], { stdio: 'ignore' });
-  const missing = ensureCommands({ wrk: 'wrk', taskset: 'util-linux', cc: 'gcc', nginx: 'nginx-light', haproxy: 'haproxy', 'rsvg-convert': 'librsvg2-bin' });
+  const missing = ensureCommands({ wrk: 'wrk', taskset: 'util-linux', cc: 'gcc', nginx: 'nginx-light', haproxy: 'haproxy', 'rsvg-convert': 'librsvg2-bin', h2load: 'nghttp2-client' });
   if (missing.includes('wrk') || missing.includes('taskset') || missing.includes('cc')) throw new Error(`cannot benchmark without ${missing.join(', ')}`);
   const skippedPrograms: string[] = missing.map((m) => `${m}: not installed (apt-get failed)`);
   try {
@@ -236,6 +239,10 @@ async function main(): Promise<void> {
         rows: [{ program: 'Portcullis', url: `http://127.0.0.1:${portcullisMany.http}`, group: pgid(portcullisMany.program), script: spreadScript, note: '10,000 prefix routes' }],
       },
       {
+        id: 's11', title: '11. the tutorial pipeline (s3) over HTTP/2: h2load, 4 connections × 16 streams', skipped: ['nginx, HAProxy, node stack: the s3 comparison is HTTP/1.1; this row compares Portcullis with its own s3', ...(missing.includes('h2load') ? ['Portcullis: no h2load'] : [])],
+        rows: missing.includes('h2load') ? [] : [{ program: 'Portcullis', url: `https://127.0.0.1:${portcullis.https}/jwt`, group: pc, clientCert: true, headers: bearer(tokenRs), note: 'openid-connect strict, h2', h2: { connections: 4, streams: 16 } }],
+      },
+      {
         id: 's10', title: '10. round-robin over an upstream of 4 targets (HTTP; compare with scenario 1)', skipped: targetPorts.length === 0 ? ['Portcullis: no nginx to serve four targets'] : [],
         rows: targetPorts.length === 0 ? [] : [{ program: 'Portcullis', url: `http://127.0.0.1:${portcullis.http}/balanced`, group: pc, note: 'upstream with 4 targets, weight 100 each' }],
       },
@@ -312,13 +319,16 @@ async function main(): Promise<void> {
             measure: group === null ? ({} as Record<string, number>) : { program: group },
           };
           const scriptFor = async (segment: number): Promise<{ script?: string }> => (prepared?.scriptFor === undefined ? {} : { script: await prepared.scriptFor(segment) });
-          const warmUp = await runWrk({ ...options, ...(await scriptFor(0)), seconds: WARM_UP_SECONDS }, dir);
+          const h2 = row.h2;
+          const load = (extra: { seconds: number; script?: string }): Promise<Sample> =>
+            h2 === undefined ? runWrk({ ...options, ...extra }, dir) : runH2load({ ...options, ...extra, connections: h2.connections, streams: h2.streams });
+          const warmUp = await load({ ...(await scriptFor(0)), seconds: WARM_UP_SECONDS });
           const samples: Sample[] = [];
           const cores: number[][] = [];
           for (let i = 0; i < runs; i++) {
             const script = await scriptFor(i + 1);
             const before = cpuTimes();
-            samples.push(await runWrk({ ...options, ...script, seconds: durationSeconds }, dir));
+            samples.push(await load({ ...script, seconds: durationSeconds }));
             cores.push(cpuPercent(before, cpuTimes()));
           }
           const rpsValues = samples.map((s) => s.rps);
@@ -353,7 +363,7 @@ async function main(): Promise<void> {
             if (warmUp.non2xx > 0) log(`${scenario.id} ${row.note ?? ''}: ${warmUp.non2xx} non-2xx in the warm-up (${JSON.stringify(warmUp.counters ?? {})})`);
           }
           results.push(result);
-          log(`${scenario.id} ${row.program}${row.note ? ` (${row.note})` : ''}: ${result.rps.toFixed(0)} req/s ±${result.spread.toFixed(0)}% (runs ${rpsValues.map((v) => v.toFixed(0)).join(', ')}), p99 ${result.p99.toFixed(2)} ms, errors ${result.errors}, non-2xx ${result.non2xx}${result.invalid === null ? '' : ` — INVALID: ${result.invalid}`}`);
+          log(`${scenario.id} ${row.program}${row.note ? ` (${row.note})` : ''}: ${result.rps.toFixed(0)} req/s ±${result.spread.toFixed(0)}% (runs ${rpsValues.map((v) => v.toFixed(0)).join(', ')}), p99 ${ms(result.p99)} ms, errors ${result.errors}, non-2xx ${result.non2xx}${result.invalid === null ? '' : ` — INVALID: ${result.invalid}`}`);
         } finally {
           await prepared?.close();
         }
@@ -415,6 +425,11 @@ async function idleConnectionMemory(portcullis: PortcullisProcess, nginx: Progra
   return { idle: rows, token_cache_note: 'peak RSS of the gateway after scenario 4 (24,000 distinct tokens through a 10,000-entry cache) is in the s4 rows' };
 }
 
+/** A latency in ms for the table; — where the load generator gives none (h2load has no percentiles). */
+function ms(value: number): string {
+  return Number.isNaN(value) ? '—' : value.toFixed(2);
+}
+
 function ratio(value: number, reference: RowResult | undefined): string {
   return reference === undefined || !(reference.rps > 0) ? '—' : (value / reference.rps).toFixed(2);
 }
@@ -435,7 +450,7 @@ async function report(results: RowResult[], extra: Record<string, unknown>, meas
     '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|',
   ];
   for (const r of results) {
-    lines.push(`| ${r.scenario} | ${r.program}${r.note ? ` (${r.note})` : ''} | ${r.invalid === null ? r.rps.toFixed(0) : `**invalid** (${r.rps.toFixed(0)})`} | ${r.spread.toFixed(0)}% | ${r.p50.toFixed(2)} | ${r.p99.toFixed(2)} | ${r.p999.toFixed(2)} | ${r.errors} | ${r.non2xx} | ${r.programCpu.toFixed(0)} | ${r.cores.map((c) => c.toFixed(0)).join(' / ')} | ${r.peakRssMiB?.toFixed(0) ?? '—'} | ${ratio(r.rps, refFor(r, 'nginx'))} | ${ratio(r.rps, refFor(r, 'HAProxy'))} | ${ratio(r.rps, refFor(r, 'node stack'))} |`);
+    lines.push(`| ${r.scenario} | ${r.program}${r.note ? ` (${r.note})` : ''} | ${r.invalid === null ? r.rps.toFixed(0) : `**invalid** (${r.rps.toFixed(0)})`} | ${r.spread.toFixed(0)}% | ${ms(r.p50)} | ${ms(r.p99)} | ${ms(r.p999)} | ${r.errors} | ${r.non2xx} | ${r.programCpu.toFixed(0)} | ${r.cores.map((c) => c.toFixed(0)).join(' / ')} | ${r.peakRssMiB?.toFixed(0) ?? '—'} | ${ratio(r.rps, refFor(r, 'nginx'))} | ${ratio(r.rps, refFor(r, 'HAProxy'))} | ${ratio(r.rps, refFor(r, 'node stack'))} |`);
   }
   lines.push('', 'Scenarios:', ...[...new Set(results.map((r) => `- ${r.scenario}: ${r.title}`))]);
 
@@ -454,6 +469,7 @@ async function report(results: RowResult[], extra: Record<string, unknown>, meas
   addTarget('s2 mTLS proxy ÷ nginx', pick('s2', 'Portcullis'), pick('s2', 'nginx'), 0.5);
   addTarget('s6 10,000 routes ÷ s1 one route', pick('s6', 'Portcullis'), pick('s1', 'Portcullis'), 0.9);
   addTarget('s10 round-robin over 4 targets ÷ s1 one host', pick('s10', 'Portcullis'), pick('s1', 'Portcullis'), 0.95);
+  addTarget('s11 tutorial pipeline over HTTP/2 ÷ s3 over HTTP/1.1', pick('s11', 'Portcullis'), pick('s3', 'Portcullis'), 1.0);
   addTarget('s1 HTTP proxy ÷ nginx', pick('s1', 'Portcullis'), pick('s1', 'nginx'), 0);
   addTarget('s8 DPoP, ES256 proof per request ÷ s3', pick('s8', 'Portcullis', 'DPoP ES256 proofs'), pick('s3', 'Portcullis'), 0.6);
   addTarget('s8 DPoP, Ed25519 proof per request ÷ s3', pick('s8', 'Portcullis', 'DPoP Ed25519 (EdDSA) proofs'), pick('s3', 'Portcullis'), 0);

@@ -20,7 +20,7 @@ export async function startPortcullis(name: string, dir: string, cpus: string, c
     // As the portcullis bin launches it (its shebang carries the young-generation cap).
     ...withGatewayNodeFlags(options.nodeArgs ?? [], ''),
     cli, 'start', '-c', file, '--prefix', join(dir, `prefix-${name}`),
-    '--proxy-listen', '127.0.0.1:0 backlog=4096, 127.0.0.1:0 ssl backlog=4096',
+    '--proxy-listen', '127.0.0.1:0 backlog=4096, 127.0.0.1:0 http2 ssl backlog=4096',
     '--admin-listen', 'off', '--access-log', 'off', '--log-level', 'warn',
     '--workers', String(options.workers ?? 1),
     ...(options.extraArgs ?? []),

@@ -147,6 +147,33 @@ const percentileScript = `done = function(summary, latency, requests)
 end
 `;
 
+/** The environment that makes a load generator linked to OpenSSL present `options.clientCert` (the shim), if any. */
+export function clientCertEnv(options: Pick<LoadOptions, 'clientCert'>): Record<string, string> {
+  if (options.clientCert === undefined) return {};
+  if (shimPath === null) throw new Error('client certificates need the wrk shim (buildShim/useShim)');
+  return { LD_PRELOAD: shimPath, WRK_CLIENT_CERT: options.clientCert.cert, WRK_CLIENT_KEY: options.clientCert.key };
+}
+
+/**
+ * Runs a load generator under `taskset` (args start with `-c CPUS tool`), with the client
+ * certificate shim when asked; returns its output and the CPU use of the measured groups.
+ */
+export async function runLoadTool(name: string, args: readonly string[], options: Pick<LoadOptions, 'clientCert' | 'measure'>): Promise<{ out: string; cpu: Record<string, number> }> {
+  const env = { ...process.env, ...clientCertEnv(options) };
+  const before = Object.fromEntries(Object.entries(options.measure ?? {}).map(([k, pgid]) => [k, groupCpuSeconds(pgid)]));
+  const started = process.hrtime.bigint();
+  const out = await new Promise<string>((resolve, reject) => {
+    const child = spawn('taskset', args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let text = '';
+    child.stdout.on('data', (c: Buffer) => (text += c.toString()));
+    child.stderr.on('data', (c: Buffer) => (text += c.toString()));
+    child.once('exit', (code) => (code === 0 ? resolve(text) : reject(new Error(`${name} exited with ${code}:\n${text}`))));
+  });
+  const wall = Number(process.hrtime.bigint() - started) / 1e9;
+  const cpu = Object.fromEntries(Object.entries(options.measure ?? {}).map(([k, pgid]) => [k, (100 * (groupCpuSeconds(pgid) - before[k]!)) / wall]));
+  return { out, cpu };
+}
+
 /** Runs wrk once and returns the sample. */
 export async function runWrk(options: LoadOptions, scratchDir: string): Promise<Sample> {
   // Percentiles come from a done() hook so that p99.9 is printed whatever script drives the requests.
@@ -159,21 +186,6 @@ export async function runWrk(options: LoadOptions, scratchDir: string): Promise<
   const args = ['-c', options.cpus, 'wrk', `-t${options.threads ?? 1}`, `-c${options.connections}`, `-d${options.seconds}s`, '--timeout', '10s', '-s', doneScript];
   for (const h of options.headers ?? []) args.push('-H', h);
   args.push(options.url);
-  const env = { ...process.env };
-  if (options.clientCert !== undefined) {
-    if (shimPath === null) throw new Error('client certificates need the wrk shim (buildShim/useShim)');
-    Object.assign(env, { LD_PRELOAD: shimPath, WRK_CLIENT_CERT: options.clientCert.cert, WRK_CLIENT_KEY: options.clientCert.key });
-  }
-  const before = Object.fromEntries(Object.entries(options.measure ?? {}).map(([k, pgid]) => [k, groupCpuSeconds(pgid)]));
-  const started = process.hrtime.bigint();
-  const out = await new Promise<string>((resolve, reject) => {
-    const child = spawn('taskset', args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let text = '';
-    child.stdout.on('data', (c: Buffer) => (text += c.toString()));
-    child.stderr.on('data', (c: Buffer) => (text += c.toString()));
-    child.once('exit', (code) => (code === 0 ? resolve(text) : reject(new Error(`wrk exited with ${code}:\n${text}`))));
-  });
-  const wall = Number(process.hrtime.bigint() - started) / 1e9;
-  const cpu = Object.fromEntries(Object.entries(options.measure ?? {}).map(([k, pgid]) => [k, (100 * (groupCpuSeconds(pgid) - before[k]!)) / wall]));
+  const { out, cpu } = await runLoadTool('wrk', args, options);
   return { ...parseWrk(out), cpu };
 }

@@ -4,8 +4,8 @@ import type { Consumer, Route, Service } from '../config/types.js';
 import type { ClientCertificate, ConnectionInfo } from '../connection/connection-info.js';
 
 /**
- * The request as the pipeline sees it, independent of node:http vs node:http2 so that HTTP/2 can
- * be added under it later.
+ * The request as the pipeline sees it, the same over HTTP/1.1 and HTTP/2 (the listener's
+ * `ClientProtocol` fills it in).
  */
 export interface GatewayRequest {
   readonly method: string;
@@ -22,7 +22,10 @@ export interface GatewayRequest {
   readonly path: string;
   /** Raw query string without `?`, or ''. */
   readonly query: string;
+  /** `1.1`, `1.0`, or `2.0`. */
   readonly httpVersion: string;
+  /** Whether a body follows the head (HTTP/2 may send one without Content-Length). */
+  readonly hasBody: boolean;
   /** Headers as received (lower-case names). Never mutated; change `upstreamHeaders` instead. */
   readonly headers: IncomingHttpHeaders;
   readonly body: Readable;

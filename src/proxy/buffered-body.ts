@@ -37,11 +37,12 @@ export function bodyTooLarge(limit: number): GatewayError {
  * Reads `source` to its end into one Buffer, refusing (413, `bodyTooLarge`) as soon as more than
  * `limit` bytes are announced by Content-Length or received. A body that breaks off is a
  * `client_aborted` GatewayError (499, never sent). On refusal the stream is left paused and
- * unread, never destroyed: the 413 must still reach the client.
+ * unread, never destroyed: the 413 must still reach the client. `announced`: whether a body
+ * follows at all (HTTP/2 frames one without Content-Length; see `ClientProtocol.hasBody`).
  */
-export function readBodyLimited(source: Readable, headers: IncomingHttpHeaders, limit: number): Promise<Buffer> {
+export function readBodyLimited(source: Readable, headers: IncomingHttpHeaders, limit: number, announced = announcesBody(headers)): Promise<Buffer> {
   if (!Number.isSafeInteger(limit) || limit < 0) return Promise.reject(new TypeError(`body limit must be a non-negative integer, got ${limit}`));
-  if (!announcesBody(headers)) return Promise.resolve(noBytes);
+  if (!announced) return Promise.resolve(noBytes);
   const declared = Number(headers['content-length']);
   if (Number.isFinite(declared) && declared > limit) return Promise.reject(bodyTooLarge(limit));
   if (source.readableEnded) return Promise.resolve(noBytes);

@@ -7,6 +7,7 @@ import { GatewayError } from '../pipeline/gateway-error.js';
 import { buildUpstreamHeaders } from './headers.js';
 import { pipeResponse, sendUpstream, UpstreamError } from './send.js';
 import { UpstreamPools } from './upstream-pools.js';
+import { http1 } from '../server/client-protocol.js';
 
 /** A service with decK's defaults, pointing at 127.0.0.1. */
 export function serviceFor(overrides: Partial<Service> & { port: number }): Service {
@@ -122,7 +123,7 @@ export function createTestGateway(service: Service, pools: UpstreamPools): { ser
       });
       outcome.attempts = upstream.attempts;
       res.writeHead(upstream.status, upstream.headers);
-      await pipeResponse(upstream, res);
+      await pipeResponse(upstream, res, http1.forwardTrailers);
     };
     run().catch((error: unknown) => {
       outcome.error = error instanceof GatewayError ? error : null;

@@ -1,5 +1,5 @@
-import type { ServerResponse } from 'node:http';
-import { BodyFailure } from './upstream-exchange.js';
+import type { Writable } from 'node:stream';
+import { BodyFailure, type BeforeEnd } from './upstream-exchange.js';
 import type { UpstreamResponse } from './send.js';
 import { classifyFailure, UpstreamError } from './upstream-errors.js';
 
@@ -12,9 +12,9 @@ import { classifyFailure, UpstreamError } from './upstream-errors.js';
  * - the upstream fails mid-body (reset, `read_timeout` between chunks): the status line is already
  *   gone, so the only honest signal left is destroying the client connection; rejects with the
  *   classified failure (502/504), for the access log.
- * Trailers are forwarded when the response is chunked (node drops them otherwise).
+ * `forwardTrailers` (the client protocol's) passes the upstream's trailers on where it can.
  */
-export async function pipeResponse(upstream: UpstreamResponse, res: ServerResponse): Promise<void> {
+export async function pipeResponse<Res extends Writable>(upstream: UpstreamResponse, res: Res, forwardTrailers: BeforeEnd<Res> | null): Promise<void> {
   try {
     await upstream.body.pipeTo(res, forwardTrailers);
   } catch (error) {
@@ -23,14 +23,5 @@ export async function pipeResponse(upstream: UpstreamResponse, res: ServerRespon
     const failure = error instanceof BodyFailure ? error : new BodyFailure('upstream', error);
     if (failure.origin === 'client') throw new UpstreamError('client_aborted', upstream.attempts, failure.error);
     throw new UpstreamError(classifyFailure(failure.error), upstream.attempts, failure.error);
-  }
-}
-
-/** Trailers go out only with chunked framing (node drops them otherwise). One function for every request. */
-function forwardTrailers(res: ServerResponse, trailers: Readonly<Record<string, string>>): void {
-  if (!res.chunkedEncoding) return;
-  for (const _name in trailers) {
-    res.addTrailers(trailers);
-    return;
   }
 }

@@ -1,4 +1,3 @@
-import type { ServerResponse } from 'node:http';
 import { Writable } from 'node:stream';
 import type { Dispatcher } from 'undici';
 import { readTimeoutCode } from './upstream-errors.js';
@@ -47,7 +46,7 @@ function readTimeoutError(headReceived: boolean, ms: number): Error {
 }
 
 /** Called with the client response and the upstream's trailers just before the response ends. */
-export type BeforeEnd = (res: ServerResponse, trailers: Readonly<Record<string, string>>) => void;
+export type BeforeEnd<Res extends Writable = Writable> = (res: Res, trailers: Readonly<Record<string, string>>) => void;
 
 export class UpstreamExchange implements Dispatcher.DispatchHandler {
   readonly #readTimeoutMs: number;
@@ -66,7 +65,7 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler {
   #pending: Buffer[] = [];
   #ended = false;
   #error: unknown = null;
-  #sink: { res: ServerResponse; beforeEnd: BeforeEnd | null; resolve: () => void; reject: (e: BodyFailure) => void } | null = null;
+  #sink: { res: Writable; beforeEnd: BeforeEnd | null; resolve: () => void; reject: (e: BodyFailure) => void } | null = null;
   #settled = false;
 
   /**
@@ -178,9 +177,9 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler {
    * just before the end (trailers). Resolves when the response finished; rejects with a
    * BodyFailure saying which side failed. Both sides are torn down on failure by the caller.
    */
-  pipeTo(res: ServerResponse, beforeEnd: BeforeEnd | null = null): Promise<void> {
+  pipeTo<Res extends Writable>(res: Res, beforeEnd: BeforeEnd<Res> | null = null): Promise<void> {
     return new Promise<void>((resolve, reject) => {
-      this.#sink = { res, beforeEnd, resolve, reject };
+      this.#sink = { res, beforeEnd: beforeEnd as BeforeEnd | null, resolve, reject };
       if (this.#error !== null) return this.#fail(new BodyFailure('upstream', this.#error));
       res.on('drain', this.#onDrain);
       res.once('close', this.#onClientClose);
@@ -195,7 +194,7 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler {
   /** Reads the whole body (tests and callers that need the bytes). */
   async toBuffer(): Promise<Buffer> {
     const chunks: Buffer[] = [];
-    const collector = new Writable({ write: (chunk: Buffer, _e, cb) => (chunks.push(chunk), cb()) }) as unknown as ServerResponse;
+    const collector = new Writable({ write: (chunk: Buffer, _e, cb) => (chunks.push(chunk), cb()) });
     await this.pipeTo(collector);
     return Buffer.concat(chunks);
   }

@@ -1,4 +1,4 @@
-import type { ServerResponse } from 'node:http';
+import type { Writable } from 'node:stream';
 import type { AbortSource } from '../proxy/upstream-exchange.js';
 
 /**
@@ -11,7 +11,7 @@ export class ClientGone implements AbortSource {
   reason: unknown = undefined;
   #listeners: Array<() => void> = [];
 
-  constructor(res: ServerResponse) {
+  constructor(res: Writable) {
     res.once('close', () => {
       if (res.writableFinished) return;
       this.aborted = true;

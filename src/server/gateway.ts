@@ -16,7 +16,7 @@ import { MemoryConfigStore } from '../store/memory-config-store.js';
 import { loadDefaultCertificate } from './default-certificate.js';
 import { parseListen } from './listen-spec.js';
 import { writeAccessLog } from './access-log.js';
-import { drain, listen, type Listener } from './listeners.js';
+import { drain, listen, type Listener, type ListenerHandlers } from './listeners.js';
 import { createProxyHandler } from './proxy-handler.js';
 import type { GatewayObserver } from './observer.js';
 import type { GatewaySettings } from './settings.js';
@@ -105,11 +105,17 @@ export async function startGateway(settings: GatewaySettings, options: StartOpti
   let draining = false;
   const observer = options.observer ?? {};
   const proxyHandler = createProxyHandler({ holder, logger, accessLog: settings.accessLog, observer, trustedIps: settings.trustedIps, maxBufferedBodyBytes: settings.limits.maxBufferedBodySize });
-  const countingHandler: typeof proxyHandler = (req, res) => {
-    totalRequests++;
-    // While draining, every response closes its connection so clients move elsewhere.
-    if (draining) res.shouldKeepAlive = false;
-    proxyHandler(req, res);
+  const countingHandlers: ListenerHandlers = {
+    http1: (req, res) => {
+      totalRequests++;
+      // While draining, every response closes its connection so clients move elsewhere (HTTP/2 clients got a GOAWAY).
+      if (draining) res.shouldKeepAlive = false;
+      proxyHandler.http1(req, res);
+    },
+    http2: (req, res) => {
+      totalRequests++;
+      proxyHandler.http2(req, res);
+    },
   };
 
   const proxyListeners: Listener[] = [];
@@ -119,10 +125,8 @@ export async function startGateway(settings: GatewaySettings, options: StartOpti
   };
   try {
     for (const spec of parseListen(settings.proxyListen, 'proxy-listen')) {
-      // Kong's default proxy_listen carries http2; a file copied from Kong must start, and say what it gets.
-      if (spec.http2) logger.warn({ listener: `${spec.host}:${spec.port}` }, 'http2 is not served yet: this listener speaks HTTP/1.1 (ALPN offers only http/1.1)');
       // onClientError: requests refused by the HTTP parser or for their Host header are logged like any other.
-      proxyListeners.push(await listen(spec, countingHandler, settings.limits, { tls: { holder, defaultCertificate: () => defaultCertificate }, observer, onClientError: settings.accessLog ? (record) => writeAccessLog(logger, record) : undefined }));
+      proxyListeners.push(await listen(spec, countingHandlers, settings.limits, { tls: { holder, defaultCertificate: () => defaultCertificate }, observer, onClientError: settings.accessLog ? (record) => writeAccessLog(logger, record) : undefined }));
     }
     const adminHandler = createAdminHandler({
       info: {
@@ -146,7 +150,9 @@ export async function startGateway(settings: GatewaySettings, options: StartOpti
       health: deps.node.health,
     });
     for (const spec of parseListen(settings.adminListen, 'admin-listen')) {
-      adminListeners.push(await listen(spec, adminHandler, settings.limits, { tls: { holder, defaultCertificate: () => defaultCertificate } }));
+      // Kong's admin_listen has an http2 port too; its clients (decK, curl, browsers) all speak HTTP/1.1 as well.
+      if (spec.http2) logger.warn({ listener: `${spec.host}:${spec.port}` }, 'http2 is not served on the admin API: this listener speaks HTTP/1.1');
+      adminListeners.push(await listen(spec, { http1: adminHandler }, settings.limits, { tls: { holder, defaultCertificate: () => defaultCertificate } }));
     }
   } catch (error) {
     activeChecks?.close();

@@ -1,7 +1,8 @@
 /**
  * Kong's listen syntax: a comma-separated list of `ADDRESS:PORT [flag …]`, e.g.
  * `0.0.0.0:8000, 0.0.0.0:8443 ssl`, `[::1]:8001`, or `off`. Flags Portcullis understands: `ssl`,
- * `http2` (accepted, not served yet), `reuseport`, `backlog=N`; others are refused so a typo is
+ * `http2` (HTTP/2 beside HTTP/1.1: ALPN `h2` with `ssl`, the
+ * prior-knowledge preface without), `reuseport`, `backlog=N`; others are refused so a typo is
  * not silently ignored.
  */
 export interface ListenSpec {

@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
@@ -11,6 +10,8 @@ import type { GatewayObserver } from './observer.js';
 import { followCertificatePolicy, requestCertificate } from './certificate-request.js';
 import type { AccessRecord } from './access-log.js';
 import { connectionInfoOf } from '../connection/connection-info.js';
+import { Http2Sessions, type Http2RequestHandler } from './http2-sessions.js';
+import { badRequest, connectRefused, headerOverflow, hostDuplicated, hostMissing, http10TransferEncoding, pathOf, refusalRecord, renegotiationRefused, requestTimeout, type Refusal } from './refusals.js';
 
 
 /** A bound listener and what it was asked to be. */
@@ -19,11 +20,24 @@ export interface Listener {
   readonly server: Server;
   /** The address actually bound (port 0 resolves to a real port). */
   readonly address: { host: string; port: number };
+  /** Whether HTTP/2 is served here (the `http2` flag, and a handler for it). */
+  readonly http2: boolean;
   /** Client connections open right now. */
   openConnections(): number;
+  /** Closes keep-alive connections between requests, and asks HTTP/2 clients to go away (GOAWAY). */
+  closeIdleConnections(): void;
+  /** Closes every connection now. */
+  closeAllConnections(): void;
 }
 
 export type RequestHandler = (req: IncomingMessage, res: ServerResponse) => void;
+
+/** A listener's handlers: HTTP/1.1 always; HTTP/2 where the listener has the `http2` flag. */
+export interface ListenerHandlers {
+  readonly http1: RequestHandler;
+  /** Without it an `http2` listener serves HTTP/1.1 only (the admin API). */
+  readonly http2?: Http2RequestHandler;
+}
 
 /** Optional knobs of one listener. */
 export interface ListenOptions {
@@ -44,7 +58,7 @@ export interface ListenOptions {
 /** Creates and binds one HTTP or HTTPS listener with the connection limits applied. */
 export async function listen(
   spec: ListenSpec,
-  handler: RequestHandler,
+  handlers: ListenerHandlers,
   limits: ConnectionLimits,
   options: ListenOptions,
 ): Promise<Listener> {
@@ -73,12 +87,13 @@ export async function listen(
     socket[latestResponse] = res;
     const problem = headProblem(req);
     if (problem === null) {
-      handler(req, res);
+      handlers.http1(req, res);
       return;
     }
     socket[refused] = true;
     refuseRequest(req, res, problem, report);
   };
+  const h2 = spec.http2 && handlers.http2 !== undefined ? new Http2Sessions(handlers.http2, limits, report) : null;
   let server: Server;
   if (spec.ssl) {
     if (tls === null) throw new Error('an ssl listener needs TLS settings');
@@ -88,6 +103,8 @@ export async function listen(
       {
         ...httpOptions,
         ...baseTlsOptions,
+        // h2 first: a client offering both gets HTTP/2 (RFC 7301 leaves the choice to the server).
+        ALPNProtocols: h2 === null ? ['http/1.1'] : ['h2', 'http/1.1'],
         cert: fallback.certPem,
         key: fallback.keyPem,
         // Asking for a certificate never means requiring one: the plugins decide per request.
@@ -112,9 +129,11 @@ export async function listen(
       socket.disableRenegotiation();
       observer?.tlsHandshake?.({ clientCertificate: socket.getPeerX509Certificate() !== undefined, resumed: socket.isSessionReused() });
     });
+    if (h2 !== null) handOverH2(https, 'secureConnection', (socket) => ((socket as TLSSocket).alpnProtocol === 'h2' ? h2 : null));
     server = https;
   } else {
     server = createHttpServer(httpOptions, guarded);
+    if (h2 !== null) handOverH2(server, 'connection', (socket, http1) => sniffPreface(socket, h2, http1, limits.headersTimeoutMs));
   }
   server.maxConnections = limits.maxConnections;
   let open = 0;
@@ -137,7 +156,79 @@ export async function listen(
     });
   });
   const bound = server.address() as AddressInfo;
-  return { spec, server, address: { host: bound.address, port: bound.port }, openConnections: () => open };
+  return {
+    spec,
+    server,
+    address: { host: bound.address, port: bound.port },
+    http2: h2 !== null,
+    openConnections: () => open,
+    closeIdleConnections: () => {
+      server.closeIdleConnections();
+      h2?.closeGracefully();
+    },
+    closeAllConnections: () => {
+      server.closeAllConnections();
+      h2?.destroyAll();
+    },
+  };
+}
+
+/**
+ * Puts `h2` between the server and node:http's own connection listener (registered by the server
+ * for `event`): a connection `choose` gives to HTTP/2 never reaches the HTTP/1.1 parser. `choose`
+ * returns the sessions for an h2 connection, null for HTTP/1.1, or undefined when it dispatches
+ * the connection itself later (the cleartext preface, read first).
+ */
+function handOverH2(
+  server: Server,
+  event: 'connection' | 'secureConnection',
+  choose: (socket: Socket, http1: (socket: Socket) => void) => Http2Sessions | null | undefined,
+): void {
+  const [original] = server.listeners(event) as Array<(socket: Socket) => void>;
+  if (original === undefined) throw new Error(`node:http registered no ${event} listener`);
+  server.removeListener(event, original);
+  const http1 = (socket: Socket): void => original.call(server, socket);
+  server.on(event, (socket: Socket) => {
+    const chosen = choose(socket, http1);
+    if (chosen === null) http1(socket);
+    else chosen?.accept(socket);
+  });
+}
+
+const preface = Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n', 'latin1');
+
+/**
+ * A cleartext `http2` listener serves both: a client that starts with the HTTP/2 connection preface
+ * (prior knowledge, RFC 9113 §3.3) gets HTTP/2, any other HTTP/1.1. The first bytes are read, put
+ * back, and the connection handed to the protocol they start.
+ */
+function sniffPreface(socket: Socket, h2: Http2Sessions, http1: (socket: Socket) => void, timeoutMs: number): undefined {
+  let seen: Buffer = Buffer.alloc(0);
+  // A client that sends nothing is dropped as node:http drops one that sends no head.
+  const silent = timeoutMs > 0 ? setTimeout(() => socket.destroy(), timeoutMs) : null;
+  const stop = (): void => {
+    if (silent !== null) clearTimeout(silent);
+    socket.off('readable', onReadable);
+    socket.off('close', stop);
+    socket.off('error', stop);
+  };
+  const onReadable = (): void => {
+    let chunk: Buffer | null;
+    while ((chunk = socket.read() as Buffer | null) !== null) seen = seen.length === 0 ? chunk : Buffer.concat([seen, chunk]);
+    const compared = Math.min(seen.length, preface.length);
+    const isH2 = seen.subarray(0, compared).equals(preface.subarray(0, compared));
+    // Still a prefix of the preface: wait for more (a client may send it in pieces).
+    if (isH2 && compared < preface.length) return;
+    stop();
+    socket.unshift(seen);
+    if (isH2) h2.accept(socket);
+    else http1(socket);
+  };
+  socket.on('readable', onReadable);
+  socket.once('close', stop);
+  // Until a protocol takes over, a reset must not become an uncaught 'error'.
+  socket.once('error', stop);
+  return undefined;
 }
 
 /**
@@ -155,21 +246,6 @@ const latestResponse = Symbol('portcullis.latestResponse');
 const refused = Symbol('portcullis.refused');
 /** A client socket with the response to its latest request (see `answerClientError`), and whether one was refused. */
 type TrackedSocket = Socket & { [latestResponse]?: ServerResponse; [refused]?: boolean; _httpMessage?: ServerResponse | null };
-
-interface Refusal {
-  readonly status: number;
-  readonly statusText: string;
-  readonly reason: string;
-}
-
-const badRequest: Refusal = { status: 400, statusText: 'Bad Request', reason: 'bad_request' };
-const headerOverflow: Refusal = { status: 431, statusText: 'Request Header Fields Too Large', reason: 'request_header_fields_too_large' };
-const requestTimeout: Refusal = { status: 408, statusText: 'Request Timeout', reason: 'request_timeout' };
-const hostMissing: Refusal = { ...badRequest, reason: 'host_header_missing' };
-const hostDuplicated: Refusal = { ...badRequest, reason: 'host_header_duplicated' };
-const http10TransferEncoding: Refusal = { ...badRequest, reason: 'http10_transfer_encoding' };
-const connectRefused: Refusal = { status: 405, statusText: 'Method Not Allowed', reason: 'method_not_allowed' };
-const renegotiationRefused: Refusal = { ...badRequest, reason: 'tls_renegotiation_refused' };
 
 /**
  * What the request head alone makes unacceptable, as nginx (Kong) refuses it too:
@@ -192,35 +268,8 @@ function headProblem(req: IncomingMessage): Refusal | null {
   return null;
 }
 
-/** The access record of a request refused before the handler, with a fresh request id. */
-function refusalRecord(socket: Socket, refusal: Refusal, method: string, path: string, host: string): AccessRecord {
-  const connection = connectionInfoOf(socket);
-  return {
-    request_id: randomUUID(),
-    method,
-    path,
-    host,
-    client: connection.remoteAddress,
-    sni: connection.sni,
-    thumbprint: connection.thumbprint,
-    route: null,
-    service: null,
-    status: refusal.status,
-    reason: refusal.reason,
-    auth: null,
-    latency_ms: { total: 0, upstream: null, gateway: 0 },
-    config_version: 0,
-  };
-}
-
-/** A request target without its query. */
-function pathOf(target: string): string {
-  const query = target.indexOf('?');
-  return query === -1 ? target : target.slice(0, query);
-}
-
 function refuseRequest(req: IncomingMessage, res: ServerResponse, refusal: Refusal, report: (record: AccessRecord) => void): void {
-  const record = refusalRecord(req.socket, refusal, req.method ?? '', pathOf(req.url ?? ''), req.headers.host ?? '');
+  const record = refusalRecord(connectionInfoOf(req.socket), refusal, req.method ?? '', pathOf(req.url ?? ''), req.headers.host ?? '');
   res.shouldKeepAlive = false;
   res.writeHead(refusal.status, { 'content-length': 0, 'x-request-id': record.request_id });
   res.end();
@@ -228,7 +277,7 @@ function refuseRequest(req: IncomingMessage, res: ServerResponse, refusal: Refus
 }
 
 function refuseConnect(req: IncomingMessage, socket: Socket, report: (record: AccessRecord) => void): void {
-  const record = refusalRecord(socket, connectRefused, req.method ?? 'CONNECT', req.url ?? '', req.headers.host ?? '');
+  const record = refusalRecord(connectionInfoOf(socket), connectRefused, req.method ?? 'CONNECT', req.url ?? '', req.headers.host ?? '');
   socket.end(`HTTP/1.1 405 Method Not Allowed\r\nConnection: close\r\nContent-Length: 0\r\nX-Request-Id: ${record.request_id}\r\n\r\n`);
   report(record);
 }
@@ -277,7 +326,7 @@ function answerClientError(error: NodeJS.ErrnoException, socket: Socket, report:
   // A request whose body is still arriving (the request timeout) is known; otherwise only its first bytes are.
   const pending = (socket as TrackedSocket)._httpMessage?.req;
   const { method, path } = pending === undefined ? requestLineOf(error) : { method: pending.method ?? '', path: pathOf(pending.url ?? '') };
-  const record = refusalRecord(socket, refusal, method, path, pending?.headers.host ?? '');
+  const record = refusalRecord(connectionInfoOf(socket), refusal, method, path, pending?.headers.host ?? '');
   socket.end(`HTTP/1.1 ${refusal.status} ${refusal.statusText}\r\nConnection: close\r\nContent-Length: 0\r\nX-Request-Id: ${record.request_id}\r\n\r\n`);
   report(record);
 }
@@ -291,14 +340,14 @@ export async function drain(listeners: readonly Listener[], drainTimeoutMs: numb
     (l) => new Promise<void>((resolve) => l.server.close(() => resolve())),
   );
   const sweep = setInterval(() => {
-    for (const l of listeners) l.server.closeIdleConnections();
+    for (const l of listeners) l.closeIdleConnections();
   }, 50);
   const deadline = setTimeout(() => {
-    for (const l of listeners) l.server.closeAllConnections();
+    for (const l of listeners) l.closeAllConnections();
   }, drainTimeoutMs);
   deadline.unref();
   try {
-    for (const l of listeners) l.server.closeIdleConnections();
+    for (const l of listeners) l.closeIdleConnections();
     await Promise.all(closed);
   } finally {
     clearInterval(sweep);

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Http2ServerRequest, Http2ServerResponse } from 'node:http2';
 import type { Logger } from 'pino';
 import type { Route, Service } from '../config/types.js';
 import type { AuthOutcome, GatewayRequest, HeaderMap, Identity, ReadBodyOptions, RequestContext } from '../pipeline/context.js';
@@ -8,7 +9,7 @@ import { applyIdentityHeaders, removeIdentityHeaders } from '../pipeline/identit
 import type { ResolvedPlugin, ResponseHead } from '../pipeline/plugin.js';
 import { errorResponse, toGatewayError, type GatewayResponse } from '../pipeline/respond.js';
 import { runHeaderFilter, runLog, runRequestPhases } from '../pipeline/run-phases.js';
-import { announcesBody, bodyTooLarge, DEFAULT_MAX_BUFFERED_BODY_BYTES, readBodyLimited } from '../proxy/buffered-body.js';
+import { bodyTooLarge, DEFAULT_MAX_BUFFERED_BODY_BYTES, readBodyLimited } from '../proxy/buffered-body.js';
 import { buildUpstreamHeaders, realClientAddress } from '../proxy/headers.js';
 import { hashValueOf, setHashCookie } from '../proxy/hash-value.js';
 import { pipeResponse, sendUpstream, type UpstreamResponse } from '../proxy/send.js';
@@ -19,7 +20,8 @@ import type { Runtime } from '../runtime/runtime.js';
 import type { RuntimeHolder } from '../runtime/runtime-holder.js';
 import { ClientGone } from './client-gone.js';
 import type { ClientCertificate } from '../connection/client-certificate.js';
-import { connectionInfoOf, type ConnectionInfo } from '../connection/connection-info.js';
+import type { ConnectionInfo } from '../connection/connection-info.js';
+import { http1, http2, type ClientProtocol, type ClientRequest, type ClientResponse } from './client-protocol.js';
 import { parseRequestTarget } from './request-target.js';
 import { writeAccessLog, type AccessRecord } from './access-log.js';
 import { answerWellKnown, mayBeWellKnown } from './well-known.js';
@@ -90,8 +92,8 @@ class ProxyRequestContext implements RequestContext {
 
   readBody(options?: ReadBodyOptions): Promise<Buffer> {
     const limit = options?.limit ?? this.#maxBufferedBodyBytes;
-    this.#body ??= readBodyLimited(this.request.body, this.request.headers, limit).then((bytes) => {
-      if (announcesBody(this.request.headers)) this.upstreamBody ??= bytes;
+    this.#body ??= readBodyLimited(this.request.body, this.request.headers, limit, this.request.hasBody).then((bytes) => {
+      if (this.request.hasBody) this.upstreamBody ??= bytes;
       return bytes;
     });
     // A later caller with a smaller limit than the first one still gets its 413.
@@ -99,21 +101,30 @@ class ProxyRequestContext implements RequestContext {
   }
 }
 
-/** The proxy listeners' request handler: route, plugins, upstream, response, log. */
-export function createProxyHandler(options: ProxyHandlerOptions): (req: IncomingMessage, res: ServerResponse) => void {
+/** The proxy's request handlers, one per client protocol (a listener calls the one its connection speaks). */
+export interface ProxyHandlers {
+  readonly http1: (req: IncomingMessage, res: ServerResponse) => void;
+  readonly http2: (req: Http2ServerRequest, res: Http2ServerResponse) => void;
+}
+
+/** The proxy listeners' request handlers: route, plugins, upstream, response, log. */
+export function createProxyHandler(options: ProxyHandlerOptions): ProxyHandlers {
   const maxBufferedBodyBytes = options.maxBufferedBodyBytes ?? DEFAULT_MAX_BUFFERED_BODY_BYTES;
   if (!Number.isSafeInteger(maxBufferedBodyBytes) || maxBufferedBodyBytes < 0) {
     throw new TypeError(`maxBufferedBodyBytes must be a non-negative integer, got ${maxBufferedBodyBytes}`);
   }
   const state: HandlerState = { ...options, trustedPeers: compileTrustedPeers(options.trustedIps), maxBufferedBodyBytes };
-  return (req, res) => void handleHeld(req, res, state);
+  return {
+    http1: (req, res) => void handleHeld(req, res, http1, state),
+    http2: (req, res) => void handleHeld(req, res, http2, state),
+  };
 }
 
 /** One request on the Runtime current when it arrived, released when it is done. */
-async function handleHeld(req: IncomingMessage, res: ServerResponse, options: HandlerState): Promise<void> {
+async function handleHeld<Req extends ClientRequest, Res extends ClientResponse>(req: Req, res: Res, protocol: ClientProtocol<Req, Res>, options: HandlerState): Promise<void> {
   const runtime = options.holder.acquire();
   try {
-    await handle(req, res, runtime, options);
+    await handle(req, res, protocol, runtime, options);
   } catch (error) {
     options.logger.error({ err: error }, 'request handler failed');
   } finally {
@@ -127,14 +138,15 @@ async function handleHeld(req: IncomingMessage, res: ServerResponse, options: Ha
  */
 const singletonHeaders: ReadonlySet<string> = new Set(['authorization']);
 
-async function handle(req: IncomingMessage, res: ServerResponse, runtime: Runtime, options: HandlerState): Promise<void> {
+async function handle<Req extends ClientRequest, Res extends ClientResponse>(req: Req, res: Res, protocol: ClientProtocol<Req, Res>, runtime: Runtime, options: HandlerState): Promise<void> {
   const started = performance.now();
-  const connection = connectionInfoOf(req.socket);
+  const connection = protocol.connectionOf(req);
   const trustedPeer = options.trustedPeers.has(connection.remoteAddress);
   if (!trustedPeer) removeUntrustedCertificateHeaders(req.headers, runtime.certificateHeaders);
   const incomingId = req.headers['x-request-id'];
   const requestId = typeof incomingId === 'string' && acceptableRequestId.test(incomingId) ? incomingId : randomUUID();
-  const target = parseRequestTarget(req, connection.localPort);
+  const authority = protocol.authorityOf(req);
+  const target = parseRequestTarget(req.url ?? '/', authority, connection.localPort);
   const scheme = connection.tls ? 'https' : 'http';
   const record: AccessRecord = {
     request_id: requestId,
@@ -157,7 +169,7 @@ async function handle(req: IncomingMessage, res: ServerResponse, runtime: Runtim
   const wellKnown = !mayBeWellKnown(runtime, target.path) ? null : answerWellKnown(runtime, { method: record.method, target, protocol: scheme, headers: req.headers, sni: connection.sni, client: { scheme, authority: target.authority, trustedPeer, headers: req.headers } });
   if (wellKnown !== null) {
     record.route = wellKnown.route.name ?? wellKnown.route.id;
-    sendGatewayResponse(res, wellKnown.response, record.method === 'HEAD');
+    sendGatewayResponse(res, protocol, wellKnown.response, record.method === 'HEAD');
     record.status = wellKnown.response.status;
     finish(record, started, options);
     return;
@@ -186,6 +198,7 @@ async function handle(req: IncomingMessage, res: ServerResponse, runtime: Runtim
     if (service === null) throw new GatewayError({ status: 503, code: 'no_service', message: 'no Service found with those values' });
     record.service = service.name ?? service.id;
 
+    const hasBody = protocol.hasBody(req);
     const request: GatewayRequest = {
       method: record.method,
       scheme,
@@ -196,11 +209,12 @@ async function handle(req: IncomingMessage, res: ServerResponse, runtime: Runtim
       path: target.path,
       query: target.query,
       httpVersion: req.httpVersion,
+      hasBody,
       headers: req.headers,
       body: req,
     };
     const path = upstreamPath({ servicePath: service.path, route, matchedPath: match.matchedPath, requestPath: target.path });
-    const clientHost = route.preserve_host ? req.headers.host : undefined;
+    const clientHost = route.preserve_host ? authority : undefined;
     const upstreamHeaders: HeaderMap = buildUpstreamHeaders({
       clientHeaders: req.headers,
       clientAddress: connection.remoteAddress,
@@ -244,7 +258,7 @@ async function handle(req: IncomingMessage, res: ServerResponse, runtime: Runtim
       method: record.method,
       path: query === '' ? path : `${path}?${query}`,
       headers: upstreamHeaders,
-      body: buffered ?? (announcesBody(req.headers) ? req : null),
+      body: buffered ?? (hasBody ? req : null),
       signal: clientGone,
     });
     answered = upstream;
@@ -256,10 +270,10 @@ async function handle(req: IncomingMessage, res: ServerResponse, runtime: Runtim
     head.headers['via'] = appendVia(head.headers['via']);
     head.headers['x-request-id'] = requestId;
     if (hashed?.setCookie != null) setHashCookie(head.headers, hashed.setCookie);
-    res.writeHead(head.status, head.headers);
+    protocol.writeHead(res, head.status, head.headers);
     record.status = head.status;
     pendingBody = null;
-    await pipeResponse(upstream, res);
+    await pipeResponse(upstream, res, protocol.forwardTrailers);
     answered = null;
     endpoints.finished(upstream.endpoint, upstream.attemptLatencyMs);
     finish(record, started, options);
@@ -276,7 +290,7 @@ async function handle(req: IncomingMessage, res: ServerResponse, runtime: Runtim
       record.status = 499;
     } else if (!res.headersSent) {
       const extraParams = ctx === null || error.challenges.length === 0 ? null : challengeParams(ctx, runtime);
-      sendGatewayResponse(res, errorResponse(error, requestId, extraParams), record.method === 'HEAD');
+      sendGatewayResponse(res, protocol, errorResponse(error, requestId, extraParams), record.method === 'HEAD');
       record.status = error.status;
     } else {
       // The status line is gone; the only honest signal left is an aborted connection.
@@ -310,8 +324,8 @@ function logPlugins(ctx: RequestContext, plugins: readonly ResolvedPlugin[], hea
   runLog(ctx, plugins, head, (plugin, error) => logger.error({ err: error, plugin, request_id: ctx.id }, 'plugin log phase failed'));
 }
 
-function sendGatewayResponse(res: ServerResponse, response: GatewayResponse, head: boolean): void {
-  res.writeHead(response.status, { ...response.headers, 'content-length': Buffer.byteLength(response.body) });
+function sendGatewayResponse<Req extends ClientRequest, Res extends ClientResponse>(res: Res, protocol: ClientProtocol<Req, Res>, response: GatewayResponse, head: boolean): void {
+  protocol.writeHead(res, response.status, { ...response.headers, 'content-length': Buffer.byteLength(response.body) });
   res.end(head ? undefined : response.body);
 }
 

@@ -1,5 +1,3 @@
-import type { IncomingMessage } from 'node:http';
-
 /** Host, port, path and query of a request, from origin-form or absolute-form targets. */
 export interface RequestTarget {
   readonly host: string;
@@ -11,12 +9,13 @@ export interface RequestTarget {
 }
 
 /**
- * Splits the request target. An absolute-form target (`GET http://a/b`) overrides the Host header
+ * Splits the request target (HTTP/2: `:path`), with the Host header (HTTP/2: `:authority`) as its
+ * authority. An absolute-form target (`GET http://a/b`) overrides the Host header
  * (RFC 9112 §3.2.2); the host is lower-cased and stripped of its port for routing.
  */
-export function parseRequestTarget(req: IncomingMessage, listenerPort: number): RequestTarget {
-  let target = req.url ?? '/';
-  let authority = req.headers.host ?? '';
+export function parseRequestTarget(url: string, hostHeader: string | undefined, listenerPort: number): RequestTarget {
+  let target = url;
+  let authority = hostHeader ?? '';
   const absolute = /^https?:\/\/([^/?#]*)/i.exec(target);
   if (absolute !== null) {
     authority = absolute[1] ?? '';

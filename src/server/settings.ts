@@ -3,7 +3,7 @@
  * `PORTCULLIS_*` environment variables; tests build them directly.
  */
 export interface GatewaySettings {
-  /** Kong syntax, default `0.0.0.0:8000, 0.0.0.0:8443 ssl`. */
+  /** Kong syntax, default `0.0.0.0:8000, 0.0.0.0:8443 http2 ssl` (Kong's, without its reuseport/backlog). */
   proxyListen: string;
   /** Default `127.0.0.1:8001`. */
   adminListen: string;
@@ -56,10 +56,12 @@ export interface ConnectionLimits {
   maxConnections: number;
   /** Largest request body a plugin may read into memory (e.g. a token in a form body); 413 beyond. */
   maxBufferedBodySize: number;
+  /** SETTINGS_MAX_CONCURRENT_STREAMS of an HTTP/2 connection (nginx's http2_max_concurrent_streams, 128). */
+  http2MaxConcurrentStreams: number;
 }
 
 export const defaultSettings: Readonly<GatewaySettings> = Object.freeze({
-  proxyListen: '0.0.0.0:8000, 0.0.0.0:8443 ssl',
+  proxyListen: '0.0.0.0:8000, 0.0.0.0:8443 http2 ssl',
   adminListen: '127.0.0.1:8001',
   prefix: '.portcullis',
   declarativeConfig: null,
@@ -75,6 +77,7 @@ export const defaultSettings: Readonly<GatewaySettings> = Object.freeze({
     keepAliveTimeoutMs: 60_000,
     maxConnections: 16_384,
     maxBufferedBodySize: 1024 * 1024,
+    http2MaxConcurrentStreams: 128,
   }),
   drainTimeoutMs: 30_000,
   adminToken: null,

@@ -4,6 +4,7 @@ import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { connect as http2Connect, constants as http2Constants } from 'node:http2';
 import { connect as tlsConnect } from 'node:tls';
 import { promisify } from 'node:util';
 import { startEchoServer, type EchoServer } from '../../src/echo/index.js';
@@ -92,26 +93,54 @@ describe('a running gateway', () => {
     await echo.close();
   });
 
-  it("starts with Kong's default http2 listener flag, says HTTP/2 is not served yet, and negotiates HTTP/1.1", async () => {
+  it("serves HTTP/2 on Kong's default http2 ssl listener to clients that offer h2, HTTP/1.1 to the others; the admin API says it stays on HTTP/1.1", async () => {
     const gateway = await startGatewayProcess({
       config: `_format_version: "3.0"\nservices:\n  - name: s\n    url: ${echo.url}\n    routes:\n      - name: r\n        paths: ["/"]\n`,
-      args: ['--proxy-listen', '127.0.0.1:0, 127.0.0.1:0 http2 ssl'],
+      args: ['--proxy-listen', '127.0.0.1:0, 127.0.0.1:0 http2 ssl', '--admin-listen', '127.0.0.1:0, 127.0.0.1:0 http2 ssl'],
     });
     try {
-      const warning = await gateway.waitForLog((l) => typeof l.msg === 'string' && l.msg.startsWith('http2 is not served yet'));
-      assert.equal(warning.level, 40);
-      const port = new URL(gateway.httpsUrl).port;
-      const alpn = await new Promise<string | false | null>((resolve, reject) => {
-        const socket = tlsConnect({ host: '127.0.0.1', port: Number(port), ALPNProtocols: ['h2', 'http/1.1'], rejectUnauthorized: false }, () => {
-          resolve(socket.alpnProtocol);
-          socket.end();
+      const port = Number(new URL(gateway.httpsUrl).port);
+      const alpn = (offer: string[]): Promise<string | false | null> =>
+        new Promise((resolve, reject) => {
+          const socket = tlsConnect({ host: '127.0.0.1', port, ALPNProtocols: offer, rejectUnauthorized: false }, () => {
+            resolve(socket.alpnProtocol);
+            socket.end();
+          });
+          socket.once('error', reject);
         });
-        socket.once('error', reject);
-      });
-      assert.notEqual(alpn, 'h2');
+      assert.equal(await alpn(['h2', 'http/1.1']), 'h2');
+      assert.equal(await alpn(['http/1.1']), 'http/1.1');
       assert.equal((await fetchText(`${gateway.httpsUrl}/anything`)).status, 200);
+      const warning = await gateway.waitForLog((l) => typeof l.msg === 'string' && l.msg.startsWith('http2 is not served on the admin API'));
+      assert.equal(warning.level, 40);
     } finally {
       assert.equal(await gateway.stop(), 0);
+    }
+  });
+
+  it('drains HTTP/2 on SIGTERM: a GOAWAY to the client, and the stream in flight still completes', async () => {
+    const gateway = await startGatewayProcess({
+      config: `_format_version: "3.0"\nservices:\n  - name: s\n    url: ${echo.url}\n    routes:\n      - name: r\n        paths: ["/"]\n`,
+      args: ['--proxy-listen', '127.0.0.1:0 http2 ssl'],
+    });
+    const session = http2Connect(gateway.httpsUrl, { rejectUnauthorized: false });
+    try {
+      const goaway = new Promise<number>((resolve) => session.once('goaway', resolve));
+      const answer = new Promise<number>((resolve, reject) => {
+        const stream = session.request({ ':path': '/delay/1' });
+        stream.on('response', (headers) => resolve(Number(headers[':status'])));
+        stream.on('error', reject);
+        stream.resume();
+      });
+      await gateway.waitForLog((l) => l['msg'] === 'portcullis ready');
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      const stopped = gateway.stop();
+      assert.equal(await goaway, http2Constants.NGHTTP2_NO_ERROR);
+      assert.equal(await answer, 200);
+      assert.equal(await stopped, 0);
+    } finally {
+      session.destroy();
+      await gateway.stop();
     }
   });
 

@@ -182,6 +182,7 @@ export function fakeContext(
       path: options.path ?? '/anything',
       query: options.query ?? '',
       httpVersion: '1.1',
+      hasBody: announcesBody(headers),
       headers,
       body: Readable.from(bytes === null ? [] : [bytes]),
     },

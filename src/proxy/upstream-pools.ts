@@ -1,3 +1,4 @@
+import type { Socket } from 'node:net';
 import tls from 'node:tls';
 import { Pool, buildConnector, type Dispatcher } from 'undici';
 import { createBalancer, LatencyBalancer } from '../balancer/index.js';
@@ -157,13 +158,31 @@ export class UpstreamPools {
   }
 }
 
+/** How each pool connects, for connections that leave the pool's HTTP (a WebSocket tunnel). */
+const connectionOpeners = new WeakMap<Dispatcher, () => Promise<Socket>>();
+
 function createPool(target: UpstreamTarget, options: UpstreamPoolOptions): Pool {
-  return new Pool(target.origin, {
+  const connector = connectorFor(target);
+  const pool = new Pool(target.origin, {
     connections: options.connectionsPerUpstream ?? defaultConnectionsPerUpstream,
     pipelining: options.pipelining ?? defaultPipelining,
     keepAliveTimeout: options.keepAliveTimeoutMs ?? defaultKeepAliveTimeoutMs,
-    connect: connectorFor(target),
+    connect: connector,
   });
+  const origin = new URL(target.origin);
+  const connectOptions: buildConnector.Options = { hostname: origin.hostname, host: origin.host, protocol: origin.protocol, port: origin.port };
+  connectionOpeners.set(pool, () => new Promise((resolve, reject) => connector(connectOptions, (error, socket) => (error === null ? resolve(socket) : reject(error)))));
+  return pool;
+}
+
+/**
+ * A new connection to an endpoint, made as its pool makes them (connect timeout, TLS settings, SNI,
+ * client certificate), but owned by the caller: a WebSocket tunnel takes it out of HTTP for good.
+ */
+export function openUpstreamConnection(endpoint: UpstreamEndpoint): Promise<Socket> {
+  const open = connectionOpeners.get(endpoint.dispatcher);
+  if (open === undefined) return Promise.reject(new Error('this endpoint has no connection opener (not made by UpstreamPools)'));
+  return open();
 }
 
 /**

@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import type { AuthOutcome } from '../pipeline/context.js';
+import type { TunnelEnd } from '../proxy/tunnel.js';
 
 /** One access-log line. Never carries a token, key or secret: only ids, thumbprints and reasons. */
 export interface AccessRecord {
@@ -19,6 +20,8 @@ export interface AccessRecord {
   auth: AuthOutcome | null;
   latency_ms: { total: number; upstream: number | null; gateway: number };
   config_version: number;
+  /** A WebSocket tunnel (status 101): how it ended and the bytes each way. Logged when it closes. */
+  tunnel?: { end: TunnelEnd; bytes_up: number; bytes_down: number };
 }
 
 export function writeAccessLog(logger: Logger, record: AccessRecord): void {

@@ -104,7 +104,7 @@ export async function startGateway(settings: GatewaySettings, options: StartOpti
   let totalRequests = 0;
   let draining = false;
   const observer = options.observer ?? {};
-  const proxyHandler = createProxyHandler({ holder, logger, accessLog: settings.accessLog, observer, trustedIps: settings.trustedIps, maxBufferedBodyBytes: settings.limits.maxBufferedBodySize });
+  const proxyHandler = createProxyHandler({ holder, logger, accessLog: settings.accessLog, observer, trustedIps: settings.trustedIps, maxBufferedBodyBytes: settings.limits.maxBufferedBodySize, websocket: { idleTimeoutMs: settings.limits.websocketIdleTimeoutMs, maxDurationMs: settings.limits.websocketMaxDurationMs } });
   const countingHandlers: ListenerHandlers = {
     http1: (req, res) => {
       totalRequests++;
@@ -115,6 +115,10 @@ export async function startGateway(settings: GatewaySettings, options: StartOpti
     http2: (req, res) => {
       totalRequests++;
       proxyHandler.http2(req, res);
+    },
+    upgrade: (req, socket, head) => {
+      totalRequests++;
+      proxyHandler.upgrade(req, socket, head);
     },
   };
 

@@ -1,6 +1,7 @@
-import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpServer, ServerResponse, type IncomingMessage, type Server } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
 import type { TLSSocket } from 'node:tls';
 import type { ConnectionLimits } from './settings.js';
 import type { ListenSpec } from './listen-spec.js';
@@ -11,6 +12,7 @@ import { followCertificatePolicy, requestCertificate } from './certificate-reque
 import type { AccessRecord } from './access-log.js';
 import { connectionInfoOf } from '../connection/connection-info.js';
 import { Http2Sessions, type Http2RequestHandler } from './http2-sessions.js';
+import { isWebSocketUpgrade } from './websocket-proxy.js';
 import { badRequest, connectRefused, headerOverflow, hostDuplicated, hostMissing, http10TransferEncoding, pathOf, refusalRecord, renegotiationRefused, requestTimeout, type Refusal } from './refusals.js';
 
 
@@ -37,6 +39,8 @@ export interface ListenerHandlers {
   readonly http1: RequestHandler;
   /** Without it an `http2` listener serves HTTP/1.1 only (the admin API). */
   readonly http2?: Http2RequestHandler;
+  /** `Upgrade: websocket` requests; without it they are plain requests (the Upgrade header is not acted on). */
+  readonly upgrade?: (req: IncomingMessage, socket: Duplex, head: Buffer) => void;
 }
 
 /** Optional knobs of one listener. */
@@ -78,6 +82,8 @@ export async function listen(
     insecureHTTPParser: false,
     // Checked in `headProblem` instead, so that the 400 is logged like every other refusal.
     requireHostHeader: false,
+    // Only WebSocket upgrades leave the request path (node's default takes any Upgrade once a listener exists).
+    shouldUpgradeCallback: (req: IncomingMessage) => handlers.upgrade !== undefined && isWebSocketUpgrade(req),
   };
   const guarded: RequestHandler = (req, res) => {
     const socket = req.socket as TrackedSocket;
@@ -94,6 +100,18 @@ export async function listen(
     refuseRequest(req, res, problem, report);
   };
   const h2 = spec.http2 && handlers.http2 !== undefined ? new Http2Sessions(handlers.http2, limits, report) : null;
+  const upgrade = handlers.upgrade;
+  const guardedUpgrade = upgrade === undefined ? undefined : (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
+    const problem = headProblem(req);
+    if (problem === null) {
+      upgrade(req, socket, head);
+      return;
+    }
+    const res = new ServerResponse(req);
+    res.assignSocket(socket as Socket);
+    res.once('finish', () => socket.end());
+    refuseRequest(req, res, problem, report);
+  };
   let server: Server;
   if (spec.ssl) {
     if (tls === null) throw new Error('an ssl listener needs TLS settings');
@@ -135,6 +153,7 @@ export async function listen(
     server = createHttpServer(httpOptions, guarded);
     if (h2 !== null) handOverH2(server, 'connection', (socket, http1) => sniffPreface(socket, h2, http1, limits.headersTimeoutMs));
   }
+  if (guardedUpgrade !== undefined) server.on('upgrade', guardedUpgrade);
   server.maxConnections = limits.maxConnections;
   let open = 0;
   server.on('connection', (socket: Socket) => {

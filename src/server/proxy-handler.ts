@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Http2ServerRequest, Http2ServerResponse } from 'node:http2';
+import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
 import type { Route, Service } from '../config/types.js';
 import type { AuthOutcome, GatewayRequest, HeaderMap, Identity, ReadBodyOptions, RequestContext } from '../pipeline/context.js';
@@ -16,6 +17,7 @@ import { pipeResponse, sendUpstream, type UpstreamResponse } from '../proxy/send
 import type { ServiceEndpoints } from '../proxy/service-endpoints.js';
 import type { UpstreamExchange } from '../proxy/upstream-exchange.js';
 import { upstreamPath } from '../router/index.js';
+import { acceptUpgrade, proxyWebSocket, type ClientUpgrade } from './websocket-proxy.js';
 import type { Runtime } from '../runtime/runtime.js';
 import type { RuntimeHolder } from '../runtime/runtime-holder.js';
 import { ClientGone } from './client-gone.js';
@@ -49,6 +51,11 @@ export interface ProxyHandlerOptions {
    * asks for are streamed and never limited here.
    */
   readonly maxBufferedBodyBytes?: number;
+  /**
+   * WebSocket tunnels: the longest time without traffic (null: the service's `read_timeout`, as
+   * nginx's proxy_read_timeout bounds Kong's), and the longest life (0: none).
+   */
+  readonly websocket?: { readonly idleTimeoutMs: number | null; readonly maxDurationMs: number };
 }
 
 interface HandlerState extends ProxyHandlerOptions {
@@ -105,6 +112,8 @@ class ProxyRequestContext implements RequestContext {
 export interface ProxyHandlers {
   readonly http1: (req: IncomingMessage, res: ServerResponse) => void;
   readonly http2: (req: Http2ServerRequest, res: Http2ServerResponse) => void;
+  /** An HTTP/1.1 `Upgrade: websocket` request, with its connection (node:http's 'upgrade' event). */
+  readonly upgrade: (req: IncomingMessage, socket: Duplex, head: Buffer) => void;
 }
 
 /** The proxy listeners' request handlers: route, plugins, upstream, response, log. */
@@ -115,16 +124,20 @@ export function createProxyHandler(options: ProxyHandlerOptions): ProxyHandlers 
   }
   const state: HandlerState = { ...options, trustedPeers: compileTrustedPeers(options.trustedIps), maxBufferedBodyBytes };
   return {
-    http1: (req, res) => void handleHeld(req, res, http1, state),
-    http2: (req, res) => void handleHeld(req, res, http2, state),
+    http1: (req, res) => void handleHeld(req, res, http1, null, state),
+    http2: (req, res) => void handleHeld(req, res, http2, null, state),
+    upgrade: (req, socket, head) => {
+      const upgrade = acceptUpgrade(req, socket, head);
+      void handleHeld(req, upgrade.res, http1, upgrade, state);
+    },
   };
 }
 
 /** One request on the Runtime current when it arrived, released when it is done. */
-async function handleHeld<Req extends ClientRequest, Res extends ClientResponse>(req: Req, res: Res, protocol: ClientProtocol<Req, Res>, options: HandlerState): Promise<void> {
+async function handleHeld<Req extends ClientRequest, Res extends ClientResponse>(req: Req, res: Res, protocol: ClientProtocol<Req, Res>, upgrade: ClientUpgrade | null, options: HandlerState): Promise<void> {
   const runtime = options.holder.acquire();
   try {
-    await handle(req, res, protocol, runtime, options);
+    await handle(req, res, protocol, upgrade, runtime, options);
   } catch (error) {
     options.logger.error({ err: error }, 'request handler failed');
   } finally {
@@ -138,7 +151,7 @@ async function handleHeld<Req extends ClientRequest, Res extends ClientResponse>
  */
 const singletonHeaders: ReadonlySet<string> = new Set(['authorization']);
 
-async function handle<Req extends ClientRequest, Res extends ClientResponse>(req: Req, res: Res, protocol: ClientProtocol<Req, Res>, runtime: Runtime, options: HandlerState): Promise<void> {
+async function handle<Req extends ClientRequest, Res extends ClientResponse>(req: Req, res: Res, protocol: ClientProtocol<Req, Res>, upgrade: ClientUpgrade | null, runtime: Runtime, options: HandlerState): Promise<void> {
   const started = performance.now();
   const connection = protocol.connectionOf(req);
   const trustedPeer = options.trustedPeers.has(connection.remoteAddress);
@@ -250,6 +263,25 @@ async function handle<Req extends ClientRequest, Res extends ClientResponse>(req
     const hashing = runtime.pools.upstreamOf(service);
     // Computed once, after the plugins (the consumer is known): every retry hashes the same value.
     const hashed = hashing === null || hashing.hash_on === 'none' ? null : hashValueOf(hashing, ctx, realClientAddress(req.headers, connection.remoteAddress, trustedPeer));
+    if (upgrade !== null) {
+      await proxyWebSocket({
+        upgrade,
+        ctx,
+        plugins,
+        record,
+        request: { endpoints, hash: hashed?.value ?? null, service, defaultHost: clientHost === undefined ? runtime.upstreamHost(service) : null, method: record.method, path: query === '' ? path : `${path}?${query}`, headers: upstreamHeaders, signal: clientGone },
+        limits: { idleTimeoutMs: options.websocket?.idleTimeoutMs ?? service.read_timeout, maxDurationMs: options.websocket?.maxDurationMs ?? 0 },
+        decorate: (headers) => {
+          headers['via'] = appendVia(headers['via']);
+          headers['x-request-id'] = requestId;
+          if (hashed?.setCookie != null) setHashCookie(headers, hashed.setCookie);
+        },
+      });
+      record.latency_ms.upstream = round(performance.now() - upstreamStarted);
+      finish(record, started, options);
+      logPlugins(ctx, plugins, { status: record.status, headers: {} }, options.logger);
+      return;
+    }
     const upstream = await sendUpstream({
       endpoints,
       hash: hashed?.value ?? null,

@@ -58,6 +58,10 @@ export interface ConnectionLimits {
   maxBufferedBodySize: number;
   /** SETTINGS_MAX_CONCURRENT_STREAMS of an HTTP/2 connection (nginx's http2_max_concurrent_streams, 128). */
   http2MaxConcurrentStreams: number;
+  /** Longest time a WebSocket tunnel may carry nothing either way; null: the service's `read_timeout` (Kong's). */
+  websocketIdleTimeoutMs: number | null;
+  /** Longest life of a WebSocket tunnel; 0: none (Kong has none). */
+  websocketMaxDurationMs: number;
 }
 
 export const defaultSettings: Readonly<GatewaySettings> = Object.freeze({
@@ -78,6 +82,8 @@ export const defaultSettings: Readonly<GatewaySettings> = Object.freeze({
     maxConnections: 16_384,
     maxBufferedBodySize: 1024 * 1024,
     http2MaxConcurrentStreams: 128,
+    websocketIdleTimeoutMs: null,
+    websocketMaxDurationMs: 0,
   }),
   drainTimeoutMs: 30_000,
   adminToken: null,

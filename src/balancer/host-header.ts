@@ -5,9 +5,9 @@
  * `host_header`, else the target's host, with the target's port unless it is the scheme's default.
  * A `host_header` that carries a port of its own is sent as written.
  */
-export function targetHostHeader(hostHeader: string | null, host: string, port: number, scheme: 'http' | 'https'): string {
+export function targetHostHeader(hostHeader: string | null, host: string, port: number, scheme: 'http' | 'https' | 'grpc' | 'grpcs'): string {
   const name = hostHeader ?? (host.includes(':') ? `[${host}]` : host);
   if (hostHeader !== null && /:\d+$/.test(hostHeader) && !hostHeader.endsWith(']')) return hostHeader;
-  const defaultPort = scheme === 'https' ? 443 : 80;
+  const defaultPort = scheme === 'https' || scheme === 'grpcs' ? 443 : 80;
   return port === defaultPort ? name : `${name}:${port}`;
 }

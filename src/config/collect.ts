@@ -29,6 +29,8 @@ export interface RouteDraft extends DraftBase {
   readonly kind: 'route';
   readonly parent: ServiceDraft | null;
   serviceId: string | null;
+  /** `strip_path` as written, before schema defaults (gRPC routes refuse a written true); undefined when absent. */
+  writtenStripPath?: unknown;
 }
 export interface ConsumerDraft extends DraftBase {
   readonly kind: 'consumer';

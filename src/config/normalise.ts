@@ -4,6 +4,7 @@
  * empty match lists as null. Only called when validation found nothing, so the drafts' raw objects
  * have the shapes of their schemas.
  */
+import { isGrpcRoute } from './protocol-families.js';
 import { normaliseTarget, normaliseUpstream } from './normalise-upstream.js';
 import type {
   SniEntity,
@@ -84,7 +85,8 @@ function route(draft: RouteDraft, order: number): Route {
     paths: nullIfEmpty(raw.paths),
     headers: headers.length === 0 ? null : Object.fromEntries(headers.map(([name, values]) => [name.toLowerCase(), values])),
     snis: nullIfEmpty(lower(raw.snis)),
-    strip_path: raw.strip_path,
+    // Kong's grpc subschema: strip_path defaults to false there (and true is refused).
+    strip_path: isGrpcRoute(raw.protocols as RouteProtocol[]) ? false : raw.strip_path,
     preserve_host: raw.preserve_host,
     regex_priority: raw.regex_priority,
     path_handling: raw.path_handling,

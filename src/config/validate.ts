@@ -70,11 +70,14 @@ export function validateDocument(input: unknown, catalog: PluginCatalog, now: Da
   }
   const sections = Object.keys(doc);
   const errors = new ErrorList();
+  // What routes say before defaults fill them in: Kong's gRPC routes have a different strip_path default.
+  const writtenStripPaths = new Map(collectEntities(doc).routes.map((r) => [r.path, r.raw['strip_path']]));
   applyYamlLeniency(DocumentSchema, doc);
   if (!validateDocumentSchema(doc)) errors.addAll(convertAjvErrors(validateDocumentSchema.errors ?? [], '', doc));
   checkDocument(doc, errors);
 
   const drafts = collectEntities(doc);
+  for (const route of drafts.routes) route.writtenStripPath = writtenStripPaths.get(route.path);
   for (const service of drafts.services) checkService(service, errors);
   for (const route of drafts.routes) checkRoute(route, errors);
   for (const consumer of drafts.consumers) checkConsumer(consumer, errors);

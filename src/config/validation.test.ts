@@ -39,7 +39,7 @@ plugins:
       'services[0].routes[0].colour: unknown field',
       'services[0].routes[0].methods[0]: must be an upper-case HTTP method such as GET',
       'services[0].routes[0].path_handling: must be one of v0, v1',
-      "services[0].routes[0].protocols[1]: protocol 'grpc' is not supported by Portcullis (supported: http, https)",
+      "services[0].routes[0].protocols: these sets are mutually exclusive: ('http', 'https'), ('grpc', 'grpcs')",
       'services[0].routes[0].paths[1]: should start with: / (fixed path) or ~/ (regex path)',
       "services[0].routes[0].paths[2]: invalid regex '/(unclosed': Unterminated group",
       'services[0].routes[0].hosts[0]: invalid wildcard: must have at most one wildcard',
@@ -155,7 +155,7 @@ describe('services', () => {
   it('refuse url together with its parts, and unsupported schemes by name', () => {
     assert.deepEqual(lines(loadErrors('_format_version: "3.0"\nservices:\n  - {url: "http://a.example", port: 81}\n  - {url: "tcp://a.example:9"}\n')), [
       "services[0].port: cannot be set together with 'url'",
-      "services[1].url: protocol 'tcp' is not supported by Portcullis (supported: http, https)",
+      "services[1].url: protocol 'tcp' is not supported by Portcullis (supported: http, https, grpc, grpcs)",
     ]);
   });
 
@@ -225,5 +225,53 @@ services:
       - {name: b, paths: [/b]}
 `);
     assert.deepEqual(config.routes.map((r) => [r.name, r.order]), [['a', 0], ['b', 1], ['c', 2]]);
+  });
+});
+
+describe('gRPC services and routes (Kong: services.lua, the grpc subschema of routes_subschemas.lua)', () => {
+  it('load grpc and grpcs services with their default ports, and gRPC routes that never strip the path', () => {
+    const config = load(`
+_format_version: "3.0"
+services:
+  - name: g
+    url: grpc://grpc.example
+    routes: [{ name: g, protocols: [grpc, grpcs], paths: ["/pkg.Service/"] }]
+  - name: gs
+    url: grpcs://grpcs.example
+    routes: [{ name: gs, protocols: [grpcs], hosts: [api.example], strip_path: false }]
+`);
+    assert.deepEqual(config.services.map((s) => [s.protocol, s.port, s.path]), [['grpc', 80, null], ['grpcs', 443, null]]);
+    assert.deepEqual(config.routes.map((r) => [r.name, r.protocols, r.strip_path]), [['g', ['grpc', 'grpcs'], false], ['gs', ['grpcs'], false]]);
+  });
+
+  it("refuse what Kong refuses: a path on a gRPC service, methods or strip_path: true on a gRPC route, no matcher, mixing http and grpc", () => {
+    assert.deepEqual(
+      lines(
+        loadErrors(`
+_format_version: "3.0"
+services:
+  - name: a
+    url: grpc://a.example/prefix
+  - name: b
+    protocol: grpcs
+    host: b.example
+    path: /prefix
+    routes:
+      - { name: m, protocols: [grpc], paths: [/x], methods: [POST], strip_path: true }
+      - { name: none, protocols: [grpcs] }
+      - { name: plain, protocols: [grpc] }
+      - { name: mixed, protocols: [grpc, https], paths: [/y] }
+`),
+      ),
+      [
+        "services[0].url: must not have a path when the protocol is 'grpc'",
+        'services[1].path: value must be null',
+        "services[1].routes[0].methods: cannot set 'methods' when 'protocols' is 'grpc' or 'grpcs'",
+        "services[1].routes[0].strip_path: cannot set 'strip_path' when 'protocols' is 'grpc' or 'grpcs'",
+        "services[1].routes[1]: must set one of 'hosts', 'headers', 'paths', 'snis' when 'protocols' is 'grpcs'",
+        "services[1].routes[2]: must set one of 'hosts', 'headers', 'paths' when 'protocols' is 'grpc'",
+        "services[1].routes[3].protocols: these sets are mutually exclusive: ('grpc', 'grpcs'), ('http', 'https')",
+      ],
+    );
   });
 });

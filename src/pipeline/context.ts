@@ -10,6 +10,11 @@ import type { ClientCertificate, ConnectionInfo } from '../connection/connection
 export interface GatewayRequest {
   readonly method: string;
   readonly scheme: 'http' | 'https';
+  /**
+   * The protocol the request is served as, which decides the plugins that run (their `protocols`):
+   * `scheme`, or grpc/grpcs on a gRPC route.
+   */
+  readonly protocol: 'http' | 'https' | 'grpc' | 'grpcs';
   /** Host (Host header or :authority) without port, lower-cased; '' when absent. */
   readonly host: string;
   /** Port from the Host header, else the listener's port. */

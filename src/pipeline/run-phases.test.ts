@@ -30,8 +30,8 @@ function plugin(e: PluginEntity, priority: number, trace: string[], access?: (ct
   };
 }
 
-function context(scheme: 'http' | 'https' = 'https'): RequestContext {
-  return { request: { scheme }, identity: null } as unknown as RequestContext;
+function context(scheme: 'http' | 'https' = 'https', protocol: 'http' | 'https' | 'grpc' | 'grpcs' = scheme): RequestContext {
+  return { request: { scheme, protocol }, identity: null } as unknown as RequestContext;
 }
 
 describe('plugin resolution and phases', () => {
@@ -76,6 +76,16 @@ describe('plugin resolution and phases', () => {
     const index = new PluginIndex([plugin(httpsOnly, 10, trace)]);
     await runRequestPhases(context('http'), index.forRoute(route), []);
     assert.deepEqual(trace.filter((t) => t.startsWith('access')), []);
+  });
+
+  it("filters by the request's protocol: on a gRPC route grpc/grpcs, not its http scheme", async () => {
+    const trace: string[] = [];
+    const grpcOnly = { ...entity('g', {}, 'g'), protocols: ['grpc' as const, 'grpcs' as const] };
+    const index = new PluginIndex([plugin(grpcOnly, 10, trace)]);
+    await runRequestPhases(context('http'), index.forRoute(route), []);
+    assert.deepEqual(trace.filter((t) => t.startsWith('access')), []);
+    await runRequestPhases(context('http', 'grpc'), index.forRoute(route), []);
+    assert.equal(trace.filter((t) => t.startsWith('access')).length, 1);
   });
 
   it('stops at the first refusal', async () => {

@@ -16,14 +16,14 @@ export function runRequestPhases(ctx: RequestContext, plugins: RoutePlugins, ran
   return runPhases(ctx, plugins, ran);
 }
 
-function applies(plugin: ResolvedPlugin, scheme: RequestContext['request']['scheme']): boolean {
-  return plugin.entity.protocols.includes(scheme);
+function applies(plugin: ResolvedPlugin, protocol: RequestContext['request']['protocol']): boolean {
+  return plugin.entity.protocols.includes(protocol);
 }
 
 async function runPhases(ctx: RequestContext, plugins: RoutePlugins, ran: ResolvedPlugin[]): Promise<void> {
-  const scheme = ctx.request.scheme;
+  const protocol = ctx.request.protocol;
   for (const plugin of plugins.base) {
-    if (plugin.instance.rewrite !== undefined && applies(plugin, scheme)) {
+    if (plugin.instance.rewrite !== undefined && applies(plugin, protocol)) {
       // A synchronous phase (most are) costs no microtask turn; only a promise is awaited.
       const pending = plugin.instance.rewrite(ctx);
       if (pending !== undefined) await pending;
@@ -42,7 +42,7 @@ async function runPhases(ctx: RequestContext, plugins: RoutePlugins, ran: Resolv
       if (done.has(plugin.entity.name)) continue;
       done.add(plugin.entity.name);
     }
-    if (!applies(plugin, scheme)) continue;
+    if (!applies(plugin, protocol)) continue;
     ran.push(plugin);
     if (plugin.instance.access !== undefined) {
       const pending = plugin.instance.access(ctx);

@@ -164,6 +164,7 @@ const connectionOpeners = new WeakMap<Dispatcher, () => Promise<Socket>>();
 function createPool(target: UpstreamTarget, options: UpstreamPoolOptions): Pool {
   const connector = connectorFor(target);
   const pool = new Pool(target.origin, {
+    allowH2: target.http2 !== null,
     connections: options.connectionsPerUpstream ?? defaultConnectionsPerUpstream,
     pipelining: options.pipelining ?? defaultPipelining,
     keepAliveTimeout: options.keepAliveTimeoutMs ?? defaultKeepAliveTimeoutMs,
@@ -193,7 +194,9 @@ export function openUpstreamConnection(endpoint: UpstreamEndpoint): Promise<Sock
  */
 function connectorFor(target: UpstreamTarget): buildConnector.connector {
   const settings = target.tls;
-  if (settings === null) return buildConnector({ timeout: target.connectTimeoutMs });
+  // ALPN offers h2 only for gRPC services (undici's connector would offer it to every https upstream).
+  const protocols = { allowH2: target.http2 !== null, preferH2: true, useH2c: target.http2 === 'h2c' };
+  if (settings === null) return buildConnector({ timeout: target.connectTimeoutMs, ...protocols });
   const secureContext = tls.createSecureContext({
     ...(settings.ca === undefined ? {} : { ca: [...settings.ca] }),
     ...(settings.clientCert === undefined ? {} : { cert: settings.clientCert.cert, key: settings.clientCert.key }),
@@ -201,6 +204,7 @@ function connectorFor(target: UpstreamTarget): buildConnector.connector {
   const depth = settings.verifyDepth;
   const connector = buildConnector({
     timeout: target.connectTimeoutMs,
+    ...protocols,
     secureContext,
     rejectUnauthorized: settings.rejectUnauthorized,
     ...(depth === null || !settings.rejectUnauthorized

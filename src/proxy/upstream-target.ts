@@ -29,6 +29,11 @@ export interface UpstreamTarget {
   readonly origin: string;
   readonly connectTimeoutMs: number;
   readonly tls: UpstreamTls | null;
+  /**
+   * HTTP/2 to the upstream: `h2` over TLS (grpcs, ALPN), `h2c` in cleartext with prior knowledge
+   * (grpc); null: HTTP/1.1, as Kong (nginx) speaks to http and https services.
+   */
+  readonly http2: 'h2' | 'h2c' | null;
 }
 
 export interface UpstreamTls {
@@ -60,10 +65,13 @@ export interface TargetAddress {
 export function upstreamTargetOf(service: Service, config: Config, options: UpstreamPoolOptions, address: TargetAddress | null = null): UpstreamTarget {
   const rawHost = address?.host ?? service.host;
   const host = rawHost.includes(':') ? `[${rawHost}]` : rawHost;
-  const origin = `${service.protocol}://${host}:${address?.port ?? service.port}`;
-  const upstreamTls = service.protocol === 'https' ? tlsSettingsOf(service, config, options, address) : null;
+  const secure = service.protocol === 'https' || service.protocol === 'grpcs';
+  const origin = `${secure ? 'https' : 'http'}://${host}:${address?.port ?? service.port}`;
+  const upstreamTls = secure ? tlsSettingsOf(service, config, options, address) : null;
+  const http2 = service.protocol === 'grpcs' ? 'h2' : service.protocol === 'grpc' ? 'h2c' : null;
   const key = digest([
     origin,
+    http2,
     service.connect_timeout,
     options.connectionsPerUpstream ?? defaultConnectionsPerUpstream,
     options.keepAliveTimeoutMs ?? defaultKeepAliveTimeoutMs,
@@ -78,7 +86,7 @@ export function upstreamTargetOf(service: Service, config: Config, options: Upst
           upstreamTls.verifyDepth,
         ],
   ]);
-  return { key, origin, connectTimeoutMs: service.connect_timeout, tls: upstreamTls };
+  return { key, origin, connectTimeoutMs: service.connect_timeout, tls: upstreamTls, http2 };
 }
 
 function tlsSettingsOf(service: Service, config: Config, options: UpstreamPoolOptions, address: TargetAddress | null): UpstreamTls {

@@ -8,6 +8,7 @@
  *   `/` (prefix) or `~/` (regex), has no empty segment, and a prefix path must already be
  *   normalised. We refuse such routes at compile time instead of never matching them.
  */
+import { servesPlain, servesTls } from '../config/protocol-families.js';
 import { checkRoutePath } from '../config/checks/route.js';
 import { compilePcre } from '../config/pcre.js';
 import type { Route } from '../config/types.js';
@@ -192,7 +193,8 @@ export function compileRoute(route: Route): RouteEntry[] {
     // Kong: `plain_host_only` needs hosts, none with a `*`; a route without hosts does not get the bit.
     plainHostsOnly: hosts !== null && hosts.every((h) => h.kind === 'exact'),
     headerCount: Math.min(headers?.length ?? 0, 255),
-    httpsOnly: route.protocols.includes('https') && !route.protocols.includes('http'),
+    // grpcs counts as https, grpc as http (Kong's router).
+    httpsOnly: servesTls(route.protocols) && !servesPlain(route.protocols),
     mismatch: Object.freeze({ kind: 'protocol-mismatch', route }) as RouteMatch,
   };
   if (groups.length === 0) return [new RouteEntry({ ...base, prefixes: null, regexes: null, regexPriority: 0, prefixLength: 0 })];

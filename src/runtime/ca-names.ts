@@ -1,3 +1,4 @@
+import { servesTls } from '../config/protocol-families.js';
 import { createHash } from 'node:crypto';
 import type { Config } from '../config/types.js';
 import { scopeSnis } from './certificate-requests.js';
@@ -28,7 +29,7 @@ export class CaNamesPolicy {
     const bySni = new Map<string, Set<string>>();
     for (const entity of config.plugins) {
       if (!entity.enabled || entity.name !== 'mtls-auth' || entity.config['send_ca_dn'] !== true) continue;
-      if (!entity.protocols.includes('https')) continue;
+      if (!servesTls(entity.protocols)) continue;
       const ids = new Set((entity.config['ca_certificates'] as readonly string[] | undefined) ?? []);
       const pems = config.ca_certificates.filter((ca) => ids.has(ca.id)).map((ca) => ca.cert);
       const scope = scopeSnis(entity, config);

@@ -1,3 +1,4 @@
+import { servesTls } from '../config/protocol-families.js';
 import { createHash } from 'node:crypto';
 import type { Config, PluginEntity, Route } from '../config/types.js';
 import type { PluginDefinition } from '../pipeline/plugin.js';
@@ -52,7 +53,7 @@ export class CertificateRequestPolicy {
     const snis = new Set<string>();
     for (const entity of config.plugins) {
       if (!entity.enabled || plugins.get(entity.name)?.requestsClientCertificate !== true) continue;
-      if (!entity.protocols.includes('https')) continue;
+      if (!servesTls(entity.protocols)) continue;
       const routeSnis = scopeSnis(entity, config);
       if (routeSnis === 'every') return new CertificateRequestPolicy(true, snis);
       for (const sni of routeSnis) snis.add(sni);
@@ -70,9 +71,9 @@ export function scopeSnis(entity: PluginEntity, config: Config): readonly string
   else return 'every';
   const out: string[] = [];
   for (const route of routes) {
-    if (route.snis === null || !route.protocols.includes('https')) {
+    if (route.snis === null || !servesTls(route.protocols)) {
       // An http-only route never sees a handshake; one without snis is reachable on any name.
-      if (route.protocols.includes('https')) return 'every';
+      if (servesTls(route.protocols)) return 'every';
       continue;
     }
     out.push(...route.snis);

@@ -64,22 +64,30 @@ export const http1: ClientProtocol<IncomingMessage, ServerResponse> = {
  */
 const connectionSpecific: ReadonlySet<string> = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade']);
 
+const staged = Symbol('portcullis.headStaged');
+type StagedResponse = Http2ServerResponse & { [staged]?: boolean };
+
 export const http2: ClientProtocol<Http2ServerRequest, Http2ServerResponse> = {
   name: 'h2',
   // Every stream of a session shares its socket, whose info is made once (see http2-sessions.ts).
   connectionOf: (req) => connectionInfoOf(req.stream.session!.socket),
   authorityOf: (req) => req.headers[':authority'] ?? req.headers.host,
   hasBody: (req) => !req.stream.endAfterHeaders,
+  // Staged, not sent: node's compatibility layer sends the head with the first DATA frame, or as
+  // HEADERS with END_STREAM when the response ends without a body. That is the only shape gRPC
+  // clients read a trailers-only answer (a status in the head) from; a writeHead() would send
+  // HEADERS, then an empty DATA frame. A head staged but not sent yet can still be replaced (an
+  // upstream failing before its first byte then gets a clean 502 instead of a reset).
   writeHead: (res, status, headers) => {
-    for (const name in headers) {
-      if (connectionSpecific.has(name)) {
-        const allowed: OutgoingHttpHeaders = {};
-        for (const key in headers) if (!connectionSpecific.has(key)) allowed[key] = headers[key];
-        res.writeHead(status, allowed);
-        return;
-      }
+    if ((res as StagedResponse)[staged] === true) {
+      for (const name of res.getHeaderNames()) if (name !== 'x-request-id') res.removeHeader(name);
     }
-    res.writeHead(status, headers);
+    (res as StagedResponse)[staged] = true;
+    res.statusCode = status;
+    for (const name in headers) {
+      const value = headers[name];
+      if (value !== undefined && !connectionSpecific.has(name)) res.setHeader(name, value);
+    }
   },
   forwardTrailers: (res, trailers) => {
     for (const _name in trailers) {

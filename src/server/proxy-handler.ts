@@ -6,6 +6,8 @@ import type { Logger } from 'pino';
 import type { Route, Service } from '../config/types.js';
 import type { AuthOutcome, GatewayRequest, HeaderMap, Identity, ReadBodyOptions, RequestContext } from '../pipeline/context.js';
 import { GatewayError } from '../pipeline/gateway-error.js';
+import { grpcErrorResponse, grpcRouteRefusal, isGrpcRequest } from '../pipeline/grpc.js';
+import { isGrpcRoute } from '../config/protocol-families.js';
 import { applyIdentityHeaders, removeIdentityHeaders } from '../pipeline/identity-headers.js';
 import type { ResolvedPlugin, ResponseHead } from '../pipeline/plugin.js';
 import { errorResponse, toGatewayError, type GatewayResponse } from '../pipeline/respond.js';
@@ -206,6 +208,9 @@ async function handle<Req extends ClientRequest, Res extends ClientResponse>(req
     if (match === null) throw new GatewayError({ status: 404, code: 'no_route', message: 'no Route matched with those values' });
     const route = match.route;
     record.route = route.name ?? route.id;
+    const grpcRoute = isGrpcRoute(route.protocols);
+    const grpcRefusal = grpcRoute ? grpcRouteRefusal(req.headers, req.httpVersion, match.kind === 'protocol-mismatch') : null;
+    if (grpcRefusal !== null) throw grpcRefusal;
     if (match.kind === 'protocol-mismatch') throw protocolRedirect(route, target.host, req.url ?? '/');
     const service = runtime.service(route.service);
     if (service === null) throw new GatewayError({ status: 503, code: 'no_service', message: 'no Service found with those values' });
@@ -215,6 +220,7 @@ async function handle<Req extends ClientRequest, Res extends ClientResponse>(req
     const request: GatewayRequest = {
       method: record.method,
       scheme,
+      protocol: grpcRoute ? (scheme === 'https' ? 'grpcs' : 'grpc') : scheme,
       host: target.host,
       port: target.port,
       authority: target.authority,
@@ -322,7 +328,8 @@ async function handle<Req extends ClientRequest, Res extends ClientResponse>(req
       record.status = 499;
     } else if (!res.headersSent) {
       const extraParams = ctx === null || error.challenges.length === 0 ? null : challengeParams(ctx, runtime);
-      sendGatewayResponse(res, protocol, errorResponse(error, requestId, extraParams), record.method === 'HEAD');
+      const response = errorResponse(error, requestId, extraParams);
+      sendGatewayResponse(res, protocol, isGrpcRequest(req.headers) ? grpcErrorResponse(response) : response, record.method === 'HEAD');
       record.status = error.status;
     } else {
       // The status line is gone; the only honest signal left is an aborted connection.
@@ -338,7 +345,7 @@ async function handle<Req extends ClientRequest, Res extends ClientResponse>(req
 function challengeParams(ctx: RequestContext, runtime: Runtime): Record<string, string> | null {
   let params: Record<string, string> | null = null;
   for (const plugin of runtime.pluginsFor(ctx.route).base) {
-    if (plugin.instance.challengeParams === undefined || !plugin.entity.protocols.includes(ctx.request.scheme)) continue;
+    if (plugin.instance.challengeParams === undefined || !plugin.entity.protocols.includes(ctx.request.protocol)) continue;
     const added = plugin.instance.challengeParams(ctx);
     if (added !== null) params = { ...(params ?? {}), ...added };
   }
@@ -358,7 +365,8 @@ function logPlugins(ctx: RequestContext, plugins: readonly ResolvedPlugin[], hea
 
 function sendGatewayResponse<Req extends ClientRequest, Res extends ClientResponse>(res: Res, protocol: ClientProtocol<Req, Res>, response: GatewayResponse, head: boolean): void {
   protocol.writeHead(res, response.status, { ...response.headers, 'content-length': Buffer.byteLength(response.body) });
-  res.end(head ? undefined : response.body);
+  // No chunk for an empty body: over HTTP/2 the head then goes out as HEADERS with END_STREAM.
+  res.end(head || response.body === '' ? undefined : response.body);
 }
 
 function protocolRedirect(route: Route, host: string, url: string): GatewayError {

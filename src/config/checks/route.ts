@@ -59,6 +59,32 @@ function checkHeaders(route: RouteDraft, errors: ErrorList): void {
   }
 }
 
+/** Kong's `mutually_exclusive_subsets` of route protocols (routes.lua), each family in the order it first appears. */
+const protocolFamilies: readonly (readonly string[])[] = [['http', 'https'], ['tcp', 'tls', 'udp'], ['tls_passthrough'], ['grpc', 'grpcs']];
+
+function exclusiveFamiliesOf(protocols: readonly string[]): Array<readonly string[]> {
+  const found: Array<readonly string[]> = [];
+  for (const protocol of protocols) {
+    const family = protocolFamilies.find((f) => f.includes(protocol));
+    if (family !== undefined && !found.includes(family)) found.push(family);
+  }
+  return found;
+}
+
+/**
+ * Kong's grpc subschema (routes_subschemas.lua): no methods; strip_path defaults to false and may
+ * not be true (the loader reads what was written: see `writtenStripPath`); at least one matcher.
+ */
+function checkGrpcRoute(route: RouteDraft, tls: boolean, errors: ErrorList): void {
+  const { raw, path } = route;
+  if (nonEmpty(raw.methods)) errors.add(joinPath(path, 'methods'), "cannot set 'methods' when 'protocols' is 'grpc' or 'grpcs'");
+  if (route.writtenStripPath === true) errors.add(joinPath(path, 'strip_path'), "cannot set 'strip_path' when 'protocols' is 'grpc' or 'grpcs'");
+  const matchers = tls ? ['hosts', 'headers', 'paths', 'snis'] : ['hosts', 'headers', 'paths'];
+  if (!matchers.some((field) => nonEmpty(raw[field]))) {
+    errors.add(path, `must set one of ${matchers.map((f) => `'${f}'`).join(', ')} when 'protocols' is '${tls ? 'grpcs' : 'grpc'}'`);
+  }
+}
+
 /** Adds the errors of one route. */
 export function checkRoute(route: RouteDraft, errors: ErrorList): void {
   const { raw, path } = route;
@@ -67,6 +93,11 @@ export function checkRoute(route: RouteDraft, errors: ErrorList): void {
     const message = checkProtocol(protocol, ROUTE_PROTOCOLS);
     if (message !== null) errors.add(joinPath(joinPath(path, 'protocols'), i), message);
   }
+  const families = exclusiveFamiliesOf(protocols.map(([p]) => p));
+  if (families.length > 1) {
+    errors.add(joinPath(path, 'protocols'), `these sets are mutually exclusive: ${families.map((f) => `(${f.map((p) => `'${p}'`).join(', ')})`).join(', ')}`);
+  }
+
   for (const [p, i] of stringItems(raw, 'paths')) {
     const message = checkRoutePath(p);
     if (message !== null) errors.add(joinPath(joinPath(path, 'paths'), i), message);
@@ -85,6 +116,11 @@ export function checkRoute(route: RouteDraft, errors: ErrorList): void {
   const onlyPlain = protocols.length > 0 && protocols.every(([p]) => !TLS_PROTOCOLS.has(p));
   if (onlyPlain && nonEmpty(raw.snis)) {
     errors.add(joinPath(path, 'snis'), "'snis' can only be set when 'protocols' is 'grpcs', 'https', 'tls' or 'tls_passthrough'");
+  }
+  const grpc = protocols.length > 0 && protocols.every(([p]) => p === 'grpc' || p === 'grpcs');
+  if (grpc) {
+    checkGrpcRoute(route, protocols.some(([p]) => p === 'grpcs'), errors);
+    return;
   }
   const onlyTls = protocols.length > 0 && protocols.every(([p]) => TLS_PROTOCOLS.has(p));
   const matchers = onlyTls ? ['methods', 'hosts', 'headers', 'paths', 'snis'] : ['methods', 'hosts', 'headers', 'paths'];

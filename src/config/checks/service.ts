@@ -40,6 +40,10 @@ export function splitServiceUrl(url: string): UrlParts | { error: string } {
   };
 }
 
+function isGrpc(protocol: string): boolean {
+  return protocol === 'grpc' || protocol === 'grpcs';
+}
+
 /** Adds the errors of one service. */
 export function checkService(service: ServiceDraft, errors: ErrorList): void {
   const { raw, path } = service;
@@ -50,6 +54,7 @@ export function checkService(service: ServiceDraft, errors: ErrorList): void {
     }
     const parts = splitServiceUrl(url);
     if ('error' in parts) errors.add(joinPath(path, 'url'), parts.error);
+    else if (parts.path !== null && isGrpc(parts.protocol)) errors.add(joinPath(path, 'url'), `must not have a path when the protocol is '${parts.protocol}'`);
     else if (parts.path !== null && /\/\//.test(parts.path)) errors.add(joinPath(path, 'url'), 'path must not have empty segments');
     return;
   }
@@ -63,6 +68,8 @@ export function checkService(service: ServiceDraft, errors: ErrorList): void {
   const hostError = host === undefined ? null : checkUpstreamHost(host);
   if (hostError !== null) errors.add(joinPath(path, 'host'), hostError);
   const servicePath = stringField(raw, 'path');
-  if (servicePath !== undefined && !servicePath.startsWith('/')) errors.add(joinPath(path, 'path'), "must start with '/'");
+  // Kong's services.lua: grpc and grpcs services have no path ("value must be null").
+  if (servicePath !== undefined && protocol !== undefined && isGrpc(protocol)) errors.add(joinPath(path, 'path'), 'value must be null');
+  else if (servicePath !== undefined && !servicePath.startsWith('/')) errors.add(joinPath(path, 'path'), "must start with '/'");
   else if (servicePath?.includes('//')) errors.add(joinPath(path, 'path'), 'must not have empty segments');
 }

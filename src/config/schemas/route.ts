@@ -3,8 +3,11 @@ import { Type, type Static } from '@sinclair/typebox';
 import { EntityReference, IntegerEnum, Name, StringEnum, Tags, Uuid } from './common.js';
 import { PluginEntitySchema } from './plugin.js';
 
-/** What Portcullis serves today; Kong's other protocols (grpc, tcp, …) are refused by name. */
-export const ROUTE_PROTOCOLS = ['http', 'https'] as const;
+/** What Portcullis serves today; Kong's other protocols (tcp, tls, udp, …) are refused by name. */
+export const ROUTE_PROTOCOLS = ['http', 'https', 'grpc', 'grpcs'] as const;
+
+/** The default of `protocols`. */
+export const DEFAULT_ROUTE_PROTOCOLS = ['http', 'https'] as const;
 
 const Strings = (description: string) => Type.Optional(Type.Array(Type.String({ minLength: 1 }), { description }));
 
@@ -15,8 +18,8 @@ export const RouteSchema = Type.Object(
     service: Type.Optional(EntityReference('service')),
     protocols: Type.Array(Type.String({ minLength: 1 }), {
       minItems: 1,
-      default: [...ROUTE_PROTOCOLS],
-      description: 'Protocols the route answers on: http, https.',
+      default: [...DEFAULT_ROUTE_PROTOCOLS],
+      description: 'Protocols the route answers on: http and https, or grpc and grpcs (not both pairs).',
     }),
     methods: Type.Optional(
       Type.Array(

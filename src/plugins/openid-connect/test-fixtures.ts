@@ -175,6 +175,7 @@ export function fakeContext(
     request: {
       method: options.method ?? 'GET',
       scheme: 'https' as const,
+      protocol: 'https' as const,
       host: 'localhost',
       port: 443,
       authority: options.authority ?? 'localhost',

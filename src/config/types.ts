@@ -5,8 +5,8 @@
  */
 
 export type Protocol = 'http' | 'https' | 'grpc' | 'grpcs' | 'tcp' | 'tls' | 'tls_passthrough' | 'udp' | 'ws' | 'wss';
-export type ServiceProtocol = 'http' | 'https' | 'grpc' | 'grpcs';
-export type RouteProtocol = 'http' | 'https' | 'grpc' | 'grpcs';
+export type ServiceProtocol = 'http' | 'https' | 'grpc' | 'grpcs' | 'ws' | 'wss';
+export type RouteProtocol = 'http' | 'https' | 'grpc' | 'grpcs' | 'ws' | 'wss';
 
 export interface Service {
   readonly id: string;

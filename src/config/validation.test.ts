@@ -155,7 +155,7 @@ describe('services', () => {
   it('refuse url together with its parts, and unsupported schemes by name', () => {
     assert.deepEqual(lines(loadErrors('_format_version: "3.0"\nservices:\n  - {url: "http://a.example", port: 81}\n  - {url: "tcp://a.example:9"}\n')), [
       "services[0].port: cannot be set together with 'url'",
-      "services[1].url: protocol 'tcp' is not supported by Portcullis (supported: http, https, grpc, grpcs)",
+      "services[1].url: protocol 'tcp' is not supported by Portcullis (supported: http, https, grpc, grpcs, ws, wss)",
     ]);
   });
 
@@ -225,6 +225,16 @@ services:
       - {name: b, paths: [/b]}
 `);
     assert.deepEqual(config.routes.map((r) => [r.name, r.order]), [['a', 0], ['b', 1], ['c', 2]]);
+  });
+});
+
+describe('WebSocket services and routes (Kong Enterprise: ws, wss)', () => {
+  it('load ws and wss services and routes, and keep the family apart from http', () => {
+    const config = load('_format_version: "3.0"\nservices:\n  - name: w\n    url: wss://live.example\n    routes: [{ name: w, protocols: [ws, wss], paths: [/live] }]\n');
+    assert.deepEqual([config.services[0]?.protocol, config.services[0]?.port, config.routes[0]?.protocols], ['wss', 443, ['ws', 'wss']]);
+    assert.deepEqual(lines(loadErrors('_format_version: "3.0"\nroutes: [{ protocols: [http, ws], paths: [/x] }]\n')), [
+      "routes[0].protocols: these sets are mutually exclusive: ('http', 'https'), ('ws', 'wss')",
+    ]);
   });
 });
 

@@ -12,9 +12,9 @@ export interface GatewayRequest {
   readonly scheme: 'http' | 'https';
   /**
    * The protocol the request is served as, which decides the plugins that run (their `protocols`):
-   * `scheme`, or grpc/grpcs on a gRPC route.
+   * `scheme`, or grpc/grpcs on a gRPC route, ws/wss on a WebSocket route.
    */
-  readonly protocol: 'http' | 'https' | 'grpc' | 'grpcs';
+  readonly protocol: 'http' | 'https' | 'grpc' | 'grpcs' | 'ws' | 'wss';
   /** Host (Host header or :authority) without port, lower-cased; '' when absent. */
   readonly host: string;
   /** Port from the Host header, else the listener's port. */

@@ -30,7 +30,7 @@ function plugin(e: PluginEntity, priority: number, trace: string[], access?: (ct
   };
 }
 
-function context(scheme: 'http' | 'https' = 'https', protocol: 'http' | 'https' | 'grpc' | 'grpcs' = scheme): RequestContext {
+function context(scheme: 'http' | 'https' = 'https', protocol: RequestContext['request']['protocol'] = scheme): RequestContext {
   return { request: { scheme, protocol }, identity: null } as unknown as RequestContext;
 }
 
@@ -85,6 +85,16 @@ describe('plugin resolution and phases', () => {
     await runRequestPhases(context('http'), index.forRoute(route), []);
     assert.deepEqual(trace.filter((t) => t.startsWith('access')), []);
     await runRequestPhases(context('http', 'grpc'), index.forRoute(route), []);
+    assert.equal(trace.filter((t) => t.startsWith('access')).length, 1);
+  });
+
+  it('on a ws/wss route runs plugins for http/https too (their default protocols do not name ws): fail closed', async () => {
+    const trace: string[] = [];
+    const httpOnly = { ...entity('h', {}, 'h'), protocols: ['http' as const] };
+    const index = new PluginIndex([plugin(httpOnly, 10, trace)]);
+    await runRequestPhases(context('http', 'ws'), index.forRoute(route), []);
+    assert.equal(trace.filter((t) => t.startsWith('access')).length, 1);
+    await runRequestPhases(context('https', 'wss'), index.forRoute(route), []);
     assert.equal(trace.filter((t) => t.startsWith('access')).length, 1);
   });
 

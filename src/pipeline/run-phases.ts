@@ -16,14 +16,21 @@ export function runRequestPhases(ctx: RequestContext, plugins: RoutePlugins, ran
   return runPhases(ctx, plugins, ran);
 }
 
-function applies(plugin: ResolvedPlugin, protocol: RequestContext['request']['protocol']): boolean {
-  return plugin.entity.protocols.includes(protocol);
+/**
+ * Whether a plugin runs for the request's protocol. On a ws/wss route a plugin for http/https runs
+ * too: its default protocols (grpc, grpcs, http, https) do not name ws, and an authentication
+ * plugin that silently skipped a WebSocket route would open it (fail closed).
+ */
+export function pluginApplies(plugin: ResolvedPlugin, protocol: RequestContext['request']['protocol']): boolean {
+  const protocols = plugin.entity.protocols;
+  if (protocols.includes(protocol)) return true;
+  return (protocol === 'ws' && protocols.includes('http')) || (protocol === 'wss' && protocols.includes('https'));
 }
 
 async function runPhases(ctx: RequestContext, plugins: RoutePlugins, ran: ResolvedPlugin[]): Promise<void> {
   const protocol = ctx.request.protocol;
   for (const plugin of plugins.base) {
-    if (plugin.instance.rewrite !== undefined && applies(plugin, protocol)) {
+    if (plugin.instance.rewrite !== undefined && pluginApplies(plugin, protocol)) {
       // A synchronous phase (most are) costs no microtask turn; only a promise is awaited.
       const pending = plugin.instance.rewrite(ctx);
       if (pending !== undefined) await pending;
@@ -42,7 +49,7 @@ async function runPhases(ctx: RequestContext, plugins: RoutePlugins, ran: Resolv
       if (done.has(plugin.entity.name)) continue;
       done.add(plugin.entity.name);
     }
-    if (!applies(plugin, protocol)) continue;
+    if (!pluginApplies(plugin, protocol)) continue;
     ran.push(plugin);
     if (plugin.instance.access !== undefined) {
       const pending = plugin.instance.access(ctx);

@@ -65,7 +65,7 @@ export interface TargetAddress {
 export function upstreamTargetOf(service: Service, config: Config, options: UpstreamPoolOptions, address: TargetAddress | null = null): UpstreamTarget {
   const rawHost = address?.host ?? service.host;
   const host = rawHost.includes(':') ? `[${rawHost}]` : rawHost;
-  const secure = service.protocol === 'https' || service.protocol === 'grpcs';
+  const secure = service.protocol === 'https' || service.protocol === 'grpcs' || service.protocol === 'wss';
   const origin = `${secure ? 'https' : 'http'}://${host}:${address?.port ?? service.port}`;
   const upstreamTls = secure ? tlsSettingsOf(service, config, options, address) : null;
   const http2 = service.protocol === 'grpcs' ? 'h2' : service.protocol === 'grpc' ? 'h2c' : null;

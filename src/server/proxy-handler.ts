@@ -7,11 +7,11 @@ import type { Route, Service } from '../config/types.js';
 import type { AuthOutcome, GatewayRequest, HeaderMap, Identity, ReadBodyOptions, RequestContext } from '../pipeline/context.js';
 import { GatewayError } from '../pipeline/gateway-error.js';
 import { grpcErrorResponse, grpcRouteRefusal, isGrpcRequest } from '../pipeline/grpc.js';
-import { isGrpcRoute } from '../config/protocol-families.js';
+import { isGrpcRoute, isWebSocketRoute } from '../config/protocol-families.js';
 import { applyIdentityHeaders, removeIdentityHeaders } from '../pipeline/identity-headers.js';
 import type { ResolvedPlugin, ResponseHead } from '../pipeline/plugin.js';
 import { errorResponse, toGatewayError, type GatewayResponse } from '../pipeline/respond.js';
-import { runHeaderFilter, runLog, runRequestPhases } from '../pipeline/run-phases.js';
+import { pluginApplies, runHeaderFilter, runLog, runRequestPhases } from '../pipeline/run-phases.js';
 import { bodyTooLarge, DEFAULT_MAX_BUFFERED_BODY_BYTES, readBodyLimited } from '../proxy/buffered-body.js';
 import { buildUpstreamHeaders, realClientAddress } from '../proxy/headers.js';
 import { hashValueOf, setHashCookie } from '../proxy/hash-value.js';
@@ -212,6 +212,8 @@ async function handle<Req extends ClientRequest, Res extends ClientResponse>(req
     const grpcRefusal = grpcRoute ? grpcRouteRefusal(req.headers, req.httpVersion, match.kind === 'protocol-mismatch') : null;
     if (grpcRefusal !== null) throw grpcRefusal;
     if (match.kind === 'protocol-mismatch') throw protocolRedirect(route, target.host, req.url ?? '/');
+    const webSocketRoute = isWebSocketRoute(route.protocols);
+    if (webSocketRoute && upgrade === null) throw webSocketRequired();
     const service = runtime.service(route.service);
     if (service === null) throw new GatewayError({ status: 503, code: 'no_service', message: 'no Service found with those values' });
     record.service = service.name ?? service.id;
@@ -220,7 +222,7 @@ async function handle<Req extends ClientRequest, Res extends ClientResponse>(req
     const request: GatewayRequest = {
       method: record.method,
       scheme,
-      protocol: grpcRoute ? (scheme === 'https' ? 'grpcs' : 'grpc') : scheme,
+      protocol: grpcRoute ? (scheme === 'https' ? 'grpcs' : 'grpc') : webSocketRoute ? (scheme === 'https' ? 'wss' : 'ws') : scheme,
       host: target.host,
       port: target.port,
       authority: target.authority,
@@ -345,7 +347,7 @@ async function handle<Req extends ClientRequest, Res extends ClientResponse>(req
 function challengeParams(ctx: RequestContext, runtime: Runtime): Record<string, string> | null {
   let params: Record<string, string> | null = null;
   for (const plugin of runtime.pluginsFor(ctx.route).base) {
-    if (plugin.instance.challengeParams === undefined || !plugin.entity.protocols.includes(ctx.request.protocol)) continue;
+    if (plugin.instance.challengeParams === undefined || !pluginApplies(plugin, ctx.request.protocol)) continue;
     const added = plugin.instance.challengeParams(ctx);
     if (added !== null) params = { ...(params ?? {}), ...added };
   }
@@ -380,6 +382,14 @@ function protocolRedirect(route: Route, host: string, url: string): GatewayError
     });
   }
   return new GatewayError({ status, code: 'https_redirect', message: 'Moved', headers: { location: `https://${host}${url}` } });
+}
+
+/**
+ * A ws/wss route (Kong Enterprise's) serves WebSocket handshakes only: anything else is told to
+ * upgrade (RFC 9110 §15.5.22: a 426 names the protocol in Upgrade).
+ */
+function webSocketRequired(): GatewayError {
+  return new GatewayError({ status: 426, code: 'websocket_required', message: 'Please use the WebSocket protocol', headers: { connection: 'Upgrade', upgrade: 'websocket' } });
 }
 
 function appendVia(existing: string | string[] | undefined): string {

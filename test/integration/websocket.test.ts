@@ -105,7 +105,15 @@ services:
   - name: bound
     url: http://127.0.0.1:${upstream.port}/bound
     routes: [{ name: bound, paths: ["/bound"], protocols: [https] }]
+  - name: live
+    url: ws://127.0.0.1:${upstream.port}/live
+    routes: [{ name: live, paths: ["/live"], protocols: [ws, wss] }]
 plugins:
+  - name: openid-connect
+    route: live
+    config:
+      issuer: ${idp.issuer}
+      auth_methods: [bearer]
   - name: tls-handshake-modifier
     route: bound
     config: { tls_client_certificate: REQUEST }
@@ -170,6 +178,21 @@ plugins:
     const record = await until(() => accessRecords(gateway).find((r) => r['request_id'] === wrong.headers['x-request-id']));
     assert.equal(record['reason'], 'pop_certificate_mismatch');
     assert.equal(record['status'], 401);
+  });
+
+  it("a ws/wss route (Kong Enterprise's): WebSocket handshakes only (426 otherwise), with the route's plugins (default protocols) applied", async () => {
+    const plain = await fetch(`${gateway.httpUrl}/live`);
+    assert.equal(plain.status, 426);
+    assert.equal(plain.headers.get('upgrade'), 'websocket');
+    const anonymous = await open(`${wsOrigin}/live`);
+    assert.ok('refused' in anonymous);
+    assert.equal(anonymous.refused, 401);
+    const token = await idp.mintToken({}, { boundTo: null });
+    const { socket } = opened(await open(`${wsOrigin}/live/feed`, { headers: { authorization: `Bearer ${token}` } }));
+    assert.equal((await echo(socket, 'live')).data.toString(), 'live');
+    socket.close();
+    await closed(socket);
+    assert.equal(upstream.upgrades.at(-1)!['x-forwarded-path'], '/live/feed');
   });
 
   it("relays the upstream's own refusal of the upgrade", async () => {

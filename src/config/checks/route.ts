@@ -13,7 +13,7 @@ import { ROUTE_PROTOCOLS } from '../schemas/route.js';
 import { checkProtocol } from './protocols.js';
 
 const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
-const TLS_PROTOCOLS = new Set(['https', 'grpcs', 'tls', 'tls_passthrough']);
+const TLS_PROTOCOLS = new Set(['https', 'grpcs', 'wss', 'tls', 'tls_passthrough']);
 
 /** Error message for one `paths` entry, or null. */
 export function checkRoutePath(path: string): string | null {
@@ -60,7 +60,7 @@ function checkHeaders(route: RouteDraft, errors: ErrorList): void {
 }
 
 /** Kong's `mutually_exclusive_subsets` of route protocols (routes.lua), each family in the order it first appears. */
-const protocolFamilies: readonly (readonly string[])[] = [['http', 'https'], ['tcp', 'tls', 'udp'], ['tls_passthrough'], ['grpc', 'grpcs']];
+const protocolFamilies: readonly (readonly string[])[] = [['http', 'https'], ['tcp', 'tls', 'udp'], ['tls_passthrough'], ['grpc', 'grpcs'], ['ws', 'wss']];
 
 function exclusiveFamiliesOf(protocols: readonly string[]): Array<readonly string[]> {
   const found: Array<readonly string[]> = [];

@@ -4,7 +4,7 @@ import { EntityReference, IntegerEnum, Name, StringEnum, Tags, Uuid } from './co
 import { PluginEntitySchema } from './plugin.js';
 
 /** What Portcullis serves today; Kong's other protocols (tcp, tls, udp, …) are refused by name. */
-export const ROUTE_PROTOCOLS = ['http', 'https', 'grpc', 'grpcs'] as const;
+export const ROUTE_PROTOCOLS = ['http', 'https', 'grpc', 'grpcs', 'ws', 'wss'] as const;
 
 /** The default of `protocols`. */
 export const DEFAULT_ROUTE_PROTOCOLS = ['http', 'https'] as const;
@@ -19,7 +19,7 @@ export const RouteSchema = Type.Object(
     protocols: Type.Array(Type.String({ minLength: 1 }), {
       minItems: 1,
       default: [...DEFAULT_ROUTE_PROTOCOLS],
-      description: 'Protocols the route answers on: http and https, or grpc and grpcs (not both pairs).',
+      description: 'Protocols the route answers on: http and https, grpc and grpcs, or ws and wss (one pair).',
     }),
     methods: Type.Optional(
       Type.Array(

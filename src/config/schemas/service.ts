@@ -5,13 +5,13 @@ import { PluginEntitySchema } from './plugin.js';
 import { RouteSchema } from './route.js';
 
 /** Protocols Portcullis can proxy to today. */
-export const SERVICE_PROTOCOLS = ['http', 'https', 'grpc', 'grpcs'] as const;
+export const SERVICE_PROTOCOLS = ['http', 'https', 'grpc', 'grpcs', 'ws', 'wss'] as const;
 
 /** `protocol` when only `host` is given, as Kong. */
 export const DEFAULT_SERVICE_PROTOCOL = 'http';
 
 /** `port` when neither it nor the url names one: from the protocol, as Kong. */
-export const DEFAULT_PORTS: Readonly<Record<(typeof SERVICE_PROTOCOLS)[number], number>> = { http: 80, https: 443, grpc: 80, grpcs: 443 };
+export const DEFAULT_PORTS: Readonly<Record<(typeof SERVICE_PROTOCOLS)[number], number>> = { http: 80, https: 443, grpc: 80, grpcs: 443, ws: 80, wss: 443 };
 
 const Timeout = (description: string) => Type.Integer({ minimum: 1, maximum: 2147483646, default: 60000, description });
 
@@ -22,9 +22,9 @@ export const ServiceSchema = Type.Object(
     url: Type.Optional(
       Type.String({ minLength: 1, description: 'Shorthand for protocol, host, port and path: `http://host:port/path`.' }),
     ),
-    protocol: Type.Optional(Type.String({ minLength: 1, description: 'http, https, grpc (HTTP/2 in cleartext) or grpcs (HTTP/2 over TLS); default http.' })),
+    protocol: Type.Optional(Type.String({ minLength: 1, description: 'http, https, grpc (HTTP/2 in cleartext), grpcs (HTTP/2 over TLS), ws or wss (WebSockets, Kong Enterprise); default http.' })),
     host: Type.Optional(Type.String({ minLength: 1, description: 'Upstream host name or IP address.' })),
-    port: Type.Optional(Type.Integer({ minimum: 0, maximum: 65535, description: 'Default: 80 for http and grpc, 443 for https and grpcs.' })),
+    port: Type.Optional(Type.Integer({ minimum: 0, maximum: 65535, description: 'Default: 80 for http, grpc and ws; 443 for https, grpcs and wss.' })),
     path: Type.Optional(Type.String({ minLength: 1, description: 'Path prefix on the upstream, starting with `/`.' })),
     retries: Type.Integer({ minimum: 0, maximum: 32767, default: 5, description: 'Retries when connecting fails.' }),
     connect_timeout: Timeout('Milliseconds to establish a connection upstream.'),

@@ -77,3 +77,12 @@ export function intFlag(values: FlagValues, name: string, fallback: number): num
   if (!Number.isInteger(n) || n < 0) throw new TypeError(`--${name}: '${v}' is not a non-negative integer`);
   return n;
 }
+
+/** An on/off switch (`true`/`false` too), as Kong's boolean settings are written. */
+export function onOffFlag(values: FlagValues, name: string, fallback: boolean): boolean {
+  const v = stringFlag(values, name);
+  if (v === undefined) return fallback;
+  if (v === 'on' || v === 'true') return true;
+  if (v === 'off' || v === 'false') return false;
+  throw new TypeError(`--${name}: '${v}' is not on or off`);
+}

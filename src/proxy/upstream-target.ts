@@ -14,6 +14,11 @@ export interface UpstreamPoolOptions {
   readonly keepAliveTimeoutMs?: number;
   /** Requests in flight per connection; 1 (no pipelining) is the only safe choice for unknown upstreams. */
   readonly pipelining?: number;
+  /**
+   * `--upstream-http2`: offer HTTP/2 (ALPN h2, then http/1.1) to https services too, not only to
+   * grpcs ones. Off by default: Kong speaks HTTP/1.1 to http and https services.
+   */
+  readonly httpsOverHttp2?: boolean;
 }
 
 export const defaultConnectionsPerUpstream = 128;
@@ -68,7 +73,7 @@ export function upstreamTargetOf(service: Service, config: Config, options: Upst
   const secure = service.protocol === 'https' || service.protocol === 'grpcs' || service.protocol === 'wss';
   const origin = `${secure ? 'https' : 'http'}://${host}:${address?.port ?? service.port}`;
   const upstreamTls = secure ? tlsSettingsOf(service, config, options, address) : null;
-  const http2 = service.protocol === 'grpcs' ? 'h2' : service.protocol === 'grpc' ? 'h2c' : null;
+  const http2 = service.protocol === 'grpcs' || (service.protocol === 'https' && options.httpsOverHttp2 === true) ? 'h2' : service.protocol === 'grpc' ? 'h2c' : null;
   const key = digest([
     origin,
     http2,

@@ -20,6 +20,8 @@ export interface RuntimeDependencies {
   readonly defaultCertificate: DefaultCertificate;
   /** Extra CA PEMs trusted on outgoing TLS. */
   readonly trustedCaPems: readonly string[];
+  /** `--upstream-http2`: HTTP/2 (by ALPN) to https services as well as grpcs ones. */
+  readonly upstreamHttp2?: boolean;
   /** State the node's plugins share (replay store, nonce key). */
   readonly node: NodeServices;
 }
@@ -104,7 +106,7 @@ export class Runtime {
       config,
       version: (previous?.version ?? 0) + 1,
       router: compileRouter(routable),
-      pools: UpstreamPools.create(config, { trustedCaPems: [...deps.trustedCaPems] }, previous?.pools, deps.node.health),
+      pools: UpstreamPools.create(config, { trustedCaPems: [...deps.trustedCaPems], httpsOverHttp2: deps.upstreamHttp2 === true }, previous?.pools, deps.node.health),
       tls: new TlsContexts(config.certificates, deps.defaultCertificate),
       certificateRequests: CertificateRequestPolicy.compile(config, deps.plugins),
       resolved,

@@ -73,7 +73,7 @@ export async function startGateway(settings: GatewaySettings, options: StartOpti
   const plugins = options.plugins ?? pluginDefinitions;
   const defaultCertificate = await loadDefaultCertificate(settings);
   const trustedCaPems = await Promise.all(settings.trustedCertificates.map((file) => readFile(file, 'utf8')));
-  const deps: RuntimeDependencies = { plugins, logger, defaultCertificate, trustedCaPems, node: options.node ?? localNodeServices() };
+  const deps: RuntimeDependencies = { plugins, logger, defaultCertificate, trustedCaPems, upstreamHttp2: settings.upstreamHttp2, node: options.node ?? localNodeServices() };
   const holder = new RuntimeHolder(Runtime.compile(options.config, deps, null), (error) =>
     logger.error({ err: error }, 'closing a retired configuration failed'),
   );

@@ -16,6 +16,8 @@ export interface GatewaySettings {
   sslCertKey: string | null;
   /** Extra CA PEM files trusted on outgoing TLS (upstreams, IdPs). */
   trustedCertificates: string[];
+  /** Offer HTTP/2 (ALPN h2, falling back to HTTP/1.1) to https services; grpc/grpcs always use it. */
+  upstreamHttp2: boolean;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   /** Write one access-log line per request. */
   accessLog: boolean;
@@ -72,6 +74,7 @@ export const defaultSettings: Readonly<GatewaySettings> = Object.freeze({
   sslCert: null,
   sslCertKey: null,
   trustedCertificates: [],
+  upstreamHttp2: false,
   logLevel: 'info',
   accessLog: true,
   limits: Object.freeze({

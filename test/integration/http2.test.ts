@@ -6,13 +6,14 @@ import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
-import { connect, constants, type ClientHttp2Session, type IncomingHttpHeaders, type OutgoingHttpHeaders, type SecureClientSessionOptions } from 'node:http2';
+import { connect, constants, createSecureServer, type ClientHttp2Session, type Http2SecureServer, type IncomingHttpHeaders, type OutgoingHttpHeaders, type SecureClientSessionOptions } from 'node:http2';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import { accessRecords, startGatewayProcess, type GatewayProcess } from '../helpers/gateway-process.js';
 import { frame, frameType, getHeaderBlock, headersFrame, openRawSession, rstStream } from '../helpers/h2-frames.js';
 import { startTestIdp, type TestIdp } from '../helpers/idp.js';
+import { makeTestPki, type TestPki } from '../helpers/pki.js';
 
 const run = promisify(execFile);
 
@@ -369,5 +370,43 @@ services:
     const goaway = await new Promise<number>((resolve) => session.once('goaway', resolve));
     assert.equal(goaway, constants.NGHTTP2_NO_ERROR);
     session.destroy();
+  });
+});
+
+describe('HTTP/2 to https upstreams (--upstream-http2)', () => {
+  let pki: TestPki;
+  let upstream: Http2SecureServer;
+  let port: number;
+
+  before(async () => {
+    pki = await makeTestPki();
+    upstream = createSecureServer({ allowHTTP1: true, cert: pki.serverCert.certPem, key: pki.serverCert.keyPem }, (req, res) => {
+      res.writeHead(200, { 'content-type': 'text/plain' });
+      res.end(req.httpVersion);
+    });
+    await new Promise<void>((resolve) => upstream.listen(0, '127.0.0.1', resolve));
+    port = (upstream.address() as AddressInfo).port;
+  });
+
+  after(async () => {
+    await new Promise<void>((resolve) => upstream?.close(() => resolve()));
+  });
+
+  const versionSeen = async (args: string[]): Promise<string> => {
+    const gateway = await startGatewayProcess({
+      args: ['--trusted-certificate', pki.ca.certPath, ...args],
+      config: `_format_version: "3.0"\nservices:\n  - name: s\n    url: https://localhost:${port}\n    routes: [{ name: r, paths: ["/"] }]\n`,
+    });
+    try {
+      const { stdout } = await run('curl', ['-s', `${gateway.httpUrl}/version`]);
+      return stdout;
+    } finally {
+      await gateway.stop();
+    }
+  };
+
+  it('speaks HTTP/1.1 to an https service by default (Kong), HTTP/2 when the flag is on', async () => {
+    assert.equal(await versionSeen([]), '1.1');
+    assert.equal(await versionSeen(['--upstream-http2', 'on']), '2.0');
   });
 });

@@ -19,7 +19,7 @@ import { FileConfigStore } from '../../store/file-config-store.js';
 import { loadStoredConfig } from '../../store/load-stored-config.js';
 import { createLogger, type Logger } from '../../util/logger.js';
 import { UpstreamHealth } from '../../balancer/health/upstream-health.js';
-import { formatHelp, intFlag, listFlag, parseFlags, stringFlag, type FlagSpec, type FlagValues } from '../flags.js';
+import { formatHelp, intFlag, listFlag, onOffFlag, parseFlags, stringFlag, type FlagSpec, type FlagValues } from '../flags.js';
 import { loadConfigFile } from '../load-config-file.js';
 
 const d = defaultSettings;
@@ -32,6 +32,7 @@ export const startFlags: Record<string, FlagSpec> = {
   'ssl-cert': { type: 'string', description: 'Default server certificate (PEM)' },
   'ssl-cert-key': { type: 'string', description: 'Key of --ssl-cert (PEM)' },
   'trusted-certificate': { type: 'string', multiple: true, description: 'Extra CA PEM file(s) trusted on outgoing TLS; repeat or comma-separate' },
+  'upstream-http2': { type: 'string', description: 'on|off: offer HTTP/2 to https services too (grpc/grpcs always use it)', defaultText: 'off' },
   'log-level': { type: 'string', description: 'fatal|error|warn|info|debug|trace|silent', defaultText: d.logLevel },
   'access-log': { type: 'string', description: 'on|off: one JSON line per request', defaultText: 'on' },
   'max-header-size': { type: 'string', description: 'Largest request head, bytes', defaultText: String(d.limits.maxHeaderSize) },
@@ -68,8 +69,6 @@ function privateKeysFlag(value: string | undefined): boolean {
 export function settingsFromFlags(values: FlagValues): GatewaySettings {
   const logLevel = stringFlag(values, 'log-level') ?? d.logLevel;
   if (!logLevels.has(logLevel)) throw new TypeError(`--log-level: '${logLevel}' is not one of ${[...logLevels].join(', ')}`);
-  const accessLog = stringFlag(values, 'access-log') ?? 'on';
-  if (!/^(on|off|true|false)$/.test(accessLog)) throw new TypeError(`--access-log: '${accessLog}' is not on or off`);
   return {
     proxyListen: stringFlag(values, 'proxy-listen') ?? d.proxyListen,
     adminListen: stringFlag(values, 'admin-listen') ?? d.adminListen,
@@ -78,8 +77,9 @@ export function settingsFromFlags(values: FlagValues): GatewaySettings {
     sslCert: stringFlag(values, 'ssl-cert') ?? null,
     sslCertKey: stringFlag(values, 'ssl-cert-key') ?? null,
     trustedCertificates: listFlag(values, 'trusted-certificate'),
+    upstreamHttp2: onOffFlag(values, 'upstream-http2', false),
     logLevel: logLevel as GatewaySettings['logLevel'],
-    accessLog: accessLog === 'on' || accessLog === 'true',
+    accessLog: onOffFlag(values, 'access-log', true),
     limits: {
       maxHeaderSize: intFlag(values, 'max-header-size', d.limits.maxHeaderSize),
       headersTimeoutMs: intFlag(values, 'headers-timeout', d.limits.headersTimeoutMs),

@@ -4,6 +4,7 @@
 // other worker.
 import assert from 'node:assert/strict';
 import { readFile, stat } from 'node:fs/promises';
+import { connect as http2Connect } from 'node:http2';
 import { after, before, describe, it } from 'node:test';
 import * as dpop from 'dpop';
 import * as oauth from 'oauth4webapi';
@@ -66,7 +67,7 @@ describe('DPoP through the gateway with the development IdP', () => {
               proof_of_possession_dpop: strict
 ${config}`;
     gateway = await startGatewayProcess({
-      args: ['--workers', '2', '--trusted-certificate', idp.caPath],
+      args: ['--workers', '2', '--trusted-certificate', idp.caPath, '--proxy-listen', '127.0.0.1:0, 127.0.0.1:0 http2 ssl'],
       config: `_format_version: "3.0"
 services:
   - name: echo
@@ -107,6 +108,28 @@ ${rp('/opaque', `              auth_methods: [introspection]\n              clie
     const echoed = JSON.parse(res.text) as { headers: Record<string, string> };
     assert.equal(echoed.headers['Authorization'] ?? echoed.headers['authorization'], `Bearer ${jwtToken}`);
     assert.equal(Object.keys(echoed.headers).find((h) => h.toLowerCase() === 'dpop'), undefined);
+  });
+
+  it('checks proofs over HTTP/2 as over HTTP/1.1: htu from :authority, a replay refused', async () => {
+    const session = http2Connect(origin, { rejectUnauthorized: false });
+    const get = (headers: Record<string, string>): Promise<{ status: number; challenge: string | undefined }> =>
+      new Promise((resolve, reject) => {
+        const stream = session.request({ ':path': '/jwt', ...headers });
+        stream.on('response', (h) => resolve({ status: Number(h[':status']), challenge: h['www-authenticate'] as string | undefined }));
+        stream.on('error', reject);
+        stream.resume();
+      });
+    try {
+      const proof = await proofFor('/jwt', jwtToken);
+      assert.equal((await get({ authorization: `DPoP ${jwtToken}`, dpop: proof })).status, 200);
+      const replayed = await get({ authorization: `DPoP ${jwtToken}`, dpop: proof });
+      assert.equal(replayed.status, 401);
+      assert.match(String(replayed.challenge), /^DPoP /);
+      const elsewhere = await get({ authorization: `DPoP ${jwtToken}`, dpop: await dpop.generateProof(key, `${origin}/other`, 'GET', undefined, jwtToken) });
+      assert.equal(elsewhere.status, 401);
+    } finally {
+      session.close();
+    }
   });
 
   it('serves an opaque token through introspection, ath over the opaque string', async () => {

@@ -115,7 +115,7 @@ ${rp('/opaque', `              auth_methods: [introspection]\n              clie
     const get = (headers: Record<string, string>): Promise<{ status: number; challenge: string | undefined }> =>
       new Promise((resolve, reject) => {
         const stream = session.request({ ':path': '/jwt', ...headers });
-        stream.on('response', (h) => resolve({ status: Number(h[':status']), challenge: h['www-authenticate'] as string | undefined }));
+        stream.on('response', (h) => resolve({ status: Number(h[':status']), challenge: h['www-authenticate'] }));
         stream.on('error', reject);
         stream.resume();
       });

@@ -1,5 +1,4 @@
-import type { Writable } from 'node:stream';
-import { BodyFailure, type BeforeEnd } from './upstream-exchange.js';
+import { BodyFailure, type BeforeEnd, type ResponseSink } from './upstream-exchange.js';
 import type { UpstreamResponse } from './send.js';
 import { classifyFailure, UpstreamError } from './upstream-errors.js';
 
@@ -14,7 +13,7 @@ import { classifyFailure, UpstreamError } from './upstream-errors.js';
  *   classified failure (502/504), for the access log.
  * `forwardTrailers` (the client protocol's) passes the upstream's trailers on where it can.
  */
-export async function pipeResponse<Res extends Writable>(upstream: UpstreamResponse, res: Res, forwardTrailers: BeforeEnd<Res> | null): Promise<void> {
+export async function pipeResponse<Res extends ResponseSink>(upstream: UpstreamResponse, res: Res, forwardTrailers: BeforeEnd<Res> | null): Promise<void> {
   try {
     await upstream.body.pipeTo(res, forwardTrailers);
   } catch (error) {

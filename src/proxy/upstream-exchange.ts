@@ -45,8 +45,24 @@ function readTimeoutError(headReceived: boolean, ms: number): Error {
   return Object.assign(new Error(`no ${headReceived ? 'body data' : 'response head'} from the upstream within read_timeout (${ms} ms)`), { code: readTimeoutCode });
 }
 
+/**
+ * Where a response body goes: node's ServerResponse (a Writable) or an HTTP/2 stream's
+ * Http2Response. Only what the exchange uses: writes with backpressure, the end, and whether the
+ * client went away.
+ */
+export interface ResponseSink {
+  readonly writableFinished: boolean;
+  readonly destroyed: boolean;
+  write(chunk: Buffer): boolean;
+  end(): unknown;
+  destroy(): unknown;
+  on(event: 'drain', listener: () => void): unknown;
+  once(event: 'close' | 'finish', listener: () => void): unknown;
+  off(event: 'drain' | 'close' | 'finish', listener: () => void): unknown;
+}
+
 /** Called with the client response and the upstream's trailers just before the response ends. */
-export type BeforeEnd<Res extends Writable = Writable> = (res: Res, trailers: Readonly<Record<string, string>>) => void;
+export type BeforeEnd<Res extends ResponseSink = ResponseSink> = (res: Res, trailers: Readonly<Record<string, string>>) => void;
 
 export class UpstreamExchange implements Dispatcher.DispatchHandler {
   readonly #readTimeoutMs: number;
@@ -65,7 +81,7 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler {
   #pending: Buffer[] = [];
   #ended = false;
   #error: unknown = null;
-  #sink: { res: Writable; beforeEnd: BeforeEnd | null; resolve: () => void; reject: (e: BodyFailure) => void } | null = null;
+  #sink: { res: ResponseSink; beforeEnd: BeforeEnd | null; resolve: () => void; reject: (e: BodyFailure) => void } | null = null;
   #settled = false;
 
   /**
@@ -177,7 +193,7 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler {
    * just before the end (trailers). Resolves when the response finished; rejects with a
    * BodyFailure saying which side failed. Both sides are torn down on failure by the caller.
    */
-  pipeTo<Res extends Writable>(res: Res, beforeEnd: BeforeEnd<Res> | null = null): Promise<void> {
+  pipeTo<Res extends ResponseSink>(res: Res, beforeEnd: BeforeEnd<Res> | null = null): Promise<void> {
     return new Promise<void>((resolve, reject) => {
       this.#sink = { res, beforeEnd: beforeEnd as BeforeEnd | null, resolve, reject };
       if (this.#error !== null) return this.#fail(new BodyFailure('upstream', this.#error));

@@ -1,5 +1,4 @@
-import type { Writable } from 'node:stream';
-import type { AbortSource } from '../proxy/upstream-exchange.js';
+import type { AbortSource, ResponseSink } from '../proxy/upstream-exchange.js';
 
 /**
  * Says when the client left before its response finished, for the upstream request to stop. An
@@ -11,7 +10,7 @@ export class ClientGone implements AbortSource {
   reason: unknown = undefined;
   #listeners: Array<() => void> = [];
 
-  constructor(res: Writable) {
+  constructor(res: ResponseSink) {
     res.once('close', () => {
       if (res.writableFinished) return;
       this.aborted = true;

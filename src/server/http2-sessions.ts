@@ -1,16 +1,17 @@
-import { constants, createServer, type Http2ServerRequest, type Http2ServerResponse, type Http2Session, type ServerHttp2Stream } from 'node:http2';
+import { constants, createServer, type Http2Session, type IncomingHttpHeaders, type ServerHttp2Stream } from 'node:http2';
 import type { Socket } from 'node:net';
 import { connectionInfoOf } from '../connection/connection-info.js';
 import type { AccessRecord } from './access-log.js';
 import { connectRefused, headerOverflow, pathOf, refusalRecord, type Refusal } from './refusals.js';
 import type { ConnectionLimits } from './settings.js';
+import { Http2Request, Http2Response } from './http2-exchange.js';
 
-export type Http2RequestHandler = (req: Http2ServerRequest, res: Http2ServerResponse) => void;
+export type Http2RequestHandler = (req: Http2Request, res: Http2Response) => void;
 
 /**
  * The HTTP/2 side of a listener: connections whose client chose h2 (by ALPN, or by the cleartext
- * preface) are handed over with `accept`, and their streams reach the handler as node:http2's
- * compatibility request/response (see client-protocol.ts).
+ * preface) are handed over with `accept`, and each stream reaches the handler as an Http2Request
+ * and Http2Response on node:http2's core API (http2-exchange.ts).
  *
  * Bounds, beside what nghttp2 enforces itself (rapid reset CVE-2023-44487, SETTINGS/PING/empty-frame
  * floods, CONTINUATION floods, invalid frames: a GOAWAY ends such a session):
@@ -39,16 +40,24 @@ export class Http2Sessions {
         // A client that ignores the stream limit gets its extra streams refused, then a GOAWAY.
         maxSessionRejectedStreams: 100,
       },
-      (req, res) => {
-        const refusal = streamProblem(req, limits.maxHeaderSize);
-        if (refusal === null) handler(req, res);
-        else refuse(req, res, refusal, report);
-      },
     );
-    // CONNECT (RFC 9113 §8.5) would open a tunnel: refused, as over HTTP/1.1.
-    this.#server.on('connect', (req: Http2ServerRequest, res: Http2ServerResponse) => refuse(req, res, connectRefused, report));
     this.#server.on('session', (session) => this.#track(session));
-    this.#server.on('stream', (stream) => this.#timeRequest(stream));
+    this.#server.on('stream', (stream: ServerHttp2Stream, headers: IncomingHttpHeaders, _flags: number, rawHeaders: string[]) => {
+      // A reset stream emits 'error'; the handler sees it as the client gone ('close'), never as a crash.
+      stream.on('error', ignore);
+      this.#timeRequest(stream);
+      const req = new Http2Request(stream, headers, rawHeaders);
+      const res = new Http2Response(stream);
+      // CONNECT (RFC 9113 §8.5) would open a tunnel: refused, as over HTTP/1.1.
+      const refusal = req.method === 'CONNECT' ? connectRefused : streamProblem(req, limits.maxHeaderSize);
+      if (refusal !== null) {
+        refuse(req, res, refusal, report);
+        return;
+      }
+      // node:http answers Expect: 100-continue by itself; the core API leaves it to the server.
+      if (headers.expect?.toLowerCase() === '100-continue') stream.additionalHeaders({ ':status': 100 });
+      handler(req, res);
+    });
     // A broken session is closed by node; nothing here may throw on it.
     this.#server.on('sessionError', () => undefined);
   }
@@ -127,16 +136,18 @@ export class Http2Sessions {
  * (A request without `:authority` and Host, or with malformed pseudo-headers, never gets here:
  * nghttp2 resets its stream with PROTOCOL_ERROR.)
  */
-function streamProblem(req: Http2ServerRequest, maxHeaderListSize: number): Refusal | null {
+function streamProblem(req: Http2Request, maxHeaderListSize: number): Refusal | null {
   const raw = req.rawHeaders;
   let size = 0;
   for (let i = 0; i < raw.length; i++) size += raw[i]!.length + (i % 2 === 0 ? 32 : 0);
   return size > maxHeaderListSize ? headerOverflow : null;
 }
 
-function refuse(req: Http2ServerRequest, res: Http2ServerResponse, refusal: Refusal, report: (record: AccessRecord) => void): void {
-  const record = refusalRecord(connectionInfoOf(req.stream.session!.socket), refusal, req.method, pathOf(req.url ?? ''), req.headers[':authority'] ?? '');
-  res.writeHead(refusal.status, { 'content-length': 0, 'x-request-id': record.request_id });
+function refuse(req: Http2Request, res: Http2Response, refusal: Refusal, report: (record: AccessRecord) => void): void {
+  const record = refusalRecord(connectionInfoOf(req.stream.session!.socket), refusal, req.method, pathOf(req.url), req.headers[':authority'] ?? '');
+  res.stage(refusal.status, { 'content-length': 0, 'x-request-id': record.request_id });
   res.end();
   report(record);
 }
+
+function ignore(): void {}

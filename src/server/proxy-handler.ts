@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Http2ServerRequest, Http2ServerResponse } from 'node:http2';
 import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
 import type { Route, Service } from '../config/types.js';
@@ -26,6 +25,7 @@ import { ClientGone } from './client-gone.js';
 import type { ClientCertificate } from '../connection/client-certificate.js';
 import type { ConnectionInfo } from '../connection/connection-info.js';
 import { http1, http2, type ClientProtocol, type ClientRequest, type ClientResponse } from './client-protocol.js';
+import type { Http2Request, Http2Response } from './http2-exchange.js';
 import { parseRequestTarget } from './request-target.js';
 import { writeAccessLog, type AccessRecord } from './access-log.js';
 import { answerWellKnown, mayBeWellKnown } from './well-known.js';
@@ -113,7 +113,7 @@ class ProxyRequestContext implements RequestContext {
 /** The proxy's request handlers, one per client protocol (a listener calls the one its connection speaks). */
 export interface ProxyHandlers {
   readonly http1: (req: IncomingMessage, res: ServerResponse) => void;
-  readonly http2: (req: Http2ServerRequest, res: Http2ServerResponse) => void;
+  readonly http2: (req: Http2Request, res: Http2Response) => void;
   /** An HTTP/1.1 `Upgrade: websocket` request, with its connection (node:http's 'upgrade' event). */
   readonly upgrade: (req: IncomingMessage, socket: Duplex, head: Buffer) => void;
 }
@@ -179,12 +179,11 @@ async function handle<Req extends ClientRequest, Res extends ClientResponse>(req
     latency_ms: { total: 0, upstream: null, gateway: 0 },
     config_version: runtime.version,
   };
-  res.setHeader('x-request-id', requestId);
 
   const wellKnown = !mayBeWellKnown(runtime, target.path) ? null : answerWellKnown(runtime, { method: record.method, target, protocol: scheme, headers: req.headers, sni: connection.sni, client: { scheme, authority: target.authority, trustedPeer, headers: req.headers } });
   if (wellKnown !== null) {
     record.route = wellKnown.route.name ?? wellKnown.route.id;
-    sendGatewayResponse(res, protocol, wellKnown.response, record.method === 'HEAD');
+    sendGatewayResponse(res, protocol, wellKnown.response, requestId, record.method === 'HEAD');
     record.status = wellKnown.response.status;
     finish(record, started, options);
     return;
@@ -219,6 +218,7 @@ async function handle<Req extends ClientRequest, Res extends ClientResponse>(req
     record.service = service.name ?? service.id;
 
     const hasBody = protocol.hasBody(req);
+    const body = protocol.bodyOf(req);
     const request: GatewayRequest = {
       method: record.method,
       scheme,
@@ -232,7 +232,7 @@ async function handle<Req extends ClientRequest, Res extends ClientResponse>(req
       httpVersion: req.httpVersion,
       hasBody,
       headers: req.headers,
-      body: req,
+      body,
     };
     const path = upstreamPath({ servicePath: service.path, route, matchedPath: match.matchedPath, requestPath: target.path });
     const clientHost = route.preserve_host ? authority : undefined;
@@ -298,7 +298,7 @@ async function handle<Req extends ClientRequest, Res extends ClientResponse>(req
       method: record.method,
       path: query === '' ? path : `${path}?${query}`,
       headers: upstreamHeaders,
-      body: buffered ?? (hasBody ? req : null),
+      body: buffered ?? (hasBody ? body : null),
       signal: clientGone,
     });
     answered = upstream;
@@ -331,7 +331,7 @@ async function handle<Req extends ClientRequest, Res extends ClientResponse>(req
     } else if (!res.headersSent) {
       const extraParams = ctx === null || error.challenges.length === 0 ? null : challengeParams(ctx, runtime);
       const response = errorResponse(error, requestId, extraParams);
-      sendGatewayResponse(res, protocol, isGrpcRequest(req.headers) ? grpcErrorResponse(response) : response, record.method === 'HEAD');
+      sendGatewayResponse(res, protocol, isGrpcRequest(req.headers) ? grpcErrorResponse(response) : response, requestId, record.method === 'HEAD');
       record.status = error.status;
     } else {
       // The status line is gone; the only honest signal left is an aborted connection.
@@ -365,8 +365,8 @@ function logPlugins(ctx: RequestContext, plugins: readonly ResolvedPlugin[], hea
   runLog(ctx, plugins, head, (plugin, error) => logger.error({ err: error, plugin, request_id: ctx.id }, 'plugin log phase failed'));
 }
 
-function sendGatewayResponse<Req extends ClientRequest, Res extends ClientResponse>(res: Res, protocol: ClientProtocol<Req, Res>, response: GatewayResponse, head: boolean): void {
-  protocol.writeHead(res, response.status, { ...response.headers, 'content-length': Buffer.byteLength(response.body) });
+function sendGatewayResponse<Req extends ClientRequest, Res extends ClientResponse>(res: Res, protocol: ClientProtocol<Req, Res>, response: GatewayResponse, requestId: string, head: boolean): void {
+  protocol.writeHead(res, response.status, { ...response.headers, 'x-request-id': requestId, 'content-length': Buffer.byteLength(response.body) });
   // No chunk for an empty body: over HTTP/2 the head then goes out as HEADERS with END_STREAM.
   res.end(head || response.body === '' ? undefined : response.body);
 }

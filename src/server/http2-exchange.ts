@@ -41,6 +41,7 @@ const connectionSpecific: ReadonlySet<string> = new Set(['connection', 'keep-ali
 export class Http2Response {
   #head: OutgoingHttpHeaders = { ':status': 200 };
   #trailers: Readonly<Record<string, string>> | null = null;
+  #ended = false;
 
   constructor(readonly stream: ServerHttp2Stream) {}
 
@@ -48,8 +49,12 @@ export class Http2Response {
     return this.stream.headersSent;
   }
 
+  /**
+   * Whether the response was sent to its end. Not the stream's own flag: a stream the client reset
+   * counts as finished there (its writable side is closed), which would hide that the client left.
+   */
   get writableFinished(): boolean {
-    return this.stream.writableFinished;
+    return this.#ended && this.stream.writableFinished;
   }
 
   get destroyed(): boolean {
@@ -75,6 +80,8 @@ export class Http2Response {
   }
 
   write(chunk: Buffer): boolean {
+    // A stream the client reset is destroyed before its 'close' is emitted: nothing more goes out.
+    if (this.stream.destroyed) return false;
     if (!this.stream.headersSent) this.#respond(false);
     return this.stream.write(chunk);
   }
@@ -82,6 +89,7 @@ export class Http2Response {
   end(chunk?: string | Buffer): void {
     const stream = this.stream;
     if (stream.destroyed) return;
+    this.#ended = true;
     const empty = chunk === undefined || chunk.length === 0;
     if (!stream.headersSent) {
       if (empty && this.#trailers === null) {

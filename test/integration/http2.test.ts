@@ -223,6 +223,21 @@ plugins:
     }
   });
 
+  it('a stream the client resets while the upstream works is logged 499, and the connection serves on', async () => {
+    const session = await openSession(`https://127.0.0.1:${tlsPort}`);
+    try {
+      const stream = session.request({ ':path': '/plain/slow?reset=1' });
+      stream.on('error', () => undefined);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      stream.close(constants.NGHTTP2_CANCEL);
+      const record = await until(() => accessRecords(gateway).find((r) => r['path'] === '/plain/slow' && r['status'] === 499));
+      assert.equal(record['reason'], 'client_aborted');
+      assert.equal((await h2Request(session, { ':path': '/plain/after-reset' })).status, 200);
+    } finally {
+      await closeSession(session);
+    }
+  });
+
   it('a certificate-bound token works over h2 with its certificate and is refused with another one', async () => {
     const token = await idp.requestToken();
     assert.equal(token.status, 200, JSON.stringify(token.body));

@@ -73,11 +73,6 @@ export class Http2Sessions {
     this.#server.emit('connection', socket);
   }
 
-  /** Sessions open now. */
-  get open(): number {
-    return this.#sessions.size;
-  }
-
   /** GOAWAY to every session: their streams in flight finish, new ones go elsewhere. */
   closeGracefully(): void {
     this.#closing = true;

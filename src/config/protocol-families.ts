@@ -23,3 +23,10 @@ export function servesTls(protocols: readonly Protocol[]): boolean {
 export function servesPlain(protocols: readonly Protocol[]): boolean {
   return protocols.includes('http') || protocols.includes('grpc') || protocols.includes('ws');
 }
+
+/** The protocol a request on a route with these protocols is served as (which plugins run): grpc(s) or ws(s) on their routes, else its scheme. */
+export function servedProtocol(protocols: readonly Protocol[], scheme: 'http' | 'https'): 'http' | 'https' | 'grpc' | 'grpcs' | 'ws' | 'wss' {
+  if (isGrpcRoute(protocols)) return scheme === 'https' ? 'grpcs' : 'grpc';
+  if (isWebSocketRoute(protocols)) return scheme === 'https' ? 'wss' : 'ws';
+  return scheme;
+}

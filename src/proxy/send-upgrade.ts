@@ -5,7 +5,7 @@ import type { HeaderMap } from '../pipeline/context.js';
 import { filterResponseHeaders } from './headers.js';
 import type { ServiceEndpoints, UpstreamEndpoint } from './service-endpoints.js';
 import type { AbortSource } from './upstream-exchange.js';
-import { classifyFailure, isConnectPhase, readTimeoutCode, UpstreamError } from './upstream-errors.js';
+import { classifyFailure, isConnectPhase, observePassively, readTimeoutCode, UpstreamError } from './upstream-errors.js';
 import { openUpstreamConnection } from './upstream-pools.js';
 
 /**
@@ -69,7 +69,7 @@ export async function sendUpgrade(req: UpgradeRequest): Promise<UpgradeOutcome> 
     } catch (error) {
       req.endpoints.finished(endpoint, null);
       const failure = classifyFailure(error);
-      endpoint.health?.observeFailure(failure === 'connect_timeout' ? 'timeout' : 'tcp_failure', failure);
+      observePassively(endpoint, failure);
       if (attempt < maxAttempts && isConnectPhase(failure)) continue;
       throw new UpstreamError(failure, attempt, error);
     }
@@ -81,8 +81,7 @@ export async function sendUpgrade(req: UpgradeRequest): Promise<UpgradeOutcome> 
       req.endpoints.finished(endpoint, null);
       socket.destroy();
       const failure = req.signal.aborted ? 'client_aborted' : classifyFailure(error);
-      if (failure === 'read_timeout') endpoint.health?.observeFailure('timeout', failure);
-      else if (failure !== 'client_aborted') endpoint.health?.observeFailure('tcp_failure', failure);
+      observePassively(endpoint, failure);
       throw new UpstreamError(failure, attempt, error);
     }
   }

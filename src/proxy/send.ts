@@ -6,7 +6,7 @@ import { filterResponseHeaders } from './headers.js';
 import { RequestBodyTap } from './request-body.js';
 import type { ServiceEndpoints, UpstreamEndpoint } from './service-endpoints.js';
 import { UpstreamExchange, type AbortSource } from './upstream-exchange.js';
-import { classifyFailure, isConnectPhase, UpstreamError, type UpstreamFailure } from './upstream-errors.js';
+import { classifyFailure, isConnectPhase, observePassively, UpstreamError, type UpstreamFailure } from './upstream-errors.js';
 
 export { pipeResponse } from './pipe-response.js';
 export { UpstreamError, type UpstreamFailure } from './upstream-errors.js';
@@ -126,8 +126,7 @@ export async function sendUpstream(req: UpstreamRequest): Promise<UpstreamRespon
       const sentBody = stream?.started ?? false;
       stream?.destroy();
       const failure: UpstreamFailure = req.signal.aborted ? 'client_aborted' : classifyFailure(error);
-      const judged = passiveOutcome(failure);
-      if (judged !== null) endpoint.health?.observeFailure(judged, failure);
+      observePassively(endpoint, failure);
       if (attempt < maxAttempts && isRetryable(failure, req.method, stream === null, sentBody)) continue;
       throw new UpstreamError(failure, attempt, error);
     } finally {
@@ -142,22 +141,4 @@ function isRetryable(failure: UpstreamFailure, method: string, replayable: boole
   if (isConnectPhase(failure)) return replayable || !sentBody;
   if (failure === 'reset') return replayable && idempotent.has(method);
   return false;
-}
-
-/** What a failure means to a passive health check (Kong's circuit breaker): a TCP failure, a timeout, or nothing to judge. */
-function passiveOutcome(failure: UpstreamFailure): 'tcp_failure' | 'timeout' | null {
-  switch (failure) {
-    case 'connect_failed':
-    case 'dns_failed':
-    case 'tls_failed':
-    case 'reset':
-    case 'invalid_response':
-      return 'tcp_failure';
-    case 'connect_timeout':
-    case 'read_timeout':
-    case 'write_timeout':
-      return 'timeout';
-    default:
-      return null;
-  }
 }

@@ -1,4 +1,5 @@
 import { GatewayError } from '../pipeline/gateway-error.js';
+import type { UpstreamEndpoint } from './service-endpoints.js';
 
 /**
  * Why talking to an upstream failed, and what the client is told. Kong's bodies come from
@@ -132,6 +133,30 @@ export function classifyFailure(error: unknown): UpstreamFailure {
   if (code.startsWith('HPE_') || invalidResponse.has(code)) return 'invalid_response';
   if (requestInvalid.has(code)) return 'request_invalid';
   return 'unknown';
+}
+
+/** What a failure means to a passive health check (Kong's circuit breaker): a TCP failure, a timeout, or nothing to judge. */
+function passiveOutcome(failure: UpstreamFailure): 'tcp_failure' | 'timeout' | null {
+  switch (failure) {
+    case 'connect_failed':
+    case 'dns_failed':
+    case 'tls_failed':
+    case 'reset':
+    case 'invalid_response':
+      return 'tcp_failure';
+    case 'connect_timeout':
+    case 'read_timeout':
+    case 'write_timeout':
+      return 'timeout';
+    default:
+      return null;
+  }
+}
+
+/** Counts a failed attempt in the endpoint's passive health check (Kong's circuit breaker), if it judges that kind. */
+export function observePassively(endpoint: UpstreamEndpoint, failure: UpstreamFailure): void {
+  const judged = passiveOutcome(failure);
+  if (judged !== null) endpoint.health?.observeFailure(judged, failure);
 }
 
 /** Failures where the connection was never established, so no byte of the request left. */

@@ -35,6 +35,8 @@ export interface ClientProtocol<Req extends ClientRequest, Res extends ClientRes
   authorityOf(this: void, req: Req): string | undefined;
   /** Whether a body follows the head: framed by Content-Length/Transfer-Encoding (HTTP/1.1), or not ended with the HEADERS frame (HTTP/2). */
   hasBody(this: void, req: Req): boolean;
+  /** Whether the listener cancelled the request for outlasting `--request-timeout` (HTTP/2; node:http answers HTTP/1.1's itself). */
+  timedOut(this: void, req: Req): boolean;
   /** The request body as a stream (read by plugins that buffer it, or streamed upstream). */
   bodyOf(this: void, req: Req): Readable;
   /** Writes (or, on HTTP/2, stages) the status and headers. */
@@ -48,6 +50,7 @@ export const http1: ClientProtocol<IncomingMessage, ServerResponse> = {
   connectionOf: (req) => connectionInfoOf(req.socket),
   authorityOf: (req) => req.headers.host,
   hasBody: (req) => announcesBody(req.headers),
+  timedOut: () => false,
   bodyOf: (req) => req,
   writeHead: (res, status, headers) => void res.writeHead(status, headers),
   // Node drops trailers on a response it does not chunk (Content-Length, HEAD, 204, HTTP/1.0).
@@ -66,6 +69,7 @@ export const http2: ClientProtocol<Http2Request, Http2Response> = {
   connectionOf: (req) => connectionInfoOf(req.stream.session!.socket),
   authorityOf: (req) => req.headers[':authority'] ?? req.headers.host,
   hasBody: (req) => !req.stream.endAfterHeaders,
+  timedOut: (req) => req.timedOut,
   bodyOf: (req) => req.stream,
   writeHead: (res, status, headers) => res.stage(status, headers),
   forwardTrailers: (res, trailers) => res.setTrailers(trailers),

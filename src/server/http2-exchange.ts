@@ -14,6 +14,8 @@ export class Http2Request {
   /** `:path`. */
   readonly url: string;
   readonly httpVersion = '2.0';
+  /** Set when the stream is cancelled for outlasting the request timeout (http2-sessions.ts). */
+  timedOut = false;
 
   constructor(
     readonly stream: ServerHttp2Stream,

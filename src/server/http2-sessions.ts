@@ -45,8 +45,8 @@ export class Http2Sessions {
     this.#server.on('stream', (stream: ServerHttp2Stream, headers: IncomingHttpHeaders, _flags: number, rawHeaders: string[]) => {
       // A reset stream emits 'error'; the handler sees it as the client gone ('close'), never as a crash.
       stream.on('error', ignore);
-      this.#timeRequest(stream);
       const req = new Http2Request(stream, headers, rawHeaders);
+      this.#timeRequest(req);
       const res = new Http2Response(stream);
       // CONNECT (RFC 9113 §8.5) would open a tunnel: refused, as over HTTP/1.1.
       const refusal = req.method === 'CONNECT' ? connectRefused : streamProblem(req, limits.maxHeaderSize);
@@ -112,11 +112,14 @@ export class Http2Sessions {
   }
 
   /** The stream must have its whole request by `requestTimeoutMs` (HTTP/1.1's requestTimeout); else it is cancelled. */
-  #timeRequest(stream: ServerHttp2Stream): void {
+  #timeRequest(req: Http2Request): void {
     const ms = this.#limits.requestTimeoutMs;
+    const stream = req.stream;
     if (ms <= 0 || stream.endAfterHeaders) return;
     const timer = setTimeout(() => {
-      if (!stream.destroyed) stream.close(constants.NGHTTP2_CANCEL);
+      if (stream.destroyed) return;
+      req.timedOut = true;
+      stream.close(constants.NGHTTP2_CANCEL);
     }, ms);
     const done = (): void => clearTimeout(timer);
     stream.once('end', done);

@@ -1,4 +1,4 @@
-import { createServer as createHttpServer, ServerResponse, type IncomingMessage, type Server } from 'node:http';
+import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
@@ -12,7 +12,7 @@ import { followCertificatePolicy, requestCertificate } from './certificate-reque
 import type { AccessRecord } from './access-log.js';
 import { connectionInfoOf } from '../connection/connection-info.js';
 import { Http2Sessions, type Http2RequestHandler } from './http2-sessions.js';
-import { isWebSocketUpgrade } from './websocket-proxy.js';
+import { acceptUpgrade, isWebSocketUpgrade } from './websocket-proxy.js';
 import { badRequest, connectRefused, headerOverflow, hostDuplicated, hostMissing, http10TransferEncoding, pathOf, refusalRecord, renegotiationRefused, requestTimeout, type Refusal } from './refusals.js';
 
 
@@ -107,10 +107,7 @@ export async function listen(
       upgrade(req, socket, head);
       return;
     }
-    const res = new ServerResponse(req);
-    res.assignSocket(socket as Socket);
-    res.once('finish', () => socket.end());
-    refuseRequest(req, res, problem, report);
+    refuseRequest(req, acceptUpgrade(req, socket, head).res, problem, report);
   };
   let server: Server;
   if (spec.ssl) {
@@ -147,7 +144,7 @@ export async function listen(
       socket.disableRenegotiation();
       observer?.tlsHandshake?.({ clientCertificate: socket.getPeerX509Certificate() !== undefined, resumed: socket.isSessionReused() });
     });
-    if (h2 !== null) handOverH2(https, 'secureConnection', (socket) => ((socket as TLSSocket).alpnProtocol === 'h2' ? h2 : null));
+    if (h2 !== null) handOverH2(https, 'secureConnection', (socket, http1) => ((socket as TLSSocket).alpnProtocol === 'h2' ? h2.accept(socket) : http1(socket)));
     server = https;
   } else {
     server = createHttpServer(httpOptions, guarded);
@@ -193,25 +190,16 @@ export async function listen(
 }
 
 /**
- * Puts `h2` between the server and node:http's own connection listener (registered by the server
- * for `event`): a connection `choose` gives to HTTP/2 never reaches the HTTP/1.1 parser. `choose`
- * returns the sessions for an h2 connection, null for HTTP/1.1, or undefined when it dispatches
- * the connection itself later (the cleartext preface, read first).
+ * Puts `dispatch` between the server and node:http's own connection listener (registered by the
+ * server for `event`), which it receives as `http1`: a connection it gives to HTTP/2 instead never
+ * reaches the HTTP/1.1 parser.
  */
-function handOverH2(
-  server: Server,
-  event: 'connection' | 'secureConnection',
-  choose: (socket: Socket, http1: (socket: Socket) => void) => Http2Sessions | null | undefined,
-): void {
+function handOverH2(server: Server, event: 'connection' | 'secureConnection', dispatch: (socket: Socket, http1: (socket: Socket) => void) => void): void {
   const [original] = server.listeners(event) as Array<(socket: Socket) => void>;
   if (original === undefined) throw new Error(`node:http registered no ${event} listener`);
   server.removeListener(event, original);
   const http1 = (socket: Socket): void => original.call(server, socket);
-  server.on(event, (socket: Socket) => {
-    const chosen = choose(socket, http1);
-    if (chosen === null) http1(socket);
-    else chosen?.accept(socket);
-  });
+  server.on(event, (socket: Socket) => dispatch(socket, http1));
 }
 
 const preface = Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n', 'latin1');
@@ -221,7 +209,7 @@ const preface = Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n', 'latin1');
  * (prior knowledge, RFC 9113 §3.3) gets HTTP/2, any other HTTP/1.1. The first bytes are read, put
  * back, and the connection handed to the protocol they start.
  */
-function sniffPreface(socket: Socket, h2: Http2Sessions, http1: (socket: Socket) => void, timeoutMs: number): undefined {
+function sniffPreface(socket: Socket, h2: Http2Sessions, http1: (socket: Socket) => void, timeoutMs: number): void {
   let seen: Buffer = Buffer.alloc(0);
   // A client that sends nothing is dropped as node:http drops one that sends no head.
   const silent = timeoutMs > 0 ? setTimeout(() => socket.destroy(), timeoutMs) : null;
@@ -247,7 +235,6 @@ function sniffPreface(socket: Socket, h2: Http2Sessions, http1: (socket: Socket)
   socket.once('close', stop);
   // Until a protocol takes over, a reset must not become an uncaught 'error'.
   socket.once('error', stop);
-  return undefined;
 }
 
 /**

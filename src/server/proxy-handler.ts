@@ -6,7 +6,7 @@ import type { Route, Service } from '../config/types.js';
 import type { AuthOutcome, GatewayRequest, HeaderMap, Identity, ReadBodyOptions, RequestContext } from '../pipeline/context.js';
 import { GatewayError } from '../pipeline/gateway-error.js';
 import { grpcErrorResponse, grpcRouteRefusal, isGrpcRequest } from '../pipeline/grpc.js';
-import { isGrpcRoute, isWebSocketRoute } from '../config/protocol-families.js';
+import { isGrpcRoute, isWebSocketRoute, servedProtocol } from '../config/protocol-families.js';
 import { applyIdentityHeaders, removeIdentityHeaders } from '../pipeline/identity-headers.js';
 import type { ResolvedPlugin, ResponseHead } from '../pipeline/plugin.js';
 import { errorResponse, toGatewayError, type GatewayResponse } from '../pipeline/respond.js';
@@ -222,7 +222,7 @@ async function handle<Req extends ClientRequest, Res extends ClientResponse>(req
     const request: GatewayRequest = {
       method: record.method,
       scheme,
-      protocol: grpcRoute ? (scheme === 'https' ? 'grpcs' : 'grpc') : webSocketRoute ? (scheme === 'https' ? 'wss' : 'ws') : scheme,
+      protocol: servedProtocol(route.protocols, scheme),
       host: target.host,
       port: target.port,
       authority: target.authority,
@@ -326,7 +326,12 @@ async function handle<Req extends ClientRequest, Res extends ClientResponse>(req
     const error = toGatewayError(thrown);
     record.reason = error.code;
     if (error.status === 500) options.logger.error({ err: thrown, request_id: requestId }, 'unexpected error while handling a request');
-    if (error.code === 'client_aborted') {
+    if (error.code === 'client_aborted' && protocol.timedOut(req)) {
+      // The stream was cancelled for outlasting --request-timeout: the gateway's refusal, logged as
+      // HTTP/1.1's is (node:http answers that one with 408 itself).
+      record.status = 408;
+      record.reason = 'request_timeout';
+    } else if (error.code === 'client_aborted') {
       record.status = 499;
     } else if (!res.headersSent) {
       const extraParams = ctx === null || error.challenges.length === 0 ? null : challengeParams(ctx, runtime);

@@ -51,8 +51,12 @@ export interface RawSession {
   write(bytes: Buffer): void;
 }
 
-/** Opens a connection, sends the preface and an empty SETTINGS. TLS offers only h2 by ALPN. */
-export async function openRawSession(port: number, tls: boolean): Promise<RawSession> {
+/**
+ * Opens a connection, sends the preface and an empty SETTINGS. TLS offers only h2 by ALPN.
+ * `prefaceInPieces`: the preface goes out in two writes 50 ms apart (a server must not decide on
+ * the first bytes alone).
+ */
+export async function openRawSession(port: number, tls: boolean, options: { prefaceInPieces?: boolean } = {}): Promise<RawSession> {
   const socket: Socket = await new Promise((resolve, reject) => {
     const s = tls
       ? tlsConnect({ host: '127.0.0.1', port, ALPNProtocols: ['h2'], rejectUnauthorized: false }, () => resolve(s))
@@ -76,7 +80,14 @@ export async function openRawSession(port: number, tls: boolean): Promise<RawSes
   });
   socket.on('error', () => undefined);
   const closed = new Promise<{ goaway: number | null }>((resolve) => socket.once('close', () => resolve({ goaway })));
-  socket.write(Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n', 'latin1'));
+  const preface = Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n', 'latin1');
+  if (options.prefaceInPieces === true) {
+    socket.write(preface.subarray(0, 7));
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    socket.write(preface.subarray(7));
+  } else {
+    socket.write(preface);
+  }
   socket.write(frame(frameType.settings, 0, 0));
   return { socket, closed, received, write: (bytes) => void socket.write(bytes) };
 }

@@ -103,15 +103,18 @@ describe('gRPC through the gateway', () => {
     clients.push(client);
     return client;
   };
-  const tlsClient = async (credential?: { certPath: string; keyPath: string }): Promise<Client> => {
-    const credentials = grpc.credentials.createSsl(
+  /** TLS to the gateway, presenting `credential` if given. */
+  const tlsCredentials = async (credential?: { certPath: string; keyPath: string }): Promise<grpc.ChannelCredentials> =>
+    grpc.credentials.createSsl(
       await readFile(idp.pki.ca.certPath),
       credential === undefined ? null : await readFile(credential.keyPath),
       credential === undefined ? null : await readFile(credential.certPath),
       // The gateway's certificate is its self-signed default; what is tested here is the route, not the server name.
       { checkServerIdentity: () => undefined, rejectUnauthorized: false },
     );
-    const client = new EchoClient(tlsAddress, credentials, { 'grpc.ssl_target_name_override': 'localhost' }) as Client;
+  /** An echo client over TLS; `authority` replaces the address as :authority (a route matching on hosts). */
+  const tlsClient = async (credential?: { certPath: string; keyPath: string }, authority?: string): Promise<Client> => {
+    const client = new EchoClient(tlsAddress, await tlsCredentials(credential), authority === undefined ? {} : { 'grpc.default_authority': authority }) as Client;
     clients.push(client);
     return client;
   };
@@ -181,7 +184,7 @@ plugins:
   it('over TLS to a grpcs service (HTTP/2 both sides)', async () => {
     const client = await tlsClient();
     // The secure route is reached with its path prefix kept (gRPC routes never strip).
-    const secureClient = new grpc.Client(tlsAddress, grpc.credentials.createSsl(await readFile(idp.pki.ca.certPath), null, null, { checkServerIdentity: () => undefined, rejectUnauthorized: false }));
+    const secureClient = new grpc.Client(tlsAddress, await tlsCredentials());
     clients.push(secureClient as unknown as Client);
     const reply = await new Promise<Buffer>((resolve, reject) =>
       secureClient.makeUnaryRequest('/secure/ignored', raw, raw, Buffer.from('x'), (error, value) => (error === null ? resolve(value!) : reject(error))),
@@ -200,17 +203,10 @@ plugins:
       m.set('authorization', `Bearer ${token}`);
       return m;
     };
-    const call = async (credential: { certPath: string; keyPath: string }): Promise<{ reply: Buffer } | grpc.ServiceError> => {
-      const client = await tlsClient(credential);
-      return unary(client, 'Echo', 'bound', metadata()).catch((error: grpc.ServiceError) => error);
-    };
+    const call = async (credential: { certPath: string; keyPath: string }, authority?: string): Promise<{ reply: Buffer } | grpc.ServiceError> =>
+      unary(await tlsClient(credential, authority), 'Echo', 'bound', metadata()).catch((error: grpc.ServiceError) => error);
     // The bound route matches on its host: the client names bound.test as the authority.
-    const bound = async (credential: { certPath: string; keyPath: string }): Promise<{ reply: Buffer } | grpc.ServiceError> => {
-      const credentials = grpc.credentials.createSsl(await readFile(idp.pki.ca.certPath), await readFile(credential.keyPath), await readFile(credential.certPath), { checkServerIdentity: () => undefined, rejectUnauthorized: false });
-      const client = new EchoClient(tlsAddress, credentials, { 'grpc.default_authority': 'bound.test' }) as Client;
-      clients.push(client);
-      return unary(client, 'Echo', 'bound', metadata()).catch((error: grpc.ServiceError) => error);
-    };
+    const bound = (credential: { certPath: string; keyPath: string }): Promise<{ reply: Buffer } | grpc.ServiceError> => call(credential, 'bound.test');
     const good = await bound(idp.pki.client);
     assert.ok(!(good instanceof Error), good instanceof Error ? good.message : '');
     assert.equal(good.reply.toString(), 'echo:bound');

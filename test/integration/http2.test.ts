@@ -7,9 +7,10 @@ import { execFile } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import { connect, constants, createSecureServer, type ClientHttp2Session, type Http2SecureServer, type IncomingHttpHeaders, type OutgoingHttpHeaders, type SecureClientSessionOptions } from 'node:http2';
-import type { AddressInfo } from 'node:net';
+import { connect as netConnect, type AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
+import { eventually } from '../helpers/eventually.js';
 import { accessRecords, startGatewayProcess, type GatewayProcess } from '../helpers/gateway-process.js';
 import { frame, frameType, getHeaderBlock, headersFrame, openRawSession, rstStream } from '../helpers/h2-frames.js';
 import { startTestIdp, type TestIdp } from '../helpers/idp.js';
@@ -84,16 +85,6 @@ function h2Request(session: ClientHttp2Session, headers: OutgoingHttpHeaders, bo
     };
     write(0);
   });
-}
-
-/** Polls `probe` until it gives a value (5 s at most). */
-async function until<T>(probe: () => T | undefined): Promise<T> {
-  for (let waited = 0; waited < 5000; waited += 20) {
-    const value = probe();
-    if (value !== undefined) return value;
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-  throw new Error('condition not met within 5 s');
 }
 
 function within<T>(promise: Promise<T>, ms: number): Promise<T> {
@@ -230,7 +221,7 @@ plugins:
       stream.on('error', () => undefined);
       await new Promise((resolve) => setTimeout(resolve, 100));
       stream.close(constants.NGHTTP2_CANCEL);
-      const record = await until(() => accessRecords(gateway).find((r) => r['path'] === '/plain/slow' && r['status'] === 499));
+      const record = await eventually('the 499 record', () => accessRecords(gateway).find((r) => r['path'] === '/plain/slow' && r['status'] === 499));
       assert.equal(record['reason'], 'client_aborted');
       assert.equal((await h2Request(session, { ':path': '/plain/after-reset' })).status, 200);
     } finally {
@@ -280,7 +271,7 @@ plugins:
     }
     const raw = await openRawSession(tlsPort, true);
     raw.write(headersFrame(1, getHeaderBlock('https', { 'user-agent': 'no-authority' })));
-    const reset = await until(() => raw.received.find((f) => f.type === frameType.rstStream && f.streamId === 1));
+    const reset = await eventually('the RST_STREAM of stream 1', () => raw.received.find((f) => f.type === frameType.rstStream && f.streamId === 1));
     assert.equal(reset.payload.readUInt32BE(0), constants.NGHTTP2_PROTOCOL_ERROR);
     assert.equal(raw.received.some((f) => f.type === frameType.headers && f.streamId === 1), false);
     raw.socket.destroy();
@@ -366,7 +357,7 @@ services:
     const block = getHeaderBlock('https', { ':authority': '127.0.0.1' });
     // 12 open streams (no END_STREAM: each still sending its body) against a limit of 8.
     raw.write(Buffer.concat(Array.from({ length: 12 }, (_, i) => headersFrame(2 * i + 1, block, false))));
-    await until(() => raw.received.filter((f) => f.type === frameType.rstStream).length >= 4 || undefined);
+    await eventually('four refused streams', () => raw.received.filter((f) => f.type === frameType.rstStream).length >= 4);
     const refused = raw.received.filter((f) => f.type === frameType.rstStream && f.payload.readUInt32BE(0) === constants.NGHTTP2_REFUSED_STREAM);
     assert.deepEqual(refused.map((f) => f.streamId).sort((a, b) => a - b), [17, 19, 21, 23]);
     raw.socket.destroy();
@@ -385,6 +376,26 @@ services:
     const goaway = await new Promise<number>((resolve) => session.once('goaway', resolve));
     assert.equal(goaway, constants.NGHTTP2_NO_ERROR);
     session.destroy();
+    // Logged as the gateway's refusal, as HTTP/1.1's request timeout is, not as a client leaving.
+    const record = await eventually('the timed-out request', () => accessRecords(gateway).find((r) => r['path'] === '/plain/never-ends'));
+    assert.equal(record['reason'], 'request_timeout');
+    assert.equal(record['status'], 408);
+  });
+
+  it('the cleartext http2 port: a preface sent in pieces is HTTP/2 still, and a client that sends nothing is dropped after the headers timeout', async () => {
+    const plainPort = Number(new URL(gateway.httpUrl).port);
+    const raw = await openRawSession(plainPort, false, { prefaceInPieces: true });
+    raw.write(headersFrame(1, getHeaderBlock('http', { ':authority': '127.0.0.1' })));
+    const answer = await eventually('the HEADERS of stream 1', () => raw.received.find((f) => f.type === frameType.headers && f.streamId === 1));
+    assert.ok(answer.payload.length > 0);
+    raw.socket.destroy();
+
+    const silent = netConnect({ host: '127.0.0.1', port: plainPort });
+    silent.on('error', () => undefined);
+    const started = Date.now();
+    await within(new Promise((resolve) => silent.once('close', resolve)), 5000);
+    // --headers-timeout 500: neither HTTP/1.1 nor HTTP/2 has begun, the connection holds nothing.
+    assert.ok(Date.now() - started >= 400, `closed after ${Date.now() - started} ms`);
   });
 });
 

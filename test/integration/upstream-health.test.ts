@@ -5,6 +5,7 @@ import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Agent } from 'undici';
 import { admin } from '../helpers/admin.js';
+import { eventually } from '../helpers/eventually.js';
 import { startGatewayProcess, type GatewayProcess } from '../helpers/gateway-process.js';
 import { fetchText } from '../helpers/http.js';
 
@@ -31,14 +32,6 @@ async function startTarget(name: string): Promise<Target> {
   await new Promise<void>((resolve) => target.server.listen(0, '127.0.0.1', resolve));
   target.port = (target.server.address() as AddressInfo).port;
   return target;
-}
-
-async function until(what: string, predicate: () => boolean | Promise<boolean>, timeoutMs = 8000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await predicate())) {
-    if (Date.now() > deadline) assert.fail(`timed out waiting for ${what}`);
-    await sleep(50);
-  }
 }
 
 /** Which target answered each of `count` requests; each on a new connection (with --workers, spread over the workers). */
@@ -130,19 +123,19 @@ describe('upstream health checks', () => {
 
   it('a reload keeps the health of unchanged targets and the probes keep running', async () => {
     c.healthStatus = 503;
-    await until('c marked down', async () => (await targetsHit(`${gateway.httpUrl}/active`, 2)).c === undefined);
+    await eventually('c marked down', async () => (await targetsHit(`${gateway.httpUrl}/active`, 2)).c === undefined, 8000);
     const applied = await admin(gateway.adminUrl, 'POST', '/config', { config: configFor(a, b, c, d, ', { name: extra, paths: ["/extra"] }') });
     assert.ok(applied.status < 300, applied.text);
     assert.deepEqual(await targetsHit(`${gateway.httpUrl}/active`, 4), { b: 4 }, 'still down after the reload');
     const before = c.probes;
     c.healthStatus = 200;
-    await until('c probed again after the reload', () => c.probes > before + 2);
-    await until('c back after the reload', async () => (await targetsHit(`${gateway.httpUrl}/active`, 2)).c === 1);
+    await eventually('c probed again after the reload', () => c.probes > before + 2, 8000);
+    await eventually('c back after the reload', async () => (await targetsHit(`${gateway.httpUrl}/active`, 2)).c === 1, 8000);
   });
 
   it('threshold: when less than the given share of the weight is healthy, the whole upstream answers 503', async () => {
     d.status = 500;
-    await until('d marked down', async () => (await targetsHit(`${gateway.httpUrl}/guarded`, 1))['503'] === 1);
+    await eventually('d marked down', async () => (await targetsHit(`${gateway.httpUrl}/guarded`, 1))['503'] === 1, 8000);
     const response = await fetchText(`${gateway.httpUrl}/guarded`);
     assert.equal(response.status, 503);
     assert.equal(response.json<{ message: string }>().message, 'failure to get a peer from the ring-balancer');
@@ -172,13 +165,13 @@ describe('upstream health checks with --workers: one state per node', () => {
     assert.deepEqual(await targetsHit(`${gateway.httpUrl}/active`, 12), { b: 12 });
     c.healthStatus = 200;
     await gateway.waitForLog((l) => l.msg === 'upstream target healthy' && l.target === `127.0.0.1:${c.port}`);
-    await until('c served again', async () => (await targetsHit(`${gateway.httpUrl}/active`, 4)).c !== undefined);
+    await eventually('c served again', async () => (await targetsHit(`${gateway.httpUrl}/active`, 4)).c !== undefined, 8000);
   });
 
   it("a worker's passive finding reaches the primary (which logs it) and every other worker", async () => {
     d.status = 500;
     // guarded.internal trips on one 500; its threshold (60%) then refuses the whole upstream on every worker.
-    await until('d marked down', async () => (await targetsHit(`${gateway.httpUrl}/guarded`, 1))['503'] === 1);
+    await eventually('d marked down', async () => (await targetsHit(`${gateway.httpUrl}/guarded`, 1))['503'] === 1, 8000);
     const line = await gateway.waitForLog((l) => l.msg === 'upstream target unhealthy' && l.target === `127.0.0.1:${d.port}`);
     assert.equal(line.source, 'passive');
     assert.deepEqual(await targetsHit(`${gateway.httpUrl}/guarded`, 12), { 503: 12 });

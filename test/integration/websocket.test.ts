@@ -5,10 +5,11 @@ import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { createServer, type IncomingHttpHeaders, type IncomingMessage, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { createServer as createNetServer, type AddressInfo, type Server as NetServer } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import WebSocket, { WebSocketServer } from 'ws';
+import { eventually } from '../helpers/eventually.js';
 import { accessRecords, startGatewayProcess, type GatewayProcess } from '../helpers/gateway-process.js';
 import { startTestIdp, type TestIdp } from '../helpers/idp.js';
 
@@ -74,15 +75,6 @@ function echo(socket: WebSocket, message: string | Buffer): Promise<{ data: Buff
 
 function closed(socket: WebSocket): Promise<number> {
   return new Promise((resolve) => socket.once('close', (code: number) => resolve(code)));
-}
-
-async function until<T>(probe: () => T | undefined): Promise<T> {
-  for (let waited = 0; waited < 5000; waited += 20) {
-    const value = probe();
-    if (value !== undefined) return value;
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-  throw new Error('condition not met within 5 s');
 }
 
 describe('WebSockets through the gateway', () => {
@@ -153,7 +145,7 @@ plugins:
     assert.ok(seen['sec-websocket-key'] !== undefined);
     socket.close(1000, 'done');
     assert.equal(await closed(socket), 1000);
-    const record = await until(() => accessRecords(gateway).find((r) => r['path'] === '/chat/room' && r['status'] === 101));
+    const record = await eventually('its access record', () => accessRecords(gateway).find((r) => r['path'] === '/chat/room' && r['status'] === 101));
     assert.equal(record['route'], 'chat');
     const tunnel = record['tunnel'] as { end: string; bytes_up: number; bytes_down: number };
     assert.equal(tunnel.end, 'closed');
@@ -175,7 +167,7 @@ plugins:
     assert.equal(wrong.refused, 401);
     assert.match(String(wrong.headers['www-authenticate']), /error="invalid_token"/);
     assert.equal(wrong.headers['connection'], 'close');
-    const record = await until(() => accessRecords(gateway).find((r) => r['request_id'] === wrong.headers['x-request-id']));
+    const record = await eventually('its access record', () => accessRecords(gateway).find((r) => r['request_id'] === wrong.headers['x-request-id']));
     assert.equal(record['reason'], 'pop_certificate_mismatch');
     assert.equal(record['status'], 401);
   });
@@ -220,7 +212,7 @@ plugins:
       const answer = await open(`${down.httpUrl.replace(/^http/, 'ws')}/gone`);
       assert.ok('refused' in answer);
       assert.equal(answer.refused, 502);
-      const record = await until(() => accessRecords(down).find((r) => r['path'] === '/gone'));
+      const record = await eventually('its access record', () => accessRecords(down).find((r) => r['path'] === '/gone'));
       assert.equal(record['reason'], 'upstream_connect_failed');
     } finally {
       await down.stop();
@@ -230,19 +222,41 @@ plugins:
 
 describe('WebSocket tunnel limits', () => {
   let upstream: EchoUpstream;
+  /** Accepts connections and never answers: an upgrade sent there waits for read_timeout. */
+  let mute: NetServer;
   let gateway: GatewayProcess;
 
   before(async () => {
     upstream = await startEchoUpstream();
+    mute = createNetServer((socket) => socket.on('error', () => undefined));
+    await new Promise<void>((resolve) => mute.listen(0, '127.0.0.1', resolve));
     gateway = await startGatewayProcess({
       args: ['--websocket-idle-timeout', '400', '--websocket-max-duration', '1500'],
-      config: `_format_version: "3.0"\nservices:\n  - name: chat\n    url: http://127.0.0.1:${upstream.port}/chat\n    routes: [{ name: chat, paths: ["/chat"] }]\n`,
+      config: `_format_version: "3.0"
+services:
+  - name: chat
+    url: http://127.0.0.1:${upstream.port}/chat
+    routes: [{ name: chat, paths: ["/chat"] }]
+  - name: mute
+    url: http://127.0.0.1:${(mute.address() as AddressInfo).port}
+    read_timeout: 300
+    routes: [{ name: mute, paths: ["/mute"] }]
+`,
     });
   });
 
   after(async () => {
     await gateway?.stop();
     await new Promise<void>((resolve) => upstream?.server.close(() => resolve()));
+    mute?.close();
+  });
+
+  it("answers 504 when the upstream says nothing to the upgrade within the service's read_timeout", async () => {
+    const answer = await open(`${gateway.httpUrl.replace(/^http/, 'ws')}/mute`);
+    assert.ok('refused' in answer);
+    assert.equal(answer.refused, 504);
+    const record = await eventually('its access record', () => accessRecords(gateway).find((r) => r['path'] === '/mute'));
+    assert.equal(record['reason'], 'upstream_timeout');
   });
 
   it('ends a silent tunnel after the idle timeout', async () => {
@@ -251,7 +265,7 @@ describe('WebSocket tunnel limits', () => {
     assert.equal(await closed(socket), 1006);
     const elapsed = Date.now() - started;
     assert.ok(elapsed >= 350 && elapsed < 1400, `closed after ${elapsed} ms`);
-    const record = await until(() => accessRecords(gateway).find((r) => r['path'] === '/chat/idle'));
+    const record = await eventually('its access record', () => accessRecords(gateway).find((r) => r['path'] === '/chat/idle'));
     assert.equal((record['tunnel'] as { end: string }).end, 'idle_timeout');
   });
 
@@ -266,7 +280,7 @@ describe('WebSocket tunnel limits', () => {
     }
     const elapsed = Date.now() - started;
     assert.ok(elapsed >= 1400 && elapsed < 3000, `closed after ${elapsed} ms`);
-    const record = await until(() => accessRecords(gateway).find((r) => r['path'] === '/chat/busy'));
+    const record = await eventually('its access record', () => accessRecords(gateway).find((r) => r['path'] === '/chat/busy'));
     assert.equal((record['tunnel'] as { end: string }).end, 'max_duration');
   });
 });

@@ -3,6 +3,9 @@
  * one warm token), pinned like `npm run bench`, drawn as a flame graph (bench/profile/scenario3.png
  * and .svg) with the top functions by self time (bench/profile/scenario3.md).
  *
+ * BENCH_PROFILE_ROUTE=/mtls profiles scenario 2 (mTLS, no auth), and with BENCH_PROFILE_NEW_CONNECTIONS=1
+ * scenario 5 (a new TLS connection per request, full handshakes, 16 connections): bench/profile/scenario2.* or
+ * scenario5.*. The handshake runs in OpenSSL, outside V8's samples: it shows as `(program)`.
  * BENCH_PROFILE_ROUTE=/dpop profiles scenario 8 instead (a DPoP-bound token, a fresh proof per
  * request, BENCH_PROFILE_DPOP_ALG ES256 or EdDSA): bench/profile/dpop-es256.* (or dpop-eddsa.*),
  * with the share of the proof checks, the thumbprint and the replay store, their cost per request,
@@ -34,6 +37,14 @@ const seconds = Number(process.env['BENCH_DURATION'] ?? 10);
 /** Route to load: /jwt (scenario 3, default), /mtls (scenario 2) or /dpop (scenario 8). */
 const route = process.env['BENCH_PROFILE_ROUTE'] ?? '/jwt';
 const dpopAlg = (process.env['BENCH_PROFILE_DPOP_ALG'] ?? 'ES256') as DpopAlg;
+/** Scenario 5's load: `Connection: close`, so every request opens (and handshakes) a new connection. */
+const newConnections = process.env['BENCH_PROFILE_NEW_CONNECTIONS'] === '1';
+const scenario = route === '/mtls' ? (newConnections ? 'scenario5' : 'scenario2') : 'scenario3';
+const scenarioTitle: Record<string, string> = {
+  scenario2: 'scenario 2 (mTLS, no auth, keep-alive)',
+  scenario3: 'scenario 3 (mTLS + openid-connect strict, warm token)',
+  scenario5: 'scenario 5 (a new mTLS connection per request, full handshake)',
+};
 
 async function main(): Promise<void> {
   execFileSync('taskset', ['-p', '-c', '1', String(process.pid)], { stdio: 'ignore' });
@@ -54,7 +65,8 @@ async function main(): Promise<void> {
   }
   const gateway = await startPortcullis('profiled', dir, '0', scenarioConfig(`http://127.0.0.1:${upstreamPort}`, issuer.url), { nodeArgs: ['--cpu-prof', '--cpu-prof-dir', profileDir] });
   const token = await issuer.sign('RS256', thumbprint);
-  const load = { url: `https://127.0.0.1:${gateway.https}${route}`, connections: 64, cpus: '1', headers: [`Authorization: Bearer ${token}`], clientCert };
+  const headers = route === '/jwt' ? [`Authorization: Bearer ${token}`] : newConnections ? ['Connection: close'] : [];
+  const load = { url: `https://127.0.0.1:${gateway.https}${route}`, connections: newConnections ? 16 : 64, cpus: '1', headers, clientCert, ...(newConnections ? { tlsResume: false } : {}) };
   await runWrk({ ...load, seconds: 2 }, dir);
   const sample = await runWrk({ ...load, seconds }, dir);
   await gateway.program.stop();
@@ -64,22 +76,26 @@ async function main(): Promise<void> {
   if (file === undefined) throw new Error('no .cpuprofile written');
   const profile = JSON.parse(await readFile(join(profileDir, file), 'utf8')) as CpuProfile;
   await mkdir(outDir, { recursive: true });
-  const title = `Portcullis, scenario 3 (mTLS + openid-connect strict, warm token), ${sample.rps.toFixed(0)} req/s under --cpu-prof, ${new Date().toISOString().slice(0, 10)}`;
-  await writeChart(join(outDir, 'scenario3.svg'), join(outDir, 'scenario3.png'), flameGraphSvg(profile, title));
+  const title = `Portcullis, ${scenarioTitle[scenario]}, ${sample.rps.toFixed(0)} req/s under --cpu-prof, ${new Date().toISOString().slice(0, 10)}`;
+  await writeChart(join(outDir, `${scenario}.svg`), join(outDir, `${scenario}.png`), flameGraphSvg(profile, title));
   const shares: Array<[string, RegExp]> = [
     ['TLS: socket reads/writes, encryption (node:_tls_wrap, node:net, stream internals)', /^(onStreamRead|writeGeneric|writevGeneric|_writeGeneric|Socket\._writeGeneric|onStreamRead node:|TLSSocket\.) |node:_tls_wrap|node:internal\/stream_base_commons/],
     ['HTTP parsing and response writing (node:_http_*)', /node:_http_(server|common|outgoing|incoming)/],
     ['upstream client (undici)', /^[^ ]* undici\//],
     ['openid-connect plugin (src/plugins/openid-connect)', /plugins\/openid-connect\//],
+    ['connection set-up in JavaScript (the connection listener, TLSSocket construction, onhandshakedone, the certificate)', /^(onconnection|Server\.connectionListener|tlsConnectionListener|TLSSocket|onhandshakedone|onhandshakestart|_finishInit|getPeerCertificate|getPeerX509Certificate) /],
+    ['Portcullis listeners and connection facts (src/server, src/connection; with a new connection this includes the handshake below, which OpenSSL resumes under the SNI callback)', /^[^ ]* src\/(server|connection)\//],
+    ['OpenSSL handshake resumed after the certificate callback (requestOCSPDone: signature, key exchange, client certificate check)', /^requestOCSPDone /],
+    ['native, outside V8 (OpenSSL handshake and record layer, syscalls)', /^\(program\)/],
     ['garbage collector', /^\(garbage collector\)/],
     ['idle', /^\(idle\)/],
   ];
   const lines = [
-    '# CPU profile: scenario 3',
+    `# CPU profile: ${scenarioTitle[scenario]}`,
     '',
     title + '.',
     '',
-    `![flame graph](scenario3.png)`,
+    `![flame graph](${scenario}.png)`,
     '',
     '| where (inclusive) | share of samples |',
     '|---|---|',
@@ -90,7 +106,7 @@ async function main(): Promise<void> {
     ...topSelf(profile, 25).map(([name, share]) => `| \`${name.replace(/\|/g, '\\|')}\` | ${(100 * share).toFixed(1)}% |`),
     '',
   ];
-  await writeFile(join(outDir, 'scenario3.md'), lines.join('\n'));
+  await writeFile(join(outDir, `${scenario}.md`), lines.join('\n'));
   console.log(lines.join('\n'));
 }
 

@@ -1,6 +1,6 @@
 /**
  * The load generator: wrk (C, one thread, N keep-alive connections), pinned to its own CPU, with an
- * LD_PRELOAD shim (peers/wrk-client-cert.c) for client certificates. Reports throughput, latency
+ * LD_PRELOAD shim (peers/wrk-client-cert.c) for client certificates and full handshakes. Reports throughput, latency
  * percentiles, errors and non-2xx answers, and the CPU each measured program used meanwhile.
  */
 import { execFileSync, spawn } from 'node:child_process';
@@ -24,6 +24,11 @@ export interface LoadOptions {
   /** A wrk Lua script file. */
   readonly script?: string;
   readonly clientCert?: { readonly cert: string; readonly key: string };
+  /**
+   * false: every new connection is a full TLS handshake (the shim drops the session wrk would
+   * offer back). Default: wrk's own behaviour, which offers the last session of the connection slot.
+   */
+  readonly tlsResume?: boolean;
   /** Process groups whose CPU use is reported, by label. */
   readonly measure?: Readonly<Record<string, number>>;
 }
@@ -147,19 +152,27 @@ const percentileScript = `done = function(summary, latency, requests)
 end
 `;
 
-/** The environment that makes a load generator linked to OpenSSL present `options.clientCert` (the shim), if any. */
-export function clientCertEnv(options: Pick<LoadOptions, 'clientCert'>): Record<string, string> {
-  if (options.clientCert === undefined) return {};
-  if (shimPath === null) throw new Error('client certificates need the wrk shim (buildShim/useShim)');
-  return { LD_PRELOAD: shimPath, WRK_CLIENT_CERT: options.clientCert.cert, WRK_CLIENT_KEY: options.clientCert.key };
+/**
+ * The environment that makes a load generator linked to OpenSSL present `options.clientCert` and,
+ * with `tlsResume: false`, never resume a TLS session (the shim), if either is asked.
+ */
+export function shimEnv(options: Pick<LoadOptions, 'clientCert' | 'tlsResume'>): Record<string, string> {
+  const noResume = options.tlsResume === false;
+  if (options.clientCert === undefined && !noResume) return {};
+  if (shimPath === null) throw new Error('client certificates and full handshakes need the wrk shim (buildShim/useShim)');
+  return {
+    LD_PRELOAD: shimPath,
+    ...(options.clientCert === undefined ? {} : { WRK_CLIENT_CERT: options.clientCert.cert, WRK_CLIENT_KEY: options.clientCert.key }),
+    ...(noResume ? { WRK_TLS_RESUME: '0' } : {}),
+  };
 }
 
 /**
  * Runs a load generator under `taskset` (args start with `-c CPUS tool`), with the client
  * certificate shim when asked; returns its output and the CPU use of the measured groups.
  */
-export async function runLoadTool(name: string, args: readonly string[], options: Pick<LoadOptions, 'clientCert' | 'measure'>): Promise<{ out: string; cpu: Record<string, number> }> {
-  const env = { ...process.env, ...clientCertEnv(options) };
+export async function runLoadTool(name: string, args: readonly string[], options: Pick<LoadOptions, 'clientCert' | 'tlsResume' | 'measure'>): Promise<{ out: string; cpu: Record<string, number> }> {
+  const env = { ...process.env, ...shimEnv(options) };
   const before = Object.fromEntries(Object.entries(options.measure ?? {}).map(([k, pgid]) => [k, groupCpuSeconds(pgid)]));
   const started = process.hrtime.bigint();
   const out = await new Promise<string>((resolve, reject) => {

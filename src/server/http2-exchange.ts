@@ -39,13 +39,23 @@ const connectionSpecific: ReadonlySet<string> = new Set(['connection', 'keep-ali
  * HEADERS frame with END_STREAM when the response ends without a body and without trailers: the
  * only shape gRPC clients read a trailers-only status from. A head staged and not sent yet can still
  * be replaced (an upstream failing before its first byte then gets a clean 502, not a reset).
+ *
+ * Trailers are only known at the end, so a response with a body waits for them (nghttp2 asks, and
+ * with none ends the stream with an empty DATA frame) only when the client announced it reads them
+ * (`TE: trailers`, which every gRPC client sends) or they are known already. Otherwise the last DATA
+ * frame carries END_STREAM: one frame and one event less per response, and trailers an upstream
+ * sends to such a client are dropped (nginx drops HTTP/1.1 upstream trailers altogether).
  */
 export class Http2Response {
   #head: OutgoingHttpHeaders = { ':status': 200 };
   #trailers: Readonly<Record<string, string>> | null = null;
   #ended = false;
 
-  constructor(readonly stream: ServerHttp2Stream) {}
+  constructor(
+    readonly stream: ServerHttp2Stream,
+    /** The request carried `TE: trailers`. */
+    private readonly acceptsTrailers: boolean,
+  ) {}
 
   get headersSent(): boolean {
     return this.stream.headersSent;
@@ -128,8 +138,11 @@ export class Http2Response {
       this.stream.respond(this.#head, { endStream: true });
       return;
     }
-    // Trailers are only known at the end: nghttp2 asks for them then (none: an empty DATA frame
-    // with END_STREAM, as the compatibility API sends).
+    if (!this.acceptsTrailers && this.#trailers === null) {
+      this.stream.respond(this.#head);
+      return;
+    }
+    // nghttp2 asks for the trailers at the end (none: an empty DATA frame with END_STREAM).
     this.stream.respond(this.#head, { waitForTrailers: true });
     this.stream.once('wantTrailers', () => this.stream.sendTrailers(this.#trailers ?? {}));
   }

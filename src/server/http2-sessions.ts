@@ -47,7 +47,7 @@ export class Http2Sessions {
       stream.on('error', ignore);
       const req = new Http2Request(stream, headers, rawHeaders);
       this.#timeRequest(req);
-      const res = new Http2Response(stream);
+      const res = new Http2Response(stream, acceptsTrailers(headers.te));
       // CONNECT (RFC 9113 §8.5) would open a tunnel: refused, as over HTTP/1.1.
       const refusal = req.method === 'CONNECT' ? connectRefused : streamProblem(req, limits.maxHeaderSize);
       if (refusal !== null) {
@@ -149,3 +149,9 @@ function refuse(req: Http2Request, res: Http2Response, refusal: Refusal, report:
 }
 
 function ignore(): void {}
+
+/** HTTP/2 allows only `trailers` in TE (RFC 9113 §8.2.2); a client sending it reads trailer fields. */
+function acceptsTrailers(te: string | string[] | undefined): boolean {
+  if (te === undefined) return false;
+  return (typeof te === 'string' ? te : te.join(',')).toLowerCase().includes('trailers');
+}

@@ -175,7 +175,7 @@ plugins:
     assert.equal(h1.stdout, '200 1.1');
   });
 
-  it('node:http2: a body without Content-Length streams through whole, trailers come back, hop-by-hop headers do not', async () => {
+  it('node:http2: a body without Content-Length streams through whole, trailers come back to a client that sent TE: trailers, hop-by-hop headers do not', async () => {
     const session = await openSession(`https://127.0.0.1:${tlsPort}`);
     try {
       const posted = await h2Request(session, { ':method': 'POST', ':path': '/plain/upload' }, ['first ', 'second ', 'third']);
@@ -191,6 +191,14 @@ plugins:
       const trailed = await h2Request(session, { ':path': '/plain/trailers', te: 'trailers' });
       assert.equal(trailed.status, 200);
       assert.equal(trailed.trailers?.['x-checksum'], 'abc123');
+
+      // Without TE: trailers the stream ends with its last DATA frame: the whole body, no trailers.
+      const untrailed = await h2Request(session, { ':path': '/plain/trailers' });
+      assert.equal(untrailed.status, 200);
+      assert.equal(untrailed.trailers, null);
+      const echoed = JSON.parse(untrailed.text) as Seen;
+      assert.equal(echoed.url, '/plain/trailers');
+      assert.equal(echoed.headers['te'], undefined);
     } finally {
       await closeSession(session);
     }

@@ -489,7 +489,7 @@ async function report(results: RowResult[], extra: Record<string, unknown>, meas
   addTarget('s8 DPoP, ES256 proof per request ÷ s3', pick('s8', 'Portcullis', 'DPoP ES256 proofs'), pick('s3', 'Portcullis'), 0.6);
   addTarget('s8 DPoP, Ed25519 proof per request ÷ s3', pick('s8', 'Portcullis', 'DPoP Ed25519 (EdDSA) proofs'), pick('s3', 'Portcullis'), 0);
   lines.push('', '## Targets', '', '| comparison | ratio | target | met |', '|---|---|---|---|');
-  for (const t of targets) lines.push(`| ${t.label} | ${t.value.toFixed(2)} | ${t.target > 0 ? `≥ ${t.target.toFixed(1)}` : '—'} | ${t.invalid ? '**invalid row**' : t.target > 0 ? (t.value >= t.target ? 'yes' : '**no**') : ''} |`);
+  for (const t of targets) lines.push(`| ${t.label} | ${t.value.toFixed(2)} | ${t.target > 0 ? `≥ ${t.target.toFixed(2).replace(/0$/, '')}` : '—'} | ${t.invalid ? '**invalid row**' : t.target > 0 ? (t.value >= t.target ? 'yes' : '**no**') : ''} |`);
   const invalid = results.filter((r) => r.invalid !== null);
   if (invalid.length > 0) lines.push('', '## Invalid rows', '', ...invalid.map((r) => `- ${r.scenario} ${r.program}${r.note ? ` (${r.note})` : ''}: ${r.invalid}`));
   const dpopRows = results.filter((r) => r.scenario === 's8');

@@ -109,10 +109,12 @@ export function cascadeDependents(doc: DeckDocument, dependents: { readonly sect
 // `duplicate name 'x' (also used by services[0])`; a target's: `duplicate target 'h:80' in the same upstream (…)`.
 const DUPLICATE = /^duplicate (\w+) '(.*)'(?: in the same \w+)? \(also used by ([^)]+)\)$/;
 const SAME_SCOPE = /^plugin '.*' is already configured on the same/;
+/** A repeated API key: the message never carries the key (config errors reach logs). */
+const SECRET_DUPLICATE = /^duplicate key: /;
 
 /** Whether an error is about uniqueness (Kong's database constraint, not its schema). */
 export function isUniquenessError(e: ConfigError): boolean {
-  return DUPLICATE.test(e.message) || SAME_SCOPE.test(e.message);
+  return DUPLICATE.test(e.message) || SAME_SCOPE.test(e.message) || SECRET_DUPLICATE.test(e.message);
 }
 
 /** The admin error for a refused change of the entity at `prefix` (`services[3]`). */
@@ -131,6 +133,7 @@ export function rejection(errors: readonly ConfigError[], prefix: string, operat
       return new AdminError('unique constraint violation', `UNIQUE violation detected on '{${dup[1]}="${dup[2]}"}'`, { errors: relativeTo([e], prefix) });
     }
     if (SAME_SCOPE.test(e.message) && mine(e.path)) return new AdminError('unique constraint violation', e.message, { errors: relativeTo([e], prefix) });
+    if (SECRET_DUPLICATE.test(e.message) && mine(e.path)) return new AdminError('unique constraint violation', "UNIQUE violation detected on '{key}'", { errors: relativeTo([e], prefix) });
   }
   if (operation === 'delete') {
     // Kong's wording: which kind of entity still points at the one being deleted.

@@ -5,8 +5,10 @@
  * the caller asked for them (`?include_private_keys=true`). Targets are only reached through their
  * upstream (`/upstreams/{u}/targets`, see `target-routes.ts`): Kong has no `/targets` collection.
  */
+import { randomBytes } from 'node:crypto';
 import type { Config } from '../config/types.js';
 import type { Section } from '../store/entity-keys.js';
+import { CREDENTIAL_KEYS, CREDENTIAL_KINDS } from '../config/credential-kinds.js';
 import { withUnsetFields } from './unset-fields.js';
 
 type Entity = { readonly id: string } & Readonly<Record<string, unknown>>;
@@ -27,7 +29,13 @@ export interface EntityKind {
   /** The field by which a plugin points at an entity of this kind (plugins cascade on delete). */
   readonly pluginScope: 'service' | 'route' | 'consumer' | null;
   /** Entities deleted with one of this kind (Kong's `on_delete = "cascade"`): their section and the field pointing here. */
-  readonly cascade?: { readonly section: Section; readonly field: string };
+  readonly cascade?: ReadonlyArray<{ readonly section: Section; readonly field: string }>;
+  /** The URL segment of the collection when it is not the section (`/key-auths` for keyauth_credentials). */
+  readonly segment?: string;
+  /** Fields that name one below its parent (`/consumers/{c}/acls/{group}`), when not `nameFields`. */
+  readonly scopedNameFields?: readonly string[];
+  /** Fills what Kong generates on create when the body leaves it out (a key-auth credential's key). */
+  generate?(body: Record<string, unknown>): void;
   /** decK-file members that are not fields of the entity (nesting): refused in a request body, as Kong refuses an unknown field. */
   readonly fileOnly?: readonly string[];
   present(entity: Entity, options: PresentOptions): Record<string, unknown>;
@@ -50,7 +58,15 @@ export const KINDS: Readonly<Record<Section, EntityKind>> = {
     pluginScope: 'route',
     present: ({ order: _order, ...r }) => ({ ...r, service: ref(r.service) }),
   },
-  consumers: { section: 'consumers', label: 'consumer', nameFields: ['username'], pluginScope: 'consumer', present: (c) => ({ ...c }) },
+  consumers: {
+    section: 'consumers',
+    label: 'consumer',
+    nameFields: ['username'],
+    pluginScope: 'consumer',
+    cascade: CREDENTIAL_KEYS.map((section) => ({ section, field: 'consumer' })),
+    fileOnly: [...CREDENTIAL_KEYS],
+    present: (c) => ({ ...c }),
+  },
   plugins: {
     section: 'plugins',
     label: 'plugin',
@@ -77,11 +93,25 @@ export const KINDS: Readonly<Record<Section, EntityKind>> = {
     label: 'upstream',
     nameFields: ['name'],
     pluginScope: null,
-    cascade: { section: 'targets', field: 'upstream' },
+    cascade: [{ section: 'targets', field: 'upstream' }],
     fileOnly: ['targets'],
     present: (u) => ({ ...u, client_certificate: ref(u.client_certificate) }),
   },
   targets: { section: 'targets', label: 'target', nameFields: ['target'], pluginScope: null, present: (t) => ({ ...t, upstream: ref(t.upstream) }) },
+  // Kong's shape: the consumer as a reference, and the ttl the entity carries (never set here).
+  keyauth_credentials: {
+    section: 'keyauth_credentials',
+    label: 'keyauth_credential',
+    nameFields: ['key'],
+    pluginScope: null,
+    segment: CREDENTIAL_KINDS.keyauth_credentials.adminPaths.flat,
+    // Kong generates a random key when none is given; 24 random bytes, URL-safe.
+    generate: (body) => {
+      if (body.key === undefined) body.key = randomBytes(24).toString('base64url');
+    },
+    present: (k) => ({ ...k, consumer: ref(k.consumer), ttl: null }),
+  },
+  acls: { section: 'acls', label: 'acl', nameFields: [], scopedNameFields: ['group'], pluginScope: null, present: (a) => ({ ...a, consumer: ref(a.consumer) }) },
 };
 
 /** The kind of a configuration section (`targets` included). */
@@ -89,9 +119,10 @@ export function kindOfSection(section: string): EntityKind | null {
   return Object.hasOwn(KINDS, section) ? KINDS[section as Section] : null;
 }
 
-/** Path segment → kind, for the seven CRUD collections (not `targets`: Kong answers 404 there). */
+/** Path segment → kind, for the CRUD collections (not `targets`: Kong answers 404 there; `/key-auths`, `/acls`). */
 export function kindOf(segment: string | undefined): EntityKind | null {
-  return segment === undefined || segment === 'targets' ? null : kindOfSection(segment);
+  if (segment === undefined || segment === 'targets') return null;
+  return Object.values(KINDS).find((kind) => (kind.segment ?? kind.section) === segment) ?? null;
 }
 
 export function entitiesOf(config: Config, kind: EntityKind): readonly Entity[] {

@@ -8,6 +8,8 @@
  *   PUT    /{entities}/{id or name}        200 entity (created when absent)
  *   DELETE /{entities}/{id or name}        204 (also when absent, as Kong)
  *   GET|POST /{services|routes|consumers}/{x}/{routes|plugins}   nested lists and creation
+ *   GET|POST /consumers/{c}/{key-auth|acls}, and GET|PATCH|PUT|DELETE /consumers/{c}/{key-auth|acls}/{x}:
+ *            the consumer's credentials, found among its own (by id, the key, or the group)
  *
  * (An upstream's targets have endpoints of their own: `target-routes.ts`.) Deleting an entity deletes
  * what cascades from it in Kong: the plugins scoped to it, an upstream's targets.
@@ -15,7 +17,9 @@
  * Every write is one `ConfigManager.change`: the whole new configuration is validated, saved and
  * made live before the answer, or nothing changes.
  */
+import { CREDENTIAL_KEYS, CREDENTIAL_KINDS } from '../config/credential-kinds.js';
 import type { Config } from '../config/types.js';
+import type { Section } from '../store/entity-keys.js';
 import type { ConfigManager } from '../store/config-manager.js';
 import { AdminError } from './admin-error.js';
 import {
@@ -49,7 +53,14 @@ export interface Answer {
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-const NESTED: Readonly<Record<string, readonly string[]>> = { services: ['routes', 'plugins'], routes: ['plugins'], consumers: ['plugins'] };
+/** Collections below an entity: URL segment → section. */
+const NESTED: Readonly<Record<string, Readonly<Record<string, Section>>>> = {
+  services: { routes: 'routes', plugins: 'plugins' },
+  routes: { plugins: 'plugins' },
+  consumers: { plugins: 'plugins', ...Object.fromEntries(CREDENTIAL_KEYS.map((k) => [CREDENTIAL_KINDS[k].adminPaths.nested, k])) },
+};
+/** Where a nested entity may be addressed by URL (`/consumers/{c}/key-auth/{x}`), not only listed and created. */
+const NESTED_ITEMS: ReadonlySet<Section> = new Set(CREDENTIAL_KEYS);
 
 function notFound(): AdminError {
   return new AdminError('not found', 'Not found');
@@ -82,7 +93,7 @@ export class EntityRoutes {
 
   async handle(request: EntityRequest): Promise<Answer> {
     const { method, kind, segments } = request;
-    const [key, child, ...rest] = segments;
+    const [key, child, childKey, ...rest] = segments;
     if (rest.length > 0) throw notFound();
     if (key === undefined) {
       if (method === 'GET' || method === 'HEAD') return this.#list(request, kind, null);
@@ -90,11 +101,16 @@ export class EntityRoutes {
       throw methodNotAllowed();
     }
     if (child !== undefined) {
-      if (!(NESTED[kind.section] ?? []).includes(child)) throw notFound();
+      const childSection = NESTED[kind.section]?.[child];
+      if (childSection === undefined) throw notFound();
       const parent = findEntity(this.#current(), kind, key);
       if (parent === null || kind.pluginScope === null) throw notFound();
-      const childKind = KINDS[child as 'routes' | 'plugins'];
+      const childKind = KINDS[childSection];
       const link = { field: kind.pluginScope, id: parent.id };
+      if (childKey !== undefined) {
+        if (!NESTED_ITEMS.has(childSection)) throw notFound();
+        return this.#nestedItem(request, childKind, link, childKey);
+      }
       if (method === 'GET' || method === 'HEAD') return this.#list(request, childKind, link);
       if (method === 'POST') return this.#create(request, childKind, link);
       throw methodNotAllowed();
@@ -109,6 +125,29 @@ export class EntityRoutes {
         return this.#update(request, kind, key, 'put');
       case 'DELETE':
         return this.#delete(kind, key);
+      default:
+        throw methodNotAllowed();
+    }
+  }
+
+  /** `/consumers/{c}/key-auth/{x}`: the entity among the parent's own, by id or the kind's name fields. */
+  async #nestedItem(request: EntityRequest, kind: EntityKind, link: { field: string; id: string }, key: string): Promise<Answer> {
+    const lower = key.toLowerCase();
+    const fields = kind.scopedNameFields ?? kind.nameFields;
+    const found = entitiesOf(this.#current(), kind).find((e) => e[link.field] === link.id && (e.id === lower || fields.some((f) => e[f] === key))) ?? null;
+    switch (request.method) {
+      case 'GET':
+      case 'HEAD':
+        if (found === null) throw notFound();
+        return { status: 200, body: this.#present(this.#current(), kind, found.id, request.query) };
+      case 'PATCH':
+        if (found === null) throw notFound();
+        return this.#update(request, kind, found.id, 'patch');
+      case 'PUT':
+        return found === null ? this.#update(request, kind, key, 'put', link, fields[0]) : this.#update(request, kind, found.id, 'put', link);
+      case 'DELETE':
+        if (found === null) throw notFound();
+        return this.#delete(kind, found.id);
       default:
         throw methodNotAllowed();
     }
@@ -129,6 +168,7 @@ export class EntityRoutes {
   async #create(request: EntityRequest, kind: EntityKind, link: { field: string; id: string } | null): Promise<Answer> {
     const body = entityBody(await request.body(), kind);
     if (link !== null) body[link.field] = link.id;
+    kind.generate?.(body);
     let prefix = '';
     const result = await this.#manager.change((doc) => {
       const { id, index } = appendEntity(doc, kind, body);
@@ -139,8 +179,10 @@ export class EntityRoutes {
     return { status: 201, body: this.#present(result.config, kind, result.value, request.query) };
   }
 
-  async #update(request: EntityRequest, kind: EntityKind, key: string, mode: 'patch' | 'put'): Promise<Answer> {
+  async #update(request: EntityRequest, kind: EntityKind, key: string, mode: 'patch' | 'put', link?: { field: string; id: string }, nameField?: string): Promise<Answer> {
     const body = entityBody(await request.body(), kind);
+    // A nested PUT keeps the entity under the parent of its URL.
+    if (link !== undefined) body[link.field] = link.id;
     const existing = findEntity(this.#current(), kind, key);
     if (existing === null && mode === 'patch') throw notFound();
     let prefix = '';
@@ -152,7 +194,7 @@ export class EntityRoutes {
       if (index < 0) {
         // PUT to an absent entity creates it, named (or identified) by the URL.
         created = true;
-        const field = kind.nameFields[0] ?? 'id';
+        const field = nameField ?? kind.nameFields[0] ?? 'id';
         const named = UUID.test(key) ? { ...body, id: key.toLowerCase() } : { ...body, [field]: field === 'snis' ? [key] : key };
         const appended = appendEntity(doc, kind, named);
         prefix = `${kind.section}[${appended.index}]`;
@@ -177,7 +219,7 @@ export class EntityRoutes {
       const index = indexOfId(doc, kind, existing.id);
       if (index >= 0) listOf(doc, kind).splice(index, 1);
       if (kind.pluginScope !== null) cascadePlugins(doc, kind.pluginScope, existing.id);
-      if (kind.cascade !== undefined) cascadeDependents(doc, kind.cascade, existing.id);
+      for (const dependents of kind.cascade ?? []) cascadeDependents(doc, dependents, existing.id);
       return { value: null };
     });
     if (!result.ok) throw rejection(result.errors, '', 'delete', kind);

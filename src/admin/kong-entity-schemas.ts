@@ -12,6 +12,8 @@ import type { TSchema } from '@sinclair/typebox';
 import { CaCertificateSchema } from '../config/schemas/ca-certificate.js';
 import { CertificateSchema } from '../config/schemas/certificate.js';
 import { ConsumerSchema, UNSUPPORTED_CONSUMER_FIELDS } from '../config/schemas/consumer.js';
+import { AclSchemas, KeyAuthCredentialSchemas } from '../config/schemas/credential.js';
+import { CREDENTIAL_KEYS } from '../config/credential-kinds.js';
 import { PluginEntitySchema, PROTOCOLS } from '../config/schemas/plugin.js';
 import { RouteSchema } from '../config/schemas/route.js';
 import { ServiceSchema, SERVICE_PROTOCOLS } from '../config/schemas/service.js';
@@ -57,7 +59,7 @@ const SHAPES: Readonly<Record<string, EntityShape>> = {
     omit: ['plugins'],
     replace: { service: foreign('services', 'The Service this Route is associated to.') },
   },
-  consumers: { schema: ConsumerSchema, omit: ['plugins', ...UNSUPPORTED_CONSUMER_FIELDS] },
+  consumers: { schema: ConsumerSchema, omit: ['plugins', ...UNSUPPORTED_CONSUMER_FIELDS, ...CREDENTIAL_KEYS] },
   plugins: {
     schema: PluginEntitySchema,
     replace: {
@@ -81,6 +83,15 @@ const SHAPES: Readonly<Record<string, EntityShape>> = {
   targets: {
     schema: TargetSchema,
     replace: { upstream: foreign('upstreams', 'The unique identifier or the name of the upstream for which to update the target.', false) },
+  },
+  keyauth_credentials: {
+    schema: KeyAuthCredentialSchemas.topLevel,
+    omit: ['ttl'],
+    replace: { consumer: foreign('consumers', 'The consumer the key belongs to.', false), key: { type: 'string', unique: true, auto: true, description: 'The API key; generated when absent.' } },
+  },
+  acls: {
+    schema: AclSchemas.topLevel,
+    replace: { consumer: foreign('consumers', 'The consumer in the group.', false) },
   },
 };
 

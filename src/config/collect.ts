@@ -6,8 +6,10 @@
  *
  * Order is document order: services (each with its own plugins, then its routes and theirs),
  * top-level routes, consumers, top-level plugins, certificates, then upstreams (each with its
- * targets) and top-level targets. `Route.order` comes from here.
+ * targets) and top-level targets, credentials (nested under consumers first, then top level).
+ * `Route.order` comes from here.
  */
+import { CREDENTIAL_KEYS, type CredentialKey } from './credential-kinds.js';
 import { isRecord, joinPath } from './paths.js';
 
 export type Raw = Record<string, unknown>;
@@ -63,6 +65,12 @@ export interface TargetDraft extends DraftBase {
   upstreamId: string | null;
 }
 
+export interface CredentialDraft extends DraftBase {
+  readonly kind: CredentialKey;
+  readonly parent: ConsumerDraft | null;
+  consumerId: string | null;
+}
+
 export interface Drafts {
   readonly services: ServiceDraft[];
   readonly routes: RouteDraft[];
@@ -72,6 +80,8 @@ export interface Drafts {
   readonly certificates: CertificateDraft[];
   readonly upstreams: UpstreamDraft[];
   readonly targets: TargetDraft[];
+  /** Per credential kind, the nested ones (in consumer order) before the top-level ones. */
+  readonly credentials: Record<CredentialKey, CredentialDraft[]>;
 }
 
 function eachObject(list: unknown, path: string, visit: (raw: Raw, path: string, index: number) => void): void {
@@ -83,7 +93,8 @@ function eachObject(list: unknown, path: string, visit: (raw: Raw, path: string,
 
 /** Flattens a (possibly invalid) document; see the module comment. */
 export function collectEntities(doc: Raw): Drafts {
-  const drafts: Drafts = { services: [], routes: [], consumers: [], plugins: [], caCertificates: [], certificates: [], upstreams: [], targets: [] };
+  const credentials = Object.fromEntries(CREDENTIAL_KEYS.map((k) => [k, []])) as unknown as Record<CredentialKey, CredentialDraft[]>;
+  const drafts: Drafts = { services: [], routes: [], consumers: [], plugins: [], caCertificates: [], certificates: [], upstreams: [], targets: [], credentials };
   const plugins = (owner: Raw, ownerPath: string, parent: PluginDraft['parent']): void =>
     eachObject(owner.plugins, joinPath(ownerPath, 'plugins'), (raw, path) => {
       drafts.plugins.push({ kind: 'plugin', path, raw, parent, id: '', serviceId: null, routeId: null, consumerId: null, resolved: true });
@@ -105,6 +116,9 @@ export function collectEntities(doc: Raw): Drafts {
     const consumer: ConsumerDraft = { kind: 'consumer', path, raw, id: '' };
     drafts.consumers.push(consumer);
     plugins(raw, path, consumer);
+    for (const key of CREDENTIAL_KEYS) {
+      eachObject(raw[key], joinPath(path, key), (c, p) => credentials[key].push({ kind: key, path: p, raw: c, parent: consumer, id: '', consumerId: null }));
+    }
   });
   plugins(doc, '', null);
   eachObject(doc.ca_certificates, 'ca_certificates', (raw, path) => {
@@ -119,6 +133,9 @@ export function collectEntities(doc: Raw): Drafts {
     eachObject(raw.targets, joinPath(path, 'targets'), (t, p) => drafts.targets.push({ kind: 'target', path: p, raw: t, parent: upstream, id: '', upstreamId: null }));
   });
   eachObject(doc.targets, 'targets', (raw, path) => drafts.targets.push({ kind: 'target', path, raw, parent: null, id: '', upstreamId: null }));
+  for (const key of CREDENTIAL_KEYS) {
+    eachObject(doc[key], key, (raw, path) => credentials[key].push({ kind: key, path, raw, parent: null, id: '', consumerId: null }));
+  }
   return drafts;
 }
 

@@ -11,7 +11,7 @@ import type { ErrorList } from './errors.js';
 import type { PluginCatalog } from './plugin-config.js';
 import type { Config } from './types.js';
 
-const LISTS: ReadonlyArray<readonly [string, keyof Drafts]> = [
+const LISTS: ReadonlyArray<readonly [string, Exclude<keyof Drafts, 'credentials'>]> = [
   ['services', 'services'],
   ['routes', 'routes'],
   ['plugins', 'plugins'],

@@ -9,7 +9,8 @@
  * (`references: 'id'`, what the config store and `portcullis apply` use, so that renaming an entity
  * never breaks what points at it).
  */
-import type { CaCertificate, Certificate, Config, Consumer, PluginEntity, Route, Service, Target, Upstream } from './types.js';
+import { CREDENTIAL_KEYS } from './credential-kinds.js';
+import type { Acl, CaCertificate, Certificate, Config, Consumer, KeyAuthCredential, PluginEntity, Route, Service, Target, Upstream } from './types.js';
 import { derivedSniId } from './identity.js';
 
 /** A decK document as plain JSON-compatible data. */
@@ -22,11 +23,12 @@ export interface ExportOptions {
   /** Include certificates' private keys (default true: without them the export cannot be loaded). */
   readonly privateKeys?: boolean;
   /**
-   * Where targets go: nested under their upstream (default: decK's file format has no top-level
-   * targets, and no `targets` key at all, so a dump decK reads must nest them), or top level with `upstream` (the config store's
-   * canonical document, whose entity lists the admin API edits in place).
+   * Where targets and consumer credentials go: nested under their upstream or consumer (default:
+   * decK's file format has no top-level targets, and decK dumps nest credentials), or top level
+   * with `upstream`/`consumer` (the config store's canonical document, whose entity lists the admin
+   * API edits in place).
    */
-  readonly targets?: 'nested' | 'flat';
+  readonly children?: 'nested' | 'flat';
 }
 
 // A name that looks like a UUID would be read back as an id (ids win), so such names are not used.
@@ -125,6 +127,24 @@ function consumer(c: Consumer): Entry {
   return out;
 }
 
+/** A credential's own fields, without its consumer (written by nesting or by `consumer`). */
+function credentialFields(c: KeyAuthCredential | Acl): Entry {
+  const { consumer: _consumer, tags, ...fields } = c;
+  return { ...fields, tags: [...tags] };
+}
+
+/** Each consumer with its credentials nested, as decK dumps them (a kind with none is left out). */
+function consumersWithCredentials(config: Config): Entry[] {
+  return config.consumers.map((c) => {
+    const out = consumer(c);
+    for (const key of CREDENTIAL_KEYS) {
+      const own = config[key].filter((credential) => credential.consumer === c.id);
+      if (own.length > 0) out[key] = own.map(credentialFields);
+    }
+    return out;
+  });
+}
+
 function caCertificate(ca: CaCertificate): Entry {
   return { id: ca.id, cert: ca.cert, cert_digest: ca.cert_digest, tags: [...ca.tags] };
 }
@@ -170,12 +190,16 @@ export function exportConfig(config: Config, options: ExportOptions = {}): DeckD
     _format_version: config._format_version,
     services: config.services.map(service),
     routes: config.routes.map((r) => route(r, ref)),
-    consumers: config.consumers.map(consumer),
+    consumers: options.children === 'flat' ? config.consumers.map(consumer) : consumersWithCredentials(config),
     plugins: config.plugins.map((p) => plugin(p, ref)),
     ca_certificates: config.ca_certificates.map(caCertificate),
     certificates: config.certificates.map((c) => certificate(c, privateKeys)),
-    ...(options.targets === 'flat'
-      ? { upstreams: config.upstreams.map(upstream), targets: config.targets.map((t) => target(t, ref)) }
+    ...(options.children === 'flat'
+      ? {
+          upstreams: config.upstreams.map(upstream),
+          targets: config.targets.map((t) => target(t, ref)),
+          ...Object.fromEntries(CREDENTIAL_KEYS.map((key) => [key, config[key].map((c) => ({ ...credentialFields(c), consumer: ref.to(c.consumer) }))])),
+        }
       : { upstreams: config.upstreams.map((u) => ({ ...upstream(u), targets: config.targets.filter((t) => t.upstream === u.id).map(nestedTarget) })) }),
   };
 }

@@ -74,5 +74,7 @@ export function emptyConfig(): Config {
     certificates: [],
     upstreams: [],
     targets: [],
+    keyauth_credentials: [],
+    acls: [],
   });
 }

@@ -187,6 +187,8 @@ describe('emptyConfig and formatConfigErrors', () => {
       certificates: [],
       upstreams: [],
       targets: [],
+      keyauth_credentials: [],
+      acls: [],
     });
     assert.ok(Object.isFrozen(config.services));
   });

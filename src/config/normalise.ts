@@ -12,6 +12,8 @@ import type {
   Certificate,
   Config,
   Consumer,
+  KeyAuthCredential,
+  Acl,
   PluginEntity,
   Protocol,
   Route,
@@ -27,6 +29,7 @@ import type { PluginCatalog } from './plugin-config.js';
 import type { CaCertificateInput } from './schemas/ca-certificate.js';
 import type { CertificateInput } from './schemas/certificate.js';
 import type { ConsumerInput } from './schemas/consumer.js';
+import type { AclInput, KeyAuthCredentialInput } from './schemas/credential.js';
 import { FORMAT_VERSION } from './schemas/document.js';
 import { DEFAULT_PLUGIN_PROTOCOLS, type PluginEntityInput } from './schemas/plugin.js';
 import type { RouteInput } from './schemas/route.js';
@@ -146,5 +149,13 @@ export function normalise(drafts: Drafts, catalog: PluginCatalog): Config {
     }),
     upstreams: drafts.upstreams.map(normaliseUpstream),
     targets: drafts.targets.map(normaliseTarget),
+    keyauth_credentials: drafts.credentials.keyauth_credentials.map((d): KeyAuthCredential => {
+      const raw = d.raw as KeyAuthCredentialInput;
+      return { id: d.id, consumer: d.consumerId ?? '', key: raw.key, tags: raw.tags };
+    }),
+    acls: drafts.credentials.acls.map((d): Acl => {
+      const raw = d.raw as AclInput;
+      return { id: d.id, consumer: d.consumerId ?? '', group: raw.group, tags: raw.tags };
+    }),
   };
 }

@@ -5,6 +5,7 @@
  * first, then routes (their derived id uses their service), then plugins (theirs uses their scope).
  */
 import { type Drafts, type PluginDraft, type Raw, type RouteDraft, stringField } from './collect.js';
+import { CREDENTIAL_KEYS, CREDENTIAL_KINDS } from './credential-kinds.js';
 import { formatTargetAddress } from './target-address.js';
 import type { ErrorList } from './errors.js';
 import { derivedId } from './identity.js';
@@ -152,6 +153,28 @@ function resolveServiceCertificates(drafts: Drafts, errors: ErrorList): void {
   }
 }
 
+/**
+ * Credentials find their consumer (nesting, or `consumer` by id or username) and get ids from it:
+ * with the group for an ACL, with the position among the consumer's keys for a key (never the key).
+ */
+function resolveCredentials(drafts: Drafts, consumers: Index<Target>, errors: ErrorList): void {
+  for (const key of CREDENTIAL_KEYS) {
+    const kind = CREDENTIAL_KINDS[key];
+    const positions = new Map<string, number>();
+    drafts.credentials[key].forEach((c, i) => {
+      const found = c.parent ?? lookup(c.raw.consumer, consumers, ['username', 'name'], joinPath(c.path, 'consumer'), errors) ?? null;
+      c.consumerId = found?.id ?? null;
+      const position = positions.get(c.consumerId ?? '') ?? 0;
+      positions.set(c.consumerId ?? '', position + 1);
+      const unique = stringField(c.raw, kind.unique.field);
+      const identity = found === null
+        ? `index:${i}`
+        : kind.idFromUniqueField && unique !== undefined ? `consumer:${found.id}|${unique}` : `consumer:${found.id}#${position}`;
+      c.id = explicitId(c.raw) ?? derivedId(kind.entity, identity);
+    });
+  }
+}
+
 /** Assigns ids and resolves every reference; see the module comment. */
 export function resolveReferences(drafts: Drafts, errors: ErrorList): void {
   for (const s of drafts.services) {
@@ -180,5 +203,6 @@ export function resolveReferences(drafts: Drafts, errors: ErrorList): void {
   const routes = buildIndex<RouteDraft>('route', drafts.routes, 'name');
   const consumers = buildIndex('consumer', drafts.consumers, 'username');
   for (const plugin of drafts.plugins) resolvePlugin(plugin, { service: services, route: routes, consumer: consumers }, errors);
+  resolveCredentials(drafts, consumers, errors);
   resolveServiceCertificates(drafts, errors);
 }

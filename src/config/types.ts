@@ -77,6 +77,22 @@ export interface Consumer {
   readonly tags: readonly string[];
 }
 
+/** An API key of a consumer (Kong's keyauth_credentials). */
+export interface KeyAuthCredential {
+  readonly id: string;
+  readonly consumer: string;
+  readonly key: string;
+  readonly tags: readonly string[];
+}
+
+/** An ACL group of a consumer (Kong's acls). */
+export interface Acl {
+  readonly id: string;
+  readonly consumer: string;
+  readonly group: string;
+  readonly tags: readonly string[];
+}
+
 export interface CaCertificate {
   readonly id: string;
   readonly cert: string;
@@ -183,6 +199,8 @@ export interface Config {
   readonly upstreams: readonly Upstream[];
   /** Targets of every upstream, in file order. */
   readonly targets: readonly Target[];
+  readonly keyauth_credentials: readonly KeyAuthCredential[];
+  readonly acls: readonly Acl[];
 }
 
 /** One problem found in a configuration: where (`plugins[1].config.issuer`) and what. */

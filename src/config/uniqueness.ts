@@ -6,6 +6,7 @@
  * pointing at the first occurrence.
  */
 import { type Drafts, type Raw, stringField } from './collect.js';
+import { CREDENTIAL_KEYS, CREDENTIAL_KINDS } from './credential-kinds.js';
 import { formatTargetAddress } from './target-address.js';
 import { sniItems } from './checks/certificates.js';
 import type { ErrorList } from './errors.js';
@@ -79,6 +80,27 @@ function checkTargets(drafts: Drafts, errors: ErrorList): void {
   }
 }
 
+/**
+ * Kong's unique constraints of the credentials: a key across every consumer, a group within its
+ * consumer. A key is a secret: the message names where it is repeated, never the key.
+ */
+function checkCredentials(drafts: Drafts, errors: ErrorList): void {
+  for (const key of CREDENTIAL_KEYS) {
+    const { unique, noun } = CREDENTIAL_KINDS[key];
+    const first = new Map<string, string>();
+    for (const credential of drafts.credentials[key]) {
+      const value = stringField(credential.raw, unique.field);
+      if (value === undefined || (unique.across === 'consumer' && credential.consumerId === null)) continue;
+      const scope = unique.across === 'all' ? value : `${credential.consumerId ?? ''}|${value}`;
+      const earlier = first.get(scope);
+      if (earlier === undefined) first.set(scope, credential.path);
+      else if (key === 'keyauth_credentials') errors.add(joinPath(credential.path, unique.field), `duplicate key: another ${noun} has the same key (at ${earlier})`);
+      else errors.add(joinPath(credential.path, unique.field), `duplicate ${unique.field} '${value}' in the same consumer (also used by ${earlier})`);
+    }
+    checkIds(drafts.credentials[key], false, errors);
+  }
+}
+
 function checkPluginScopes(drafts: Drafts, errors: ErrorList): void {
   const first = new Map<string, string>();
   for (const plugin of drafts.plugins) {
@@ -107,6 +129,7 @@ export function checkUniqueness(drafts: Drafts, errors: ErrorList): void {
   checkIds(drafts.upstreams, false, errors);
   checkIds(drafts.targets, false, errors);
   checkTargets(drafts, errors);
+  checkCredentials(drafts, errors);
   checkSnis(drafts, errors);
   checkPluginScopes(drafts, errors);
 }

@@ -8,6 +8,8 @@ import { convertAjvErrors } from './ajv-errors.js';
 import { compileSchema } from './ajv.js';
 import { checkCaCertificate, checkCertificate } from './checks/certificates.js';
 import { checkConsumer } from './checks/consumer.js';
+import { checkCredential } from './checks/credential.js';
+import { CREDENTIAL_KEYS } from './credential-kinds.js';
 import { checkDocument } from './checks/document.js';
 import { checkRoute } from './checks/route.js';
 import { checkService } from './checks/service.js';
@@ -85,6 +87,7 @@ export function validateDocument(input: unknown, catalog: PluginCatalog, now: Da
   for (const certificate of drafts.certificates) checkCertificate(certificate, errors);
   for (const upstream of drafts.upstreams) checkUpstream(upstream, errors);
   for (const target of drafts.targets) checkTarget(target, errors);
+  for (const key of CREDENTIAL_KEYS) for (const credential of drafts.credentials[key]) checkCredential(credential, errors);
   resolveReferences(drafts, errors);
   checkPlugins(drafts, catalog, errors);
   checkUniqueness(drafts, errors);

@@ -12,6 +12,7 @@ export const identityHeaderNames = [
   'x-credential-identifier',
   'x-anonymous-consumer',
   'x-authenticated-groups',
+  'x-consumer-groups',
   'x-client-cert-dn',
   'x-client-cert-san',
 ] as const;

@@ -5,6 +5,8 @@ import { mtlsAuth } from './mtls-auth/handler.js';
 import { headerCertAuth } from './header-cert-auth/handler.js';
 import { openIdConnect } from './openid-connect/handler.js';
 import { protectedResourceMetadata } from './protected-resource-metadata/handler.js';
+import { keyAuth } from './key-auth/handler.js';
+import { acl } from './acl/handler.js';
 
 /** Every plugin Portcullis implements, by Kong name. */
 export const pluginDefinitions: ReadonlyMap<string, PluginDefinition> = new Map<string, PluginDefinition>(
@@ -15,6 +17,8 @@ export const pluginDefinitions: ReadonlyMap<string, PluginDefinition> = new Map<
     headerCertAuth as unknown as PluginDefinition,
     openIdConnect as unknown as PluginDefinition,
     protectedResourceMetadata as unknown as PluginDefinition,
+    keyAuth as unknown as PluginDefinition,
+    acl as unknown as PluginDefinition,
   ].map((definition) => [definition.schema.name, definition]),
 );
 

@@ -42,6 +42,8 @@ export function configWith(services: Service[], extra: Partial<Config> = {}): Co
     certificates: [],
     upstreams: [],
     targets: [],
+    keyauth_credentials: [],
+    acls: [],
     ...extra,
   };
 }

@@ -34,6 +34,8 @@ const singular: Record<Section, string> = {
   certificates: 'certificate',
   upstreams: 'upstream',
   targets: 'target',
+  keyauth_credentials: 'keyauth_credential',
+  acls: 'acl',
 };
 
 // A route's position is not something the user changes; it is left out of the comparison.

@@ -24,7 +24,7 @@ import { SerialQueue } from './serial-queue.js';
  * The canonical document: references by id (renaming never breaks what points at an entity), and
  * targets top level (the admin API edits each section's list in place).
  */
-const CANONICAL: ExportOptions = { references: 'id', targets: 'flat' };
+const CANONICAL: ExportOptions = { references: 'id', children: 'flat' };
 
 export interface ConfigManagerOptions {
   readonly store: ConfigStore;

@@ -13,7 +13,8 @@
 import type { DeckDocument } from '../config/export.js';
 import { formatTargetAddress } from '../config/target-address.js';
 import type { Config, ConfigError } from '../config/types.js';
-import { certificateKey, indexKeys, pluginKey, SECTIONS, targetKey, type KeyIndex, type Section } from './entity-keys.js';
+import { CREDENTIAL_KEYS } from '../config/credential-kinds.js';
+import { aclKey, certificateKey, indexKeys, pluginKey, SECTIONS, targetKey, type KeyIndex, type Section } from './entity-keys.js';
 
 type Raw = Record<string, unknown>;
 
@@ -32,7 +33,7 @@ function str(raw: Raw, key: string): string | null {
 
 /** Every entity of a (possibly nested) document, by section, in document order. */
 export function entitiesOf(doc: Raw): Record<Section, Array<{ raw: Raw; parent: { section: Section; raw: Raw } | null }>> {
-  const out: ReturnType<typeof entitiesOf> = { services: [], routes: [], consumers: [], plugins: [], ca_certificates: [], certificates: [], upstreams: [], targets: [] };
+  const out: ReturnType<typeof entitiesOf> = { services: [], routes: [], consumers: [], plugins: [], ca_certificates: [], certificates: [], upstreams: [], targets: [], keyauth_credentials: [], acls: [] };
   const plugins = (owner: Raw, section: Section | null): void => {
     for (const p of objects(owner.plugins)) out.plugins.push({ raw: p, parent: section === null ? null : { section, raw: owner } });
   };
@@ -51,6 +52,7 @@ export function entitiesOf(doc: Raw): Record<Section, Array<{ raw: Raw; parent: 
   for (const c of objects(doc.consumers)) {
     out.consumers.push({ raw: c, parent: null });
     plugins(c, 'consumers');
+    for (const key of CREDENTIAL_KEYS) for (const k of objects(c[key])) out[key].push({ raw: k, parent: { section: 'consumers', raw: c } });
   }
   plugins(doc, null);
   for (const ca of objects(doc.ca_certificates)) out.ca_certificates.push({ raw: ca, parent: null });
@@ -60,6 +62,7 @@ export function entitiesOf(doc: Raw): Record<Section, Array<{ raw: Raw; parent: 
     for (const t of objects(u.targets)) out.targets.push({ raw: t, parent: { section: 'upstreams', raw: u } });
   }
   for (const t of objects(doc.targets)) out.targets.push({ raw: t, parent: null });
+  for (const key of CREDENTIAL_KEYS) for (const k of objects(doc[key])) out[key].push({ raw: k, parent: null });
   return out;
 }
 
@@ -74,9 +77,12 @@ function naturalKeys(section: Section, raw: Raw): string[] {
     case 'ca_certificates':
     case 'certificates':
       return [certificateKey(raw.cert)].filter((k): k is string => k !== null);
+    case 'keyauth_credentials':
+      return str(raw, 'key') === null ? [] : [`key:${str(raw, 'key')}`];
     case 'plugins':
     case 'targets':
-      return []; // needs its scope (upstream) resolved: see adoptPluginIds, adoptTargetIds
+    case 'acls':
+      return []; // needs its scope (upstream, consumer) resolved: see adoptPluginIds, adoptTargetIds, adoptAclIds
   }
 }
 
@@ -155,6 +161,18 @@ function adoptTargetIds(entities: ReturnType<typeof entitiesOf>, refs: Reference
   }
 }
 
+/** An ACL matches the gateway's with the same consumer (nesting, or `consumer`) and group. */
+function adoptAclIds(entities: ReturnType<typeof entitiesOf>, refs: References, index: KeyIndex): void {
+  for (const { raw, parent } of entities.acls) {
+    const group = str(raw, 'group');
+    if (raw.id !== undefined || group === null) continue;
+    const consumer = parent !== null ? refs.idOf('consumers', parent.raw) : refs.resolve('consumers', raw.consumer);
+    if (consumer === null) continue;
+    const existing = index.acls.get(aclKey(consumer, group));
+    if (existing !== undefined) raw.id = existing;
+  }
+}
+
 /** A copy of `userDoc` in which entities matching the gateway's carry the gateway's ids. */
 export function adoptIds(userDoc: unknown, base: Config): unknown {
   if (!isRecord(userDoc)) return userDoc;
@@ -162,7 +180,7 @@ export function adoptIds(userDoc: unknown, base: Config): unknown {
   const index = indexKeys(base);
   const entities = entitiesOf(doc);
   for (const section of SECTIONS) {
-    if (section === 'plugins' || section === 'targets') continue;
+    if (section === 'plugins' || section === 'targets' || section === 'acls') continue;
     for (const { raw } of entities[section]) {
       if (raw.id !== undefined) continue;
       const match = naturalKeys(section, raw).map((k) => index[section].get(k)).find((id) => id !== undefined);
@@ -172,6 +190,7 @@ export function adoptIds(userDoc: unknown, base: Config): unknown {
   const refs = new References(entities, base);
   adoptPluginIds(entities, refs, index);
   adoptTargetIds(entities, refs, index);
+  adoptAclIds(entities, refs, index);
   return doc;
 }
 

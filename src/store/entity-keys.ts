@@ -2,12 +2,13 @@
  * How `apply` and `sync` recognise an entity of a file as one the gateway already has, as decK does:
  * by id when the file gives one, else by its natural key: a service's, route's or upstream's name, a
  * consumer's username (else custom_id), a certificate's PEM, a plugin's name + scope + instance_name,
- * a target's upstream + address in Kong's stored form (`host:port`, Kong's cache key).
+ * a target's upstream + address in Kong's stored form (`host:port`, Kong's cache key), an API key by
+ * its key, an ACL by its consumer + group.
  */
 import type { Config, PluginEntity } from '../config/types.js';
 
-export type Section = 'services' | 'routes' | 'consumers' | 'plugins' | 'ca_certificates' | 'certificates' | 'upstreams' | 'targets';
-export const SECTIONS: readonly Section[] = ['services', 'routes', 'consumers', 'plugins', 'ca_certificates', 'certificates', 'upstreams', 'targets'];
+export type Section = 'services' | 'routes' | 'consumers' | 'plugins' | 'ca_certificates' | 'certificates' | 'upstreams' | 'targets' | 'keyauth_credentials' | 'acls';
+export const SECTIONS: readonly Section[] = ['services', 'routes', 'consumers', 'plugins', 'ca_certificates', 'certificates', 'upstreams', 'targets', 'keyauth_credentials', 'acls'];
 
 /** `name` → id, per section, of what the gateway has. */
 export type KeyIndex = Record<Section, Map<string, string>>;
@@ -20,6 +21,11 @@ export function pluginKey(name: string, scope: { service: string | null; route: 
 /** The key of a target: its upstream's id (or a stand-in) and its address as Kong stores it. */
 export function targetKey(upstream: string, address: string): string {
   return JSON.stringify([upstream, address]);
+}
+
+/** The key of an ACL: its consumer's id (or a stand-in) and its group. */
+export function aclKey(consumer: string, group: string): string {
+  return JSON.stringify([consumer, group]);
 }
 
 const pemKey = (pem: string): string => `pem:${pem.trim()}`;
@@ -40,6 +46,8 @@ export function indexKeys(config: Config): KeyIndex {
     certificates: new Map(),
     upstreams: new Map(),
     targets: new Map(),
+    keyauth_credentials: new Map(),
+    acls: new Map(),
   };
   for (const s of config.services) if (s.name !== null) index.services.set(`name:${s.name}`, s.id);
   for (const r of config.routes) if (r.name !== null) index.routes.set(`name:${r.name}`, r.id);
@@ -52,6 +60,8 @@ export function indexKeys(config: Config): KeyIndex {
   for (const c of config.certificates) index.certificates.set(pemKey(c.cert), c.id);
   for (const u of config.upstreams) index.upstreams.set(`name:${u.name}`, u.id);
   for (const t of config.targets) index.targets.set(targetKey(t.upstream, t.target), t.id);
+  for (const k of config.keyauth_credentials) index.keyauth_credentials.set(`key:${k.key}`, k.id);
+  for (const a of config.acls) index.acls.set(aclKey(a.consumer, a.group), a.id);
   return index;
 }
 

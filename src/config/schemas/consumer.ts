@@ -1,16 +1,15 @@
 /** A consumer (a client identity) as written in a decK file. */
 import { Type, type Static } from '@sinclair/typebox';
 import { Tags, Unsupported, Uuid } from './common.js';
+import { AclSchemas, KeyAuthCredentialSchemas } from './credential.js';
 import { PluginEntitySchema } from './plugin.js';
 
-/** Credential lists decK nests under consumers; none is implemented yet, so they must stay empty. */
+/** Credential lists decK nests under consumers that Portcullis does not implement yet: they must stay empty. */
 export const UNSUPPORTED_CONSUMER_FIELDS = [
-  'acls',
   'basicauth_credentials',
   'groups',
   'hmacauth_credentials',
   'jwt_secrets',
-  'keyauth_credentials',
   'mtls_auth_credentials',
   'oauth2_credentials',
 ] as const;
@@ -22,6 +21,8 @@ export const ConsumerSchema = Type.Object(
     custom_id: Type.Optional(Type.String({ minLength: 1, description: 'Unique id from another system.' })),
     tags: Tags,
     plugins: Type.Optional(Type.Array(PluginEntitySchema, { description: 'Plugins scoped to this consumer.' })),
+    keyauth_credentials: Type.Optional(Type.Array(KeyAuthCredentialSchemas.nested, { description: 'API keys of this consumer (key-auth).' })),
+    acls: Type.Optional(Type.Array(AclSchemas.nested, { description: 'ACL groups of this consumer (acl).' })),
     ...Object.fromEntries(UNSUPPORTED_CONSUMER_FIELDS.map((f) => [f, Type.Optional(Unsupported)])),
   },
   { additionalProperties: false },

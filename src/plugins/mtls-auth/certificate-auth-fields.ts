@@ -1,3 +1,4 @@
+import { findConsumer } from '../../config/find-consumer.js';
 import { Type, type Static } from '@sinclair/typebox';
 import type { Config, ConfigError, PluginEntity } from '../../config/types.js';
 
@@ -64,7 +65,3 @@ export function checkCertificateAuthReferences(plugin: PluginEntity, config: Con
   return errors;
 }
 
-/** A consumer by id or username (Kong: never by custom_id). */
-export function findConsumer(config: Config, ref: string): Config['consumers'][number] | undefined {
-  return config.consumers.find((c) => c.id === ref.toLowerCase()) ?? config.consumers.find((c) => c.username === ref);
-}

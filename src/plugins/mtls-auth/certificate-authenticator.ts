@@ -5,7 +5,8 @@ import { GatewayError } from '../../pipeline/gateway-error.js';
 import type { PluginEnvironment } from '../../pipeline/plugin.js';
 import type { ClientCertificate } from '../../connection/client-certificate.js';
 import { TrustStore, type TrustFailure } from '../../util/certificate-trust.js';
-import { findConsumer, type CertificateAuthConfig } from './certificate-auth-fields.js';
+import { findConsumer } from '../../config/find-consumer.js';
+import type { CertificateAuthConfig } from './certificate-auth-fields.js';
 import { createRevocationChecker, describeRevocationSubject, type RevocationSubject } from './revocation-checker.js';
 
 /**

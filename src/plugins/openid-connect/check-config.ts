@@ -4,6 +4,7 @@
  * prerequisites (Kong's `proof_of_possession_auth_methods_validation`) and references to other
  * entities. Every message says what to change.
  */
+import { findConsumer } from '../../config/find-consumer.js';
 import type { Config, ConfigError, PluginEntity, Route } from '../../config/types.js';
 import type { CheckContext } from '../../pipeline/plugin.js';
 import type { OpenIdConnectConfig } from './schema.js';
@@ -117,12 +118,6 @@ function checkIntrospectionClient(c: OpenIdConnectConfig, config: Config, add: (
       add('tls_client_auth_cert_id', `no certificate with id '${c.tls_client_auth_cert_id}'`);
     }
   }
-}
-
-/** A consumer by id or username, as Kong resolves `anonymous`. */
-export function findConsumer(config: Config, ref: string): Config['consumers'][number] | undefined {
-  const lower = ref.toLowerCase();
-  return config.consumers.find((c) => c.id === lower) ?? config.consumers.find((c) => c.username === ref);
 }
 
 function checkProofOfPossession(plugin: PluginEntity, index: number, c: OpenIdConnectConfig, config: Config, context: CheckContext): ConfigError[] {

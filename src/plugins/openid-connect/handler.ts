@@ -10,7 +10,7 @@ import { isGatewayError } from '../../pipeline/gateway-error.js';
 import type { PluginDefinition, PluginEnvironment, PluginInstance, ResponseHead } from '../../pipeline/plugin.js';
 import { openIdConnectAdminApi } from './admin-api.js';
 import { Authenticator, type Principal } from './authenticate.js';
-import { findConsumer } from './check-config.js';
+import { findConsumer } from '../../config/find-consumer.js';
 import { createHeaderCertificateSource } from './certificate-from-header.js';
 import { discoveryTargets } from './discovery.js';
 import { DpopBinding } from './dpop-binding.js';

@@ -1,0 +1,45 @@
+/**
+ * The consumer credential kinds Portcullis implements, one row each: the decK key (the same
+ * nested under a consumer and at the top level), the entity kind for derived ids, the field that
+ * makes one credential unique and how far (Kong's unique constraints: a key across all consumers,
+ * a group within its consumer), and the admin API paths Kong serves them under.
+ */
+import type { EntityKind } from './identity.js';
+
+export const CREDENTIAL_KEYS = ['keyauth_credentials', 'acls'] as const;
+export type CredentialKey = (typeof CREDENTIAL_KEYS)[number];
+
+export interface CredentialKind {
+  readonly key: CredentialKey;
+  readonly entity: EntityKind;
+  /** What one is called in messages. */
+  readonly noun: string;
+  /** The identifying field, and whether it is unique across consumers or within one. */
+  readonly unique: { readonly field: string; readonly across: 'all' | 'consumer' };
+  /**
+   * Whether the derived id may use the unique field: not for secrets (an id is sent upstream in
+   * X-Credential-Identifier and logged; a hash of a weak key there could be brute-forced offline).
+   */
+  readonly idFromUniqueField: boolean;
+  /** `/consumers/{c}/<nested>` and `/<flat>`, as Kong. */
+  readonly adminPaths: { readonly nested: string; readonly flat: string };
+}
+
+export const CREDENTIAL_KINDS: Readonly<Record<CredentialKey, CredentialKind>> = {
+  keyauth_credentials: {
+    key: 'keyauth_credentials',
+    entity: 'keyauth_credential',
+    noun: 'key-auth credential',
+    unique: { field: 'key', across: 'all' },
+    idFromUniqueField: false,
+    adminPaths: { nested: 'key-auth', flat: 'key-auths' },
+  },
+  acls: {
+    key: 'acls',
+    entity: 'acl',
+    noun: 'ACL group',
+    unique: { field: 'group', across: 'consumer' },
+    idFromUniqueField: true,
+    adminPaths: { nested: 'acls', flat: 'acls' },
+  },
+};

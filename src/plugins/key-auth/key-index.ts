@@ -1,0 +1,48 @@
+/**
+ * The API keys of a configuration, found in constant time with respect to the key: the map is
+ * keyed by the SHA-256 of the key (what a lookup's timing depends on says nothing usable about a
+ * key), and the stored key is then compared with `timingSafeEqual`. Built once per configuration
+ * and shared by every key-auth instance of it.
+ */
+import { hash, timingSafeEqual } from 'node:crypto';
+import type { Config, Consumer, KeyAuthCredential } from '../../config/types.js';
+
+export interface KeyMatch {
+  readonly credential: KeyAuthCredential;
+  readonly consumer: Consumer;
+}
+
+interface Entry extends KeyMatch {
+  readonly key: Buffer;
+}
+
+const indexes = new WeakMap<Config, Map<string, Entry>>();
+
+function digest(key: string | Buffer): string {
+  return hash('sha256', key, 'base64');
+}
+
+function build(config: Config): Map<string, Entry> {
+  const consumers = new Map(config.consumers.map((c) => [c.id, c]));
+  const index = new Map<string, Entry>();
+  for (const credential of config.keyauth_credentials) {
+    const consumer = consumers.get(credential.consumer);
+    if (consumer === undefined) continue;
+    const key = Buffer.from(credential.key);
+    index.set(digest(key), { credential, consumer, key });
+  }
+  return index;
+}
+
+/** The credential and consumer of `key` in `config`, or null. */
+export function findKey(config: Config, key: string): KeyMatch | null {
+  let index = indexes.get(config);
+  if (index === undefined) {
+    index = build(config);
+    indexes.set(config, index);
+  }
+  const presented = Buffer.from(key);
+  const entry = index.get(digest(presented));
+  if (entry === undefined || entry.key.length !== presented.length || !timingSafeEqual(entry.key, presented)) return null;
+  return entry;
+}

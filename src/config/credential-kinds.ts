@@ -10,36 +10,31 @@ export const CREDENTIAL_KEYS = ['keyauth_credentials', 'acls'] as const;
 export type CredentialKey = (typeof CREDENTIAL_KEYS)[number];
 
 export interface CredentialKind {
-  readonly key: CredentialKey;
   readonly entity: EntityKind;
   /** What one is called in messages. */
   readonly noun: string;
-  /** The identifying field, and whether it is unique across consumers or within one. */
-  readonly unique: { readonly field: string; readonly across: 'all' | 'consumer' };
   /**
-   * Whether the derived id may use the unique field: not for secrets (an id is sent upstream in
-   * X-Credential-Identifier and logged; a hash of a weak key there could be brute-forced offline).
+   * The identifying field, whether it is unique across consumers or within one, and whether it is
+   * a secret. A secret never appears in a message, and a derived id never comes from it (an id is
+   * sent upstream in X-Credential-Identifier and logged; a hash of a weak key there could be
+   * brute-forced offline).
    */
-  readonly idFromUniqueField: boolean;
+  readonly unique: { readonly field: string; readonly across: 'all' | 'consumer'; readonly secret: boolean };
   /** `/consumers/{c}/<nested>` and `/<flat>`, as Kong. */
   readonly adminPaths: { readonly nested: string; readonly flat: string };
 }
 
 export const CREDENTIAL_KINDS: Readonly<Record<CredentialKey, CredentialKind>> = {
   keyauth_credentials: {
-    key: 'keyauth_credentials',
     entity: 'keyauth_credential',
     noun: 'key-auth credential',
-    unique: { field: 'key', across: 'all' },
-    idFromUniqueField: false,
+    unique: { field: 'key', across: 'all', secret: true },
     adminPaths: { nested: 'key-auth', flat: 'key-auths' },
   },
   acls: {
-    key: 'acls',
     entity: 'acl',
     noun: 'ACL group',
-    unique: { field: 'group', across: 'consumer' },
-    idFromUniqueField: true,
+    unique: { field: 'group', across: 'consumer', secret: false },
     adminPaths: { nested: 'acls', flat: 'acls' },
   },
 };

@@ -169,7 +169,7 @@ function resolveCredentials(drafts: Drafts, consumers: Index<Target>, errors: Er
       const unique = stringField(c.raw, kind.unique.field);
       const identity = found === null
         ? `index:${i}`
-        : kind.idFromUniqueField && unique !== undefined ? `consumer:${found.id}|${unique}` : `consumer:${found.id}#${position}`;
+        : !kind.unique.secret && unique !== undefined ? `consumer:${found.id}|${unique}` : `consumer:${found.id}#${position}`;
       c.id = explicitId(c.raw) ?? derivedId(kind.entity, identity);
     });
   }

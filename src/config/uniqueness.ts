@@ -94,7 +94,7 @@ function checkCredentials(drafts: Drafts, errors: ErrorList): void {
       const scope = unique.across === 'all' ? value : `${credential.consumerId ?? ''}|${value}`;
       const earlier = first.get(scope);
       if (earlier === undefined) first.set(scope, credential.path);
-      else if (key === 'keyauth_credentials') errors.add(joinPath(credential.path, unique.field), `duplicate key: another ${noun} has the same key (at ${earlier})`);
+      else if (unique.secret) errors.add(joinPath(credential.path, unique.field), `duplicate ${unique.field}: another ${noun} has the same ${unique.field} (at ${earlier})`);
       else errors.add(joinPath(credential.path, unique.field), `duplicate ${unique.field} '${value}' in the same consumer (also used by ${earlier})`);
     }
     checkIds(drafts.credentials[key], false, errors);

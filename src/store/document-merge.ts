@@ -14,7 +14,7 @@ import type { DeckDocument } from '../config/export.js';
 import { formatTargetAddress } from '../config/target-address.js';
 import type { Config, ConfigError } from '../config/types.js';
 import { CREDENTIAL_KEYS } from '../config/credential-kinds.js';
-import { aclKey, certificateKey, indexKeys, pluginKey, SECTIONS, targetKey, type KeyIndex, type Section } from './entity-keys.js';
+import { aclKey, certificateKey, indexKeys, perSection, pluginKey, SECTIONS, targetKey, type KeyIndex, type Section } from './entity-keys.js';
 
 type Raw = Record<string, unknown>;
 
@@ -33,7 +33,7 @@ function str(raw: Raw, key: string): string | null {
 
 /** Every entity of a (possibly nested) document, by section, in document order. */
 export function entitiesOf(doc: Raw): Record<Section, Array<{ raw: Raw; parent: { section: Section; raw: Raw } | null }>> {
-  const out: ReturnType<typeof entitiesOf> = { services: [], routes: [], consumers: [], plugins: [], ca_certificates: [], certificates: [], upstreams: [], targets: [], keyauth_credentials: [], acls: [] };
+  const out: ReturnType<typeof entitiesOf> = perSection(() => []);
   const plugins = (owner: Raw, section: Section | null): void => {
     for (const p of objects(owner.plugins)) out.plugins.push({ raw: p, parent: section === null ? null : { section, raw: owner } });
   };

@@ -5,10 +5,16 @@
  * a target's upstream + address in Kong's stored form (`host:port`, Kong's cache key), an API key by
  * its key, an ACL by its consumer + group.
  */
+import { CREDENTIAL_KEYS } from '../config/credential-kinds.js';
 import type { Config, PluginEntity } from '../config/types.js';
 
-export type Section = 'services' | 'routes' | 'consumers' | 'plugins' | 'ca_certificates' | 'certificates' | 'upstreams' | 'targets' | 'keyauth_credentials' | 'acls';
-export const SECTIONS: readonly Section[] = ['services', 'routes', 'consumers', 'plugins', 'ca_certificates', 'certificates', 'upstreams', 'targets', 'keyauth_credentials', 'acls'];
+export const SECTIONS = ['services', 'routes', 'consumers', 'plugins', 'ca_certificates', 'certificates', 'upstreams', 'targets', ...CREDENTIAL_KEYS] as const;
+export type Section = (typeof SECTIONS)[number];
+
+/** A record with one fresh value per section. */
+export function perSection<T>(make: (section: Section) => T): Record<Section, T> {
+  return Object.fromEntries(SECTIONS.map((s) => [s, make(s)])) as Record<Section, T>;
+}
 
 /** `name` → id, per section, of what the gateway has. */
 export type KeyIndex = Record<Section, Map<string, string>>;
@@ -37,18 +43,7 @@ export function certificateKey(cert: unknown): string | null {
 
 /** Every natural key of every entity in `config`, mapped to its id. */
 export function indexKeys(config: Config): KeyIndex {
-  const index: KeyIndex = {
-    services: new Map(),
-    routes: new Map(),
-    consumers: new Map(),
-    plugins: new Map(),
-    ca_certificates: new Map(),
-    certificates: new Map(),
-    upstreams: new Map(),
-    targets: new Map(),
-    keyauth_credentials: new Map(),
-    acls: new Map(),
-  };
+  const index: KeyIndex = perSection(() => new Map());
   for (const s of config.services) if (s.name !== null) index.services.set(`name:${s.name}`, s.id);
   for (const r of config.routes) if (r.name !== null) index.routes.set(`name:${r.name}`, r.id);
   for (const c of config.consumers) {

@@ -6,7 +6,8 @@ import assert from 'node:assert/strict';
 import type { IncomingHttpHeaders } from 'node:http';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import { extractBodyToken, extractToken, tokenBodyFormat, type ExtractOptions, type FoundToken } from '../../src/plugins/openid-connect/extract-token.js';
+import { bodyFieldsFormat } from '../../src/pipeline/body-fields.js';
+import { extractBodyToken, extractToken, type ExtractOptions, type FoundToken } from '../../src/plugins/openid-connect/extract-token.js';
 import { AuthFailure } from '../../src/plugins/openid-connect/responses.js';
 
 const RUNS = 1000;
@@ -147,12 +148,12 @@ describe('fuzz: openid-connect token extraction', () => {
     );
   });
 
-  it('tokenBodyFormat never throws and says form, json or null', () => {
+  it('bodyFieldsFormat never throws and says form, json or null', () => {
     const name = fc.constantFrom('content-type', 'content-length', 'transfer-encoding', 'content-encoding');
     const value = fc.oneof(text, fc.constantFrom('application/json', 'application/x-www-form-urlencoded; charset=utf-8', 'APPLICATION/VND.API+JSON', '0', '12', 'chunked', 'identity', ' Identity ', 'gzip'));
     fc.assert(
       fc.property(fc.array(fc.tuple(name, value), { maxLength: 4 }), (entries) => {
-        const format = tokenBodyFormat(headersOf(entries));
+        const format = bodyFieldsFormat(headersOf(entries));
         assert.ok(format === null || format === 'form' || format === 'json');
       }),
       { numRuns: RUNS },

@@ -168,6 +168,25 @@ describe('key-auth and acl, with keyauth_credentials and acls', () => {
     assert.equal(open.status, 200);
   });
 
+  it('anonymous: a refused key falls back to the anonymous consumer and is not passed upstream', async () => {
+    const wrong = await get('/open', { apikey: 'alice-secret-kez', 'x-other': 'kept' });
+    assert.equal(wrong.status, 200);
+    const seen = upstream.seen.at(-1)!;
+    assert.equal(seen.headers['x-consumer-username'], 'guest');
+    assert.equal(seen.headers['apikey'], undefined, 'the refused key stays at the gateway');
+    assert.equal(seen.headers['x-other'], 'kept');
+  });
+
+  it('key_in_body: a malformed JSON body or a compressed one holds no key (401 no_api_key, nothing upstream)', async () => {
+    const before = upstream.seen.length;
+    const broken = await fetchText(`${gateway.httpUrl}/hidden`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"apikey": "bob-secret-key"' });
+    assert.equal(broken.status, 401);
+    assert.equal(broken.json().message, 'No API key found in request');
+    const compressed = await fetchText(`${gateway.httpUrl}/hidden`, { method: 'POST', headers: { 'content-type': 'application/json', 'content-encoding': 'gzip' }, body: '{"apikey":"bob-secret-key"}' });
+    assert.equal(compressed.status, 401);
+    assert.equal(upstream.seen.length, before);
+  });
+
   it("acl: an allowed group passes with X-Consumer-Groups, another is 403, the anonymous consumer without groups 401, as Kong", async () => {
     assert.equal((await get('/gold', { apikey: 'alice-secret-key' })).status, 200);
     assert.equal(upstream.seen.at(-1)!.headers['x-consumer-groups'], 'gold');
@@ -222,6 +241,15 @@ describe('key-auth and acl, with keyauth_credentials and acls', () => {
     const bob = dump.json<{ consumers: Array<{ username: string; keyauth_credentials?: Array<{ key: string }>; acls?: Array<{ group: string }> }> }>().consumers.find((c) => c.username === 'bob');
     assert.deepEqual(bob?.keyauth_credentials?.map((k) => k.key), ['bob-secret-key']);
     assert.deepEqual(bob?.acls?.map((a) => a.group), ['silver', 'gold']);
+
+    // A key created by PUT at its URL; a missing one is 404 to DELETE; a repeated group 409.
+    const put = await admin(url, 'PUT', '/consumers/bob/key-auth/bob-put-key', {});
+    assert.ok(put.status === 200 || put.status === 201, put.text);
+    assert.equal(put.json<{ key: string }>().key, 'bob-put-key');
+    assert.equal((await get('/keyed', { apikey: 'bob-put-key' })).status, 200);
+    assert.equal((await admin(url, 'DELETE', '/consumers/bob/key-auth/00000000-0000-4000-8000-000000000000')).status, 404);
+    const again = await admin(url, 'POST', '/consumers/bob/acls', { group: 'gold' });
+    assert.equal(again.status, 409, again.text);
 
     assert.equal((await admin(url, 'DELETE', '/consumers/bob')).status, 204);
     assert.equal((await get('/keyed', { apikey: 'bob-secret-key' })).status, 401, "the consumer's keys went with it");

@@ -1,3 +1,4 @@
+import { closedPort as findClosedPort } from '../helpers/closed-port.js';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
@@ -27,11 +28,7 @@ describe('proxying over HTTP and HTTPS', () => {
 
   before(async () => {
     echo = await startEchoServer({ host: '127.0.0.1', port: 0 });
-    // A port that was just free: connecting to it is refused.
-    const probe: Server = createServer();
-    await new Promise<void>((r) => probe.listen(0, '127.0.0.1', r));
-    closedPort = (probe.address() as AddressInfo).port;
-    await new Promise<void>((r) => probe.close(() => r()));
+    closedPort = await findClosedPort();
 
     bigServer = createServer((_req, res) => {
       res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': bigBody.length });

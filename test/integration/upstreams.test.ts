@@ -1,3 +1,4 @@
+import { closedPort } from '../helpers/closed-port.js';
 import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -17,14 +18,6 @@ async function startTarget(name: string): Promise<{ server: Server; port: number
 }
 
 /** A port nothing listens on (it was free a moment ago): connecting is refused. */
-async function closedPort(): Promise<number> {
-  const probe = createServer();
-  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
-  const { port } = probe.address() as AddressInfo;
-  await new Promise<void>((resolve) => probe.close(() => resolve()));
-  return port;
-}
-
 interface Answer {
   target: string;
   host: string;

@@ -1,4 +1,5 @@
 import type { Config } from '../../config/types.js';
+import { authenticated } from '../../pipeline/anonymous.js';
 import type { RequestContext } from '../../pipeline/context.js';
 import { GatewayError } from '../../pipeline/gateway-error.js';
 import type { PluginDefinition } from '../../pipeline/plugin.js';
@@ -9,7 +10,7 @@ const PLUGIN = 'acl';
 /** Each consumer's ACL groups, per configuration (built once, shared by every acl instance of it). */
 const groupsByConfig = new WeakMap<Config, Map<string, readonly string[]>>();
 
-function consumerGroups(config: Config, consumerId: string): readonly string[] | undefined {
+function consumerGroups(config: Config): ReadonlyMap<string, readonly string[]> {
   let index = groupsByConfig.get(config);
   if (index === undefined) {
     const built = new Map<string, string[]>();
@@ -21,7 +22,7 @@ function consumerGroups(config: Config, consumerId: string): readonly string[] |
     index = built;
     groupsByConfig.set(config, index);
   }
-  return index.get(consumerId);
+  return index;
 }
 
 function refuse(ctx: RequestContext, status: 401 | 403, code: string): never {
@@ -41,25 +42,27 @@ export const acl: PluginDefinition<AclConfig> = {
   schema: aclSchema,
   priority: 950,
   create(config, _entity, env) {
+    // Built with the configuration, not on its first request.
+    const groupsOf = consumerGroups(env.config);
     const deny = config.deny !== null && config.deny.length > 0;
     const listed = new Set(deny ? config.deny : (config.allow ?? []));
     const blocks = (groups: readonly string[]): boolean => groups.some((g) => listed.has(g)) === deny;
     return {
       access(ctx) {
         const identity = ctx.identity;
-        const credential = identity !== null && !identity.anonymous;
+        const credential = authenticated(ctx);
         const consumer = identity?.consumer ?? null;
-        const authenticated = identity?.groups ?? null;
+        const authenticatedGroups = identity?.groups ?? null;
         const useAuthenticated = consumer === null || !credential || config.always_use_authenticated_groups;
         let groups: readonly string[];
         let header: 'x-consumer-groups' | 'x-authenticated-groups';
-        if (useAuthenticated && authenticated !== null && authenticated.length > 0) {
-          groups = authenticated;
+        if (useAuthenticated && authenticatedGroups !== null && authenticatedGroups.length > 0) {
+          groups = authenticatedGroups;
           header = 'x-authenticated-groups';
         } else if (consumer === null) {
           return refuse(ctx, credential ? 403 : 401, credential ? 'acl_no_groups' : 'acl_no_consumer');
         } else {
-          const own = consumerGroups(env.config, consumer.id);
+          const own = groupsOf.get(consumer.id);
           if (own === undefined && !deny) return refuse(ctx, credential ? 403 : 401, credential ? 'acl_no_groups' : 'acl_no_consumer');
           groups = own ?? [];
           header = 'x-consumer-groups';

@@ -2,6 +2,7 @@
  * Where key-auth looks for a key (Kong's order: for each of `key_names`, the header, then the query
  * string, then the body) and how it takes the key out of the upstream request (`hide_credentials`).
  */
+import { bodyFieldsFormat, jsonMember, withoutBodyField, withoutParameter, type BodyFormat } from '../../pipeline/body-fields.js';
 import type { RequestContext } from '../../pipeline/context.js';
 import type { KeyAuthConfig } from './schema.js';
 
@@ -10,27 +11,22 @@ export type KeyLookup =
   | { readonly found: 'duplicate' }
   | { readonly found: 'none' };
 
-/** A body read as fields: form or JSON object (multipart is not read: Kong-specific, rare for keys). */
-type BodyFields = { readonly kind: 'form'; readonly fields: URLSearchParams } | { readonly kind: 'json'; readonly fields: Record<string, unknown> } | null;
+/** A body that may hold keys: a form or a JSON object (multipart is not read: rare for keys). */
+interface FieldsBody {
+  readonly format: BodyFormat;
+  readonly bytes: Buffer;
+}
 
-async function readBodyFields(ctx: RequestContext): Promise<BodyFields> {
-  const type = String(ctx.request.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
-  if (type !== 'application/x-www-form-urlencoded' && type !== 'application/json' && !type.endsWith('+json')) return null;
-  const text = (await ctx.readBody()).toString('utf8');
-  if (type === 'application/x-www-form-urlencoded') return { kind: 'form', fields: new URLSearchParams(text) };
-  try {
-    const parsed: unknown = JSON.parse(text);
-    return typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed) ? { kind: 'json', fields: parsed as Record<string, unknown> } : null;
-  } catch {
-    return null;
-  }
+async function readFieldsBody(ctx: RequestContext): Promise<FieldsBody | null> {
+  const format = bodyFieldsFormat(ctx.request.headers);
+  return format === null ? null : { format, bytes: await ctx.readBody() };
 }
 
 /** The body's values of `name`: a form's repeated fields, a JSON string or array of strings (two or more: a duplicate). */
-function bodyValues(body: BodyFields, name: string): string[] {
+function bodyValues(body: FieldsBody | null, name: string): string[] {
   if (body === null) return [];
-  if (body.kind === 'form') return body.fields.getAll(name);
-  const value = body.fields[name];
+  if (body.format === 'form') return new URLSearchParams(body.bytes.toString('utf8')).getAll(name);
+  const value = jsonMember(body.bytes, name);
   if (typeof value === 'string') return [value];
   return Array.isArray(value) ? value.filter((v): v is string => typeof v === 'string') : [];
 }
@@ -40,53 +36,38 @@ function queryValues(query: string, name: string): string[] {
   return query === '' ? [] : new URLSearchParams(query).getAll(name);
 }
 
-/** `query` without the parameters named `name`; the other pairs stay byte for byte. */
-export function withoutQueryParameter(query: string, name: string): string {
-  return query
-    .split('&')
-    .filter((pair) => {
-      const rawName = pair.split('=', 1)[0] ?? '';
-      try {
-        return decodeURIComponent(rawName.replace(/\+/g, ' ')) !== name;
-      } catch {
-        return true;
-      }
-    })
-    .join('&');
+function headerValues(ctx: RequestContext, name: string): readonly string[] {
+  const header = ctx.request.headers[name.toLowerCase()];
+  if (header === undefined) return [];
+  return Array.isArray(header) ? header : [header];
 }
 
-/** Finds the key of the request; with `hide_credentials`, removes it from where it was found. */
+/** Finds the key of the request, and the body it read to look (so the key can be taken out of it). */
 export async function lookUpKey(ctx: RequestContext, config: KeyAuthConfig): Promise<KeyLookup> {
-  let body: BodyFields | undefined;
+  let body: FieldsBody | null | undefined;
   for (const name of config.key_names) {
-    let values: readonly string[] = [];
-    if (config.key_in_header) {
-      const header = ctx.request.headers[name.toLowerCase()];
-      if (header !== undefined) values = Array.isArray(header) ? header : [header];
-    }
+    let values: readonly string[] = config.key_in_header ? headerValues(ctx, name) : [];
     if (values.length === 0 && config.key_in_query) values = queryValues(ctx.request.query, name);
     if (values.length === 0 && config.key_in_body) {
-      body ??= await readBodyFields(ctx);
+      body ??= await readFieldsBody(ctx);
       values = bodyValues(body, name);
     }
     if (values.length > 1) return { found: 'duplicate' };
     const key = values[0];
-    if (key === undefined) continue;
-    if (config.hide_credentials) hideKey(ctx, name, config, body ?? null);
-    return { found: 'key', key, name };
+    if (key !== undefined) return { found: 'key', key, name };
   }
   return { found: 'none' };
 }
 
-function hideKey(ctx: RequestContext, name: string, config: KeyAuthConfig, body: BodyFields): void {
+/**
+ * Takes the key named `name` out of the upstream request: header, query string, and (when the
+ * plugin reads bodies) the body, whichever of them carried it.
+ */
+export function hideKey(ctx: RequestContext, name: string, config: KeyAuthConfig): void {
   delete ctx.upstreamHeaders[name.toLowerCase()];
-  ctx.upstreamQuery = withoutQueryParameter(ctx.upstreamQuery, name);
-  if (!config.key_in_body || body === null) return;
-  if (body.kind === 'form') {
-    body.fields.delete(name);
-    ctx.upstreamBody = Buffer.from(body.fields.toString());
-  } else {
-    const { [name]: _key, ...rest } = body.fields;
-    ctx.upstreamBody = Buffer.from(JSON.stringify(rest));
-  }
+  ctx.upstreamQuery = withoutParameter(ctx.upstreamQuery, name);
+  if (!config.key_in_body) return;
+  const format = bodyFieldsFormat(ctx.request.headers);
+  const body = ctx.upstreamBody;
+  if (format !== null && body !== null) ctx.upstreamBody = withoutBodyField(body, format, name);
 }

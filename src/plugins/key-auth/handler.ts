@@ -1,9 +1,10 @@
-import { findConsumer } from '../../config/find-consumer.js';
+import { namedConsumer } from '../../config/find-consumer.js';
+import { authenticated, proceedAsAnonymous } from '../../pipeline/anonymous.js';
 import type { RequestContext } from '../../pipeline/context.js';
 import { GatewayError, type Challenge } from '../../pipeline/gateway-error.js';
 import type { PluginDefinition } from '../../pipeline/plugin.js';
-import { lookUpKey } from './find-key.js';
-import { findKey } from './key-index.js';
+import { hideKey, lookUpKey, type KeyLookup } from './find-key.js';
+import { keyIndex } from './key-index.js';
 import { keyAuthSchema, type KeyAuthConfig } from './schema.js';
 
 const PLUGIN = 'key-auth';
@@ -13,13 +14,14 @@ export const keyAuth: PluginDefinition<KeyAuthConfig> = {
   schema: keyAuthSchema,
   priority: 1250,
   create(config, _entity, env) {
-    const anonymous = config.anonymous === null ? null : (findConsumer(env.config, config.anonymous) ?? null);
+    const anonymous = namedConsumer(env.config, config.anonymous);
+    const keys = keyIndex(env.config);
     const challenge: Challenge = { scheme: 'Key', params: { realm: config.realm ?? undefined } };
-    const refuse = (ctx: RequestContext, code: string, message: string): void => {
+    const refuse = (ctx: RequestContext, lookup: KeyLookup, code: string, message: string): void => {
       if (anonymous !== null) {
-        // Kong's "logical OR": the anonymous consumer, no credential.
-        ctx.identity = { consumer: anonymous, credentialId: null, groups: null, anonymous: true };
-        ctx.auth = { plugin: PLUGIN, outcome: 'anonymous', reason: code };
+        proceedAsAnonymous(ctx, PLUGIN, anonymous, code);
+        // A refused key never travels upstream, whatever hide_credentials says (Kong passes it on).
+        if (lookup.found === 'key') hideKey(ctx, lookup.name, config);
         return;
       }
       ctx.auth = { plugin: PLUGIN, outcome: 'failure', reason: code };
@@ -29,12 +31,14 @@ export const keyAuth: PluginDefinition<KeyAuthConfig> = {
       async access(ctx) {
         if (!config.run_on_preflight && ctx.request.method === 'OPTIONS') return;
         // With `anonymous`, a request another plugin already identified passes (Kong: get_credential()).
-        if (anonymous !== null && ctx.identity !== null && !ctx.identity.anonymous) return;
+        if (anonymous !== null && authenticated(ctx)) return;
         const lookup = await lookUpKey(ctx, config);
-        if (lookup.found === 'duplicate') return refuse(ctx, 'duplicate_api_key', 'Duplicate API key found');
-        if (lookup.found === 'none' || lookup.key === '') return refuse(ctx, 'no_api_key', 'No API key found in request');
-        const match = findKey(env.config, lookup.key);
-        if (match === null) return refuse(ctx, 'invalid_api_key', 'Unauthorized');
+        if (lookup.found === 'duplicate') return refuse(ctx, lookup, 'duplicate_api_key', 'Duplicate API key found');
+        if (lookup.found === 'none' || lookup.key === '') return refuse(ctx, lookup, 'no_api_key', 'No API key found in request');
+        // As Kong, the key is hidden once found, before it is checked.
+        if (config.hide_credentials) hideKey(ctx, lookup.name, config);
+        const match = keys.find(lookup.key);
+        if (match === null) return refuse(ctx, lookup, 'invalid_api_key', 'Unauthorized');
         ctx.identity = { consumer: match.consumer, credentialId: match.credential.id, groups: null, anonymous: false };
         ctx.auth = { plugin: PLUGIN, outcome: 'success', reason: 'api_key_valid' };
       },

@@ -1,8 +1,8 @@
 /**
  * The API keys of a configuration, found in constant time with respect to the key: the map is
  * keyed by the SHA-256 of the key (what a lookup's timing depends on says nothing usable about a
- * key), and the stored key is then compared with `timingSafeEqual`. Built once per configuration
- * and shared by every key-auth instance of it.
+ * key), and the stored key is then compared with `timingSafeEqual`. Built when a configuration is
+ * loaded (not on its first request) and shared by every key-auth instance of it.
  */
 import { hash, timingSafeEqual } from 'node:crypto';
 import type { Config, Consumer, KeyAuthCredential } from '../../config/types.js';
@@ -34,15 +34,25 @@ function build(config: Config): Map<string, Entry> {
   return index;
 }
 
-/** The credential and consumer of `key` in `config`, or null. */
-export function findKey(config: Config, key: string): KeyMatch | null {
+/** The API keys of `config`, built on first use and shared by every key-auth instance of it. */
+export interface KeyIndex {
+  /** The credential and consumer of `key`, or null. */
+  find(key: string): KeyMatch | null;
+}
+
+export function keyIndex(config: Config): KeyIndex {
   let index = indexes.get(config);
   if (index === undefined) {
     index = build(config);
     indexes.set(config, index);
   }
-  const presented = Buffer.from(key);
-  const entry = index.get(digest(presented));
-  if (entry === undefined || entry.key.length !== presented.length || !timingSafeEqual(entry.key, presented)) return null;
-  return entry;
+  const entries = index;
+  return {
+    find(key) {
+      const presented = Buffer.from(key);
+      const entry = entries.get(digest(presented));
+      if (entry === undefined || entry.key.length !== presented.length || !timingSafeEqual(entry.key, presented)) return null;
+      return entry;
+    },
+  };
 }

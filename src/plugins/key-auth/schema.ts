@@ -1,5 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox';
-import { findConsumer } from '../../config/find-consumer.js';
+import { unknownConsumer } from '../../config/find-consumer.js';
 import type { PluginSchema } from '../../pipeline/plugin.js';
 
 /** Kong's key-auth (kong/plugins/key-auth/schema.lua): an API key from a header, the query or the body. */
@@ -32,11 +32,7 @@ export const keyAuthSchema: PluginSchema = {
   scopes: { global: true, service: true, route: true, consumer: false },
   defaultProtocols: ['grpc', 'grpcs', 'http', 'https'],
   checkConfig(plugin, index, config) {
-    const anonymous = (plugin.config as KeyAuthConfig).anonymous;
-    // Kong answers 500 per request for a missing anonymous consumer; refusing the configuration says it once.
-    if (anonymous !== null && findConsumer(config, anonymous) === undefined) {
-      return [{ path: `plugins[${index}].config.anonymous`, message: `no consumer with id or username '${anonymous}'` }];
-    }
-    return [];
+    const problem = unknownConsumer(config, (plugin.config as KeyAuthConfig).anonymous);
+    return problem === null ? [] : [{ path: `plugins[${index}].config.anonymous`, message: problem }];
   },
 };

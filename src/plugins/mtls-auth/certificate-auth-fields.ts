@@ -1,4 +1,4 @@
-import { findConsumer } from '../../config/find-consumer.js';
+import { unknownConsumer } from '../../config/find-consumer.js';
 import { Type, type Static } from '@sinclair/typebox';
 import type { Config, ConfigError, PluginEntity } from '../../config/types.js';
 
@@ -57,10 +57,8 @@ export function checkCertificateAuthReferences(plugin: PluginEntity, config: Con
     if (!caIds.has(id.toLowerCase())) errors.push({ path: `config.ca_certificates[${i}]`, message: `no ca_certificates entity with id '${id}'` });
   });
   for (const field of ['anonymous', 'default_consumer'] as const) {
-    const ref = c[field];
-    if (ref !== null && findConsumer(config, ref) === undefined) {
-      errors.push({ path: `config.${field}`, message: `no consumer with id or username '${ref}'` });
-    }
+    const problem = unknownConsumer(config, c[field]);
+    if (problem !== null) errors.push({ path: `config.${field}`, message: problem });
   }
   return errors;
 }

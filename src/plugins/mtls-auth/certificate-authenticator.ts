@@ -1,11 +1,12 @@
 import { X509Certificate } from 'node:crypto';
 import type { Consumer } from '../../config/types.js';
+import { authenticated, proceedAsAnonymous } from '../../pipeline/anonymous.js';
 import type { RequestContext } from '../../pipeline/context.js';
 import { GatewayError } from '../../pipeline/gateway-error.js';
 import type { PluginEnvironment } from '../../pipeline/plugin.js';
 import type { ClientCertificate } from '../../connection/client-certificate.js';
 import { TrustStore, type TrustFailure } from '../../util/certificate-trust.js';
-import { findConsumer } from '../../config/find-consumer.js';
+import { namedConsumer } from '../../config/find-consumer.js';
 import type { CertificateAuthConfig } from './certificate-auth-fields.js';
 import { createRevocationChecker, describeRevocationSubject, type RevocationSubject } from './revocation-checker.js';
 
@@ -43,8 +44,8 @@ export function createCertificateAuthenticator(plugin: string, config: Certifica
     if (consumer.username !== null) byUsername.set(consumer.username, consumer);
     if (consumer.custom_id !== null) byCustomId.set(consumer.custom_id, consumer);
   }
-  const anonymous = config.anonymous === null ? null : (findConsumer(env.config, config.anonymous) ?? null);
-  const defaultConsumer = config.default_consumer === null ? null : (findConsumer(env.config, config.default_consumer) ?? null);
+  const anonymous = namedConsumer(env.config, config.anonymous);
+  const defaultConsumer = namedConsumer(env.config, config.default_consumer);
   const caCertificates = cas.map((ca) => ca.certificate);
   const revocation =
     config.revocation_check_mode === 'SKIP'
@@ -90,11 +91,7 @@ export function createCertificateAuthenticator(plugin: string, config: Certifica
   };
 
   const refuse = (ctx: RequestContext, reason: string, message: string, detail: string): void => {
-    if (anonymous !== null) {
-      ctx.identity = { consumer: anonymous, credentialId: null, groups: null, anonymous: true };
-      ctx.auth = { plugin, outcome: 'anonymous', reason };
-      return;
-    }
+    if (anonymous !== null) return proceedAsAnonymous(ctx, plugin, anonymous, reason);
     ctx.auth = { plugin, outcome: 'failure', reason };
     throw new GatewayError({ status: 401, code: reason, message, description: detail });
   };
@@ -102,7 +99,7 @@ export function createCertificateAuthenticator(plugin: string, config: Certifica
   return {
     async authenticate(ctx, certificate) {
       // Kong's "logical OR": with `anonymous` set, a request another plugin already identified passes.
-      if (anonymous !== null && ctx.identity !== null && !ctx.identity.anonymous) return;
+      if (anonymous !== null && authenticated(ctx)) return;
       if (certificate === null) return refuse(ctx, 'no_client_certificate', noCertificate, 'no client certificate');
       const result = await verify(certificate);
       if (!result.ok) {

@@ -4,7 +4,7 @@
  * prerequisites (Kong's `proof_of_possession_auth_methods_validation`) and references to other
  * entities. Every message says what to change.
  */
-import { findConsumer } from '../../config/find-consumer.js';
+import { unknownConsumer } from '../../config/find-consumer.js';
 import type { Config, ConfigError, PluginEntity, Route } from '../../config/types.js';
 import type { CheckContext } from '../../pipeline/plugin.js';
 import type { OpenIdConnectConfig } from './schema.js';
@@ -53,9 +53,8 @@ export function checkOpenIdConnectConfig(plugin: PluginEntity, index: number, co
     if (alg === 'none') add(`client_alg[${i}]`, "'none' is not allowed");
   }
   if (c.auth_methods.includes('introspection')) checkIntrospectionClient(c, config, add);
-  if (c.anonymous !== null && findConsumer(config, c.anonymous) === undefined) {
-    add('anonymous', `no consumer with id or username '${c.anonymous}'`);
-  }
+  const anonymousProblem = unknownConsumer(config, c.anonymous);
+  if (anonymousProblem !== null) add('anonymous', anonymousProblem);
   if (c.consumer_claims !== null && c.consumer_claim !== null) add('consumer_claim', 'set consumer_claims or the older consumer_claim, not both');
   if (HS_ALGS.some((a) => c.token_typ_allowed.includes(a))) add('token_typ_allowed', 'lists header typ values, not algorithms');
 

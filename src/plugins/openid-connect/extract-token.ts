@@ -6,19 +6,17 @@
  * `invalid_request` (RFC 6750 §2: one method per request).
  *
  * The body is the expensive place (it must be buffered), so it is looked at last and only when no
- * other place had a token: `extractToken` covers header, query and cookie; `tokenBodyFormat` says
- * whether the body can hold one; `extractBodyToken` reads it.
+ * other place had a token: `extractToken` covers header, query and cookie; `bodyFieldsFormat`
+ * (src/pipeline/body-fields.ts) says whether the body can hold one; `extractBodyToken` reads it.
  */
 import type { IncomingHttpHeaders } from 'node:http';
 import type { RequestContext } from '../../pipeline/context.js';
 import { ownHeader } from '../../util/own-header.js';
-import { withoutParameter } from './form-parameters.js';
+import { jsonMember, withoutBodyField, withoutParameter, type BodyFormat } from '../../pipeline/body-fields.js';
 import { AuthFailure } from './responses.js';
 
 export type TokenLocation = 'header' | 'query' | 'cookie' | 'body';
 
-/** How a body that may carry `access_token` is encoded. */
-export type BodyFormat = 'form' | 'json';
 
 /** One place a token was found. */
 export interface TokenPlace {
@@ -75,24 +73,6 @@ export function extractToken(headers: IncomingHttpHeaders, query: string, option
 }
 
 /**
- * The format of a body that may carry `access_token` (RFC 6750 §2.2 form, or JSON as Kong also
- * reads), or null when there is no body, another media type, or a Content-Encoding (compressed
- * bytes are not searched, and could not be rewritten for `hide_credentials`).
- */
-export function tokenBodyFormat(headers: IncomingHttpHeaders): BodyFormat | null {
-  const type = headers['content-type'];
-  if (type === undefined) return null;
-  if (headers['transfer-encoding'] === undefined && (headers['content-length'] === undefined || headers['content-length'] === '0')) return null;
-  const encoding = headers['content-encoding'];
-  if (encoding !== undefined && encoding.trim().toLowerCase() !== 'identity') return null;
-  const semicolon = type.indexOf(';');
-  const media = (semicolon === -1 ? type : type.slice(0, semicolon)).trim().toLowerCase();
-  if (media === 'application/x-www-form-urlencoded') return 'form';
-  if (media === 'application/json' || (media.startsWith('application/') && media.endsWith('+json'))) return 'json';
-  return null;
-}
-
-/**
  * The `access_token` of a buffered body, or null. A JSON body that does not parse, is not an
  * object, or has `"access_token": null` carries no token (never a 500, Kong 3.9.0.0's bug); a
  * non-string value is malformed.
@@ -109,17 +89,6 @@ export function extractBodyToken(body: Buffer, format: BodyFormat, maxLength: nu
     found.push({ token: value, location: 'body', name: PARAMETER, bodyFormat: 'json' });
   }
   return chooseToken(found, maxLength);
-}
-
-function jsonMember(body: Buffer, name: string): unknown {
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(body.toString('utf8'));
-  } catch {
-    return undefined;
-  }
-  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed) || !Object.hasOwn(parsed, name)) return undefined;
-  return (parsed as Record<string, unknown>)[name];
 }
 
 /** One token out of the candidates, or a refusal when they differ or the token is unusable. */
@@ -203,22 +172,8 @@ function hidePlace(ctx: RequestContext, found: TokenPlace): void {
     case 'body': {
       const body = ctx.upstreamBody;
       if (body === null) return;
-      ctx.upstreamBody = found.bodyFormat === 'json' ? withoutJsonMember(body, PARAMETER) : Buffer.from(withoutParameter(body.toString('latin1'), PARAMETER), 'latin1');
+      ctx.upstreamBody = withoutBodyField(body, found.bodyFormat ?? 'form', PARAMETER);
       return;
     }
   }
-}
-
-/** The JSON body without one top-level member, re-serialised; unchanged when it does not parse. */
-function withoutJsonMember(body: Buffer, name: string): Buffer {
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(body.toString('utf8'));
-  } catch {
-    return body;
-  }
-  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed) || !Object.hasOwn(parsed, name)) return body;
-  const rest: Record<string, unknown> = { ...(parsed as Record<string, unknown>) };
-  delete rest[name];
-  return Buffer.from(JSON.stringify(rest), 'utf8');
 }

@@ -5,16 +5,18 @@
  */
 import type { Logger } from 'pino';
 import type { Consumer, PluginEntity } from '../../config/types.js';
+import { proceedAsAnonymous } from '../../pipeline/anonymous.js';
 import type { RequestContext } from '../../pipeline/context.js';
 import { isGatewayError } from '../../pipeline/gateway-error.js';
 import type { PluginDefinition, PluginEnvironment, PluginInstance, ResponseHead } from '../../pipeline/plugin.js';
 import { openIdConnectAdminApi } from './admin-api.js';
 import { Authenticator, type Principal } from './authenticate.js';
-import { findConsumer } from '../../config/find-consumer.js';
+import { namedConsumer } from '../../config/find-consumer.js';
 import { createHeaderCertificateSource } from './certificate-from-header.js';
 import { discoveryTargets } from './discovery.js';
 import { DpopBinding } from './dpop-binding.js';
-import { extractBodyToken, extractToken, hideCredential, tokenBodyFormat, type FoundToken } from './extract-token.js';
+import { bodyFieldsFormat } from '../../pipeline/body-fields.js';
+import { extractBodyToken, extractToken, hideCredential, type FoundToken } from './extract-token.js';
 import { IdpClient } from './http-client.js';
 import { HmacSecret } from './jwks.js';
 import { applyClaimHeaders, ConsumerDirectory, parseTokenHeader } from './identity.js';
@@ -157,7 +159,7 @@ export function createOpenIdConnect(config: OpenIdConnectConfig, _entity: Plugin
     cookieName: config.bearer_token_cookie_name,
     maxLength: MAX_TOKEN_LENGTH,
   };
-  const anonymous: Consumer | null = config.anonymous === null ? null : (findConsumer(env.config, config.anonymous) ?? null);
+  const anonymous: Consumer | null = namedConsumer(env.config, config.anonymous);
   const tokenHeader = parseTokenHeader(config.upstream_access_token_header);
   const claimHeaders = pairs(config.upstream_headers_claims, config.upstream_headers_names).map(([c, h]) => [c, h.toLowerCase()] as const);
   const readsBody = config.bearer_token_param_type.includes('body');
@@ -173,7 +175,7 @@ export function createOpenIdConnect(config: OpenIdConnectConfig, _entity: Plugin
   async function findToken(ctx: RequestContext): Promise<FoundToken | null> {
     const found = extractToken(ctx.request.headers, ctx.request.query, extractOptions);
     if (found !== null || !readsBody) return found;
-    const format = tokenBodyFormat(ctx.request.headers);
+    const format = bodyFieldsFormat(ctx.request.headers);
     if (format === null) return null;
     return extractBodyToken(await ctx.readBody(), format, MAX_TOKEN_LENGTH);
   }
@@ -225,8 +227,7 @@ export function createOpenIdConnect(config: OpenIdConnectConfig, _entity: Plugin
     // Debug only: the access log already carries the reason, and a flood of bad tokens must not become a flood of log lines.
     else logger.debug(fields, 'openid-connect refused a request');
     if (anonymous !== null && (info.refusal === 'unauthorized' || info.refusal === 'forbidden')) {
-      ctx.identity = { consumer: anonymous, credentialId: null, groups: null, anonymous: true };
-      ctx.auth = { plugin: PLUGIN, outcome: 'anonymous', reason: failure.reason };
+      proceedAsAnonymous(ctx, PLUGIN, anonymous, failure.reason);
       // A refused credential never travels upstream, whatever hide_credentials says; nor its proof.
       if (found !== null) hideCredential(ctx, found);
       if (dpop !== null) delete ctx.upstreamHeaders['dpop'];

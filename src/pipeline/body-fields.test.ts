@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { withoutParameter } from './form-parameters.js';
+import { withoutParameter } from './body-fields.js';
 
 describe('withoutParameter', () => {
   it('removes every occurrence and keeps the other arguments byte for byte, in order', () => {

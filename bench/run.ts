@@ -24,7 +24,7 @@ import { fileURLToPath } from 'node:url';
 import { prepareBenchPki } from './lib/bench-pki.js';
 import { ratioChartSvg, writeChart, type Bar } from './lib/chart.js';
 import { createDpopKey, ProofSchedule, type DpopAlg } from './lib/dpop-proofs.js';
-import { dpopConfig, manyRoutesConfig, scenarioConfig } from './lib/gateway-config.js';
+import { BENCH_API_KEY, dpopConfig, manyRoutesConfig, scenarioConfig } from './lib/gateway-config.js';
 import { AUDIENCE, startBenchIssuer, type BenchIssuer } from './lib/issuer.js';
 import { startPortcullis, type PortcullisProcess } from './lib/portcullis.js';
 import { freePorts } from './lib/ports.js';
@@ -121,7 +121,7 @@ function log(message: string): void {
 async function main(): Promise<void> {
   // This script, wrk, the issuer and the upstream all live on the load CPU.
   execFileSync('taskset', ['-p', '-c', LOAD_CPU, String(process.pid)], { stdio: 'ignore' });
-  const missing = ensureCommands({ wrk: 'wrk', taskset: 'util-linux', cc: 'gcc', nginx: 'nginx-light', haproxy: 'haproxy', 'rsvg-convert': 'librsvg2-bin', h2load: 'nghttp2-client' });
+  const missing = ensureCommands({ wrk: 'wrk', taskset: 'util-linux', cc: 'gcc', nginx: 'nginx-light', haproxy: 'haproxy', 'rsvg-convert': 'librsvg2-bin', h2load: 'nghttp2-client', 'redis-server': 'redis-server' });
   if (missing.includes('wrk') || missing.includes('taskset') || missing.includes('cc')) throw new Error(`cannot benchmark without ${missing.join(', ')}`);
   const skippedPrograms: string[] = missing.map((m) => `${m}: not installed (apt-get failed)`);
   try {
@@ -170,7 +170,15 @@ async function main(): Promise<void> {
     await writeRoundRobinScript(spreadScript, Array.from({ length: 10_000 }, (_, i) => `/r${(i * 7919) % 10_000}/anything`), null);
 
     log('starting programs');
-    const portcullis: PortcullisProcess = await startPortcullis('main', dir, SERVER_CPU, scenarioConfig(upstreamUrl, issuer.url, targetPorts));
+    // Scenario 12's Redis, on the load CPU with the upstream (as a Redis of its own machine would be).
+    let redisPort: number | null = null;
+    if (have('redis-server')) {
+      [redisPort] = (await freePorts(1)) as [number];
+      const redis = startPinned('redis', LOAD_CPU, 'redis-server', ['--port', String(redisPort), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no']);
+      programs.push(redis);
+      await waitForOutput(redis, /Ready to accept connections/);
+    }
+    const portcullis: PortcullisProcess = await startPortcullis('main', dir, SERVER_CPU, scenarioConfig(upstreamUrl, issuer.url, targetPorts, redisPort));
     programs.push(portcullis.program);
     const portcullisMany = await startPortcullis('routes-10k', dir, SERVER_CPU, manyRoutesConfig(upstreamUrl, 10_000));
     programs.push(portcullisMany.program);
@@ -258,6 +266,13 @@ async function main(): Promise<void> {
       {
         id: 's10', title: '10. round-robin over an upstream of 4 targets (HTTP; compare with scenario 1)', skipped: targetPorts.length === 0 ? ['Portcullis: no nginx to serve four targets'] : [],
         rows: targetPorts.length === 0 ? [] : [{ program: 'Portcullis', url: `http://127.0.0.1:${portcullis.http}/balanced`, group: pc, note: 'upstream with 4 targets, weight 100 each' }],
+      },
+      {
+        id: 's12', title: '12. key-auth + acl + rate-limiting by consumer (HTTP; compare with scenario 1), counters local and in Redis', skipped: redisPort === null ? ['Portcullis on Redis: no redis-server'] : [],
+        rows: [
+          { program: 'Portcullis', url: `http://127.0.0.1:${portcullis.http}/limited`, group: pc, headers: [`apikey: ${BENCH_API_KEY}`], note: 'rate-limiting local' },
+          ...(redisPort === null ? [] : [{ program: 'Portcullis' as const, url: `http://127.0.0.1:${portcullis.http}/limited-redis`, group: pc, headers: [`apikey: ${BENCH_API_KEY}`], note: 'rate-limiting redis' }]),
+        ],
       },
       {
         id: 's7', title: '7. introspection (opaque token), cached result, + cnf binding', skipped: ['nginx, HAProxy, node stack: no introspection without extra code'],
@@ -485,6 +500,8 @@ async function report(results: RowResult[], extra: Record<string, unknown>, meas
   addTarget('s6 10,000 routes ÷ s1 one route', pick('s6', 'Portcullis'), pick('s1', 'Portcullis'), 0.9);
   addTarget('s10 round-robin over 4 targets ÷ s1 one host', pick('s10', 'Portcullis'), pick('s1', 'Portcullis'), 0.95);
   addTarget('s11 tutorial pipeline over HTTP/2 ÷ s3 over HTTP/1.1', pick('s11', 'Portcullis'), pick('s3', 'Portcullis'), 1.0);
+  addTarget('s12 key-auth + acl + rate-limiting (local) ÷ s1', pick('s12', 'Portcullis', 'rate-limiting local'), pick('s1', 'Portcullis'), 0.85);
+  addTarget('s12 rate-limiting redis ÷ local', pick('s12', 'Portcullis', 'rate-limiting redis'), pick('s12', 'Portcullis', 'rate-limiting local'), 0.7);
   addTarget('s1 HTTP proxy ÷ nginx', pick('s1', 'Portcullis'), pick('s1', 'nginx'), 0);
   addTarget('s8 DPoP, ES256 proof per request ÷ s3', pick('s8', 'Portcullis', 'DPoP ES256 proofs'), pick('s3', 'Portcullis'), 0.6);
   addTarget('s8 DPoP, Ed25519 proof per request ÷ s3', pick('s8', 'Portcullis', 'DPoP Ed25519 (EdDSA) proofs'), pick('s3', 'Portcullis'), 0);

@@ -4,9 +4,11 @@ import { AUDIENCE } from './issuer.js';
 /**
  * Routes for every scenario on one gateway: `/plain` (no plugins), `/mtls` (certificate only),
  * `/jwt` (the tutorial's openid-connect, strict binding), `/introspection` (opaque tokens, cached),
- * `/balanced` (an upstream over `targetPorts`, when given); tls-handshake-modifier global, so every handshake asks for the certificate.
+ * `/balanced` (an upstream over `targetPorts`, when given), `/limited` (key-auth + acl + rate-limiting
+ * local, scenario 12) and `/limited-redis` (the same on Redis at `redisPort`, when given);
+ * tls-handshake-modifier global, so every handshake asks for the certificate.
  */
-export function scenarioConfig(upstreamUrl: string, issuerUrl: string, targetPorts: readonly number[] = []): string {
+export function scenarioConfig(upstreamUrl: string, issuerUrl: string, targetPorts: readonly number[] = [], redisPort: number | null = null): string {
   const oidc = (extra: string): string =>
     `          - name: openid-connect\n            config:\n              issuer: ${issuerUrl}\n              proof_of_possession_mtls: strict\n              audience_required: ["${AUDIENCE}"]\n${extra}`;
   return `_format_version: "3.0"
@@ -30,8 +32,33 @@ ${oidc('              auth_methods: [bearer]\n')}
         strip_path: false
         plugins:
 ${oidc('              auth_methods: [introspection]\n              client_id: [bench]\n              client_secret: [bench-secret]\n              cache_introspection: true\n')}
-${balanced(targetPorts)}plugins:
+${limited('local')}${redisPort === null ? '' : limited('redis', redisPort)}${balanced(targetPorts)}consumers:
+  - username: bench
+    keyauth_credentials: [{ key: ${BENCH_API_KEY} }]
+    acls: [{ group: bench }]
+plugins:
   - name: tls-handshake-modifier
+`;
+}
+
+/** The API key of scenario 12's consumer. */
+export const BENCH_API_KEY = 'bench-api-key-0123456789';
+
+/**
+ * Scenario 12's route: what a Kong file puts on a machine-to-machine API, key-auth + acl +
+ * rate-limiting by consumer, with a limit the benchmark never reaches (every request counted).
+ */
+function limited(policy: 'local' | 'redis', redisPort?: number): string {
+  const redis = policy === 'redis' ? `, redis: { host: 127.0.0.1, port: ${redisPort} }` : '';
+  return `      - name: limited-${policy}
+        paths: ["/limited${policy === 'redis' ? '-redis' : ''}"]
+        strip_path: false
+        plugins:
+          - name: key-auth
+          - name: acl
+            config: { allow: [bench] }
+          - name: rate-limiting
+            config: { minute: 1000000000, policy: ${policy}${redis} }
 `;
 }
 

@@ -13,10 +13,36 @@ import { isRecord, joinPath } from './paths.js';
 
 export type PluginCatalog = ReadonlyMap<string, PluginSchema>;
 
+/**
+ * Moves each deprecated shorthand field to the field that replaced it (null is no value, as Kong);
+ * given both ways with different values, the shorthand is refused rather than one silently winning.
+ */
+function applyShorthands(config: Record<string, unknown>, schema: PluginSchema, path: string, errors: ErrorList): void {
+  for (const shorthand of schema.shorthands ?? []) {
+    if (!Object.hasOwn(config, shorthand.name)) continue;
+    const value = config[shorthand.name];
+    delete config[shorthand.name];
+    if (value === null) continue;
+    let parent: Record<string, unknown> = config;
+    for (const segment of shorthand.path.slice(0, -1)) {
+      const next = parent[segment];
+      if (next === undefined || next === null) parent[segment] = {};
+      else if (!isRecord(next)) break;
+      parent = parent[segment] as Record<string, unknown>;
+    }
+    const leaf = shorthand.path.at(-1)!;
+    const current = parent[leaf];
+    if (current !== undefined && current !== null && current !== value) {
+      errors.add(joinPath(path, shorthand.name), `deprecated field conflicts with config.${shorthand.path.join('.')}; set only config.${shorthand.path.join('.')}`);
+    } else parent[leaf] = value;
+  }
+}
+
 function validateConfig(plugin: PluginDraft, schema: PluginSchema, errors: ErrorList): void {
   if (plugin.raw.config === undefined) plugin.raw.config = {};
   const config = plugin.raw.config;
   if (!isRecord(config)) return; // reported by the entity schema
+  applyShorthands(config, schema, joinPath(plugin.path, 'config'), errors);
   applyYamlLeniency(schema.configSchema, config);
   let validate;
   try {

@@ -36,8 +36,19 @@ export interface PluginSchema {
   readonly scopes: PluginScopes;
   /** Protocols a plugin runs on by default (Kong's `protocols` default). */
   readonly defaultProtocols: readonly string[];
+  /**
+   * Kong's deprecated shorthand fields (`shorthand_fields`): a flat field still accepted in `config`
+   * and moved to its place in the current schema before validation (a dump writes the new form).
+   */
+  readonly shorthands?: readonly ShorthandField[];
   /** Checks that need the whole configuration (e.g. another plugin on the same route). */
   checkConfig?(plugin: PluginEntity, index: number, config: Config, context: CheckContext): ConfigError[];
+}
+
+/** A deprecated flat config field and the path of the field that replaced it. */
+export interface ShorthandField {
+  readonly name: string;
+  readonly path: readonly string[];
 }
 
 /** The certificate phase: runs during the TLS handshake, before any request exists. */

@@ -7,6 +7,7 @@ import { openIdConnect } from './openid-connect/handler.js';
 import { protectedResourceMetadata } from './protected-resource-metadata/handler.js';
 import { keyAuth } from './key-auth/handler.js';
 import { acl } from './acl/handler.js';
+import { rateLimiting } from './rate-limiting/handler.js';
 
 /** Every plugin Portcullis implements, by Kong name. */
 export const pluginDefinitions: ReadonlyMap<string, PluginDefinition> = new Map<string, PluginDefinition>(
@@ -19,6 +20,7 @@ export const pluginDefinitions: ReadonlyMap<string, PluginDefinition> = new Map<
     protectedResourceMetadata as unknown as PluginDefinition,
     keyAuth as unknown as PluginDefinition,
     acl as unknown as PluginDefinition,
+    rateLimiting as unknown as PluginDefinition,
   ].map((definition) => [definition.schema.name, definition]),
 );
 

@@ -108,7 +108,7 @@ describe('IpcReplayCache', () => {
     cache.answer({ type: 'portcullis:replay-answer', seq: 1, results: ['fresh'] });
     const outcomes = await Promise.all(claims.map(outcome));
     assert.deepEqual(outcomes[0], { ok: 'fresh' });
-    for (const o of outcomes.slice(1)) assert.deepEqual(o, { error: 'the primary answered fewer claims than were sent' });
+    for (const o of outcomes.slice(1)) assert.deepEqual(o, { error: 'the primary answered fewer replay claims than were sent' });
   });
 
   it('rejects every claim of a batch the primary does not answer within REPLAY_ANSWER_TIMEOUT_MS; a late answer changes nothing', async () => {

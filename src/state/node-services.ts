@@ -1,10 +1,11 @@
 /**
  * State a node shares beyond one configuration and one process: the replay store, the gateway's
- * own MAC key, and the health of upstream targets. Built once per process by whoever starts the gateway (one process, or a
+ * own MAC key, the health of upstream targets and the rate-limiting counters. Built once per process by whoever starts the gateway (one process, or a
  * worker talking to its primary) and handed to every plugin instance through its environment.
  */
 import { randomBytes } from 'node:crypto';
 import { UpstreamHealth } from '../balancer/health/upstream-health.js';
+import { MemoryRateCounters, type RateCounters } from './rate-counters.js';
 import { MemoryReplayCache, type ReplayCache } from './replay-cache.js';
 
 export interface NodeServices {
@@ -14,9 +15,11 @@ export interface NodeServices {
   readonly nonceKey: Uint8Array;
   /** The health of upstream targets, shared by the node's workers (through the primary). */
   readonly health: UpstreamHealth;
+  /** Rate-limiting counters of the `local` policy, shared by every worker of the node. */
+  readonly rateCounters: RateCounters;
 }
 
 /** Services for a gateway in one process: an in-memory replay store, and `nonceKey` or a random key. */
 export function localNodeServices(options: { nonceKey?: Uint8Array; replayCacheEntries?: number } = {}): NodeServices {
-  return { replayCache: new MemoryReplayCache(options.replayCacheEntries), nonceKey: options.nonceKey ?? randomBytes(32), health: new UpstreamHealth() };
+  return { replayCache: new MemoryReplayCache(options.replayCacheEntries), nonceKey: options.nonceKey ?? randomBytes(32), health: new UpstreamHealth(), rateCounters: new MemoryRateCounters() };
 }

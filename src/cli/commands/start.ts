@@ -14,6 +14,7 @@ import { startGateway, type Gateway } from '../../server/gateway.js';
 import { formatAddress } from '../../server/listen-spec.js';
 import { defaultSettings, type GatewaySettings } from '../../server/settings.js';
 import { loadOrCreateNonceKey } from '../../state/nonce-key.js';
+import { MemoryRateCounters } from '../../state/rate-counters.js';
 import { MemoryReplayCache } from '../../state/replay-cache.js';
 import { FileConfigStore } from '../../store/file-config-store.js';
 import { loadStoredConfig } from '../../store/load-stored-config.js';
@@ -157,6 +158,7 @@ export async function runGateway(settings: GatewaySettings, env: NodeJS.ProcessE
   // Before any worker is forked: they read the key the primary made sure exists.
   const nonceKey = await loadOrCreateNonceKey(nonceKeyFile(settings));
   const replayStore = new MemoryReplayCache(settings.replayCacheEntries);
+  const rateCounters = new MemoryRateCounters();
   const health = new UpstreamHealth();
   const exposure = adminExposureWarning(settings.adminListen, settings.adminToken);
   if (exposure !== null) {
@@ -171,7 +173,7 @@ export async function runGateway(settings: GatewaySettings, env: NodeJS.ProcessE
   // With workers, this process keeps the admin API and the store; the workers serve the proxy.
   const pool =
     settings.workers > 1
-      ? new WorkerPool({ count: settings.workers, logger, current: () => started!.holder.current.config, stopTimeoutMs: settings.drainTimeoutMs, replayStore, health })
+      ? new WorkerPool({ count: settings.workers, logger, current: () => started!.holder.current.config, stopTimeoutMs: settings.drainTimeoutMs, replayStore, rateCounters, health })
       : null;
   const workerMetrics = pool === null ? null : new AggregatorRegistry();
   const gateway = await startGateway(pool === null ? settings : { ...settings, proxyListen: 'off' }, {
@@ -179,7 +181,7 @@ export async function runGateway(settings: GatewaySettings, env: NodeJS.ProcessE
     config,
     observer: metrics,
     store,
-    node: { replayCache: replayStore, nonceKey, health },
+    node: { replayCache: replayStore, nonceKey, health, rateCounters },
     admin: {
       metrics: workerMetrics === null ? metrics : { scrape: async () => ({ contentType: workerMetrics.contentType, body: await workerMetrics.clusterMetrics() }) },
       maxBodyBytes: options.adminMaxBodyBytes,

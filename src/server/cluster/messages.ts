@@ -5,6 +5,7 @@
  */
 import type { DeckDocument } from '../../config/export.js';
 import type { ServerStats } from '../../admin/info-routes.js';
+import type { RateAnswerMessage, RateTakeMessage } from '../../state/ipc-rate-counters.js';
 import type { ReplayAnswerMessage, ReplayClaimMessage } from '../../state/ipc-replay-cache.js';
 
 export interface ListenerAddress {
@@ -19,7 +20,8 @@ export type ToWorker =
   | { readonly type: 'portcullis:stats'; readonly seq: number }
   | { readonly type: 'portcullis:stop' }
   | HealthMessage
-  | ReplayAnswerMessage;
+  | ReplayAnswerMessage
+  | RateAnswerMessage;
 
 export type FromWorker =
   | { readonly type: 'portcullis:hello' }
@@ -28,7 +30,8 @@ export type FromWorker =
   | { readonly type: 'portcullis:stats'; readonly seq: number; readonly stats: ServerStats }
   | { readonly type: 'portcullis:failed'; readonly error: string }
   | HealthMessage
-  | ReplayClaimMessage;
+  | ReplayClaimMessage
+  | RateTakeMessage;
 
 /**
  * A target's health changed. From a worker: its passive check flipped it (the primary takes it for

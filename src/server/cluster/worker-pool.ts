@@ -11,6 +11,8 @@ import type { ServerStats } from '../../admin/info-routes.js';
 import type { Logger } from '../../util/logger.js';
 import { withGatewayNodeFlags } from '../../runtime/node-flags.js';
 import { answerReplayClaims } from '../../state/ipc-replay-cache.js';
+import { answerRateTakes } from '../../state/ipc-rate-counters.js';
+import type { MemoryRateCounters } from '../../state/rate-counters.js';
 import type { MemoryReplayCache } from '../../state/replay-cache.js';
 import type { UpstreamHealth } from '../../balancer/health/upstream-health.js';
 import { isPortcullisMessage, type FromWorker, type ListenerAddress, type ToWorker } from './messages.js';
@@ -26,6 +28,8 @@ export interface WorkerPoolOptions {
   readonly stopTimeoutMs: number;
   /** The node's replay store, whose marks the workers claim through IPC. */
   readonly replayStore: MemoryReplayCache;
+  /** The node's rate-limiting counters, which the workers take from through IPC. */
+  readonly rateCounters: MemoryRateCounters;
   /** The node's target health: changes go to every worker, a worker's passive findings come here. */
   readonly health?: UpstreamHealth;
 }
@@ -177,6 +181,9 @@ export class WorkerPool {
         break;
       case 'portcullis:replay-claim':
         this.#answer(member, answerReplayClaims(this.#options.replayStore, message));
+        break;
+      case 'portcullis:rate-take':
+        this.#answer(member, answerRateTakes(this.#options.rateCounters, message));
         break;
       case 'portcullis:applied':
       case 'portcullis:stats': {

@@ -14,6 +14,7 @@ import { pluginSchemas } from '../../plugins/index.js';
 import type { Logger } from '../../util/logger.js';
 import { startGateway, type Gateway } from '../gateway.js';
 import type { GatewaySettings } from '../settings.js';
+import { IpcRateCounters } from '../../state/ipc-rate-counters.js';
 import { IpcReplayCache } from '../../state/ipc-replay-cache.js';
 import type { NodeServices } from '../../state/node-services.js';
 import { UpstreamHealth } from '../../balancer/health/upstream-health.js';
@@ -38,7 +39,11 @@ export async function runWorker(settings: GatewaySettings, logger: Logger, nonce
     if (process.send === undefined || !process.connected) throw new Error('no IPC channel to the primary');
     process.send(message);
   });
-  const node: NodeServices = { replayCache, nonceKey: await readNonceKey(nonceKeyFile), health: new UpstreamHealth() };
+  const rateCounters = new IpcRateCounters((message) => {
+    if (process.send === undefined || !process.connected) throw new Error('no IPC channel to the primary');
+    process.send(message);
+  });
+  const node: NodeServices = { replayCache, nonceKey: await readNonceKey(nonceKeyFile), health: new UpstreamHealth(), rateCounters };
   // A flip this worker's passive checks found goes to the primary, which tells every worker.
   node.health.onChange((change) => {
     if (change.source !== 'remote') send({ type: 'portcullis:health', upstream: change.upstream, target: change.target, healthy: change.healthy });
@@ -100,6 +105,9 @@ export async function runWorker(settings: GatewaySettings, logger: Logger, nonce
         case 'portcullis:replay-answer':
           replayCache.answer(message);
           break;
+        case 'portcullis:rate-answer':
+          rateCounters.answer(message);
+          break;
       }
     };
     process.on('message', onMessage);
@@ -108,6 +116,7 @@ export async function runWorker(settings: GatewaySettings, logger: Logger, nonce
     // Without its primary a worker would serve a configuration nobody can change: drain and go.
     process.once('disconnect', () => {
       replayCache.close();
+      rateCounters.close();
       stop();
     });
     send({ type: 'portcullis:hello' });

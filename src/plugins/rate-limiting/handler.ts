@@ -1,0 +1,71 @@
+import type { RequestContext } from '../../pipeline/context.js';
+import { GatewayError } from '../../pipeline/gateway-error.js';
+import type { PluginDefinition } from '../../pipeline/plugin.js';
+import type { CounterWindow, RateCounters } from '../../state/rate-counters.js';
+import { identifierOf } from './identifier.js';
+import { judge } from './limit-headers.js';
+import { redisCounters } from './redis-counters.js';
+import { rateLimitingSchema, type RateLimitingConfig } from './schema.js';
+import { counterKey, PERIODS, PERIOD_SECONDS, windowOf, type Period } from './windows.js';
+
+/** How often a counter store that keeps failing is logged (every request would flood the log). */
+const FAILURE_LOG_INTERVAL_MS = 10_000;
+
+/**
+ * Kong's rate-limiting (priority 910, access phase): fixed UTC windows per configured period,
+ * counted by consumer, credential, IP, service, header or path, in the node's counters (`local`)
+ * or in Redis (`redis`), with Kong's headers, 429 and `fault_tolerant`.
+ */
+export const rateLimiting: PluginDefinition<RateLimitingConfig> = {
+  schema: rateLimitingSchema,
+  priority: 910,
+  create(config, entity, env) {
+    const periods: Array<{ period: Period; limit: number }> = PERIODS.flatMap((period) => {
+      const limit = config[period];
+      return limit === null ? [] : [{ period, limit }];
+    });
+    // The instance's own scope names the counters, not the matched route (Kong's key).
+    const scope = { route: entity.route, service: entity.service };
+    const store: RateCounters & { close?(): Promise<void> } = config.policy === 'redis' ? redisCounters(config, env) : env.node.rateCounters;
+    let lastFailureLogMs = 0;
+
+    const storeFailed = (ctx: RequestContext, error: unknown): void => {
+      const now = Date.now();
+      if (now - lastFailureLogMs >= FAILURE_LOG_INTERVAL_MS) {
+        lastFailureLogMs = now;
+        env.logger.error({ request_id: ctx.id, policy: config.policy, err: error instanceof Error ? error.message : String(error), fault_tolerant: config.fault_tolerant }, 'rate-limiting could not reach its counters');
+      }
+      if (!config.fault_tolerant) {
+        throw new GatewayError({ status: 500, code: 'rate_limit_store_unavailable', message: 'An unexpected error occurred', cause: error });
+      }
+    };
+
+    return {
+      async access(ctx) {
+        const now = Date.now();
+        const identifier = identifierOf(ctx, config);
+        const windows: CounterWindow[] = periods.map(({ period, limit }) => {
+          const window = windowOf(period, now);
+          return { key: counterKey(scope, identifier, period, window.startMs), limit, endsAtMs: window.endMs, ttlSeconds: PERIOD_SECONDS[period] };
+        });
+        let used: readonly number[];
+        try {
+          used = await store.take(windows);
+        } catch (error) {
+          // fault_tolerant: the request goes on, unlimited and without headers (Kong).
+          return storeFailed(ctx, error);
+        }
+        const verdict = judge(
+          periods.map((p, i) => ({ ...p, used: used[i] ?? 0 })),
+          now,
+          config.hide_client_headers,
+        );
+        if (verdict.stopped) throw new GatewayError({ status: config.error_code, code: 'rate_limited', message: config.error_message, headers: verdict.headers });
+        Object.assign(ctx.responseHeaders, verdict.headers);
+      },
+      async close() {
+        await store.close?.();
+      },
+    };
+  },
+};

@@ -1,0 +1,32 @@
+import type { RequestContext } from '../../pipeline/context.js';
+import { realClientAddress } from '../../proxy/headers.js';
+import type { RateLimitingConfig } from './schema.js';
+
+/**
+ * What a request is counted by (Kong's get_identifier): the consumer (else its credential), the
+ * credential, the service, a header's value, or the configured path; each falls back to the
+ * client address (X-Real-IP from a trusted proxy, as Kong's forwarded IP).
+ */
+export function identifierOf(ctx: RequestContext, config: RateLimitingConfig): string {
+  let identifier: string | null | undefined;
+  switch (config.limit_by) {
+    case 'consumer':
+      identifier = ctx.identity?.consumer?.id ?? ctx.identity?.credentialId;
+      break;
+    case 'credential':
+      identifier = ctx.identity?.credentialId;
+      break;
+    case 'service':
+      identifier = ctx.service?.id;
+      break;
+    case 'header': {
+      const value = ctx.request.headers[config.header_name!.toLowerCase()];
+      identifier = Array.isArray(value) ? value[0] : value;
+      break;
+    }
+    case 'path':
+      if (ctx.request.path === config.path) identifier = ctx.request.path;
+      break;
+  }
+  return identifier ?? realClientAddress(ctx.request.headers, ctx.connection.remoteAddress, ctx.request.trustedPeer);
+}

@@ -1,0 +1,92 @@
+/**
+ * A real Redis server for a test (Debian's redis-server, installed by .ci/run): on a free loopback
+ * port, in memory only, stopped (and startable again on the same port) by the test. With
+ * `after` it dies with the test file whatever happens.
+ */
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { after } from 'node:test';
+
+export interface RedisServer {
+  readonly port: number;
+  readonly url: string;
+  /** Stops the server (SIGKILL: as a crash would, no goodbye to clients). */
+  stop(): Promise<void>;
+  /** Starts it again on the same port, empty. */
+  start(): Promise<void>;
+}
+
+const live = new Set<ChildProcess>();
+after(() => {
+  for (const child of live) child.kill('SIGKILL');
+});
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.once('error', reject);
+    probe.listen(0, '127.0.0.1', () => {
+      const address = probe.address();
+      probe.close(() => resolve(typeof address === 'object' && address !== null ? address.port : 0));
+    });
+  });
+}
+
+const REDIS_SERVER = '/usr/bin/redis-server';
+
+/**
+ * Debian's redis-server, installed here when missing (CI's .ci/run installs it first), under a lock:
+ * test files run in parallel, and two apt-get at once fail on apt's own lock.
+ */
+function ensureRedisServer(): void {
+  if (existsSync(REDIS_SERVER)) return;
+  if (process.getuid?.() !== 0) throw new Error("the Redis tests need Debian's redis-server (apt-get install redis-server)");
+  const install = `test -x ${REDIS_SERVER} || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server)`;
+  execFileSync('flock', ['/tmp/portcullis-apt.lock', 'sh', '-c', install], { stdio: ['ignore', 'ignore', 'inherit'] });
+}
+
+export async function startRedisServer(): Promise<RedisServer> {
+  ensureRedisServer();
+  const port = await freePort();
+  let child: ChildProcess | null = null;
+  const start = async (): Promise<void> => {
+    const started = spawn(REDIS_SERVER, ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    live.add(started);
+    child = started;
+    await new Promise<void>((resolve, reject) => {
+      let output = '';
+      const timer = setTimeout(() => reject(new Error(`redis-server did not start:\n${output}`)), 10_000);
+      started.stdout.on('data', (chunk: Buffer) => {
+        output += chunk.toString();
+        if (output.includes('Ready to accept connections')) {
+          clearTimeout(timer);
+          resolve();
+        }
+      });
+      started.once('error', (error) => {
+        clearTimeout(timer);
+        reject(new Error(`redis-server could not run (is Debian's redis-server installed?): ${error.message}`));
+      });
+      started.once('exit', (code) => {
+        clearTimeout(timer);
+        reject(new Error(`redis-server exited with ${code}:\n${output}`));
+      });
+    });
+  };
+  await start();
+  return {
+    port,
+    url: `redis://127.0.0.1:${port}`,
+    async stop() {
+      const running = child;
+      if (running === null) return;
+      child = null;
+      const exited = new Promise<void>((resolve) => running.once('exit', () => resolve()));
+      running.kill('SIGKILL');
+      await exited;
+      live.delete(running);
+    },
+    start,
+  };
+}

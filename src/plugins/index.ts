@@ -8,6 +8,8 @@ import { protectedResourceMetadata } from './protected-resource-metadata/handler
 import { keyAuth } from './key-auth/handler.js';
 import { acl } from './acl/handler.js';
 import { rateLimiting } from './rate-limiting/handler.js';
+import { ipRestriction } from './ip-restriction/handler.js';
+import { cors } from './cors/handler.js';
 
 /** Every plugin Portcullis implements, by Kong name. */
 export const pluginDefinitions: ReadonlyMap<string, PluginDefinition> = new Map<string, PluginDefinition>(
@@ -21,6 +23,8 @@ export const pluginDefinitions: ReadonlyMap<string, PluginDefinition> = new Map<
     keyAuth as unknown as PluginDefinition,
     acl as unknown as PluginDefinition,
     rateLimiting as unknown as PluginDefinition,
+    ipRestriction as unknown as PluginDefinition,
+    cors as unknown as PluginDefinition,
   ].map((definition) => [definition.schema.name, definition]),
 );
 

@@ -335,7 +335,7 @@ async function handle<Req extends ClientRequest, Res extends ClientResponse>(req
       record.status = 499;
     } else if (!res.headersSent) {
       const extraParams = ctx === null || error.challenges.length === 0 ? null : challengeParams(ctx, runtime);
-      const response = errorResponse(error, requestId, extraParams);
+      const response = ctx === null ? errorResponse(error, requestId, extraParams) : filteredResponse(ctx, plugins, errorResponse(error, requestId, extraParams), options.logger);
       sendGatewayResponse(res, protocol, isGrpcRequest(req.headers) ? grpcErrorResponse(response) : response, requestId, record.method === 'HEAD');
       record.status = error.status;
     } else {
@@ -368,6 +368,25 @@ function finish(record: AccessRecord, started: number, options: ProxyHandlerOpti
 
 function logPlugins(ctx: RequestContext, plugins: readonly ResolvedPlugin[], head: ResponseHead, logger: Logger): void {
   runLog(ctx, plugins, head, (plugin, error) => logger.error({ err: error, plugin, request_id: ctx.id }, 'plugin log phase failed'));
+}
+
+/**
+ * The gateway's own answer (a refusal, a preflight) through the header_filter of the plugins that
+ * took part, as Kong runs header_filter after kong.response.exit: cors adds its headers to a 401.
+ * A failing filter leaves the answer as it was.
+ */
+function filteredResponse(ctx: RequestContext, plugins: readonly ResolvedPlugin[], response: GatewayResponse, logger: Logger): GatewayResponse {
+  if (!plugins.some((p) => p.instance.headerFilter !== undefined)) return response;
+  const head: ResponseHead = { status: response.status, headers: { ...response.headers } };
+  try {
+    runHeaderFilter(ctx, plugins, head);
+  } catch (error) {
+    logger.error({ err: error, request_id: ctx.id }, 'a header_filter failed on a gateway answer');
+    return response;
+  }
+  const headers: Record<string, string> = {};
+  for (const [name, value] of Object.entries(head.headers)) headers[name] = Array.isArray(value) ? value.join(', ') : value;
+  return { status: head.status, headers, body: response.body };
 }
 
 function sendGatewayResponse<Req extends ClientRequest, Res extends ClientResponse>(res: Res, protocol: ClientProtocol<Req, Res>, response: GatewayResponse, requestId: string, head: boolean): void {

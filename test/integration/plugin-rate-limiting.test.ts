@@ -8,27 +8,15 @@
  * Limits are per hour so that no test straddles a window (a minute boundary would reset counts).
  */
 import assert from 'node:assert/strict';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { Redis } from 'ioredis';
 import { Agent } from 'undici';
 import { admin } from '../helpers/admin.js';
+import { startCountingUpstream, type CountingUpstream } from '../helpers/counting-upstream.js';
 import { eventually } from '../helpers/eventually.js';
 import { accessRecords, startGatewayProcess, type GatewayProcess } from '../helpers/gateway-process.js';
 import { fetchText } from '../helpers/http.js';
 import { startRedisServer, type RedisServer } from '../helpers/redis-server.js';
-
-async function startCounter(): Promise<{ server: Server; url: string; hits: () => number }> {
-  let hits = 0;
-  const server = createServer((_req, res) => {
-    hits += 1;
-    res.writeHead(200, { 'content-type': 'text/plain' });
-    res.end('ok');
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return { server, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, hits: () => hits };
-}
 
 /** `n` requests at once, each on its own connection (so the node's workers all take some). */
 async function burst(url: string, n: number, headers: Record<string, string> = {}): Promise<number[]> {
@@ -51,11 +39,11 @@ const count = (statuses: readonly number[], status: number): number => statuses.
 
 describe('rate-limiting: headers, limit_by, scope and schema (local policy)', () => {
   let gateway: GatewayProcess;
-  let upstream: Awaited<ReturnType<typeof startCounter>>;
+  let upstream: CountingUpstream;
   const get = (path: string, headers: Record<string, string> = {}) => fetchText(`${gateway.httpUrl}${path}`, { headers });
 
   before(async () => {
-    upstream = await startCounter();
+    upstream = await startCountingUpstream();
     gateway = await startGatewayProcess({
       config: `_format_version: "3.0"
 consumers:
@@ -206,10 +194,10 @@ services:
 
 describe('rate-limiting local across --workers 2: the limit is the node’s', () => {
   let gateway: GatewayProcess;
-  let upstream: Awaited<ReturnType<typeof startCounter>>;
+  let upstream: CountingUpstream;
 
   before(async () => {
-    upstream = await startCounter();
+    upstream = await startCountingUpstream();
     gateway = await startGatewayProcess({
       args: ['--workers', '2'],
       config: `_format_version: "3.0"
@@ -241,11 +229,11 @@ services:
 describe('rate-limiting redis: two gateways share one Redis; fault_tolerant when Redis stops', () => {
   let redis: RedisServer;
   let gateways: GatewayProcess[] = [];
-  let upstream: Awaited<ReturnType<typeof startCounter>>;
+  let upstream: CountingUpstream;
 
   before(async () => {
     redis = await startRedisServer();
-    upstream = await startCounter();
+    upstream = await startCountingUpstream();
     const config = `_format_version: "3.0"
 services:
   - name: api

@@ -1,4 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox';
+import { atLeastOneOf } from '../../config/at-least-one-of.js';
 import type { PluginSchema } from '../../pipeline/plugin.js';
 
 const Groups = (description: string) => Type.Union([Type.Array(Type.String()), Type.Null()], { default: null, description });
@@ -30,7 +31,8 @@ export const aclSchema: PluginSchema = {
     const c = plugin.config as AclConfig;
     const at = `plugins[${index}].config`;
     // Kong's entity checks: at_least_one_of and only_one_of { "config.allow", "config.deny" }.
-    if (!nonEmpty(c.allow) && !nonEmpty(c.deny)) return [{ path: at, message: "at least one of these fields must be non-empty: 'config.allow', 'config.deny'" }];
+    const missing = atLeastOneOf(c, ['allow', 'deny'], at);
+    if (missing !== null) return [missing];
     if (nonEmpty(c.allow) && nonEmpty(c.deny)) return [{ path: at, message: "only one of these fields must be non-empty: 'config.allow', 'config.deny'" }];
     return [];
   },

@@ -1,4 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox';
+import { atLeastOneOf } from '../../config/at-least-one-of.js';
 import type { ConfigError } from '../../config/types.js';
 import type { PluginSchema } from '../../pipeline/plugin.js';
 import { PERIODS } from './windows.js';
@@ -64,9 +65,8 @@ const SYNC_RATE_REALTIME = -1;
 
 function checkRateLimiting(c: RateLimitingConfig, at: string): ConfigError[] {
   const errors: ConfigError[] = [];
-  if (PERIODS.every((p) => c[p] === null)) {
-    errors.push({ path: at, message: `at least one of these fields must be non-empty: ${PERIODS.map((p) => `'config.${p}'`).join(', ')}` });
-  }
+  const noPeriod = atLeastOneOf(c, PERIODS, at);
+  if (noPeriod !== null) errors.push(noPeriod);
   // Kong's validate_periods_order: a longer period cannot have a lower limit.
   PERIODS.forEach((lower, i) => {
     const v1 = c[lower];

@@ -224,6 +224,14 @@ services:
     assert.equal(count(statuses, 429), 35);
     assert.equal(upstream.hits(), 25);
   });
+
+  it('a changed limit takes effect on the counts so far: the counters outlive the plugin instance', async () => {
+    const plugins = (await admin(gateway.adminUrl, 'GET', '/routes/limited/plugins')).json<{ data: Array<{ id: string }> }>().data;
+    const changed = await admin(gateway.adminUrl, 'PATCH', `/plugins/${plugins[0]!.id}`, { config: { hour: 26 } });
+    assert.equal(changed.status, 200, changed.text);
+    const statuses = await burst(`${gateway.httpUrl}/limited`, 5);
+    assert.equal(count(statuses, 200), 1, JSON.stringify(statuses));
+  });
 });
 
 describe('rate-limiting redis: two gateways share one Redis; fault_tolerant when Redis stops', () => {

@@ -26,7 +26,9 @@ export const rateLimiting: PluginDefinition<RateLimitingConfig> = {
     });
     // The instance's own scope names the counters, not the matched route (Kong's key).
     const scope = { route: entity.route, service: entity.service };
-    const store: RateCounters & { close?(): Promise<void> } = config.policy === 'redis' ? redisCounters(config, env) : env.node.rateCounters;
+    // The node's counters outlive this instance (a reload keeps them); only a Redis client is this instance's to release.
+    const redis = config.policy === 'redis' ? redisCounters(config, env) : null;
+    const store: RateCounters = redis ?? env.node.rateCounters;
     let lastFailureLogMs = 0;
 
     const storeFailed = (ctx: RequestContext, error: unknown): void => {
@@ -64,7 +66,7 @@ export const rateLimiting: PluginDefinition<RateLimitingConfig> = {
         Object.assign(ctx.responseHeaders, verdict.headers);
       },
       async close() {
-        await store.close?.();
+        await redis?.close();
       },
     };
   },

@@ -23,19 +23,26 @@ function applyShorthands(config: Record<string, unknown>, schema: PluginSchema, 
     const value = config[shorthand.name];
     delete config[shorthand.name];
     if (value === null) continue;
-    let parent: Record<string, unknown> = config;
-    for (const segment of shorthand.path.slice(0, -1)) {
-      const next = parent[segment];
-      if (next === undefined || next === null) parent[segment] = {};
-      else if (!isRecord(next)) break;
-      parent = parent[segment] as Record<string, unknown>;
-    }
+    const target = `config.${shorthand.path.join('.')}`;
+    const parent = recordAt(config, shorthand.path.slice(0, -1));
     const leaf = shorthand.path.at(-1)!;
-    const current = parent[leaf];
-    if (current !== undefined && current !== null && current !== value) {
-      errors.add(joinPath(path, shorthand.name), `deprecated field conflicts with config.${shorthand.path.join('.')}; set only config.${shorthand.path.join('.')}`);
-    } else parent[leaf] = value;
+    const current = parent?.[leaf];
+    if (parent === null) errors.add(joinPath(path, shorthand.name), `deprecated field cannot go to ${target}: a field on its way is not an object`);
+    else if (current !== undefined && current !== null && current !== value) errors.add(joinPath(path, shorthand.name), `deprecated field conflicts with ${target}; set only ${target}`);
+    else parent[leaf] = value;
   }
+}
+
+/** The record at `path` under `config`, made where missing; null when something on the way is not a record. */
+function recordAt(config: Record<string, unknown>, path: readonly string[]): Record<string, unknown> | null {
+  let record = config;
+  for (const segment of path) {
+    const next = record[segment];
+    if (next === undefined || next === null) record[segment] = {};
+    else if (!isRecord(next)) return null;
+    record = record[segment] as Record<string, unknown>;
+  }
+  return record;
 }
 
 function validateConfig(plugin: PluginDraft, schema: PluginSchema, errors: ErrorList): void {

@@ -48,7 +48,8 @@ export function withoutBodyField(body: Buffer, format: BodyFormat, name: string)
   return format === 'json' ? withoutJsonMember(body, name) : Buffer.from(withoutParameter(body.toString('latin1'), name), 'latin1');
 }
 
-function jsonObject(body: Buffer): Record<string, unknown> | null {
+/** The body as a JSON object, or null when it does not parse or is no object. */
+export function jsonObject(body: Buffer): Record<string, unknown> | null {
   let parsed: unknown;
   try {
     parsed = JSON.parse(body.toString('utf8'));

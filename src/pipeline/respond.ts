@@ -1,3 +1,4 @@
+import type { HeaderMap } from './context.js';
 import { GatewayError } from './gateway-error.js';
 import { formatChallenge } from './www-authenticate.js';
 
@@ -6,6 +7,13 @@ export interface GatewayResponse {
   readonly status: number;
   readonly headers: Record<string, string>;
   readonly body: string;
+}
+
+/** Headers with one string each, a list joined with ", " (what a GatewayResponse carries). */
+export function flatHeaders(headers: HeaderMap): Record<string, string> {
+  const flat: Record<string, string> = {};
+  for (const [name, value] of Object.entries(headers)) flat[name] = Array.isArray(value) ? value.join(', ') : value;
+  return flat;
 }
 
 /**

@@ -157,8 +157,8 @@ export function joined(value: string | string[] | undefined): string | undefined
   return text.trim() === '' ? undefined : text;
 }
 
-/** A header that should hold one value: an empty or missing one counts as absent. */
-function single(value: string | string[] | undefined): string | undefined {
+/** A header that should hold one value (the first of several): an empty or missing one counts as absent. */
+export function single(value: string | string[] | undefined): string | undefined {
   const text = Array.isArray(value) ? value[0] : value;
   return text === undefined || text.trim() === '' ? undefined : text;
 }

@@ -9,7 +9,7 @@ import { grpcErrorResponse, grpcRouteRefusal, isGrpcRequest } from '../pipeline/
 import { isGrpcRoute, isWebSocketRoute, servedProtocol } from '../config/protocol-families.js';
 import { applyIdentityHeaders, removeIdentityHeaders } from '../pipeline/identity-headers.js';
 import type { ResolvedPlugin, ResponseHead } from '../pipeline/plugin.js';
-import { errorResponse, toGatewayError, type GatewayResponse } from '../pipeline/respond.js';
+import { errorResponse, flatHeaders, toGatewayError, type GatewayResponse } from '../pipeline/respond.js';
 import { pluginApplies, runHeaderFilter, runLog, runRequestPhases } from '../pipeline/run-phases.js';
 import { bodyTooLarge, DEFAULT_MAX_BUFFERED_BODY_BYTES, readBodyLimited } from '../proxy/buffered-body.js';
 import { buildUpstreamHeaders, realClientAddress } from '../proxy/headers.js';
@@ -335,7 +335,8 @@ async function handle<Req extends ClientRequest, Res extends ClientResponse>(req
       record.status = 499;
     } else if (!res.headersSent) {
       const extraParams = ctx === null || error.challenges.length === 0 ? null : challengeParams(ctx, runtime);
-      const response = ctx === null ? errorResponse(error, requestId, extraParams) : filteredResponse(ctx, plugins, errorResponse(error, requestId, extraParams), options.logger);
+      const refusal = errorResponse(error, requestId, extraParams);
+      const response = ctx === null ? refusal : finishedAnswer(ctx, plugins, refusal, options.logger);
       sendGatewayResponse(res, protocol, isGrpcRequest(req.headers) ? grpcErrorResponse(response) : response, requestId, record.method === 'HEAD');
       record.status = error.status;
     } else {
@@ -371,22 +372,20 @@ function logPlugins(ctx: RequestContext, plugins: readonly ResolvedPlugin[], hea
 }
 
 /**
- * The gateway's own answer (a refusal, a preflight) through the header_filter of the plugins that
- * took part, as Kong runs header_filter after kong.response.exit: cors adds its headers to a 401.
- * A failing filter leaves the answer as it was.
+ * The gateway's own answer (a refusal, a preflight) finished as a proxied response is, as Kong
+ * finishes a kong.response.exit: with the response headers earlier plugins set (rate-limiting's
+ * counts on a later refusal; the answer's own win), then through the header_filter of the plugins
+ * that took part (cors adds its headers to a 401). A failing filter leaves the answer unfiltered.
  */
-function filteredResponse(ctx: RequestContext, plugins: readonly ResolvedPlugin[], response: GatewayResponse, logger: Logger): GatewayResponse {
-  if (!plugins.some((p) => p.instance.headerFilter !== undefined)) return response;
-  const head: ResponseHead = { status: response.status, headers: { ...response.headers } };
+function finishedAnswer(ctx: RequestContext, plugins: readonly ResolvedPlugin[], response: GatewayResponse, logger: Logger): GatewayResponse {
+  const head: ResponseHead = { status: response.status, headers: { ...ctx.responseHeaders, ...response.headers } };
   try {
     runHeaderFilter(ctx, plugins, head);
   } catch (error) {
     logger.error({ err: error, request_id: ctx.id }, 'a header_filter failed on a gateway answer');
-    return response;
+    return { ...response, headers: flatHeaders({ ...ctx.responseHeaders, ...response.headers }) };
   }
-  const headers: Record<string, string> = {};
-  for (const [name, value] of Object.entries(head.headers)) headers[name] = Array.isArray(value) ? value.join(', ') : value;
-  return { status: head.status, headers, body: response.body };
+  return { status: head.status, headers: flatHeaders(head.headers), body: response.body };
 }
 
 function sendGatewayResponse<Req extends ClientRequest, Res extends ClientResponse>(res: Res, protocol: ClientProtocol<Req, Res>, response: GatewayResponse, requestId: string, head: boolean): void {

@@ -54,6 +54,6 @@ export class IpcRateCounters implements RateCounters {
 
 /** The primary's side: answers a worker's takes from the node's counters, in order. */
 export function answerRateTakes(counters: MemoryRateCounters, message: RateTakeMessage): RateAnswerMessage {
-  const usages = message.takes.map((take) => counters.takeNow(take.map(([key, limit, endsAtMs]) => ({ key, limit, endsAtMs, ttlSeconds: 0 }))));
+  const usages = message.takes.map((take) => counters.takeNow(take.map(([key, limit, endsAtMs]) => ({ key, limit, endsAtMs }))));
   return { type: 'portcullis:rate-answer', seq: message.seq, usages };
 }

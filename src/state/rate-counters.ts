@@ -47,8 +47,8 @@ export class MemoryRateCounters implements RateCounters {
     return Promise.resolve(this.takeNow(windows));
   }
 
-  /** `take`, synchronously (the primary answers its workers with it). */
-  takeNow(windows: readonly CounterWindow[]): number[] {
+  /** `take`, synchronously (the primary answers its workers with it); a counter here ends with its window, no TTL needed. */
+  takeNow(windows: ReadonlyArray<Omit<CounterWindow, 'ttlSeconds'>>): number[] {
     const now = this.#now();
     this.#sweep(now);
     const counters = windows.map((w) => {

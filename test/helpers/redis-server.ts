@@ -5,8 +5,8 @@
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { after } from 'node:test';
+import { freePort } from './ports.js';
 
 export interface RedisServer {
   readonly port: number;
@@ -21,17 +21,6 @@ const live = new Set<ChildProcess>();
 after(() => {
   for (const child of live) child.kill('SIGKILL');
 });
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const address = probe.address();
-      probe.close(() => resolve(typeof address === 'object' && address !== null ? address.port : 0));
-    });
-  });
-}
 
 const REDIS_SERVER = '/usr/bin/redis-server';
 

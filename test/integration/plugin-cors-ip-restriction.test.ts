@@ -9,7 +9,8 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { admin } from '../helpers/admin.js';
 import { startCountingUpstream, type CountingUpstream } from '../helpers/counting-upstream.js';
-import { startGatewayProcess, type GatewayProcess } from '../helpers/gateway-process.js';
+import { eventually } from '../helpers/eventually.js';
+import { accessRecords, startGatewayProcess, type GatewayProcess } from '../helpers/gateway-process.js';
 import { fetchText } from '../helpers/http.js';
 
 describe('cors and ip-restriction', () => {
@@ -76,6 +77,8 @@ services:
     assert.equal(preflight.headers['access-control-allow-headers'], 'x-a,x-b');
     assert.equal(preflight.text, '');
     assert.equal(upstream.methods.length, before);
+    const reason = await eventually('the preflight in the access log', () => accessRecords(gateway).find((r) => r['method'] === 'OPTIONS')?.['reason']);
+    assert.equal(reason, 'cors_preflight');
     const plain = await call('/any', 'GET', { origin: 'https://site.example' });
     assert.equal(plain.headers['access-control-allow-origin'], '*');
     assert.equal((await call('/any', 'GET')).headers['access-control-allow-origin'], '*', 'allow_origin_absent defaults to true');
@@ -124,6 +127,11 @@ services:
     const denied = await call('/deny', 'GET', { 'x-real-ip': '192.0.2.7' });
     assert.equal(denied.status, 401);
     assert.equal(denied.json().message, 'go away');
+    const reasons = await eventually('the refusals in the access log', () => {
+      const found = accessRecords(gateway).filter((r) => r['status'] === 401 && String(r['path']) === '/deny');
+      return found.length > 0 && found.map((r) => r['reason']);
+    });
+    assert.deepEqual(reasons, ['ip_not_allowed']);
   });
 
   it('refuses a bad CIDR, an ip-restriction with no list, and a cors origin that is no regex, with the paths', async () => {

@@ -70,6 +70,13 @@ services:
         plugins:
           - name: rate-limiting
             config: { hour: 1, limit_by: header, header_name: X-Tenant }
+      - name: then-terminated
+        paths: [/then-terminated]
+        plugins:
+          - name: rate-limiting
+            config: { hour: 5 }
+          - name: request-termination
+            config: { status_code: 503 }
       - name: by-consumer
         paths: [/by-consumer]
         plugins:
@@ -135,6 +142,14 @@ services:
     assert.equal(second.headers['retry-after'], undefined);
   });
 
+  it("a later plugin's refusal still carries the counts (the headers of the access phase, as Kong's exit)", async () => {
+    const terminated = await get('/then-terminated');
+    assert.equal(terminated.status, 503);
+    assert.equal(terminated.headers['x-ratelimit-limit-hour'], '5');
+    assert.equal(terminated.headers['x-ratelimit-remaining-hour'], '4');
+    assert.equal(terminated.headers['content-type'], 'application/json; charset=utf-8', "the refusal's own headers win");
+  });
+
   it('limit_by header counts per header value, and by client address without the header', async () => {
     assert.equal((await get('/by-header', { 'x-tenant': 'a' })).status, 200);
     assert.equal((await get('/by-header', { 'x-tenant': 'a' })).status, 429);
@@ -175,6 +190,10 @@ services:
     const conflict = await post({ minute: 1, policy: 'redis', redis: { host: 'a.example' }, redis_host: 'b.example' });
     assert.match(conflict.text, /config.redis_host/);
     assert.match(conflict.text, /conflicts with config.redis.host/);
+    const notRecord = await post({ minute: 1, policy: 'redis', redis: 'localhost', redis_host: 'b.example' });
+    assert.equal(notRecord.status, 400);
+    assert.match(notRecord.text, /config.redis_host/);
+    assert.doesNotMatch(notRecord.text, /config\.host/, 'the shorthand lands nowhere else');
   });
 
   it('takes the deprecated flat redis_* fields into the redis record, and the dump writes the record', async () => {

@@ -1,4 +1,4 @@
-import { closedPort as findClosedPort } from '../helpers/closed-port.js';
+import { closedPort as findClosedPort } from '../helpers/ports.js';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';

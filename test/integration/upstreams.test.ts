@@ -1,4 +1,4 @@
-import { closedPort } from '../helpers/closed-port.js';
+import { closedPort } from '../helpers/ports.js';
 import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';

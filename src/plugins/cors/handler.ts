@@ -1,6 +1,9 @@
 import type { HeaderMap, RequestContext } from '../../pipeline/context.js';
+import { exposeHeaders } from '../../pipeline/expose-headers.js';
 import { GatewayError } from '../../pipeline/gateway-error.js';
 import type { PluginDefinition } from '../../pipeline/plugin.js';
+import { flatHeaders } from '../../pipeline/respond.js';
+import { single } from '../../proxy/headers.js';
 import { compileOrigins, matchOrigin } from './origins.js';
 import { corsSchema, type CorsConfig } from './schema.js';
 
@@ -8,10 +11,7 @@ import { corsSchema, type CorsConfig } from './schema.js';
 const PREFLIGHT = 'cors:preflight';
 
 /** Response headers the auth plugins answer with, which a browser's script needs to read (RFC 6750 §3, RFC 9449 §8). */
-const AUTH_HEADERS = ['www-authenticate', 'dpop-nonce'];
-
-const single = (value: string | string[] | undefined): string | undefined => (Array.isArray(value) ? value[0] : value);
-const provided = (origin: string | undefined): origin is string => origin !== undefined && origin !== '';
+const AUTH_HEADERS = ['WWW-Authenticate', 'DPoP-Nonce'];
 
 function addVary(headers: HeaderMap, append: boolean): void {
   const existing = headers['vary'];
@@ -44,7 +44,7 @@ export const cors: PluginDefinition<CorsConfig> = {
         headers['access-control-allow-origin'] = policy.origin;
         return false;
       }
-      if (provided(origin)) {
+      if (origin !== undefined) {
         if (policy.any) {
           headers['access-control-allow-origin'] = '*';
           return true;
@@ -64,7 +64,7 @@ export const cors: PluginDefinition<CorsConfig> = {
       if (!config.credentials) return;
       if (!allowAll) {
         headers['access-control-allow-credentials'] = 'true';
-      } else if (provided(origin)) {
+      } else if (origin !== undefined) {
         addVary(headers, append);
         headers['access-control-allow-origin'] = origin;
         headers['access-control-allow-credentials'] = 'true';
@@ -85,31 +85,30 @@ export const cors: PluginDefinition<CorsConfig> = {
       if (config.private_network && single(ctx.request.headers['access-control-request-private-network']) === 'true') {
         headers['access-control-allow-private-network'] = 'true';
       }
-      const flat = Object.fromEntries(Object.entries(headers).map(([k, v]) => [k, Array.isArray(v) ? v.join(', ') : v]));
-      throw new GatewayError({ status: 200, code: 'cors_preflight', message: '', headers: flat, body: { contentType: 'text/plain; charset=utf-8', text: '' } });
+      throw new GatewayError({ status: 200, code: 'cors_preflight', message: '', headers: flatHeaders(headers), body: { contentType: 'text/plain; charset=utf-8', text: '' } });
     };
 
     return {
       access(ctx) {
         const origin = single(ctx.request.headers.origin);
-        if (ctx.request.method !== 'OPTIONS' || !provided(origin) || ctx.request.headers['access-control-request-method'] === undefined) return;
+        if (ctx.request.method !== 'OPTIONS' || origin === undefined || ctx.request.headers['access-control-request-method'] === undefined) return;
         ctx.shared.set(PREFLIGHT, true);
         if (!config.preflight_continue) preflight(ctx, origin);
       },
       headerFilter(ctx, response) {
         if (ctx.shared.get(PREFLIGHT) === true) return;
         const origin = single(ctx.request.headers.origin);
-        if (!provided(origin) && !config.allow_origin_absent) return;
+        if (origin === undefined && !config.allow_origin_absent) return;
         const headers = response.headers;
         const allowAll = allowOrigin(headers, origin, true);
         allowCredentials(headers, allowAll, origin, true);
+        if (exposed !== null) headers['access-control-expose-headers'] = exposed;
         // What the auth plugins answer with joins the exposed headers: a script must read a challenge.
-        const needed = AUTH_HEADERS.filter((h) => headers[h] !== undefined);
-        if (exposed !== null || needed.length > 0) {
-          const listed = new Set((exposed ?? '').split(',').map((h) => h.trim().toLowerCase()));
-          const extra = needed.filter((h) => !listed.has(h)).map((h) => (h === 'dpop-nonce' ? 'DPoP-Nonce' : 'WWW-Authenticate'));
-          headers['access-control-expose-headers'] = [exposed, ...extra].filter((h) => h !== null && h !== '').join(',');
-        }
+        exposeHeaders(
+          headers,
+          AUTH_HEADERS.filter((h) => headers[h.toLowerCase()] !== undefined),
+          ',',
+        );
       },
     };
   },

@@ -2,7 +2,7 @@
  * Where key-auth looks for a key (Kong's order: for each of `key_names`, the header, then the query
  * string, then the body) and how it takes the key out of the upstream request (`hide_credentials`).
  */
-import { bodyFieldsFormat, jsonMember, withoutBodyField, withoutParameter, type BodyFormat } from '../../pipeline/body-fields.js';
+import { bodyFieldsFormat, jsonObject, withoutBodyField, withoutParameter } from '../../pipeline/body-fields.js';
 import type { RequestContext } from '../../pipeline/context.js';
 import type { KeyAuthConfig } from './schema.js';
 
@@ -11,24 +11,27 @@ export type KeyLookup =
   | { readonly found: 'duplicate' }
   | { readonly found: 'none' };
 
-/** A body that may hold keys: a form or a JSON object (multipart is not read: rare for keys). */
-interface FieldsBody {
-  readonly format: BodyFormat;
-  readonly bytes: Buffer;
-}
+/** The values of a field of the body: a form's repeated fields, a JSON string or array of strings (two or more: a duplicate). */
+type BodyValues = (name: string) => readonly string[];
 
-async function readFieldsBody(ctx: RequestContext): Promise<FieldsBody | null> {
+const NO_VALUES: BodyValues = () => [];
+
+/** The fields of a form or JSON object body, parsed once for all of `key_names` (multipart is not read: rare for keys). */
+async function readBodyValues(ctx: RequestContext): Promise<BodyValues> {
   const format = bodyFieldsFormat(ctx.request.headers);
-  return format === null ? null : { format, bytes: await ctx.readBody() };
-}
-
-/** The body's values of `name`: a form's repeated fields, a JSON string or array of strings (two or more: a duplicate). */
-function bodyValues(body: FieldsBody | null, name: string): string[] {
-  if (body === null) return [];
-  if (body.format === 'form') return new URLSearchParams(body.bytes.toString('utf8')).getAll(name);
-  const value = jsonMember(body.bytes, name);
-  if (typeof value === 'string') return [value];
-  return Array.isArray(value) ? value.filter((v): v is string => typeof v === 'string') : [];
+  if (format === null) return NO_VALUES;
+  const bytes = await ctx.readBody();
+  if (format === 'form') {
+    const form = new URLSearchParams(bytes.toString('utf8'));
+    return (name) => form.getAll(name);
+  }
+  const json = jsonObject(bytes);
+  if (json === null) return NO_VALUES;
+  return (name) => {
+    const value = Object.hasOwn(json, name) ? json[name] : undefined;
+    if (typeof value === 'string') return [value];
+    return Array.isArray(value) ? value.filter((v): v is string => typeof v === 'string') : [];
+  };
 }
 
 /** The query-string parameters named `name`, decoded as URLSearchParams decodes them. */
@@ -42,15 +45,15 @@ function headerValues(ctx: RequestContext, name: string): readonly string[] {
   return Array.isArray(header) ? header : [header];
 }
 
-/** Finds the key of the request, and the body it read to look (so the key can be taken out of it). */
+/** Finds the key of the request and the name it was found under. */
 export async function lookUpKey(ctx: RequestContext, config: KeyAuthConfig): Promise<KeyLookup> {
-  let body: FieldsBody | null | undefined;
+  let body: BodyValues | undefined;
   for (const name of config.key_names) {
     let values: readonly string[] = config.key_in_header ? headerValues(ctx, name) : [];
     if (values.length === 0 && config.key_in_query) values = queryValues(ctx.request.query, name);
     if (values.length === 0 && config.key_in_body) {
-      body ??= await readFieldsBody(ctx);
-      values = bodyValues(body, name);
+      body ??= await readBodyValues(ctx);
+      values = body(name);
     }
     if (values.length > 1) return { found: 'duplicate' };
     const key = values[0];

@@ -16,7 +16,7 @@ interface Entry extends KeyMatch {
   readonly key: Buffer;
 }
 
-const indexes = new WeakMap<Config, Map<string, Entry>>();
+const indexes = new WeakMap<Config, KeyIndex>();
 
 function digest(key: string | Buffer): string {
   return hash('sha256', key, 'base64');
@@ -34,25 +34,25 @@ function build(config: Config): Map<string, Entry> {
   return index;
 }
 
-/** The API keys of `config`, built on first use and shared by every key-auth instance of it. */
 export interface KeyIndex {
   /** The credential and consumer of `key`, or null. */
   find(key: string): KeyMatch | null;
 }
 
+/** The API keys of `config`: built by the first key-auth instance of it (at load), shared by the others. */
 export function keyIndex(config: Config): KeyIndex {
   let index = indexes.get(config);
   if (index === undefined) {
-    index = build(config);
+    const entries = build(config);
+    index = {
+      find(key) {
+        const presented = Buffer.from(key);
+        const entry = entries.get(digest(presented));
+        if (entry === undefined || entry.key.length !== presented.length || !timingSafeEqual(entry.key, presented)) return null;
+        return entry;
+      },
+    };
     indexes.set(config, index);
   }
-  const entries = index;
-  return {
-    find(key) {
-      const presented = Buffer.from(key);
-      const entry = entries.get(digest(presented));
-      if (entry === undefined || entry.key.length !== presented.length || !timingSafeEqual(entry.key, presented)) return null;
-      return entry;
-    },
-  };
+  return index;
 }

@@ -17,7 +17,6 @@ import { AuthFailure } from './responses.js';
 
 export type TokenLocation = 'header' | 'query' | 'cookie' | 'body';
 
-
 /** One place a token was found. */
 export interface TokenPlace {
   readonly token: string;

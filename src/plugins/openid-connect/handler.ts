@@ -6,7 +6,9 @@
 import type { Logger } from 'pino';
 import type { Consumer, PluginEntity } from '../../config/types.js';
 import { proceedAsAnonymous } from '../../pipeline/anonymous.js';
+import { bodyFieldsFormat } from '../../pipeline/body-fields.js';
 import type { RequestContext } from '../../pipeline/context.js';
+import { exposeHeaders } from '../../pipeline/expose-headers.js';
 import { isGatewayError } from '../../pipeline/gateway-error.js';
 import type { PluginDefinition, PluginEnvironment, PluginInstance, ResponseHead } from '../../pipeline/plugin.js';
 import { openIdConnectAdminApi } from './admin-api.js';
@@ -15,7 +17,6 @@ import { namedConsumer } from '../../config/find-consumer.js';
 import { createHeaderCertificateSource } from './certificate-from-header.js';
 import { discoveryTargets } from './discovery.js';
 import { DpopBinding } from './dpop-binding.js';
-import { bodyFieldsFormat } from '../../pipeline/body-fields.js';
 import { extractBodyToken, extractToken, hideCredential, type FoundToken } from './extract-token.js';
 import { IdpClient } from './http-client.js';
 import { HmacSecret } from './jwks.js';
@@ -269,13 +270,7 @@ const EXPOSED_HEADERS = EXPOSED_HEADER_NAMES.join(', ');
 
 /** On a successful response to a cross-origin request: the DPoP headers join whatever the upstream exposes. */
 function exposeDpopHeaders(ctx: RequestContext, response: ResponseHead): void {
-  if (ctx.request.headers.origin === undefined) return;
-  const existing = response.headers['access-control-expose-headers'];
-  const current = Array.isArray(existing) ? existing.join(', ') : (existing ?? '');
-  if (current.trim() === '*') return;
-  const listed = new Set(current.split(',').map((h) => h.trim().toLowerCase()).filter((h) => h !== ''));
-  const missing = EXPOSED_HEADER_NAMES.filter((h) => !listed.has(h.toLowerCase()));
-  if (missing.length > 0) response.headers['access-control-expose-headers'] = [current.trim(), ...missing].filter((h) => h !== '').join(', ');
+  if (ctx.request.headers.origin !== undefined) exposeHeaders(response.headers, EXPOSED_HEADER_NAMES);
 }
 
 export const openIdConnect: PluginDefinition<OpenIdConnectConfig> = {

@@ -2,11 +2,12 @@ import type { RequestContext } from '../../pipeline/context.js';
 import { GatewayError } from '../../pipeline/gateway-error.js';
 import type { PluginDefinition } from '../../pipeline/plugin.js';
 import type { CounterWindow, RateCounters } from '../../state/rate-counters.js';
+import { logThrottle } from '../../util/log-throttle.js';
 import { identifierOf } from './identifier.js';
 import { judge } from './limit-headers.js';
 import { redisCounters } from './redis-counters.js';
 import { rateLimitingSchema, type RateLimitingConfig } from './schema.js';
-import { counterKey, PERIODS, PERIOD_SECONDS, windowOf, type Period } from './windows.js';
+import { counterKey, counterKeyPrefix, PERIODS, PERIOD_SECONDS, windowOf, type Period } from './windows.js';
 
 /** How often a counter store that keeps failing is logged (every request would flood the log). */
 const FAILURE_LOG_INTERVAL_MS = 10_000;
@@ -25,16 +26,14 @@ export const rateLimiting: PluginDefinition<RateLimitingConfig> = {
       return limit === null ? [] : [{ period, limit }];
     });
     // The instance's own scope names the counters, not the matched route (Kong's key).
-    const scope = { route: entity.route, service: entity.service };
+    const keyPrefix = counterKeyPrefix({ route: entity.route, service: entity.service });
     // The node's counters outlive this instance (a reload keeps them); only a Redis client is this instance's to release.
     const redis = config.policy === 'redis' ? redisCounters(config, env) : null;
     const store: RateCounters = redis ?? env.node.rateCounters;
-    let lastFailureLogMs = 0;
+    const failureLogDue = logThrottle(FAILURE_LOG_INTERVAL_MS);
 
     const storeFailed = (ctx: RequestContext, error: unknown): void => {
-      const now = Date.now();
-      if (now - lastFailureLogMs >= FAILURE_LOG_INTERVAL_MS) {
-        lastFailureLogMs = now;
+      if (failureLogDue()) {
         env.logger.error({ request_id: ctx.id, policy: config.policy, err: error instanceof Error ? error.message : String(error), fault_tolerant: config.fault_tolerant }, 'rate-limiting could not reach its counters');
       }
       if (!config.fault_tolerant) {
@@ -48,7 +47,7 @@ export const rateLimiting: PluginDefinition<RateLimitingConfig> = {
         const identifier = identifierOf(ctx, config);
         const windows: CounterWindow[] = periods.map(({ period, limit }) => {
           const window = windowOf(period, now);
-          return { key: counterKey(scope, identifier, period, window.startMs), limit, endsAtMs: window.endMs, ttlSeconds: PERIOD_SECONDS[period] };
+          return { key: counterKey(keyPrefix, identifier, period, window.startMs), limit, endsAtMs: window.endMs, ttlSeconds: PERIOD_SECONDS[period] };
         });
         let used: readonly number[];
         try {

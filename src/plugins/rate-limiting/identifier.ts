@@ -1,10 +1,10 @@
 import type { RequestContext } from '../../pipeline/context.js';
-import { realClientAddress } from '../../proxy/headers.js';
+import { realClientAddress, single } from '../../proxy/headers.js';
 import type { RateLimitingConfig } from './schema.js';
 
 /**
  * What a request is counted by (Kong's get_identifier): the consumer (else its credential), the
- * credential, the service, a header's value, or the configured path; each falls back to the
+ * credential, the service, a header's (first, non-blank) value, or the configured path; each falls back to the
  * client address (X-Real-IP from a trusted proxy, as Kong's forwarded IP).
  */
 export function identifierOf(ctx: RequestContext, config: RateLimitingConfig): string {
@@ -19,11 +19,9 @@ export function identifierOf(ctx: RequestContext, config: RateLimitingConfig): s
     case 'service':
       identifier = ctx.service?.id;
       break;
-    case 'header': {
-      const value = ctx.request.headers[config.header_name!.toLowerCase()];
-      identifier = Array.isArray(value) ? value[0] : value;
+    case 'header':
+      identifier = single(ctx.request.headers[config.header_name!.toLowerCase()]);
       break;
-    }
     case 'path':
       if (ctx.request.path === config.path) identifier = ctx.request.path;
       break;

@@ -13,6 +13,7 @@ import { Redis, type RedisOptions, type Result } from 'ioredis';
 import type { PluginEnvironment } from '../../pipeline/plugin.js';
 import type { CounterWindow, RateCounters } from '../../state/rate-counters.js';
 import { defaultCaPems } from '../../util/default-trust.js';
+import { logThrottle } from '../../util/log-throttle.js';
 import type { RateLimitingConfig, RedisConfig } from './schema.js';
 
 /** INCR every key, setting its TTL when it is new; returns each key's value before (Kong's script, for all windows at once). */
@@ -32,6 +33,9 @@ redis.call("incrby", KEYS[1], ARGV[1])
 if exists == 0 then redis.call("expireat", KEYS[1], ARGV[2]) end
 return 0`;
 
+/** How often a Redis that stays unavailable is logged again. */
+const LOG_INTERVAL_MS = 10_000;
+
 declare module 'ioredis' {
   interface RedisCommander<Context> {
     portcullisRateIncrement(numKeys: number, ...keysThenTtls: Array<string | number>): Result<number[], Context>;
@@ -43,7 +47,8 @@ interface SharedClient {
   readonly client: Redis;
   /** Settles when the client first connects (the first requests wait for it, up to the deadline). */
   readonly ready: Promise<void>;
-  connected: boolean;
+  /** It connected once: from then on a disconnected client fails at once rather than waiting. */
+  everReady: boolean;
   users: number;
 }
 
@@ -73,16 +78,14 @@ function createClient(redis: RedisConfig, env: PluginEnvironment): SharedClient 
   const client = new Redis(clientOptions(redis, env));
   client.defineCommand('portcullisRateIncrement', { lua: INCREMENT_SCRIPT });
   client.defineCommand('portcullisRateAdd', { numberOfKeys: 1, lua: ADD_SCRIPT });
-  let lastLogMs = 0;
+  const logDue = logThrottle(LOG_INTERVAL_MS);
   client.on('error', (error: Error) => {
     // ioredis reports every failed reconnect; once in a while is enough (no password is in these messages).
-    const now = Date.now();
-    if (now - lastLogMs < 10_000) return;
-    lastLogMs = now;
+    if (!logDue()) return;
     env.logger.warn({ redis: `${redis.host ?? ''}:${redis.port}`, err: error.message }, 'rate-limiting: Redis unavailable');
   });
-  const shared: SharedClient = { client, ready: new Promise<void>((resolve) => client.once('ready', () => resolve())), connected: false, users: 0 };
-  void shared.ready.then(() => (shared.connected = true));
+  const shared: SharedClient = { client, ready: new Promise<void>((resolve) => client.once('ready', () => resolve())), everReady: false, users: 0 };
+  void shared.ready.then(() => (shared.everReady = true));
   return shared;
 }
 
@@ -129,7 +132,7 @@ export function redisCounters(config: RateLimitingConfig, env: PluginEnvironment
   const timeout = config.redis.timeout;
 
   const increment = async (windows: readonly CounterWindow[]): Promise<readonly number[]> => {
-    if (!shared.connected) await Promise.race([shared.ready, deadline(timeout)]);
+    if (!shared.everReady) await Promise.race([shared.ready, deadline(timeout)]);
     return shared.client.portcullisRateIncrement(windows.length, ...windows.map((w) => w.key), ...windows.map((w) => w.ttlSeconds));
   };
 
@@ -145,6 +148,7 @@ export function redisCounters(config: RateLimitingConfig, env: PluginEnvironment
 
   // sync_rate: the windows this instance counts locally until the next flush.
   let local = new Map<string, LocalWindow>();
+  const syncLogDue = logThrottle(LOG_INTERVAL_MS);
   const flush = async (): Promise<void> => {
     const pending = local;
     local = new Map();
@@ -157,8 +161,9 @@ export function redisCounters(config: RateLimitingConfig, env: PluginEnvironment
       const failed = (await pipeline.exec())?.find(([error]) => error !== null)?.[0];
       if (failed !== undefined && failed !== null) throw failed;
     } catch (error) {
-      // Lost, as Kong loses them: the counts were only ever an approximation with sync_rate.
-      env.logger.warn({ err: error instanceof Error ? error.message : String(error), windows: deltas.length }, 'rate-limiting: could not sync counters to Redis');
+      // Lost, as Kong loses them: the counts were only ever an approximation with sync_rate. A sync
+      // every 20 ms to a Redis that is down must not write 50 lines a second.
+      if (syncLogDue()) env.logger.warn({ err: error instanceof Error ? error.message : String(error), windows: deltas.length }, 'rate-limiting: could not sync counters to Redis');
     }
   };
   const timer = setInterval(() => void flush(), config.sync_rate * 1000);

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { counterKey, resetSeconds, windowOf } from './windows.js';
+import { counterKey, counterKeyPrefix, resetSeconds, windowOf } from './windows.js';
 
 const at = (iso: string): number => Date.parse(iso);
 
@@ -27,7 +27,7 @@ describe('rate-limiting windows (Kong timestamp.lua, expiration.lua)', () => {
 
   it("builds Kong's counter key from the instance's scope, the zero UUID standing for none", () => {
     const start = at('2024-03-31T23:59:00Z');
-    assert.equal(counterKey({ route: null, service: null }, '10.0.0.1', 'minute', start), `ratelimit:00000000-0000-0000-0000-000000000000:00000000-0000-0000-0000-000000000000:10.0.0.1:${start}:minute`);
-    assert.equal(counterKey({ route: 'r', service: 's' }, 'c', 'second', 5), 'ratelimit:r:s:c:5:second');
+    assert.equal(counterKey(counterKeyPrefix({ route: null, service: null }), '10.0.0.1', 'minute', start), `ratelimit:00000000-0000-0000-0000-000000000000:00000000-0000-0000-0000-000000000000:10.0.0.1:${start}:minute`);
+    assert.equal(counterKey(counterKeyPrefix({ route: 'r', service: 's' }), 'c', 'second', 5), 'ratelimit:r:s:c:5:second');
   });
 });

@@ -38,10 +38,15 @@ const EMPTY_UUID = '00000000-0000-0000-0000-000000000000';
 
 /**
  * Kong's counter key: `ratelimit:<route>:<service>:<identifier>:<window start ms>:<period>`, the
- * route and service of the plugin's own scope (a service-scoped instance counts all its routes together).
+ * route and service of the plugin's own scope (a service-scoped instance counts all its routes
+ * together). The scope's part is the instance's, made once: `counterKeyPrefix`.
  */
-export function counterKey(scope: { readonly route: string | null; readonly service: string | null }, identifier: string, period: Period, startMs: number): string {
-  return `ratelimit:${scope.route ?? EMPTY_UUID}:${scope.service ?? EMPTY_UUID}:${identifier}:${startMs}:${period}`;
+export function counterKeyPrefix(scope: { readonly route: string | null; readonly service: string | null }): string {
+  return `ratelimit:${scope.route ?? EMPTY_UUID}:${scope.service ?? EMPTY_UUID}:`;
+}
+
+export function counterKey(prefix: string, identifier: string, period: Period, startMs: number): string {
+  return `${prefix}${identifier}:${startMs}:${period}`;
 }
 
 /**

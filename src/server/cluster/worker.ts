@@ -25,6 +25,12 @@ function send(message: FromWorker): void {
   process.send?.(message);
 }
 
+/** Sends a question to the primary; throws without the channel, so the asking store fails at once. */
+function sendToPrimary(message: FromWorker): void {
+  if (process.send === undefined || !process.connected) throw new Error('no IPC channel to the primary');
+  process.send(message);
+}
+
 function load(document: unknown): Config {
   // The primary accepted it already, possibly entity by entity.
   const loaded = loadConfigObject(document, { plugins: pluginSchemas, entityAtATime: true });
@@ -35,14 +41,8 @@ function load(document: unknown): Config {
 /** Runs this process as a worker until the primary says stop (or disconnects). */
 export async function runWorker(settings: GatewaySettings, logger: Logger, nonceKeyFile: string): Promise<void> {
   let gateway: Gateway | null = null;
-  const replayCache = new IpcReplayCache((message) => {
-    if (process.send === undefined || !process.connected) throw new Error('no IPC channel to the primary');
-    process.send(message);
-  });
-  const rateCounters = new IpcRateCounters((message) => {
-    if (process.send === undefined || !process.connected) throw new Error('no IPC channel to the primary');
-    process.send(message);
-  });
+  const replayCache = new IpcReplayCache(sendToPrimary);
+  const rateCounters = new IpcRateCounters(sendToPrimary);
   const node: NodeServices = { replayCache, nonceKey: await readNonceKey(nonceKeyFile), health: new UpstreamHealth(), rateCounters };
   // A flip this worker's passive checks found goes to the primary, which tells every worker.
   node.health.onChange((change) => {

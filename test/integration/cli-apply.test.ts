@@ -1,33 +1,16 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { startEchoServer, type EchoServer } from '../../src/echo/index.js';
 import { admin } from '../helpers/admin.js';
-import { cliPath, startGatewayProcess, type GatewayProcess } from '../helpers/gateway-process.js';
+import { portcullis, type CommandRun } from '../helpers/cli.js';
+import { startGatewayProcess, type GatewayProcess } from '../helpers/gateway-process.js';
 import { fetchText } from '../helpers/http.js';
 
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
 /** Runs the CLI with `input` on stdin. */
-function cli(args: string[], input = '', env: NodeJS.ProcessEnv = {}): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [cliPath, ...args], { env: { ...process.env, ...env } });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (c: string) => (stdout += c));
-    child.stderr.setEncoding('utf8').on('data', (c: string) => (stderr += c));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-    child.stdin.end(input);
-  });
-}
+const cli = (args: string[], input = '', env: NodeJS.ProcessEnv = {}): Promise<CommandRun> => portcullis(args, { input, env });
 
 describe('portcullis apply, sync and dump', () => {
   let gateway: GatewayProcess;

@@ -2,6 +2,7 @@ import type { IncomingHttpHeaders } from 'node:http';
 import type { Readable } from 'node:stream';
 import type { Consumer, Route, Service } from '../config/types.js';
 import type { ClientCertificate, ConnectionInfo } from '../connection/connection-info.js';
+import type { PhaseTimings } from './phase-timings.js';
 
 /**
  * The request as the pipeline sees it, the same over HTTP/1.1 and HTTP/2 (the listener's
@@ -72,6 +73,13 @@ export interface ReadBodyOptions {
  */
 export interface RequestContext {
   readonly id: string;
+  /** `performance.now()` when the request arrived (add `performance.timeOrigin` for the epoch). */
+  readonly receivedAt: number;
+  /**
+   * When the plugin phases and the upstream call ran, recorded only on a route with a plugin that
+   * traces them (see `PluginDefinition.tracesPhases`); null otherwise.
+   */
+  timings: PhaseTimings | null;
   readonly request: GatewayRequest;
   readonly connection: ConnectionInfo;
   readonly route: Route;

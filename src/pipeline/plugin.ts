@@ -131,6 +131,8 @@ export interface PluginDefinition<C = Record<string, unknown>> {
   readonly requestsClientCertificate?: boolean;
   /** Admin endpoints the plugin serves on the admin listener. */
   readonly adminApi?: PluginAdminApi;
+  /** The plugin reads `ctx.timings` (a tracer): the route's requests record their phases' times. */
+  readonly tracesPhases?: boolean;
 }
 
 /** A configured plugin ready to run: its entity, its definition and its built instance. */

@@ -31,7 +31,7 @@ function plugin(e: PluginEntity, priority: number, trace: string[], access?: (ct
 }
 
 function context(scheme: 'http' | 'https' = 'https', protocol: RequestContext['request']['protocol'] = scheme): RequestContext {
-  return { request: { scheme, protocol }, identity: null } as unknown as RequestContext;
+  return { request: { scheme, protocol }, identity: null, timings: null } as unknown as RequestContext;
 }
 
 describe('plugin resolution and phases', () => {
@@ -98,7 +98,7 @@ describe('plugin resolution and phases', () => {
     assert.equal(trace.filter((t) => t.startsWith('access')).length, 1);
   });
 
-  it('stops at the first refusal', async () => {
+  it('stops at the first refusal; the plugins after it still take part in header_filter and log, as Kong collects them', async () => {
     const trace: string[] = [];
     const index = new PluginIndex([
       plugin(entity('deny', {}, 'deny'), 100, trace, () => {
@@ -109,6 +109,6 @@ describe('plugin resolution and phases', () => {
     const ran: ResolvedPlugin[] = [];
     await assert.rejects(async () => runRequestPhases(context(), index.forRoute(route), ran), (e: unknown) => e instanceof GatewayError && e.code === 'nope');
     assert.ok(!trace.includes('access:after'));
-    assert.deepEqual(ran.map((p) => p.entity.id), ['deny'], 'the refusing plugin still takes part in the log phase');
+    assert.deepEqual(ran.map((p) => p.entity.id), ['deny', 'after'], 'the refusing plugin and the ones after it take part in the log phase');
   });
 });

@@ -1,4 +1,5 @@
 import type { RequestContext } from './context.js';
+import { PhaseTimings } from './phase-timings.js';
 import type { ResolvedPlugin, ResponseHead, RoutePlugins } from './plugin.js';
 
 /**
@@ -7,12 +8,15 @@ import type { ResolvedPlugin, ResponseHead, RoutePlugins } from './plugin.js';
  *   consumer, consumer-scoped instances take over for the plugins still to run) → [upstream] →
  *   header_filter → log.
  * A phase refuses by throwing a GatewayError; the caller turns it into the response. `ran` receives
- * each plugin as its access phase starts, so even after a refusal the caller knows which plugins
- * take part in header_filter and log.
+ * the plugins that take part in header_filter and log: each as its access phase starts and, after a
+ * refusal, the rest of the route's plugins too, whose access never runs (Kong's collecting iterator
+ * goes on collecting past a kong.response.exit: a logging or metrics plugin of lower priority than
+ * the auth plugin that refused still sees the 401).
  */
 export function runRequestPhases(ctx: RequestContext, plugins: RoutePlugins, ran: ResolvedPlugin[]): Promise<void> | undefined {
   // A route without plugins (and without global ones) costs no async frame at all.
   if (plugins.base.length === 0) return undefined;
+  if (ctx.timings === null && plugins.base.some((plugin) => plugin.definition.tracesPhases === true)) ctx.timings = new PhaseTimings();
   return runPhases(ctx, plugins, ran);
 }
 
@@ -29,11 +33,19 @@ export function pluginApplies(plugin: ResolvedPlugin, protocol: RequestContext['
 
 async function runPhases(ctx: RequestContext, plugins: RoutePlugins, ran: ResolvedPlugin[]): Promise<void> {
   const protocol = ctx.request.protocol;
+  const timings = ctx.timings;
   for (const plugin of plugins.base) {
     if (plugin.instance.rewrite !== undefined && pluginApplies(plugin, protocol)) {
-      // A synchronous phase (most are) costs no microtask turn; only a promise is awaited.
-      const pending = plugin.instance.rewrite(ctx);
-      if (pending !== undefined) await pending;
+      const started = timings === null ? 0 : performance.now();
+      try {
+        // A synchronous phase (most are) costs no microtask turn; only a promise is awaited.
+        const pending = plugin.instance.rewrite(ctx);
+        if (pending !== undefined) await pending;
+      } catch (refusal) {
+        timings?.record(plugin.entity.name, 'rewrite', started, true);
+        throw refusal;
+      }
+      timings?.record(plugin.entity.name, 'rewrite', started, false);
     }
   }
 
@@ -52,8 +64,16 @@ async function runPhases(ctx: RequestContext, plugins: RoutePlugins, ran: Resolv
     if (!pluginApplies(plugin, protocol)) continue;
     ran.push(plugin);
     if (plugin.instance.access !== undefined) {
-      const pending = plugin.instance.access(ctx);
-      if (pending !== undefined) await pending;
+      const started = timings === null ? 0 : performance.now();
+      try {
+        const pending = plugin.instance.access(ctx);
+        if (pending !== undefined) await pending;
+      } catch (refusal) {
+        timings?.record(plugin.entity.name, 'access', started, true);
+        collectRest(list, i + 1, done, protocol, ran);
+        throw refusal;
+      }
+      timings?.record(plugin.entity.name, 'access', started, false);
     }
     const identified = ctx.identity?.consumer?.id ?? null;
     if (identified !== null && identified !== consumerId) {
@@ -70,9 +90,34 @@ async function runPhases(ctx: RequestContext, plugins: RoutePlugins, ran: Resolv
   }
 }
 
+/** The plugins after a refusal, in `list` from `from` on, that would have run: they join header_filter and log. */
+function collectRest(list: readonly ResolvedPlugin[], from: number, done: ReadonlySet<string> | null, protocol: RequestContext['request']['protocol'], ran: ResolvedPlugin[]): void {
+  for (let j = from; j < list.length; j++) {
+    const rest = list[j]!;
+    if (done?.has(rest.entity.name) === true || !pluginApplies(rest, protocol)) continue;
+    ran.push(rest);
+  }
+}
+
 /** header_filter in priority order; synchronous, it only edits the response head. */
 export function runHeaderFilter(ctx: RequestContext, plugins: readonly ResolvedPlugin[], head: ResponseHead): void {
-  for (const plugin of plugins) plugin.instance.headerFilter?.(ctx, head);
+  const timings = ctx.timings;
+  for (const plugin of plugins) {
+    const instance = plugin.instance;
+    if (instance.headerFilter === undefined) continue;
+    if (timings === null) {
+      instance.headerFilter(ctx, head);
+      continue;
+    }
+    const started = performance.now();
+    try {
+      instance.headerFilter(ctx, head);
+    } catch (error) {
+      timings.record(plugin.entity.name, 'header_filter', started, true);
+      throw error;
+    }
+    timings.record(plugin.entity.name, 'header_filter', started, false);
+  }
 }
 
 /** log phase: never throws, a failing log handler must not affect anything else. */

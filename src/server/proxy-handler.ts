@@ -8,6 +8,7 @@ import { GatewayError } from '../pipeline/gateway-error.js';
 import { grpcErrorResponse, grpcRouteRefusal, isGrpcRequest } from '../pipeline/grpc.js';
 import { isGrpcRoute, isWebSocketRoute, servedProtocol } from '../config/protocol-families.js';
 import { applyIdentityHeaders, removeIdentityHeaders } from '../pipeline/identity-headers.js';
+import type { PhaseTimings } from '../pipeline/phase-timings.js';
 import type { ResolvedPlugin, ResponseHead } from '../pipeline/plugin.js';
 import { errorResponse, flatHeaders, toGatewayError, type GatewayResponse } from '../pipeline/respond.js';
 import { pluginApplies, runHeaderFilter, runLog, runRequestPhases } from '../pipeline/run-phases.js';
@@ -15,6 +16,7 @@ import { bodyTooLarge, DEFAULT_MAX_BUFFERED_BODY_BYTES, readBodyLimited } from '
 import { buildUpstreamHeaders, realClientAddress } from '../proxy/headers.js';
 import { hashValueOf, setHashCookie } from '../proxy/hash-value.js';
 import { pipeResponse, sendUpstream, type UpstreamResponse } from '../proxy/send.js';
+import { UpstreamError } from '../proxy/upstream-errors.js';
 import type { ServiceEndpoints } from '../proxy/service-endpoints.js';
 import type { UpstreamExchange } from '../proxy/upstream-exchange.js';
 import { upstreamPath } from '../router/index.js';
@@ -73,6 +75,7 @@ class ProxyRequestContext implements RequestContext {
   clientCertificate: ClientCertificate | null;
   identity: Identity | null = null;
   auth: AuthOutcome | null = null;
+  timings: PhaseTimings | null = null;
   upstreamQuery: string;
   upstreamBody: Buffer | null = null;
   readonly responseHeaders: HeaderMap = {};
@@ -87,6 +90,7 @@ class ProxyRequestContext implements RequestContext {
 
   constructor(
     readonly id: string,
+    readonly receivedAt: number,
     readonly request: GatewayRequest,
     readonly connection: ConnectionInfo,
     readonly route: Route,
@@ -250,7 +254,7 @@ async function handle<Req extends ClientRequest, Res extends ClientResponse>(req
       via,
     });
     removeIdentityHeaders(upstreamHeaders);
-    ctx = new ProxyRequestContext(requestId, request, connection, route, service, upstreamHeaders, options.maxBufferedBodyBytes);
+    ctx = new ProxyRequestContext(requestId, started, request, connection, route, service, upstreamHeaders, options.maxBufferedBodyBytes);
 
     try {
       const phases = runRequestPhases(ctx, runtime.pluginsFor(route), plugins);
@@ -290,7 +294,7 @@ async function handle<Req extends ClientRequest, Res extends ClientResponse>(req
       logPlugins(ctx, plugins, { status: record.status, headers: {} }, options.logger);
       return;
     }
-    const upstream = await sendUpstream({
+    const sending = sendUpstream({
       endpoints,
       hash: hashed?.value ?? null,
       service,
@@ -301,6 +305,7 @@ async function handle<Req extends ClientRequest, Res extends ClientResponse>(req
       body: buffered ?? (hasBody ? body : null),
       signal: clientGone,
     });
+    const upstream = await (ctx.timings === null ? sending : timedUpstream(sending, ctx.timings, upstreamStarted));
     answered = upstream;
     record.latency_ms.upstream = round(performance.now() - upstreamStarted);
     // upstream.headers is this request's own copy (filterResponseHeaders): plugin headers go straight in.
@@ -346,6 +351,18 @@ async function handle<Req extends ClientRequest, Res extends ClientResponse>(req
     finish(record, started, options);
     // Refused requests reach the log phase too (Kong runs it for every request).
     if (ctx !== null) logPlugins(ctx, plugins, { status: record.status, headers: {} }, options.logger);
+  }
+}
+
+/** The upstream call, its time and outcome recorded for a tracing plugin (a failed call too). */
+async function timedUpstream(sending: Promise<UpstreamResponse>, timings: PhaseTimings, start: number): Promise<UpstreamResponse> {
+  try {
+    const upstream = await sending;
+    timings.upstream = { start, end: performance.now(), status: upstream.status, tries: upstream.attempts };
+    return upstream;
+  } catch (error) {
+    timings.upstream = { start, end: performance.now(), status: null, tries: error instanceof UpstreamError ? error.attempts : 1 };
+    throw error;
   }
 }
 

@@ -172,6 +172,8 @@ export function fakeContext(
   let body: Promise<Buffer> | null = null;
   const ctx = {
     id: 'req-1',
+    receivedAt: performance.now(),
+    timings: null,
     request: {
       method: options.method ?? 'GET',
       scheme: 'https' as const,

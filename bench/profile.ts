@@ -3,7 +3,8 @@
  * one warm token), pinned like `npm run bench`, drawn as a flame graph (bench/profile/scenario3.png
  * and .svg) with the top functions by self time (bench/profile/scenario3.md).
  *
- * BENCH_PROFILE_ROUTE=/mtls profiles scenario 2 (mTLS, no auth), and with BENCH_PROFILE_NEW_CONNECTIONS=1
+ * BENCH_PROFILE_ROUTE=/limited profiles scenario 12 (plain HTTP, key-auth + acl + rate-limiting local):
+ * bench/profile/scenario12.*. BENCH_PROFILE_ROUTE=/mtls profiles scenario 2 (mTLS, no auth), and with BENCH_PROFILE_NEW_CONNECTIONS=1
  * scenario 5 (a new TLS connection per request, full handshakes, 16 connections): bench/profile/scenario2.* or
  * scenario5.*. The handshake runs in OpenSSL, outside V8's samples: it shows as `(program)`.
  * BENCH_PROFILE_ROUTE=/dpop profiles scenario 8 instead (a DPoP-bound token, a fresh proof per
@@ -23,7 +24,7 @@ import { prepareBenchPki } from './lib/bench-pki.js';
 import { writeChart } from './lib/chart.js';
 import { createDpopKey, ProofSchedule, type DpopAlg } from './lib/dpop-proofs.js';
 import { childShare, flameGraphSvg, inclusiveShare, profileWindow, topSelf, type CpuProfile } from './lib/flame-graph.js';
-import { dpopConfig, scenarioConfig } from './lib/gateway-config.js';
+import { BENCH_API_KEY, dpopConfig, scenarioConfig } from './lib/gateway-config.js';
 import { startBenchIssuer, type BenchIssuer } from './lib/issuer.js';
 import { startPortcullis, type PortcullisProcess } from './lib/portcullis.js';
 import { freePorts } from './lib/ports.js';
@@ -39,11 +40,12 @@ const route = process.env['BENCH_PROFILE_ROUTE'] ?? '/jwt';
 const dpopAlg = (process.env['BENCH_PROFILE_DPOP_ALG'] ?? 'ES256') as DpopAlg;
 /** Scenario 5's load: `Connection: close`, so every request opens (and handshakes) a new connection. */
 const newConnections = process.env['BENCH_PROFILE_NEW_CONNECTIONS'] === '1';
-const scenario = route === '/mtls' ? (newConnections ? 'scenario5' : 'scenario2') : 'scenario3';
+const scenario = route === '/mtls' ? (newConnections ? 'scenario5' : 'scenario2') : route === '/limited' ? 'scenario12' : 'scenario3';
 const scenarioTitle: Record<string, string> = {
   scenario2: 'scenario 2 (mTLS, no auth, keep-alive)',
   scenario3: 'scenario 3 (mTLS + openid-connect strict, warm token)',
   scenario5: 'scenario 5 (a new mTLS connection per request, full handshake)',
+  scenario12: 'scenario 12 (plain HTTP, key-auth + acl + rate-limiting local)',
 };
 
 async function main(): Promise<void> {
@@ -65,8 +67,10 @@ async function main(): Promise<void> {
   }
   const gateway = await startPortcullis('profiled', dir, '0', scenarioConfig(`http://127.0.0.1:${upstreamPort}`, issuer.url), { nodeArgs: ['--cpu-prof', '--cpu-prof-dir', profileDir] });
   const token = await issuer.sign('RS256', thumbprint);
-  const headers = route === '/jwt' ? [`Authorization: Bearer ${token}`] : newConnections ? ['Connection: close'] : [];
-  const load = { url: `https://127.0.0.1:${gateway.https}${route}`, connections: newConnections ? 16 : 64, cpus: '1', headers, clientCert, ...(newConnections ? { tlsResume: false } : {}) };
+  const headers = route === '/jwt' ? [`Authorization: Bearer ${token}`] : route === '/limited' ? [`apikey: ${BENCH_API_KEY}`] : newConnections ? ['Connection: close'] : [];
+  // Scenario 12 is measured over plain HTTP, as `npm run bench` runs it.
+  const url = route === '/limited' ? `http://127.0.0.1:${gateway.http}${route}` : `https://127.0.0.1:${gateway.https}${route}`;
+  const load = { url, connections: newConnections ? 16 : 64, cpus: '1', headers, ...(route === '/limited' ? {} : { clientCert }), ...(newConnections ? { tlsResume: false } : {}) };
   await runWrk({ ...load, seconds: 2 }, dir);
   const sample = await runWrk({ ...load, seconds }, dir);
   await gateway.program.stop();
@@ -83,6 +87,8 @@ async function main(): Promise<void> {
     ['HTTP parsing and response writing (node:_http_*)', /node:_http_(server|common|outgoing|incoming)/],
     ['upstream client (undici)', /^[^ ]* undici\//],
     ['openid-connect plugin (src/plugins/openid-connect)', /plugins\/openid-connect\//],
+    ['key-auth, acl, rate-limiting plugins and the local counters (src/plugins/{key-auth,acl,rate-limiting}, src/state/rate-counters)', /plugins\/(key-auth|acl|rate-limiting)\/|state\/rate-counters/],
+    ['plugin phases (src/pipeline)', /^[^ ]* src\/pipeline\//],
     ['connection set-up in JavaScript (the connection listener, TLSSocket construction, onhandshakedone, the certificate)', /^(onconnection|Server\.connectionListener|tlsConnectionListener|TLSSocket|onhandshakedone|onhandshakestart|_finishInit|getPeerCertificate|getPeerX509Certificate) /],
     ['Portcullis listeners and connection facts (src/server, src/connection; with a new connection this includes the handshake below, which OpenSSL resumes under the SNI callback)', /^[^ ]* src\/(server|connection)\//],
     ['OpenSSL handshake resumed after the certificate callback (requestOCSPDone: signature, key exchange, client certificate check)', /^requestOCSPDone /],

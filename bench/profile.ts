@@ -4,7 +4,7 @@
  * and .svg) with the top functions by self time (bench/profile/scenario3.md).
  *
  * BENCH_PROFILE_ROUTE=/limited profiles scenario 12 (plain HTTP, key-auth + acl + rate-limiting local):
- * bench/profile/scenario12.*. BENCH_PROFILE_ROUTE=/mtls profiles scenario 2 (mTLS, no auth), and with BENCH_PROFILE_NEW_CONNECTIONS=1
+ * bench/profile/scenario12.*, and /plain scenario 1 (plain HTTP, no plugins) to compare it with. BENCH_PROFILE_ROUTE=/mtls profiles scenario 2 (mTLS, no auth), and with BENCH_PROFILE_NEW_CONNECTIONS=1
  * scenario 5 (a new TLS connection per request, full handshakes, 16 connections): bench/profile/scenario2.* or
  * scenario5.*. The handshake runs in OpenSSL, outside V8's samples: it shows as `(program)`.
  * BENCH_PROFILE_ROUTE=/dpop profiles scenario 8 instead (a DPoP-bound token, a fresh proof per
@@ -40,11 +40,14 @@ const route = process.env['BENCH_PROFILE_ROUTE'] ?? '/jwt';
 const dpopAlg = (process.env['BENCH_PROFILE_DPOP_ALG'] ?? 'ES256') as DpopAlg;
 /** Scenario 5's load: `Connection: close`, so every request opens (and handshakes) a new connection. */
 const newConnections = process.env['BENCH_PROFILE_NEW_CONNECTIONS'] === '1';
-const scenario = route === '/mtls' ? (newConnections ? 'scenario5' : 'scenario2') : route === '/limited' ? 'scenario12' : 'scenario3';
+/** Routes that `npm run bench` loads over plain HTTP: /plain (scenario 1) and /limited (scenario 12). */
+const plainHttp = route === '/plain' || route === '/limited';
+const scenario = route === '/mtls' ? (newConnections ? 'scenario5' : 'scenario2') : route === '/limited' ? 'scenario12' : route === '/plain' ? 'scenario1' : 'scenario3';
 const scenarioTitle: Record<string, string> = {
   scenario2: 'scenario 2 (mTLS, no auth, keep-alive)',
   scenario3: 'scenario 3 (mTLS + openid-connect strict, warm token)',
   scenario5: 'scenario 5 (a new mTLS connection per request, full handshake)',
+  scenario1: 'scenario 1 (plain HTTP, no plugins)',
   scenario12: 'scenario 12 (plain HTTP, key-auth + acl + rate-limiting local)',
 };
 
@@ -68,9 +71,8 @@ async function main(): Promise<void> {
   const gateway = await startPortcullis('profiled', dir, '0', scenarioConfig(`http://127.0.0.1:${upstreamPort}`, issuer.url), { nodeArgs: ['--cpu-prof', '--cpu-prof-dir', profileDir] });
   const token = await issuer.sign('RS256', thumbprint);
   const headers = route === '/jwt' ? [`Authorization: Bearer ${token}`] : route === '/limited' ? [`apikey: ${BENCH_API_KEY}`] : newConnections ? ['Connection: close'] : [];
-  // Scenario 12 is measured over plain HTTP, as `npm run bench` runs it.
-  const url = route === '/limited' ? `http://127.0.0.1:${gateway.http}${route}` : `https://127.0.0.1:${gateway.https}${route}`;
-  const load = { url, connections: newConnections ? 16 : 64, cpus: '1', headers, ...(route === '/limited' ? {} : { clientCert }), ...(newConnections ? { tlsResume: false } : {}) };
+  const url = plainHttp ? `http://127.0.0.1:${gateway.http}${route}` : `https://127.0.0.1:${gateway.https}${route}`;
+  const load = { url, connections: newConnections ? 16 : 64, cpus: '1', headers, ...(plainHttp ? {} : { clientCert }), ...(newConnections ? { tlsResume: false } : {}) };
   await runWrk({ ...load, seconds: 2 }, dir);
   const sample = await runWrk({ ...load, seconds }, dir);
   await gateway.program.stop();

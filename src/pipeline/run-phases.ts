@@ -78,13 +78,16 @@ async function runPhases(ctx: RequestContext, plugins: RoutePlugins, ran: Resolv
     const identified = ctx.identity?.consumer?.id ?? null;
     if (identified !== null && identified !== consumerId) {
       consumerId = identified;
+      const forConsumer = plugins.withConsumer(identified);
+      // No consumer-scoped instance anywhere (the common case): the list stays as it is, nothing to allocate.
+      if (forConsumer === list) continue;
       if (done === null) {
         done = new Set();
         for (let j = 0; j <= i; j++) done.add(list[j]!.entity.name);
       }
       // Continue with the consumer-aware list from the current priority downwards.
       const priorityNow = plugin.priority;
-      list = plugins.withConsumer(identified).filter((p) => p.priority <= priorityNow);
+      list = forConsumer.filter((p) => p.priority <= priorityNow);
       i = -1;
     }
   }

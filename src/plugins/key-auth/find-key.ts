@@ -45,16 +45,20 @@ function headerValues(ctx: RequestContext, name: string): readonly string[] {
   return Array.isArray(header) ? header : [header];
 }
 
-/** Finds the key of the request and the name it was found under. */
-export async function lookUpKey(ctx: RequestContext, config: KeyAuthConfig): Promise<KeyLookup> {
-  let body: BodyValues | undefined;
+/**
+ * Finds the key of the request and the name it was found under. Synchronous unless the body must
+ * be read (`key_in_body`): a key in a header costs no promise.
+ */
+export function lookUpKey(ctx: RequestContext, config: KeyAuthConfig): KeyLookup | Promise<KeyLookup> {
+  if (!config.key_in_body) return lookUpIn(ctx, config, NO_VALUES);
+  return readBodyValues(ctx).then((body) => lookUpIn(ctx, config, body));
+}
+
+function lookUpIn(ctx: RequestContext, config: KeyAuthConfig, body: BodyValues): KeyLookup {
   for (const name of config.key_names) {
     let values: readonly string[] = config.key_in_header ? headerValues(ctx, name) : [];
     if (values.length === 0 && config.key_in_query) values = queryValues(ctx.request.query, name);
-    if (values.length === 0 && config.key_in_body) {
-      body ??= await readBodyValues(ctx);
-      values = body(name);
-    }
+    if (values.length === 0) values = body(name);
     if (values.length > 1) return { found: 'duplicate' };
     const key = values[0];
     if (key !== undefined) return { found: 'key', key, name };

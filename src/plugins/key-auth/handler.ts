@@ -27,20 +27,25 @@ export const keyAuth: PluginDefinition<KeyAuthConfig> = {
       ctx.auth = { plugin: PLUGIN, outcome: 'failure', reason: code };
       throw new GatewayError({ status: 401, code, message, challenge });
     };
+    /** The verdict on what the lookup found. */
+    const judge = (ctx: RequestContext, lookup: KeyLookup): void => {
+      if (lookup.found === 'duplicate') return refuse(ctx, lookup, 'duplicate_api_key', 'Duplicate API key found');
+      if (lookup.found === 'none' || lookup.key === '') return refuse(ctx, lookup, 'no_api_key', 'No API key found in request');
+      // As Kong, the key is hidden once found, before it is checked.
+      if (config.hide_credentials) hideKey(ctx, lookup.name, config);
+      const match = keys.find(lookup.key);
+      if (match === null) return refuse(ctx, lookup, 'invalid_api_key', 'Unauthorized');
+      ctx.identity = { consumer: match.consumer, credentialId: match.credential.id, groups: null, anonymous: false };
+      ctx.auth = { plugin: PLUGIN, outcome: 'success', reason: 'api_key_valid' };
+    };
     return {
-      async access(ctx) {
+      access(ctx) {
         if (!config.run_on_preflight && ctx.request.method === 'OPTIONS') return;
         // With `anonymous`, a request another plugin already identified passes (Kong: get_credential()).
         if (anonymous !== null && authenticated(ctx)) return;
-        const lookup = await lookUpKey(ctx, config);
-        if (lookup.found === 'duplicate') return refuse(ctx, lookup, 'duplicate_api_key', 'Duplicate API key found');
-        if (lookup.found === 'none' || lookup.key === '') return refuse(ctx, lookup, 'no_api_key', 'No API key found in request');
-        // As Kong, the key is hidden once found, before it is checked.
-        if (config.hide_credentials) hideKey(ctx, lookup.name, config);
-        const match = keys.find(lookup.key);
-        if (match === null) return refuse(ctx, lookup, 'invalid_api_key', 'Unauthorized');
-        ctx.identity = { consumer: match.consumer, credentialId: match.credential.id, groups: null, anonymous: false };
-        ctx.auth = { plugin: PLUGIN, outcome: 'success', reason: 'api_key_valid' };
+        // A key in a header or the query is found synchronously: no promise on the common path.
+        const lookup = lookUpKey(ctx, config);
+        return lookup instanceof Promise ? lookup.then((found) => judge(ctx, found)) : judge(ctx, lookup);
       },
     };
   },

@@ -16,6 +16,7 @@ const commands: Record<string, { load: () => Promise<Command>; summary: string }
   quickstart: { load: async () => (await import('./commands/quickstart.js')).quickstartCommand, summary: 'Run the tutorial locally (what npm start runs)' },
   certs: { load: async () => (await import('./commands/certs.js')).certsCommand, summary: "Make the tutorial's CA, server and client certificates; inspect one" },
   dpop: { load: async () => (await import('./commands/dpop.js')).dpopCommand, summary: 'Make a DPoP key and proofs (RFC 9449); inspect a proof' },
+  migrations: { load: async () => (await import('./commands/migrations.js')).migrationsCommand, summary: 'Bootstrap, upgrade or list the PostgreSQL schema (--database postgres)' },
   idp: { load: async () => (await import('./commands/idp.js')).idpCommand, summary: 'Run the development identity provider (oidc-provider, Keycloak paths, mTLS)' },
   version: { load: () => Promise.resolve(() => Promise.resolve((console.log(version), 0))), summary: 'Print the version' },
 };

@@ -60,7 +60,7 @@ describe('portcullis migrations', () => {
     assert.equal((await portcullis(['migrations', 'list', ...inSchema])).code, 0);
   });
 
-  it('lists new migrations (exit 5) and runs each once when two nodes run up at the same time', async () => {
+  it('finds new migrations pending and runs each once when two nodes run up at the same time', async () => {
     const settings = postgresSettings({ 'pg-host': pg.host, 'pg-port': String(pg.port), 'pg-user': pg.user, 'pg-password': pg.password, 'pg-database': pg.database });
     const next = [...MIGRATIONS, { name: '999_test_counter', sql: 'CREATE TABLE test_counter (n int); INSERT INTO test_counter VALUES (1);' }];
     const pools = [postgresPool(settings), postgresPool(settings)];

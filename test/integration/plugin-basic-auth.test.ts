@@ -190,6 +190,13 @@ describe('basic-auth, with basicauth_credentials', () => {
     assert.equal(missing.status, 400);
     assert.deepEqual(missing.json<{ fields: unknown }>().fields, { password: 'required field missing' });
 
+    // PUT by username creates one (hashed), as Kong's upsert_by_username.
+    const put = await admin(url, 'PUT', '/consumers/alice/basic-auth/alice-put', { password: 'put-password' });
+    assert.equal(put.status, 201, put.text);
+    assert.equal(put.json<{ password: string }>().password, kongHash('put-password', ALICE));
+    assert.equal((await get('/basic', { authorization: basic('alice-put', 'put-password') })).status, 200);
+    assert.equal((await admin(url, 'DELETE', '/basic-auths/alice-put')).status, 204);
+
     // PATCH of another field keeps the hash (not hashed again); a new password replaces it.
     const tagged = await admin(url, 'PATCH', `/basic-auths/${credential.id}`, { tags: ['ci'] });
     assert.equal(tagged.json<{ password: string }>().password, credential.password);

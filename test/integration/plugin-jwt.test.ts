@@ -301,6 +301,14 @@ describe('jwt, with jwt_secrets', () => {
     assert.equal(rs.status, 201, rs.text);
     assert.equal((await get('/jwt', bearer(await sign({ iss: 'bob-rs-2' }, 'RS256', rsa.privateKey)))).status, 200);
 
+    // PUT by key creates one, its secret generated as on POST (Kong's upsert fills auto fields).
+    const put = await admin(url, 'PUT', '/consumers/bob/jwt/bob-put-key', {});
+    assert.equal(put.status, 201, put.text);
+    const putCredential = put.json<{ key: string; secret: string }>();
+    assert.equal(putCredential.key, 'bob-put-key');
+    assert.equal((await get('/jwt', bearer(await hs({ iss: 'bob-put-key' }, putCredential.secret)))).status, 200);
+    assert.equal((await admin(url, 'DELETE', '/jwts/bob-put-key')).status, 204);
+
     assert.equal((await admin(url, 'DELETE', `/jwts/${credential.id}`)).status, 204);
     await refused('/jwt', bearer(await hs({ iss: credential.key }, credential.secret)), "No credentials found for given 'iss'");
   });

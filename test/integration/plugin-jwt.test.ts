@@ -80,6 +80,9 @@ consumers:
         secret: ${HS_SECRET}
       - key: alice-b64
         secret: ${B64_BYTES.toString('base64')}
+    basicauth_credentials:
+      - username: alice
+        password: alice-password
   - username: bob
     jwt_secrets:
       - key: bob-rs
@@ -126,6 +129,13 @@ services:
         plugins:
           - name: jwt
             config: { anonymous: guest, run_on_preflight: false }
+      - name: either
+        paths: [/either]
+        plugins:
+          - name: jwt
+            config: { anonymous: guest }
+          - name: basic-auth
+            config: { anonymous: guest }
       - name: kid
         paths: [/kid]
         plugins:
@@ -276,6 +286,29 @@ describe('jwt, with jwt_secrets', () => {
     assert.equal((await get('/anon', {}, 'OPTIONS')).status, 200);
     assert.equal(last().headers['x-consumer-username'], undefined, 'a preflight is not authenticated');
     assert.equal((await get('/jwt', {}, 'OPTIONS')).status, 401, 'run_on_preflight defaults to true');
+  });
+
+  it('jwt (1450) and basic-auth (1100) with anonymous are a logical OR: either credential identifies the consumer', async () => {
+    assert.equal((await get('/either', bearer(await hs({ iss: 'alice-iss' })))).status, 200);
+    assert.equal(last().headers['x-credential-identifier'], 'alice-iss', 'jwt ran first and basic-auth let it be');
+    assert.equal((await get('/either', { authorization: `Basic ${Buffer.from('alice:alice-password').toString('base64')}` })).status, 200);
+    assert.equal(last().headers['x-consumer-username'], 'alice');
+    assert.equal(last().headers['x-credential-identifier'], 'alice', 'basic-auth identified the request after jwt fell back to anonymous');
+    assert.equal(last().headers['x-anonymous-consumer'], undefined);
+    assert.equal((await get('/either')).status, 200);
+    assert.equal(last().headers['x-consumer-username'], 'guest');
+  });
+
+  it('admin API: a consumer deleted takes its JWT and basic-auth credentials with it', async () => {
+    const url = gateway.adminUrl;
+    assert.equal((await admin(url, 'POST', '/consumers', { username: 'dave' })).status, 201);
+    assert.equal((await admin(url, 'POST', '/consumers/dave/jwt', { key: 'dave-iss', secret: 'dave-secret' })).status, 201);
+    assert.equal((await admin(url, 'POST', '/consumers/dave/basic-auth', { username: 'dave', password: 'dave-password' })).status, 201);
+    assert.equal((await get('/jwt', bearer(await hs({ iss: 'dave-iss' }, 'dave-secret')))).status, 200);
+    assert.equal((await admin(url, 'DELETE', '/consumers/dave')).status, 204);
+    assert.equal((await admin(url, 'GET', '/jwts/dave-iss')).status, 404);
+    assert.equal((await admin(url, 'GET', '/basic-auths/dave')).status, 404);
+    await refused('/jwt', bearer(await hs({ iss: 'dave-iss' }, 'dave-secret')), "No credentials found for given 'iss'");
   });
 
   it('admin API: a credential made without key or secret gets both, signs tokens on the next request; RS256 needs its key; a key is unique', async () => {

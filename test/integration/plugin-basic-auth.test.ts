@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
-import { mkdtemp, readFile } from 'node:fs/promises';
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -223,6 +223,20 @@ describe('basic-auth, with basicauth_credentials', () => {
     assert.equal((await get('/basic', { authorization: basic('alice', 'open-sesame') })).status, 200);
     assert.equal((await get('/basic', { authorization: basic('bob', 'battery staple') })).status, 200);
     assert.equal((await get('/basic', { authorization: basic('bob-hashed', 'from-kong') })).status, 200);
+
+    // The same file with a password in clear instead of its hash: the same configuration, nothing to do.
+    const clear = join(dir, 'clear.yaml');
+    await writeFile(clear, first.replace(kongHash('open-sesame', ALICE), 'open-sesame'));
+    const again = await cli(['sync', clear], env);
+    assert.equal(again.code, 0, again.stderr);
+    assert.match(again.stdout.trim(), /^created 0, updated 0, deleted 0, unchanged \d+$/);
+    // And another password in clear is an update of that credential's password only.
+    await writeFile(clear, first.replace(kongHash('open-sesame', ALICE), 'new-sesame'));
+    const changed = await cli(['sync', clear], env);
+    assert.equal(changed.code, 0, changed.stderr);
+    assert.match(changed.stdout, /updating basicauth_credential alice \(password\)/);
+    assert.doesNotMatch(changed.stdout + changed.stderr, /new-sesame/);
+    assert.equal((await get('/basic', { authorization: basic('alice', 'new-sesame') })).status, 200);
   });
 
   it('never writes a password into the access log', async () => {

@@ -334,6 +334,14 @@ describe('jwt, with jwt_secrets', () => {
     assert.equal(rs.status, 201, rs.text);
     assert.equal((await get('/jwt', bearer(await sign({ iss: 'bob-rs-2' }, 'RS256', rsa.privateKey)))).status, 200);
 
+    // decK reads the entity and plugin schemas.
+    const fields = (await admin(url, 'GET', '/schemas/jwt_secrets')).json<{ fields: Array<Record<string, unknown>> }>().fields.map((f) => Object.keys(f)[0]);
+    for (const field of ['id', 'consumer', 'key', 'secret', 'rsa_public_key', 'algorithm', 'tags']) assert.ok(fields.includes(field), field);
+    assert.equal((await admin(url, 'GET', '/schemas/basicauth_credentials')).status, 200);
+    const pluginSchema = await admin(url, 'GET', '/schemas/plugins/jwt');
+    assert.equal(pluginSchema.status, 200);
+    assert.match(pluginSchema.text, /"maximum_expiration"/);
+
     // PUT by key creates one, its secret generated as on POST (Kong's upsert fills auto fields).
     const put = await admin(url, 'PUT', '/consumers/bob/jwt/bob-put-key', {});
     assert.equal(put.status, 201, put.text);

@@ -81,8 +81,9 @@ function checkTargets(drafts: Drafts, errors: ErrorList): void {
 }
 
 /**
- * Kong's unique constraints of the credentials: a key, a basic-auth username or a JWT key across
- * every consumer, a group within its consumer. A key is a secret: the message names where it is repeated, never the key.
+ * Kong's unique constraints of the credentials: an API key, a basic-auth username or a JWT key
+ * across every consumer, a group within its consumer. An API key is a secret: the message names
+ * where it is repeated, never the key.
  */
 function checkCredentials(drafts: Drafts, errors: ErrorList): void {
   for (const key of CREDENTIAL_KEYS) {

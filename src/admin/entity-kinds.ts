@@ -111,6 +111,28 @@ export const KINDS: Readonly<Record<Section, EntityKind>> = {
     },
     present: (k) => ({ ...k, consumer: ref(k.consumer), ttl: null }),
   },
+  // The password as Kong shows it: its stored hash (the plaintext is gone once the change loads).
+  basicauth_credentials: {
+    section: 'basicauth_credentials',
+    label: 'basicauth_credential',
+    nameFields: ['username'],
+    pluginScope: null,
+    segment: CREDENTIAL_KINDS.basicauth_credentials.adminPaths.flat,
+    present: (b) => ({ ...b, consumer: ref(b.consumer) }),
+  },
+  jwt_secrets: {
+    section: 'jwt_secrets',
+    label: 'jwt_secret',
+    nameFields: ['key'],
+    pluginScope: null,
+    segment: CREDENTIAL_KINDS.jwt_secrets.adminPaths.flat,
+    // Kong generates both (utils.random_string); the secret with 256 bits, what HS256 needs (RFC 7518 §3.2).
+    generate: (body) => {
+      if (body.key === undefined) body.key = randomBytes(16).toString('hex');
+      if (body.secret === undefined) body.secret = randomBytes(32).toString('base64url');
+    },
+    present: (j) => ({ ...j, consumer: ref(j.consumer) }),
+  },
   acls: { section: 'acls', label: 'acl', nameFields: [], scopedNameFields: ['group'], pluginScope: null, present: (a) => ({ ...a, consumer: ref(a.consumer) }) },
 };
 

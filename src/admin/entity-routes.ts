@@ -183,6 +183,8 @@ export class EntityRoutes {
     const body = entityBody(await request.body(), kind);
     // A nested PUT keeps the entity under the parent of its URL.
     if (link !== undefined) body[link.field] = link.id;
+    // Kong's upsert fills `auto` fields the body leaves out, as an insert does (a JWT key's secret).
+    if (mode === 'put') kind.generate?.(body);
     const existing = findEntity(this.#current(), kind, key);
     if (existing === null && mode === 'patch') throw notFound();
     let prefix = '';

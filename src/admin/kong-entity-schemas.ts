@@ -12,7 +12,7 @@ import type { TSchema } from '@sinclair/typebox';
 import { CaCertificateSchema } from '../config/schemas/ca-certificate.js';
 import { CertificateSchema } from '../config/schemas/certificate.js';
 import { ConsumerSchema, UNSUPPORTED_CONSUMER_FIELDS } from '../config/schemas/consumer.js';
-import { AclSchemas, KeyAuthCredentialSchemas } from '../config/schemas/credential.js';
+import { AclSchemas, BasicAuthCredentialSchemas, JwtSecretSchemas, KeyAuthCredentialSchemas } from '../config/schemas/credential.js';
 import { CREDENTIAL_KEYS } from '../config/credential-kinds.js';
 import { PluginEntitySchema, PROTOCOLS } from '../config/schemas/plugin.js';
 import { RouteSchema } from '../config/schemas/route.js';
@@ -88,6 +88,22 @@ const SHAPES: Readonly<Record<string, EntityShape>> = {
     schema: KeyAuthCredentialSchemas.topLevel,
     omit: ['ttl'],
     replace: { consumer: foreign('consumers', 'The consumer the key belongs to.', false), key: { type: 'string', unique: true, auto: true, description: 'The API key; generated when absent.' } },
+  },
+  basicauth_credentials: {
+    schema: BasicAuthCredentialSchemas.topLevel,
+    replace: {
+      consumer: foreign('consumers', 'The consumer the credential belongs to.', false),
+      username: { type: 'string', required: true, unique: true, description: 'The username; unique across every consumer.' },
+      password: { type: 'string', required: true, encrypted: true, description: 'The password; stored (and shown) as the SHA-1 of the password and the consumer id.' },
+    },
+  },
+  jwt_secrets: {
+    schema: JwtSecretSchemas.topLevel,
+    replace: {
+      consumer: foreign('consumers', 'The consumer the key belongs to.', false),
+      key: { type: 'string', required: false, unique: true, auto: true, description: "What the token's key claim names; generated when absent." },
+      secret: { type: 'string', auto: true, description: 'The HMAC secret; generated when absent.' },
+    },
   },
   acls: {
     schema: AclSchemas.topLevel,

@@ -6,7 +6,7 @@
  */
 import type { EntityKind } from './identity.js';
 
-export const CREDENTIAL_KEYS = ['keyauth_credentials', 'acls'] as const;
+export const CREDENTIAL_KEYS = ['keyauth_credentials', 'basicauth_credentials', 'jwt_secrets', 'acls'] as const;
 export type CredentialKey = (typeof CREDENTIAL_KEYS)[number];
 
 export interface CredentialKind {
@@ -30,6 +30,20 @@ export const CREDENTIAL_KINDS: Readonly<Record<CredentialKey, CredentialKind>> =
     noun: 'key-auth credential',
     unique: { field: 'key', across: 'all', secret: true },
     adminPaths: { nested: 'key-auth', flat: 'key-auths' },
+  },
+  // A username is not a secret: Kong sends it upstream as X-Credential-Identifier.
+  basicauth_credentials: {
+    entity: 'basicauth_credential',
+    noun: 'basic-auth credential',
+    unique: { field: 'username', across: 'all', secret: false },
+    adminPaths: { nested: 'basic-auth', flat: 'basic-auths' },
+  },
+  // A JWT key is the token's `iss` (or key_claim_name) and X-Credential-Identifier: public; its secret is another field.
+  jwt_secrets: {
+    entity: 'jwt_secret',
+    noun: 'JWT credential',
+    unique: { field: 'key', across: 'all', secret: false },
+    adminPaths: { nested: 'jwt', flat: 'jwts' },
   },
   acls: {
     entity: 'acl',

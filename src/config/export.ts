@@ -10,7 +10,7 @@
  * never breaks what points at it).
  */
 import { CREDENTIAL_KEYS } from './credential-kinds.js';
-import type { Acl, CaCertificate, Certificate, Config, Consumer, KeyAuthCredential, PluginEntity, Route, Service, Target, Upstream } from './types.js';
+import type { Acl, BasicAuthCredential, CaCertificate, Certificate, Config, Consumer, JwtSecret, KeyAuthCredential, PluginEntity, Route, Service, Target, Upstream } from './types.js';
 import { derivedSniId } from './identity.js';
 
 /** A decK document as plain JSON-compatible data. */
@@ -127,10 +127,17 @@ function consumer(c: Consumer): Entry {
   return out;
 }
 
-/** A credential's own fields, without its consumer (written by nesting or by `consumer`). */
-function credentialFields(c: KeyAuthCredential | Acl): Entry {
+/**
+ * A credential's own fields, without its consumer (written by nesting or by `consumer`); unset ones
+ * (a JWT key's secret or public key) left out. A basic-auth password is its stored hash, which
+ * loads back as it is (basic-auth-password.ts).
+ */
+function credentialFields(c: KeyAuthCredential | BasicAuthCredential | JwtSecret | Acl): Entry {
   const { consumer: _consumer, tags, ...fields } = c;
-  return { ...fields, tags: [...tags] };
+  const out: Entry = {};
+  for (const [key, value] of Object.entries(fields)) put(out, key, value);
+  out.tags = [...tags];
+  return out;
 }
 
 /** Each consumer with its credentials nested, as decK dumps them (a kind with none is left out). */

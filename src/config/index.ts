@@ -75,6 +75,8 @@ export function emptyConfig(): Config {
     upstreams: [],
     targets: [],
     keyauth_credentials: [],
+    basicauth_credentials: [],
+    jwt_secrets: [],
     acls: [],
   });
 }

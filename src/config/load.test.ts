@@ -188,6 +188,8 @@ describe('emptyConfig and formatConfigErrors', () => {
       upstreams: [],
       targets: [],
       keyauth_credentials: [],
+      basicauth_credentials: [],
+      jwt_secrets: [],
       acls: [],
     });
     assert.ok(Object.isFrozen(config.services));

@@ -13,6 +13,8 @@ import type {
   Config,
   Consumer,
   KeyAuthCredential,
+  BasicAuthCredential,
+  JwtSecret,
   Acl,
   PluginEntity,
   Protocol,
@@ -29,7 +31,8 @@ import type { PluginCatalog } from './plugin-config.js';
 import type { CaCertificateInput } from './schemas/ca-certificate.js';
 import type { CertificateInput } from './schemas/certificate.js';
 import type { ConsumerInput } from './schemas/consumer.js';
-import type { AclInput, KeyAuthCredentialInput } from './schemas/credential.js';
+import type { AclInput, BasicAuthCredentialInput, JwtSecretInput, KeyAuthCredentialInput } from './schemas/credential.js';
+import { storedPassword } from './basic-auth-password.js';
 import { FORMAT_VERSION } from './schemas/document.js';
 import { DEFAULT_PLUGIN_PROTOCOLS, type PluginEntityInput } from './schemas/plugin.js';
 import type { RouteInput } from './schemas/route.js';
@@ -152,6 +155,24 @@ export function normalise(drafts: Drafts, catalog: PluginCatalog): Config {
     keyauth_credentials: drafts.credentials.keyauth_credentials.map((d): KeyAuthCredential => {
       const raw = d.raw as KeyAuthCredentialInput;
       return { id: d.id, consumer: d.consumerId ?? '', key: raw.key, tags: raw.tags };
+    }),
+    basicauth_credentials: drafts.credentials.basicauth_credentials.map((d): BasicAuthCredential => {
+      const raw = d.raw as BasicAuthCredentialInput;
+      const consumer = d.consumerId ?? '';
+      // The password is hashed here, once, and only its hash goes on (see basic-auth-password.ts).
+      return { id: d.id, consumer, username: raw.username, password: storedPassword(consumer, raw.password), tags: raw.tags };
+    }),
+    jwt_secrets: drafts.credentials.jwt_secrets.map((d): JwtSecret => {
+      const raw = d.raw as JwtSecretInput;
+      return {
+        id: d.id,
+        consumer: d.consumerId ?? '',
+        key: raw.key,
+        secret: raw.secret ?? null,
+        rsa_public_key: raw.rsa_public_key ?? null,
+        algorithm: raw.algorithm,
+        tags: raw.tags,
+      };
     }),
     acls: drafts.credentials.acls.map((d): Acl => {
       const raw = d.raw as AclInput;

@@ -85,6 +85,31 @@ export interface KeyAuthCredential {
   readonly tags: readonly string[];
 }
 
+/** A username and password of a consumer (Kong's basicauth_credentials). */
+export interface BasicAuthCredential {
+  readonly id: string;
+  readonly consumer: string;
+  readonly username: string;
+  /** Kong's stored form: the lowercase hex SHA-1 of the password followed by the consumer id; never the password. */
+  readonly password: string;
+  readonly tags: readonly string[];
+}
+
+/** Kong's JWS algorithms of jwt_secrets (kong/plugins/jwt/daos.lua). */
+export const JWT_ALGORITHMS = ['HS256', 'HS384', 'HS512', 'RS256', 'RS384', 'RS512', 'ES256', 'ES384', 'ES512', 'PS256', 'PS384', 'PS512', 'EdDSA'] as const;
+export type JwtAlgorithm = (typeof JWT_ALGORITHMS)[number];
+
+/** A JWT signing key of a consumer (Kong's jwt_secrets): found by `key`, verified with `secret` (HS*) or `rsa_public_key`. */
+export interface JwtSecret {
+  readonly id: string;
+  readonly consumer: string;
+  readonly key: string;
+  readonly secret: string | null;
+  readonly rsa_public_key: string | null;
+  readonly algorithm: JwtAlgorithm;
+  readonly tags: readonly string[];
+}
+
 /** An ACL group of a consumer (Kong's acls). */
 export interface Acl {
   readonly id: string;
@@ -200,6 +225,8 @@ export interface Config {
   /** Targets of every upstream, in file order. */
   readonly targets: readonly Target[];
   readonly keyauth_credentials: readonly KeyAuthCredential[];
+  readonly basicauth_credentials: readonly BasicAuthCredential[];
+  readonly jwt_secrets: readonly JwtSecret[];
   readonly acls: readonly Acl[];
 }
 

@@ -81,8 +81,9 @@ function checkTargets(drafts: Drafts, errors: ErrorList): void {
 }
 
 /**
- * Kong's unique constraints of the credentials: a key across every consumer, a group within its
- * consumer. A key is a secret: the message names where it is repeated, never the key.
+ * Kong's unique constraints of the credentials: an API key, a basic-auth username or a JWT key
+ * across every consumer, a group within its consumer. An API key is a secret: the message names
+ * where it is repeated, never the key.
  */
 function checkCredentials(drafts: Drafts, errors: ErrorList): void {
   for (const key of CREDENTIAL_KEYS) {
@@ -95,6 +96,7 @@ function checkCredentials(drafts: Drafts, errors: ErrorList): void {
       const earlier = first.get(scope);
       if (earlier === undefined) first.set(scope, credential.path);
       else if (unique.secret) errors.add(joinPath(credential.path, unique.field), `duplicate ${unique.field}: another ${noun} has the same ${unique.field} (at ${earlier})`);
+      else if (unique.across === 'all') errors.add(joinPath(credential.path, unique.field), `duplicate ${unique.field} '${value}' (also used by ${earlier})`);
       else errors.add(joinPath(credential.path, unique.field), `duplicate ${unique.field} '${value}' in the same consumer (also used by ${earlier})`);
     }
     checkIds(drafts.credentials[key], false, errors);

@@ -6,6 +6,8 @@ import { headerCertAuth } from './header-cert-auth/handler.js';
 import { openIdConnect } from './openid-connect/handler.js';
 import { protectedResourceMetadata } from './protected-resource-metadata/handler.js';
 import { keyAuth } from './key-auth/handler.js';
+import { basicAuth } from './basic-auth/handler.js';
+import { jwt } from './jwt/handler.js';
 import { acl } from './acl/handler.js';
 import { rateLimiting } from './rate-limiting/handler.js';
 import { ipRestriction } from './ip-restriction/handler.js';
@@ -22,6 +24,8 @@ export const pluginDefinitions: ReadonlyMap<string, PluginDefinition> = new Map<
     openIdConnect as unknown as PluginDefinition,
     protectedResourceMetadata as unknown as PluginDefinition,
     keyAuth as unknown as PluginDefinition,
+    basicAuth as unknown as PluginDefinition,
+    jwt as unknown as PluginDefinition,
     acl as unknown as PluginDefinition,
     rateLimiting as unknown as PluginDefinition,
     ipRestriction as unknown as PluginDefinition,

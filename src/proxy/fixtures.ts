@@ -43,6 +43,8 @@ export function configWith(services: Service[], extra: Partial<Config> = {}): Co
     upstreams: [],
     targets: [],
     keyauth_credentials: [],
+    basicauth_credentials: [],
+    jwt_secrets: [],
     acls: [],
     ...extra,
   };

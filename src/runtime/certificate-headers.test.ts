@@ -8,7 +8,7 @@ function plugin(name: string, config: Record<string, unknown>, enabled = true): 
 }
 
 function configWith(plugins: PluginEntity[]): Config {
-  return { _format_version: '3.0', services: [], routes: [], plugins, consumers: [], ca_certificates: [], certificates: [], upstreams: [], targets: [], keyauth_credentials: [], acls: [] };
+  return { _format_version: '3.0', services: [], routes: [], plugins, consumers: [], ca_certificates: [], certificates: [], upstreams: [], targets: [], keyauth_credentials: [], basicauth_credentials: [], jwt_secrets: [], acls: [] };
 }
 
 const fromHeader = (name: string, secureSource = true) => ({

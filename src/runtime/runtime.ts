@@ -169,7 +169,7 @@ function reuseOrCreate(
 
 /** A digest of the entities a plugin instance may capture when it is built. */
 function referencedEntitiesKey(config: Config): string {
-  return createHash('sha256').update(JSON.stringify([config.consumers, config.ca_certificates, config.keyauth_credentials, config.acls])).digest('base64url');
+  return createHash('sha256').update(JSON.stringify([config.consumers, config.ca_certificates, config.keyauth_credentials, config.basicauth_credentials, config.jwt_secrets, config.acls])).digest('base64url');
 }
 
 function hostHeaderOf(service: Service): string {

@@ -35,6 +35,8 @@ const singular: Record<Section, string> = {
   upstreams: 'upstream',
   targets: 'target',
   keyauth_credentials: 'keyauth_credential',
+  basicauth_credentials: 'basicauth_credential',
+  jwt_secrets: 'jwt_secret',
   acls: 'acl',
 };
 

@@ -78,7 +78,10 @@ function naturalKeys(section: Section, raw: Raw): string[] {
     case 'certificates':
       return [certificateKey(raw.cert)].filter((k): k is string => k !== null);
     case 'keyauth_credentials':
+    case 'jwt_secrets':
       return str(raw, 'key') === null ? [] : [`key:${str(raw, 'key')}`];
+    case 'basicauth_credentials':
+      return str(raw, 'username') === null ? [] : [`username:${str(raw, 'username')}`];
     case 'plugins':
     case 'targets':
     case 'acls':

@@ -3,7 +3,7 @@
  * by id when the file gives one, else by its natural key: a service's, route's or upstream's name, a
  * consumer's username (else custom_id), a certificate's PEM, a plugin's name + scope + instance_name,
  * a target's upstream + address in Kong's stored form (`host:port`, Kong's cache key), an API key by
- * its key, an ACL by its consumer + group.
+ * its key, a basic-auth credential by its username, a JWT credential by its key, an ACL by its consumer + group.
  */
 import { CREDENTIAL_KEYS } from '../config/credential-kinds.js';
 import type { Config, PluginEntity } from '../config/types.js';
@@ -56,6 +56,8 @@ export function indexKeys(config: Config): KeyIndex {
   for (const u of config.upstreams) index.upstreams.set(`name:${u.name}`, u.id);
   for (const t of config.targets) index.targets.set(targetKey(t.upstream, t.target), t.id);
   for (const k of config.keyauth_credentials) index.keyauth_credentials.set(`key:${k.key}`, k.id);
+  for (const b of config.basicauth_credentials) index.basicauth_credentials.set(`username:${b.username}`, b.id);
+  for (const j of config.jwt_secrets) index.jwt_secrets.set(`key:${j.key}`, j.id);
   for (const a of config.acls) index.acls.set(aclKey(a.consumer, a.group), a.id);
   return index;
 }

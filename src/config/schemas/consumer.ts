@@ -1,15 +1,13 @@
 /** A consumer (a client identity) as written in a decK file. */
 import { Type, type Static } from '@sinclair/typebox';
 import { Tags, Unsupported, Uuid } from './common.js';
-import { AclSchemas, KeyAuthCredentialSchemas } from './credential.js';
+import { AclSchemas, BasicAuthCredentialSchemas, JwtSecretSchemas, KeyAuthCredentialSchemas } from './credential.js';
 import { PluginEntitySchema } from './plugin.js';
 
 /** Credential lists decK nests under consumers that Portcullis does not implement yet: they must stay empty. */
 export const UNSUPPORTED_CONSUMER_FIELDS = [
-  'basicauth_credentials',
   'groups',
   'hmacauth_credentials',
-  'jwt_secrets',
   'mtls_auth_credentials',
   'oauth2_credentials',
 ] as const;
@@ -22,6 +20,8 @@ export const ConsumerSchema = Type.Object(
     tags: Tags,
     plugins: Type.Optional(Type.Array(PluginEntitySchema, { description: 'Plugins scoped to this consumer.' })),
     keyauth_credentials: Type.Optional(Type.Array(KeyAuthCredentialSchemas.nested, { description: 'API keys of this consumer (key-auth).' })),
+    basicauth_credentials: Type.Optional(Type.Array(BasicAuthCredentialSchemas.nested, { description: 'Usernames and passwords of this consumer (basic-auth).' })),
+    jwt_secrets: Type.Optional(Type.Array(JwtSecretSchemas.nested, { description: 'JWT keys of this consumer (jwt).' })),
     acls: Type.Optional(Type.Array(AclSchemas.nested, { description: 'ACL groups of this consumer (acl).' })),
     ...Object.fromEntries(UNSUPPORTED_CONSUMER_FIELDS.map((f) => [f, Type.Optional(Unsupported)])),
   },

@@ -12,7 +12,7 @@ import { PluginEntitySchema } from './plugin.js';
 import { RouteSchema } from './route.js';
 import { ServiceSchema } from './service.js';
 import { TargetSchema, UpstreamSchema } from './upstream.js';
-import { AclSchemas, KeyAuthCredentialSchemas } from './credential.js';
+import { AclSchemas, BasicAuthCredentialSchemas, JwtSecretSchemas, KeyAuthCredentialSchemas } from './credential.js';
 
 /** The only format understood: Kong 3.x (regex paths marked with `~`). */
 export const FORMAT_VERSION = '3.0';
@@ -52,6 +52,8 @@ export const DocumentSchema = Type.Object(
     upstreams: List(UpstreamSchema, 'Load-balanced virtual hosts, each with its targets.'),
     targets: List(TargetSchema, 'Targets not nested under an upstream; they name theirs with `upstream`.'),
     keyauth_credentials: List(KeyAuthCredentialSchemas.topLevel, 'API keys not nested under a consumer; they name theirs with `consumer`.'),
+    basicauth_credentials: List(BasicAuthCredentialSchemas.topLevel, 'Usernames and passwords not nested under a consumer; they name theirs with `consumer`.'),
+    jwt_secrets: List(JwtSecretSchemas.topLevel, 'JWT keys not nested under a consumer; they name theirs with `consumer`.'),
     acls: List(AclSchemas.topLevel, 'ACL groups not nested under a consumer; they name theirs with `consumer`.'),
     ...Object.fromEntries(UNSUPPORTED_SECTIONS.map((s) => [s, Type.Optional(Unsupported)])),
   },

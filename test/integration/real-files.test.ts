@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
+import { SignJWT } from 'jose';
 import { startEchoServer, type EchoServer } from '../../src/echo/index.js';
 import { portcullis } from '../helpers/cli.js';
 import { curl } from '../helpers/curl.js';
@@ -151,6 +152,49 @@ describe('real decK files: validate, apply, curl, dump, sync', () => {
     });
 
     it('dumps and syncs back unchanged', () => roundTrips(gateway, file));
+  });
+
+  describe('jwt or basic-auth for partners, anonymous kept out by the acl', () => {
+    let gateway: GatewayProcess;
+    let file: RealFile;
+    before(async () => {
+      gateway = await startGatewayProcess();
+      file = { path: join(realFiles, 'jwt-basic-auth-partners.yaml'), env: { DECK_UPSTREAM_URL: `${echo.url}/anything` } };
+      await validateAndApply(gateway, file);
+    });
+    after(() => gateway.stop());
+
+    const partnerToken = (expiresIn: string): Promise<string> =>
+      new SignJWT({})
+        .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
+        .setIssuer('acme-issuer')
+        .setExpirationTime(expiresIn)
+        .sign(new TextEncoder().encode('acme-hs256-shared-secret-0123456789abcdef'));
+
+    it('passes a JWT signed with the partner secret, and the legacy basic credentials (hidden from the upstream)', async () => {
+      const jwt = await curl(`${gateway.httpUrl}/partners`, ['-H', `Authorization: Bearer ${await partnerToken('10m')}`]);
+      assert.equal(jwt.status, 200, jwt.body);
+      assert.equal(jwt.json<{ headers: Record<string, string> }>().headers['x-consumer-username'], 'partner-acme');
+      const basic = await curl(`${gateway.httpUrl}/partners`, ['-u', 'acme-legacy:legacy-password-Secr3t']);
+      assert.equal(basic.status, 200, basic.body);
+      const seen = basic.json<{ headers: Record<string, string> }>().headers;
+      assert.equal(seen['x-consumer-username'], 'partner-acme');
+      assert.equal(seen['authorization'], undefined, 'hide_credentials');
+    });
+
+    it('keeps out the anonymous consumer (acl: no credential, 401), a wrong password, and a token beyond maximum_expiration', async () => {
+      assert.equal((await curl(`${gateway.httpUrl}/partners`)).status, 401);
+      assert.equal((await curl(`${gateway.httpUrl}/partners`, ['-u', 'acme-legacy:wrong'])).status, 401);
+      const tooLong = await curl(`${gateway.httpUrl}/partners`, ['-H', `Authorization: Bearer ${await partnerToken('2h')}`]);
+      assert.equal(tooLong.status, 401, 'refused by jwt, then anonymous, whom the acl refuses');
+    });
+
+    it('dumps (the password as its hash) and syncs back unchanged, the password still working', async () => {
+      await roundTrips(gateway, file);
+      const dumped = await portcullis(['dump'], { env: { PORTCULLIS_ADMIN_URL: gateway.adminUrl } });
+      assert.ok(!dumped.stdout.includes('legacy-password-Secr3t'));
+      assert.equal((await curl(`${gateway.httpUrl}/partners`, ['-u', 'acme-legacy:legacy-password-Secr3t'])).status, 200);
+    });
   });
 
   describe('upstream-backed services: balancing, ip-restriction, maintenance', () => {

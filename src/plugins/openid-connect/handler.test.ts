@@ -315,6 +315,12 @@ describe('openid-connect access phase', () => {
     assert.equal(refused.identity?.consumer?.username, 'guest');
     assert.deepEqual(refused.auth, { plugin: 'openid-connect', outcome: 'anonymous', reason: 'token_malformed' });
     assert.equal(refused.upstreamHeaders['authorization'], undefined);
+    // Kong's logical OR: a request an earlier plugin authenticated passes untouched, token or not.
+    const earlier = fakeContext({ headers: {} });
+    earlier.identity = { consumer: { id: 'c-svc', username: 'svc', custom_id: 'C-1', tags: [] }, credentialId: 'k1', groups: null, anonymous: false };
+    assert.equal(await run(anon, earlier), null);
+    assert.equal(earlier.identity?.consumer?.username, 'svc');
+    assert.equal(earlier.auth, null);
   });
 
   it('skips preflight requests only when run_on_preflight is false', async () => {

@@ -5,7 +5,7 @@
  */
 import type { Logger } from 'pino';
 import type { Consumer, PluginEntity } from '../../config/types.js';
-import { proceedAsAnonymous } from '../../pipeline/anonymous.js';
+import { authenticated, proceedAsAnonymous } from '../../pipeline/anonymous.js';
 import { bodyFieldsFormat } from '../../pipeline/body-fields.js';
 import type { RequestContext } from '../../pipeline/context.js';
 import { exposeHeaders } from '../../pipeline/expose-headers.js';
@@ -241,6 +241,8 @@ export function createOpenIdConnect(config: OpenIdConnectConfig, _entity: Plugin
   return {
     async access(ctx) {
       if (!config.run_on_preflight && ctx.request.method === 'OPTIONS') return;
+      // Kong's "logical OR": with `anonymous` set, a request another plugin already identified passes.
+      if (anonymous !== null && authenticated(ctx)) return;
       let found: FoundToken | null = null;
       try {
         found = await findToken(ctx);

@@ -9,7 +9,7 @@ export interface Migration {
 }
 
 /** One table per entity kind (decK's sections), as Kong keeps them: per-entity writes, not a document rewrite. */
-const ENTITY_TABLES = [
+export const ENTITY_TABLES = [
   'services',
   'routes',
   'consumers',
@@ -25,12 +25,16 @@ const ENTITY_TABLES = [
   'consumer_groups',
 ] as const;
 
+// \`seq\` keeps creation order (Kong orders ties by created_at): a configuration loads in the order its
+// entities were created, the same on every node.
 const entityTable = (table: string): string => `
 CREATE TABLE ${table} (
   id uuid PRIMARY KEY,
+  seq bigint NOT NULL DEFAULT nextval('entity_seq'),
   entity jsonb NOT NULL,
   updated_at timestamptz NOT NULL DEFAULT now()
-);`;
+);
+CREATE INDEX ${table}_seq ON ${table} (seq);`;
 
 /**
  * 000_base: the entity tables (the entity as the configuration's canonical document has it; the
@@ -39,14 +43,19 @@ CREATE TABLE ${table} (
  * the change log nodes catch up from, and the nodes seen.
  */
 const BASE = `
+CREATE SEQUENCE entity_seq;
 ${ENTITY_TABLES.map(entityTable).join('\n')}
 
 CREATE TABLE config_state (
   singleton boolean PRIMARY KEY DEFAULT true CHECK (singleton),
   version bigint NOT NULL,
   hash text NOT NULL,
+  format_version text NOT NULL,
   changed_at timestamptz NOT NULL DEFAULT now()
 );
+-- Version 0 is "nothing saved yet"; the row exists from the start, so that the first saves from two
+-- nodes at once serialise on it like every later one.
+INSERT INTO config_state (version, hash, format_version) VALUES (0, '', '3.0');
 
 CREATE TABLE config_changes (
   version bigint PRIMARY KEY,

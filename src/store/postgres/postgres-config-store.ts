@@ -1,0 +1,155 @@
+/**
+ * The configuration in PostgreSQL, one row per entity (a table per kind), for gateways that share
+ * one database. A save writes only the entities that changed, in one transaction that first locks
+ * the version row: if another node committed since this store last loaded or saved, the save is
+ * refused (`ConfigConflictError`) and nothing is written, so no change is ever lost to a concurrent
+ * one. Each commit adds a row to the change log and notifies the other nodes (`NOTIFY`).
+ */
+import type pg from 'pg';
+import type { DeckDocument } from '../../config/export.js';
+import { canonicalJson } from '../../config/hash.js';
+import { SECTIONS, type Section } from '../entity-keys.js';
+import type { ConfigStore, StoredConfig } from '../config-store.js';
+import { ENTITY_TABLES } from './migrations.js';
+import { inTransaction } from './pg-pool.js';
+
+/** The channel nodes LISTEN on; the payload is the new version. */
+export const CONFIG_CHANNEL = 'portcullis_config';
+
+/** Another node changed the configuration after this node last read it. */
+export class ConfigConflictError extends Error {
+  override readonly name = 'ConfigConflictError';
+  readonly code = 'ERR_CONFIG_CONFLICT';
+}
+
+/** What one save wrote. */
+export interface SaveStats {
+  readonly version: number;
+  readonly inserted: number;
+  readonly updated: number;
+  readonly deleted: number;
+}
+
+interface Entity {
+  readonly id: string;
+  readonly [field: string]: unknown;
+}
+
+/**
+ * The canonical JSON (keys sorted: jsonb does not keep key order) of each known entity per section,
+ * by id: what the database holds as of `version`.
+ */
+type Known = Map<Section, Map<string, string>>;
+
+function sectionEntities(document: DeckDocument, section: Section): Entity[] {
+  const list = document[section];
+  if (list === undefined) return [];
+  if (!Array.isArray(list)) throw new TypeError(`the document's ${section} is not a list`);
+  return list.map((entry: unknown, i) => {
+    if (typeof entry !== 'object' || entry === null || typeof (entry as Entity).id !== 'string') throw new TypeError(`${section}[${i}] has no id`);
+    return entry as Entity;
+  });
+}
+
+export class PostgresConfigStore implements ConfigStore {
+  readonly #pool: pg.Pool;
+  readonly #nodeId: string;
+  #version = 0;
+  #known: Known = new Map(SECTIONS.map((s) => [s, new Map<string, string>()]));
+
+  constructor(pool: pg.Pool, nodeId: string) {
+    const missing = SECTIONS.filter((section) => !(ENTITY_TABLES as readonly string[]).includes(section));
+    if (missing.length > 0) throw new Error(`no PostgreSQL table for ${missing.join(', ')}: a migration is missing`);
+    this.#pool = pool;
+    this.#nodeId = nodeId;
+  }
+
+  /** The version this store last loaded or saved (0: none). */
+  get version(): number {
+    return this.#version;
+  }
+
+  async load(): Promise<(StoredConfig & { readonly version: number }) | null> {
+    const client = await this.#pool.connect();
+    try {
+      // One snapshot for the version row and every table: a commit in between cannot be half seen.
+      await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+      const state = await client.query<{ version: string; hash: string; format_version: string; changed_at: Date }>('SELECT version, hash, format_version, changed_at FROM config_state');
+      const row = state.rows[0];
+      if (row === undefined) throw new Error('config_state has no row: the database was not bootstrapped by portcullis migrations');
+      if (row.version === '0') {
+        await client.query('COMMIT');
+        return null;
+      }
+      const document: Record<string, unknown> = { _format_version: row.format_version };
+      const known: Known = new Map();
+      for (const section of SECTIONS) {
+        const rows = await client.query<{ entity: Entity }>(`SELECT entity FROM ${section} ORDER BY seq`);
+        document[section] = rows.rows.map((r) => r.entity);
+        known.set(section, new Map(rows.rows.map((r) => [r.entity.id, canonicalJson(r.entity)])));
+      }
+      await client.query('COMMIT');
+      this.#version = Number(row.version);
+      this.#known = known;
+      return { document, hash: row.hash, savedAt: row.changed_at.toISOString(), version: this.#version };
+    } catch (error) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw error;
+    } finally {
+      client.release();
+    }
+  }
+
+  async save(document: DeckDocument, hash: string): Promise<void> {
+    await this.saveWithStats(document, hash);
+  }
+
+  /** `save`, saying what it wrote. */
+  async saveWithStats(document: DeckDocument, hash: string): Promise<SaveStats> {
+    const next: Known = new Map();
+    const writes = SECTIONS.map((section) => {
+      const entities = sectionEntities(document, section);
+      const known = this.#known.get(section) ?? new Map<string, string>();
+      const json = new Map(entities.map((e) => [e.id, canonicalJson(e)]));
+      next.set(section, json);
+      return {
+        section,
+        upserts: entities.filter((e) => known.get(e.id) !== json.get(e.id)),
+        deletes: [...known.keys()].filter((id) => !json.has(id)),
+        inserts: entities.filter((e) => !known.has(e.id)).length,
+      };
+    });
+    const stats = await inTransaction(this.#pool, async (client) => {
+      const state = await client.query<{ version: string }>('SELECT version FROM config_state FOR UPDATE');
+      if (state.rows[0] === undefined) throw new Error('config_state has no row: the database was not bootstrapped by portcullis migrations');
+      const current = Number(state.rows[0].version);
+      if (current !== this.#version) throw new ConfigConflictError(`the configuration changed on another node (version ${current}, this node has ${this.#version})`);
+      let inserted = 0;
+      let updated = 0;
+      let deleted = 0;
+      for (const { section, upserts, deletes, inserts } of writes) {
+        if (deletes.length > 0) await client.query(`DELETE FROM ${section} WHERE id = ANY($1::uuid[])`, [deletes]);
+        // New entities get their creation order from the sequence, in document order (unnest keeps it).
+        if (upserts.length > 0) {
+          await client.query(
+            `INSERT INTO ${section} (id, entity) SELECT id, entity FROM unnest($1::uuid[], $2::jsonb[]) WITH ORDINALITY AS t(id, entity, n) ORDER BY n
+             ON CONFLICT (id) DO UPDATE SET entity = EXCLUDED.entity, updated_at = now()`,
+            [upserts.map((e) => e.id), upserts.map((e) => JSON.stringify(e))],
+          );
+        }
+        inserted += inserts;
+        updated += upserts.length - inserts;
+        deleted += deletes.length;
+      }
+      const version = current + 1;
+      const formatVersion = typeof document['_format_version'] === 'string' ? document['_format_version'] : '3.0';
+      await client.query('UPDATE config_state SET version = $1, hash = $2, format_version = $3, changed_at = now()', [version, hash, formatVersion]);
+      await client.query('INSERT INTO config_changes (version, hash, node_id) VALUES ($1, $2, $3)', [version, hash, this.#nodeId]);
+      await client.query('SELECT pg_notify($1, $2)', [CONFIG_CHANNEL, String(version)]);
+      return { version, inserted, updated, deleted };
+    });
+    this.#version = stats.version;
+    this.#known = next;
+    return stats;
+  }
+}

@@ -1,3 +1,5 @@
+import type { PostgresSettings } from '../store/postgres/pg-settings.js';
+
 /**
  * Every setting of a running gateway, with its default. The CLI fills these from flags and
  * `PORTCULLIS_*` environment variables; tests build them directly.
@@ -43,6 +45,15 @@ export interface GatewaySettings {
   dpopNonceKeyFile: string | null;
   /** Marks the node's DPoP replay store holds (see docs/plugins/openid-connect.md). */
   replayCacheEntries: number;
+  /**
+   * Where the configuration lives (Kong's `database`): `off`, the prefix's file store (one node), or
+   * `postgres`, shared by every node connected to the same database.
+   */
+  database: 'off' | 'postgres';
+  /** With `database: postgres`: where it is. */
+  postgres: PostgresSettings | null;
+  /** With `database: postgres`: how often a node checks for changes it was not notified of (Kong's db_update_frequency). */
+  dbUpdateFrequencyMs: number;
 }
 
 export interface ConnectionLimits {
@@ -94,4 +105,7 @@ export const defaultSettings: Readonly<GatewaySettings> = Object.freeze({
   workers: 1,
   dpopNonceKeyFile: null,
   replayCacheEntries: 1_000_000,
+  database: 'off',
+  postgres: null,
+  dbUpdateFrequencyMs: 5000,
 });

@@ -16,7 +16,7 @@ import { configHash, loadConfigObject } from '../config/index.js';
 import { exportConfig, type ExportOptions, type DeckDocument } from '../config/export.js';
 import type { Config, ConfigError } from '../config/types.js';
 import type { PluginSchema } from '../pipeline/plugin.js';
-import type { ConfigStore } from './config-store.js';
+import { ConfigConflictError, type ConfigStore } from './config-store.js';
 import { SerialQueue } from './serial-queue.js';
 
 
@@ -37,7 +37,15 @@ export interface ConfigManagerOptions {
    * async: with --workers it resolves once every worker serves the new configuration.
    */
   readonly apply: (config: Config) => void | Promise<void>;
+  /**
+   * A store shared with other nodes (PostgreSQL): a save refused because another node committed
+   * first is redone on the configuration reloaded from the store, up to this many times.
+   */
+  readonly conflictRetries?: number;
 }
+
+/** Redo an edit at most this often when other nodes keep committing first. */
+const DEFAULT_CONFLICT_RETRIES = 5;
 
 export type ChangeResult<T> =
   | { readonly ok: true; readonly config: Config; readonly changed: boolean; readonly value: T }
@@ -70,17 +78,44 @@ export class ConfigManager {
    */
   change<T>(edit: Edit<T>): Promise<ChangeResult<T>> {
     return this.#queue.run(async () => {
-      const current = this.#options.current();
-      const document = exportConfig(current, CANONICAL);
-      const { value, replacement } = edit(document, current);
-      const candidate = replacement ?? document;
-      const loaded = loadConfigObject(candidate, { plugins: this.#options.plugins, entityAtATime: replacement === undefined });
-      if (!loaded.ok) return { ok: false, errors: loaded.errors, document: candidate as DeckDocument };
-      const hash = configHash(loaded.config);
-      if (hash === configHash(current)) return { ok: true, config: current, changed: false, value };
-      await this.#commit(loaded.config, hash, current);
-      return { ok: true, config: loaded.config, changed: true, value };
+      for (let attempt = 0; ; attempt++) {
+        const current = this.#options.current();
+        const document = exportConfig(current, CANONICAL);
+        const { value, replacement } = edit(document, current);
+        const candidate = replacement ?? document;
+        const loaded = loadConfigObject(candidate, { plugins: this.#options.plugins, entityAtATime: replacement === undefined });
+        if (!loaded.ok) return { ok: false, errors: loaded.errors, document: candidate as DeckDocument };
+        const hash = configHash(loaded.config);
+        if (hash === configHash(current)) return { ok: true, config: current, changed: false, value };
+        try {
+          await this.#commit(loaded.config, hash, current);
+        } catch (error) {
+          // Another node committed first: take its configuration, then redo this edit on top of it.
+          if (!(error instanceof ConfigConflictError) || attempt >= (this.#options.conflictRetries ?? DEFAULT_CONFLICT_RETRIES)) throw error;
+          await this.#adoptStored();
+          continue;
+        }
+        return { ok: true, config: loaded.config, changed: true, value };
+      }
     });
+  }
+
+  /**
+   * Makes the store's configuration live when it differs from the current one (another node of a
+   * shared database changed it), after the changes already queued. Nothing is saved.
+   */
+  refresh(): Promise<boolean> {
+    return this.#queue.run(() => this.#adoptStored());
+  }
+
+  async #adoptStored(): Promise<boolean> {
+    const stored = await this.#options.store.load();
+    if (stored === null || stored.hash === configHash(this.#options.current())) return false;
+    // Saved state was accepted when it was made, possibly entity by entity.
+    const loaded = loadConfigObject(stored.document, { plugins: this.#options.plugins, entityAtATime: true });
+    if (!loaded.ok) throw new Error(`the stored configuration does not load: ${loaded.errors.map((e) => `${e.path}: ${e.message}`).join('; ')}`);
+    await this.#options.apply(loaded.config);
+    return true;
   }
 
   /** What would be wrong with `document` as the configuration; nothing is changed. */

@@ -27,3 +27,12 @@ export class CorruptConfigError extends Error {
   override readonly name = 'CorruptConfigError';
   readonly code = 'ERR_CONFIG_STORE_CORRUPT';
 }
+
+/**
+ * The save was refused because the configuration changed elsewhere (another node of a shared
+ * database) after this node last read it; nothing was written. Reload and redo the change.
+ */
+export class ConfigConflictError extends Error {
+  override readonly name = 'ConfigConflictError';
+  readonly code = 'ERR_CONFIG_CONFLICT';
+}

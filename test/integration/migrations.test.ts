@@ -21,7 +21,8 @@ describe('portcullis migrations', () => {
 
   before(async () => {
     pg = await startPostgresServer();
-    flags = pg.flags.filter((f, i, all) => f !== '--database' && all[i - 1] !== '--database');
+    // A node's own flags, --database postgres included.
+    flags = pg.flags;
   });
   after(() => pg.stop());
 

@@ -3,21 +3,28 @@
  * from several nodes at once (the runs serialise on an advisory lock). `list` exits as Kong's: 0 up
  * to date, 3 when the database needs bootstrapping, 5 when new migrations are available.
  */
-import { formatHelp, parseFlags } from '../flags.js';
+import { formatHelp, parseFlags, type FlagSpec } from '../flags.js';
 import { bootstrap, NeedsBootstrapError, schemaState, up } from '../../store/postgres/migrate.js';
 import { postgresPool } from '../../store/postgres/pg-pool.js';
 import { PG_FLAGS, postgresSettings, type PostgresSettings } from '../../store/postgres/pg-settings.js';
 
 const USAGE = 'portcullis migrations bootstrap|up|list [--pg-* options]';
 
+// `--database postgres` is accepted, so that a node's own flags (or PORTCULLIS_* environment) run its migrations.
+const FLAGS: Record<string, FlagSpec> = { database: { type: 'string', description: 'postgres (the only database with migrations)', defaultText: 'postgres', env: false }, ...PG_FLAGS };
+
 const where = (s: PostgresSettings): string => `database '${s.database}' at ${s.host}:${s.port}`;
 
 export async function migrationsCommand(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<number> {
-  const { values, positionals } = parseFlags(argv, PG_FLAGS, env);
+  const { values, positionals } = parseFlags(argv, FLAGS, env);
   const action = positionals[0];
   if (values['help'] === true || positionals.length !== 1 || !['bootstrap', 'up', 'list'].includes(action ?? '')) {
-    console.log(formatHelp(USAGE, 'Manages the PostgreSQL schema of --database postgres.', PG_FLAGS));
+    console.log(formatHelp(USAGE, 'Manages the PostgreSQL schema of --database postgres.', FLAGS));
     return values['help'] === true ? 0 : 2;
+  }
+  if (values['database'] !== undefined && values['database'] !== 'postgres') {
+    console.error(`portcullis migrations: --database ${String(values['database'])} has no migrations (only postgres has)`);
+    return 2;
   }
   const settings = postgresSettings(values);
   const pool = postgresPool(settings, { max: 1 });

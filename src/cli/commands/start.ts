@@ -1,4 +1,5 @@
 import cluster from 'node:cluster';
+import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { availableParallelism } from 'node:os';
 import { AggregatorRegistry } from 'prom-client';
@@ -18,6 +19,11 @@ import { MemoryRateCounters } from '../../state/rate-counters.js';
 import { MemoryReplayCache } from '../../state/replay-cache.js';
 import { FileConfigStore } from '../../store/file-config-store.js';
 import { loadStoredConfig } from '../../store/load-stored-config.js';
+import type { ConfigStore } from '../../store/config-store.js';
+import { ChangeFollower } from '../../store/postgres/change-follower.js';
+import { postgresPool } from '../../store/postgres/pg-pool.js';
+import { PG_FLAGS, postgresSettings } from '../../store/postgres/pg-settings.js';
+import { PostgresConfigStore } from '../../store/postgres/postgres-config-store.js';
 import { createLogger, type Logger } from '../../util/logger.js';
 import { UpstreamHealth } from '../../balancer/health/upstream-health.js';
 import { formatHelp, intFlag, listFlag, onOffFlag, parseFlags, stringFlag, type FlagSpec, type FlagValues } from '../flags.js';
@@ -53,6 +59,9 @@ export const startFlags: Record<string, FlagSpec> = {
   workers: { type: 'string', description: 'Proxy worker processes; 1 runs everything in one process', defaultText: 'number of CPU cores' },
   'dpop-nonce-key-file': { type: 'string', description: 'DPoP nonce key (one base64url line); share it between nodes', defaultText: '<prefix>/dpop-nonce.key' },
   'replay-cache-entries': { type: 'string', description: 'DPoP proofs the node remembers for replay detection', defaultText: String(d.replayCacheEntries) },
+  database: { type: 'string', description: "off|postgres: where the configuration lives (off: the prefix; postgres: shared by every node on the database, made by 'portcullis migrations bootstrap')", defaultText: d.database },
+  'db-update-frequency': { type: 'string', description: 'With postgres: seconds between checks for changes not notified', defaultText: String(d.dbUpdateFrequencyMs / 1000) },
+  ...PG_FLAGS,
 };
 
 export const startUsage = 'portcullis start [options]';
@@ -98,7 +107,19 @@ export function settingsFromFlags(values: FlagValues): GatewaySettings {
     workers: workerCount(values),
     dpopNonceKeyFile: stringFlag(values, 'dpop-nonce-key-file') ?? null,
     replayCacheEntries: positiveFlag(values, 'replay-cache-entries', d.replayCacheEntries),
+    ...databaseSettings(values),
   };
+}
+
+function databaseSettings(values: FlagValues): Pick<GatewaySettings, 'database' | 'postgres' | 'dbUpdateFrequencyMs'> {
+  const database = stringFlag(values, 'database') ?? d.database;
+  if (database !== 'off' && database !== 'postgres') throw new TypeError(`--database: '${database}' is not off or postgres`);
+  if (database === 'postgres' && stringFlag(values, 'declarative-config') !== undefined) {
+    throw new TypeError("--declarative-config is for --database off; load a file into PostgreSQL with 'portcullis sync FILE' against a running node");
+  }
+  const seconds = Number(stringFlag(values, 'db-update-frequency') ?? d.dbUpdateFrequencyMs / 1000);
+  if (!Number.isFinite(seconds) || seconds <= 0) throw new TypeError('--db-update-frequency: must be a positive number of seconds');
+  return { database, postgres: database === 'postgres' ? postgresSettings(values) : null, dbUpdateFrequencyMs: Math.round(seconds * 1000) };
 }
 
 function workerCount(values: FlagValues): number {
@@ -127,12 +148,28 @@ export interface RunOptions {
  * The configuration to start with: `--declarative-config` wins (as Kong's DB-less), else the one
  * saved in the prefix, else an empty one.
  */
-async function initialConfig(settings: GatewaySettings, env: NodeJS.ProcessEnv, store: FileConfigStore, logger: Logger): Promise<{ config: Config; fromFile: boolean }> {
+async function initialConfig(settings: GatewaySettings, env: NodeJS.ProcessEnv, store: ConfigStore, where: string, logger: Logger): Promise<{ config: Config; fromFile: boolean }> {
   if (settings.declarativeConfig !== null) return { config: await loadConfigFile(settings.declarativeConfig, env), fromFile: true };
-  const stored = await loadStoredConfig(store, pluginSchemas, store.file);
+  const stored = await loadStoredConfig(store, pluginSchemas, where);
   if (stored === null) return { config: emptyConfig(), fromFile: false };
-  logger.info({ file: store.file, saved_at: stored.stored.savedAt, configuration_hash: stored.stored.hash }, 'configuration loaded from the prefix');
+  logger.info({ from: where, saved_at: stored.stored.savedAt, configuration_hash: stored.stored.hash }, 'configuration loaded');
   return { config: stored.config, fromFile: false };
+}
+
+/** The node's configuration store: the prefix's file, or PostgreSQL with what follows its changes. */
+function configStore(settings: GatewaySettings, logger: Logger): { store: ConfigStore; where: string; postgres: { store: PostgresConfigStore; pool: ReturnType<typeof postgresPool> } | null } {
+  if (settings.postgres !== null) {
+    const pool = postgresPool(settings.postgres);
+    const store = new PostgresConfigStore(pool, randomUUID());
+    return { store, where: `PostgreSQL database '${settings.postgres.database}' at ${settings.postgres.host}:${settings.postgres.port}`, postgres: { store, pool } };
+  }
+  const store = new FileConfigStore(settings.prefix, {
+    warn: (message) => {
+      logger.warn(message);
+      process.stderr.write(`portcullis: ${message}\n`);
+    },
+  });
+  return { store, where: store.file, postgres: null };
 }
 
 /** A started gateway: in one process, or a primary with its proxy workers. */
@@ -148,13 +185,11 @@ export interface RunningGateway {
 /** Starts a gateway from settings (with --workers > 1, as the primary of that many workers). */
 export async function runGateway(settings: GatewaySettings, env: NodeJS.ProcessEnv, options: RunOptions = {}): Promise<RunningGateway> {
   const logger = createLogger({ level: settings.logLevel });
-  const store = new FileConfigStore(settings.prefix, {
-    warn: (message) => {
-      logger.warn(message);
-      process.stderr.write(`portcullis: ${message}\n`);
-    },
+  const { store, where, postgres } = configStore(settings, logger);
+  const { config, fromFile } = await initialConfig(settings, env, store, where, logger).catch(async (error: unknown) => {
+    await postgres?.pool.end();
+    throw error;
   });
-  const { config, fromFile } = await initialConfig(settings, env, store, logger);
   // Before any worker is forked: they read the key the primary made sure exists.
   const nonceKey = await loadOrCreateNonceKey(nonceKeyFile(settings));
   const replayStore = new MemoryReplayCache(settings.replayCacheEntries);
@@ -190,10 +225,17 @@ export async function runGateway(settings: GatewaySettings, env: NodeJS.ProcessE
     ...(pool === null ? {} : { workers: { propagate: (c: Config) => pool.propagate(c), stats: () => pool.stats(), notReady: () => pool.notReady() } }),
   });
   started = gateway;
+  const follower =
+    postgres === null || settings.postgres === null
+      ? null
+      : new ChangeFollower({ settings: settings.postgres, pool: postgres.pool, store: postgres.store, refresh: () => gateway.configManager.refresh(), logger, pollMs: settings.dbUpdateFrequencyMs });
+  await follower?.start();
   let proxyListeners: Array<{ kind: string; ssl: boolean; host: string; port: number }> = gateway.proxyListeners.map((l) => ({ kind: 'proxy', ssl: l.spec.ssl, ...l.address }));
   const close = async (): Promise<void> => {
+    await follower?.stop();
     await pool?.stop();
     await gateway.close();
+    await postgres?.pool.end();
   };
   try {
     if (pool !== null) proxyListeners = [...(await pool.start())];

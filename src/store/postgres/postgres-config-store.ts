@@ -9,18 +9,14 @@ import type pg from 'pg';
 import type { DeckDocument } from '../../config/export.js';
 import { canonicalJson } from '../../config/hash.js';
 import { SECTIONS, type Section } from '../entity-keys.js';
-import type { ConfigStore, StoredConfig } from '../config-store.js';
+import { ConfigConflictError, type ConfigStore, type StoredConfig } from '../config-store.js';
+
+export { ConfigConflictError };
 import { ENTITY_TABLES } from './migrations.js';
 import { inTransaction } from './pg-pool.js';
 
 /** The channel nodes LISTEN on; the payload is the new version. */
 export const CONFIG_CHANNEL = 'portcullis_config';
-
-/** Another node changed the configuration after this node last read it. */
-export class ConfigConflictError extends Error {
-  override readonly name = 'ConfigConflictError';
-  readonly code = 'ERR_CONFIG_CONFLICT';
-}
 
 /** What one save wrote. */
 export interface SaveStats {

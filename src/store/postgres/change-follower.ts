@@ -1,0 +1,117 @@
+/**
+ * Keeps a node on the configuration other nodes commit: a LISTEN connection hears each commit at
+ * once, and a poll of the version row every `pollMs` (Kong's db_update_frequency) catches what the
+ * LISTEN connection missed while it was down (it reconnects with backoff). Either way the node
+ * reloads only when the database's version is ahead of what its store last read or wrote.
+ */
+import pg from 'pg';
+import type { Logger } from 'pino';
+import { logThrottle } from '../../util/log-throttle.js';
+import { CONFIG_CHANNEL, type PostgresConfigStore } from './postgres-config-store.js';
+import type { PostgresSettings } from './pg-settings.js';
+
+export interface ChangeFollowerOptions {
+  readonly settings: PostgresSettings;
+  readonly pool: pg.Pool;
+  readonly store: PostgresConfigStore;
+  /** Loads and applies the stored configuration (the config manager's refresh). */
+  readonly refresh: () => Promise<unknown>;
+  readonly logger: Logger;
+  readonly pollMs: number;
+}
+
+const RECONNECT_MIN_MS = 250;
+const RECONNECT_MAX_MS = 5000;
+
+export class ChangeFollower {
+  readonly #options: ChangeFollowerOptions;
+  readonly #shouldLog = logThrottle(10_000);
+  #listener: pg.Client | null = null;
+  #poll: NodeJS.Timeout | null = null;
+  #reconnect: NodeJS.Timeout | null = null;
+  #reconnectDelay = RECONNECT_MIN_MS;
+  #checking: Promise<void> | null = null;
+  #again = false;
+  #stopped = false;
+
+  constructor(options: ChangeFollowerOptions) {
+    this.#options = options;
+  }
+
+  async start(): Promise<void> {
+    await this.#listen().catch((error: unknown) => this.#listenFailed(error));
+    this.#poll = setInterval(() => void this.check(), this.#options.pollMs);
+    this.#poll.unref();
+  }
+
+  /** Reloads when the database is ahead; calls made while one runs are folded into one more run. */
+  check(): Promise<void> {
+    if (this.#checking !== null) {
+      this.#again = true;
+      return this.#checking;
+    }
+    this.#checking = (async () => {
+      do {
+        this.#again = false;
+        try {
+          const { rows } = await this.#options.pool.query<{ version: string }>('SELECT version FROM config_state');
+          const version = Number(rows[0]?.version ?? 0);
+          if (version > this.#options.store.version) await this.#options.refresh();
+        } catch (error) {
+          if (this.#shouldLog()) this.#options.logger.warn({ err: error }, 'could not read the configuration version from PostgreSQL; serving the last configuration');
+        }
+      } while (this.#again && !this.#stopped);
+    })().finally(() => {
+      this.#checking = null;
+    });
+    return this.#checking;
+  }
+
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    if (this.#poll !== null) clearInterval(this.#poll);
+    if (this.#reconnect !== null) clearTimeout(this.#reconnect);
+    await this.#checking;
+    await this.#listener?.end().catch(() => undefined);
+  }
+
+  async #listen(): Promise<void> {
+    const s = this.#options.settings;
+    const client = new pg.Client({
+      host: s.host,
+      port: s.port,
+      user: s.user,
+      password: s.password ?? undefined,
+      database: s.database,
+      ssl: s.ssl ? { rejectUnauthorized: s.sslVerify } : false,
+      connectionTimeoutMillis: s.timeoutMs,
+      application_name: 'portcullis-listen',
+      // TCP keepalive: a silently dead connection is noticed, and replaced, instead of waiting forever.
+      keepAlive: true,
+    });
+    client.on('notification', () => void this.check());
+    client.on('error', (error) => this.#listenFailed(error));
+    client.on('end', () => this.#listenFailed(new Error('the LISTEN connection closed')));
+    await client.connect();
+    await client.query(`LISTEN ${CONFIG_CHANNEL}`);
+    this.#listener = client;
+    this.#reconnectDelay = RECONNECT_MIN_MS;
+    // Whatever was committed while this connection was being made.
+    void this.check();
+  }
+
+  #listenFailed(error: unknown): void {
+    if (this.#stopped || this.#reconnect !== null) return;
+    const old = this.#listener;
+    this.#listener = null;
+    void old?.end().catch(() => undefined);
+    if (this.#shouldLog()) this.#options.logger.warn({ err: error }, 'the PostgreSQL change notifications stopped; reconnecting (polling meanwhile)');
+    const delay = this.#reconnectDelay;
+    this.#reconnectDelay = Math.min(delay * 2, RECONNECT_MAX_MS);
+    this.#reconnect = setTimeout(() => {
+      this.#reconnect = null;
+      void this.#listen().catch((next: unknown) => this.#listenFailed(next));
+    }, delay);
+    this.#reconnect.unref();
+  }
+}

@@ -22,6 +22,7 @@ export const ERROR_CODES = {
   'method not allowed': { code: 105, status: 405 },
   'precondition failed': { code: 106, status: 412 },
   'internal error': { code: 107, status: 500 },
+  'database unavailable': { code: 108, status: 503 },
 } as const satisfies Record<string, { code: number; status: number }>;
 
 export type ErrorName = keyof typeof ERROR_CODES;

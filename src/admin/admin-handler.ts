@@ -27,6 +27,7 @@ import { TargetRoutes } from './target-routes.js';
 import { UpstreamHealthRoutes } from './upstream-health-routes.js';
 import type { UpstreamHealth } from '../balancer/health/upstream-health.js';
 import { unsupportedCollection } from './unsupported-collections.js';
+import { StoreUnavailableError } from '../store/config-store.js';
 
 /** Largest admin request body by default: a big decK file with certificates fits comfortably. */
 export const DEFAULT_ADMIN_BODY_LIMIT = 8 * 1024 * 1024;
@@ -152,6 +153,12 @@ export function createAdminHandler(options: AdminOptions): (req: IncomingMessage
         (error: unknown) => {
           if (error instanceof AdminError) {
             sendJson(res, error.status, error.toBody(requestId), error.headers);
+            return;
+          }
+          if (error instanceof StoreUnavailableError) {
+            options.logger.warn({ err: error, request_id: requestId }, 'admin change refused: the configuration store cannot be reached');
+            const refused = new AdminError('database unavailable', 'The database cannot be reached: nothing was changed; the gateway keeps serving its last configuration');
+            sendJson(res, refused.status, refused.toBody(requestId));
             return;
           }
           options.logger.error({ err: error, request_id: requestId, method, path: (req.url ?? '').split('?')[0] }, 'admin request failed');

@@ -36,3 +36,9 @@ export class ConfigConflictError extends Error {
   override readonly name = 'ConfigConflictError';
   readonly code = 'ERR_CONFIG_CONFLICT';
 }
+
+/** The store cannot be reached (a database down or partitioned away): nothing was read or written. */
+export class StoreUnavailableError extends Error {
+  override readonly name = 'StoreUnavailableError';
+  readonly code = 'ERR_CONFIG_STORE_UNAVAILABLE';
+}

@@ -2,7 +2,8 @@
  * Nodes sharing one PostgreSQL (--database postgres), each a real gateway process: a change made
  * through one node's admin API is served by the other within a second (through NOTIFY: the poll is
  * set far beyond the test), concurrent writes to both nodes all land, `dump` is the same from
- * either, and a node started later loads what the others committed.
+ * either; while the database is down the nodes serve their last configuration and refuse admin
+ * writes with 503, and catch up when it is back; a node started later loads what the others committed.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
@@ -57,6 +58,19 @@ describe('nodes on one PostgreSQL', () => {
     const dumps = await Promise.all(nodes.map((node) => portcullis(['dump'], { env: { PORTCULLIS_ADMIN_URL: node.adminUrl } })));
     assert.equal(dumps[0]?.code, 0, dumps[0]?.stderr);
     assert.equal(dumps[1]?.stdout, dumps[0]?.stdout);
+  });
+
+  it('keeps serving while the database is down, refuses admin writes with 503, and catches up when it is back', async () => {
+    const [a, b] = nodes as [GatewayProcess, GatewayProcess];
+    await database.stop();
+    assert.equal((await fetchText(`${a.httpUrl}/orders`)).status, 200, 'the last configuration still serves');
+    const refused = await admin(a.adminUrl, 'POST', '/consumers', { username: 'while-down' });
+    assert.equal(refused.status, 503, refused.text);
+    assert.equal(refused.json<{ name: string }>().name, 'database unavailable');
+    assert.equal((await admin(a.adminUrl, 'GET', '/consumers/while-down')).status, 404, 'nothing changed');
+    await database.start();
+    await eventually('admin writes again', async () => (await admin(a.adminUrl, 'POST', '/consumers', { username: 'after-restart' })).status === 201, 10_000, 200);
+    await eventually('node B catching up without a restart', async () => (await admin(b.adminUrl, 'GET', '/consumers/after-restart')).status === 200, 10_000, 100);
   });
 
   it('starts a new node on what the others committed', async () => {

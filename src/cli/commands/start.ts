@@ -160,8 +160,9 @@ async function initialConfig(settings: GatewaySettings, env: NodeJS.ProcessEnv, 
 function configStore(settings: GatewaySettings, logger: Logger): { store: ConfigStore; where: string; postgres: { store: PostgresConfigStore; pool: ReturnType<typeof postgresPool> } | null } {
   if (settings.postgres !== null) {
     const pool = postgresPool(settings.postgres);
-    const store = new PostgresConfigStore(pool, randomUUID());
-    return { store, where: `PostgreSQL database '${settings.postgres.database}' at ${settings.postgres.host}:${settings.postgres.port}`, postgres: { store, pool } };
+    const where = `PostgreSQL database '${settings.postgres.database}' at ${settings.postgres.host}:${settings.postgres.port}`;
+    const store = new PostgresConfigStore(pool, randomUUID(), where);
+    return { store, where, postgres: { store, pool } };
   }
   const store = new FileConfigStore(settings.prefix, {
     warn: (message) => {

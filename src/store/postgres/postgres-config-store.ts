@@ -5,11 +5,11 @@
  * refused (`ConfigConflictError`) and nothing is written, so no change is ever lost to a concurrent
  * one. Each commit adds a row to the change log and notifies the other nodes (`NOTIFY`).
  */
-import type pg from 'pg';
+import pg from 'pg';
 import type { DeckDocument } from '../../config/export.js';
 import { canonicalJson } from '../../config/hash.js';
 import { SECTIONS, type Section } from '../entity-keys.js';
-import { ConfigConflictError, type ConfigStore, type StoredConfig } from '../config-store.js';
+import { ConfigConflictError, StoreUnavailableError, type ConfigStore, type StoredConfig } from '../config-store.js';
 
 export { ConfigConflictError };
 import { ENTITY_TABLES } from './migrations.js';
@@ -47,17 +47,31 @@ function sectionEntities(document: DeckDocument, section: Section): Entity[] {
   });
 }
 
+/**
+ * A failure to reach the database (refused, timed out, the connection lost; the server shutting down
+ * or out of connections: SQLSTATE classes 08, 57, 53) as StoreUnavailableError; any other error, a
+ * statement the server refused, is left as it is.
+ */
+function unavailable(error: unknown, where: string): unknown {
+  if (error instanceof ConfigConflictError) return error;
+  if (error instanceof pg.DatabaseError && !/^(08|57|53)/.test(error.code ?? '')) return error;
+  return new StoreUnavailableError(`PostgreSQL (${where}) cannot be reached: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+}
+
 export class PostgresConfigStore implements ConfigStore {
   readonly #pool: pg.Pool;
   readonly #nodeId: string;
   #version = 0;
   #known: Known = new Map(SECTIONS.map((s) => [s, new Map<string, string>()]));
 
-  constructor(pool: pg.Pool, nodeId: string) {
+  readonly #where: string;
+
+  constructor(pool: pg.Pool, nodeId: string, where = 'the configuration database') {
     const missing = SECTIONS.filter((section) => !(ENTITY_TABLES as readonly string[]).includes(section));
     if (missing.length > 0) throw new Error(`no PostgreSQL table for ${missing.join(', ')}: a migration is missing`);
     this.#pool = pool;
     this.#nodeId = nodeId;
+    this.#where = where;
   }
 
   /** The version this store last loaded or saved (0: none). */
@@ -65,7 +79,11 @@ export class PostgresConfigStore implements ConfigStore {
     return this.#version;
   }
 
-  async load(): Promise<(StoredConfig & { readonly version: number }) | null> {
+  load(): Promise<(StoredConfig & { readonly version: number }) | null> {
+    return this.#load().catch((error: unknown) => Promise.reject(unavailable(error, this.#where)));
+  }
+
+  async #load(): Promise<(StoredConfig & { readonly version: number }) | null> {
     const client = await this.#pool.connect();
     try {
       // One snapshot for the version row and every table: a commit in between cannot be half seen.
@@ -101,7 +119,11 @@ export class PostgresConfigStore implements ConfigStore {
   }
 
   /** `save`, saying what it wrote. */
-  async saveWithStats(document: DeckDocument, hash: string): Promise<SaveStats> {
+  saveWithStats(document: DeckDocument, hash: string): Promise<SaveStats> {
+    return this.#save(document, hash).catch((error: unknown) => Promise.reject(unavailable(error, this.#where)));
+  }
+
+  async #save(document: DeckDocument, hash: string): Promise<SaveStats> {
     const next: Known = new Map();
     const writes = SECTIONS.map((section) => {
       const entities = sectionEntities(document, section);

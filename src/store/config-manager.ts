@@ -77,27 +77,38 @@ export class ConfigManager {
    * Errors thrown by `edit` propagate unchanged (nothing is changed then).
    */
   change<T>(edit: Edit<T>): Promise<ChangeResult<T>> {
-    return this.#queue.run(async () => {
-      for (let attempt = 0; ; attempt++) {
-        const current = this.#options.current();
-        const document = exportConfig(current, CANONICAL);
-        const { value, replacement } = edit(document, current);
-        const candidate = replacement ?? document;
-        const loaded = loadConfigObject(candidate, { plugins: this.#options.plugins, entityAtATime: replacement === undefined });
-        if (!loaded.ok) return { ok: false, errors: loaded.errors, document: candidate as DeckDocument };
-        const hash = configHash(loaded.config);
-        if (hash === configHash(current)) return { ok: true, config: current, changed: false, value };
-        try {
-          await this.#commit(loaded.config, hash, current);
-        } catch (error) {
-          // Another node committed first: take its configuration, then redo this edit on top of it.
-          if (!(error instanceof ConfigConflictError) || attempt >= (this.#options.conflictRetries ?? DEFAULT_CONFLICT_RETRIES)) throw error;
-          await this.#adoptStored();
-          continue;
-        }
-        return { ok: true, config: loaded.config, changed: true, value };
+    const store = this.#options.store;
+    return this.#queue.run(() =>
+      store.exclusive === undefined
+        ? this.#change(edit)
+        : store.exclusive(async (behind) => {
+            // Another node committed since: edit its configuration, not this node's older one.
+            if (behind) await this.#adoptStored();
+            return this.#change(edit);
+          }),
+    );
+  }
+
+  async #change<T>(edit: Edit<T>): Promise<ChangeResult<T>> {
+    for (let attempt = 0; ; attempt++) {
+      const current = this.#options.current();
+      const document = exportConfig(current, CANONICAL);
+      const { value, replacement } = edit(document, current);
+      const candidate = replacement ?? document;
+      const loaded = loadConfigObject(candidate, { plugins: this.#options.plugins, entityAtATime: replacement === undefined });
+      if (!loaded.ok) return { ok: false, errors: loaded.errors, document: candidate as DeckDocument };
+      const hash = configHash(loaded.config);
+      if (hash === configHash(current)) return { ok: true, config: current, changed: false, value };
+      try {
+        await this.#commit(loaded.config, hash, current);
+      } catch (error) {
+        // Another node committed first: take its configuration, then redo this edit on top of it.
+        if (!(error instanceof ConfigConflictError) || attempt >= (this.#options.conflictRetries ?? DEFAULT_CONFLICT_RETRIES)) throw error;
+        await this.#adoptStored();
+        continue;
       }
-    });
+      return { ok: true, config: loaded.config, changed: true, value };
+    }
   }
 
   /**

@@ -20,6 +20,12 @@ export interface ConfigStore {
   load(): Promise<StoredConfig | null>;
   /** Makes `document` the stored configuration: all or nothing, durable when the promise resolves. */
   save(document: DeckDocument, hash: string): Promise<void>;
+  /**
+   * A store shared by several nodes: runs `change` while no other node runs one (a change reads the
+   * configuration, edits it and saves it: without this, two nodes' changes would keep conflicting),
+   * telling it whether another node committed since this one last loaded or saved.
+   */
+  exclusive?<T>(change: (behind: boolean) => Promise<T>): Promise<T>;
 }
 
 /** The stored configuration exists but cannot be trusted (truncated, edited, wrong format). */

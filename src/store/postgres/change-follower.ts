@@ -2,7 +2,7 @@
  * Keeps a node on the configuration other nodes commit: a LISTEN connection hears each commit at
  * once, and a poll of the version row every `pollMs` (Kong's db_update_frequency) catches what the
  * LISTEN connection missed while it was down (it reconnects with backoff). Either way the node
- * reloads only when the database's version is ahead of what its store last read or wrote.
+ * reloads only when the database's version differs from what its store last read or wrote.
  */
 import pg from 'pg';
 import type { Logger } from 'pino';
@@ -39,7 +39,7 @@ export class ChangeFollower {
   }
 
   async start(): Promise<void> {
-    await this.#listen().catch((error: unknown) => this.#listenFailed(error));
+    await this.#listen();
     this.#poll = setInterval(() => void this.check(), this.#options.pollMs);
     this.#poll.unref();
   }
@@ -56,7 +56,8 @@ export class ChangeFollower {
         try {
           const { rows } = await this.#options.pool.query<{ version: string }>('SELECT version FROM config_state');
           const version = Number(rows[0]?.version ?? 0);
-          if (version > this.#options.store.version) await this.#options.refresh();
+          // Not only ahead: a database restored from a backup is behind, and it is still the truth.
+          if (version !== this.#options.store.version) await this.#options.refresh();
         } catch (error) {
           if (this.#shouldLog()) this.#options.logger.warn({ err: error }, 'could not read the configuration version from PostgreSQL; serving the last configuration');
         }
@@ -90,10 +91,25 @@ export class ChangeFollower {
       keepAlive: true,
     });
     client.on('notification', () => void this.check());
-    client.on('error', (error) => this.#listenFailed(error));
-    client.on('end', () => this.#listenFailed(new Error('the LISTEN connection closed')));
-    await client.connect();
-    await client.query(`LISTEN ${CONFIG_CHANNEL}`);
+    // A client's 'error' and 'end' (both come when a connection dies) concern that client only: a
+    // stale one's must not take down the connection that replaced it.
+    let failed = false;
+    const fail = (error: unknown): void => {
+      if (failed) return;
+      failed = true;
+      if (this.#listener === null || this.#listener === client) this.#listenFailed(error);
+      void client.end().catch(() => undefined);
+    };
+    client.on('error', fail);
+    client.on('end', () => fail(new Error('the LISTEN connection closed')));
+    try {
+      await client.connect();
+      await client.query(`LISTEN ${CONFIG_CHANNEL}`);
+    } catch (error) {
+      fail(error);
+      return;
+    }
+    if (failed) return;
     this.#listener = client;
     this.#reconnectDelay = RECONNECT_MIN_MS;
     // Whatever was committed while this connection was being made.
@@ -110,7 +126,7 @@ export class ChangeFollower {
     this.#reconnectDelay = Math.min(delay * 2, RECONNECT_MAX_MS);
     this.#reconnect = setTimeout(() => {
       this.#reconnect = null;
-      void this.#listen().catch((next: unknown) => this.#listenFailed(next));
+      void this.#listen();
     }, delay);
     this.#reconnect.unref();
   }

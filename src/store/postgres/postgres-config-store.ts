@@ -15,6 +15,9 @@ export { ConfigConflictError };
 import { ENTITY_TABLES } from './migrations.js';
 import { inTransaction } from './pg-pool.js';
 
+const CHANGE_LOCK = "SELECT pg_advisory_lock(hashtext('portcullis:config-change'))";
+const CHANGE_UNLOCK = "SELECT pg_advisory_unlock(hashtext('portcullis:config-change'))";
+
 /** The channel nodes LISTEN on; the payload is the new version. */
 export const CONFIG_CHANNEL = 'portcullis_config';
 
@@ -52,10 +55,16 @@ function sectionEntities(document: DeckDocument, section: Section): Entity[] {
  * or out of connections: SQLSTATE classes 08, 57, 53) as StoreUnavailableError; any other error, a
  * statement the server refused, is left as it is.
  */
-function unavailable(error: unknown, where: string): unknown {
+function unavailable(error: unknown, where: string): Error {
   if (error instanceof ConfigConflictError) return error;
   if (error instanceof pg.DatabaseError && !/^(08|57|53)/.test(error.code ?? '')) return error;
+  if (error instanceof Error && !isConnectionFailure(error)) return error;
   return new StoreUnavailableError(`PostgreSQL (${where}) cannot be reached: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+}
+
+/** Not a statement the server refused: the connection itself failed (pg's own errors, socket errors, timeouts). */
+function isConnectionFailure(error: Error): boolean {
+  return !(error instanceof TypeError || error instanceof RangeError || error instanceof SyntaxError);
 }
 
 export class PostgresConfigStore implements ConfigStore {
@@ -116,6 +125,37 @@ export class PostgresConfigStore implements ConfigStore {
 
   async save(document: DeckDocument, hash: string): Promise<void> {
     await this.saveWithStats(document, hash);
+  }
+
+  /**
+   * Runs `change` holding a session advisory lock that every node's changes take, after reading the
+   * version: `behind` says another node committed since this store last loaded or saved. The lock
+   * dies with its connection, so a node that dies mid-change holds nobody up.
+   */
+  async exclusive<T>(change: (behind: boolean) => Promise<T>): Promise<T> {
+    let client: pg.PoolClient;
+    let behind: boolean;
+    try {
+      client = await this.#pool.connect();
+    } catch (error) {
+      throw unavailable(error, this.#where);
+    }
+    try {
+      await client.query(CHANGE_LOCK);
+      const { rows } = await client.query<{ version: string }>('SELECT version FROM config_state');
+      behind = Number(rows[0]?.version ?? 0) !== this.#version;
+    } catch (error) {
+      client.release(true);
+      throw unavailable(error, this.#where);
+    }
+    try {
+      return await change(behind);
+    } finally {
+      await client.query(CHANGE_UNLOCK).then(
+        () => client.release(),
+        () => client.release(true),
+      );
+    }
   }
 
   /** `save`, saying what it wrote. */

@@ -1,4 +1,5 @@
 import type { RequestContext } from './context.js';
+import type { LogEntry } from './log-entry.js';
 import type { ResolvedPlugin, ResponseHead, RoutePlugins } from './plugin.js';
 
 /**
@@ -75,16 +76,41 @@ export function runHeaderFilter(ctx: RequestContext, plugins: readonly ResolvedP
   for (const plugin of plugins) plugin.instance.headerFilter?.(ctx, head);
 }
 
+/** Whether any of `plugins` has a log phase (the proxy measures and builds a LogEntry only then). */
+export function anyLogs(plugins: readonly ResolvedPlugin[]): boolean {
+  for (const plugin of plugins) if (plugin.instance.log !== undefined) return true;
+  return false;
+}
+
+/**
+ * The plugins whose log phase runs after a refusal: those that ran, then the ones the refusal cut
+ * short that have a log phase. Kong's collecting iterator goes on collecting the plugins once a
+ * response was decided (it only stops running their access handlers), so a 401 from key-auth is
+ * still logged by http-log and counted by prometheus.
+ */
+export function logParticipants(ctx: RequestContext, plugins: RoutePlugins, ran: readonly ResolvedPlugin[]): readonly ResolvedPlugin[] {
+  const consumerId = ctx.identity?.consumer?.id ?? null;
+  const list = consumerId === null ? plugins.base : plugins.withConsumer(consumerId);
+  let all: ResolvedPlugin[] | null = null;
+  for (const plugin of list) {
+    if (plugin.instance.log === undefined || !pluginApplies(plugin, ctx.request.protocol)) continue;
+    if (ran.some((p) => p.entity.name === plugin.entity.name)) continue;
+    (all ??= [...ran]).push(plugin);
+  }
+  return all ?? ran;
+}
+
 /** log phase: never throws, a failing log handler must not affect anything else. */
 export function runLog(
   ctx: RequestContext,
   plugins: readonly ResolvedPlugin[],
-  head: ResponseHead,
+  entry: LogEntry,
   onError: (plugin: string, error: unknown) => void,
 ): void {
   for (const plugin of plugins) {
+    if (plugin.instance.log === undefined) continue;
     try {
-      plugin.instance.log?.(ctx, head);
+      plugin.instance.log(ctx, entry);
     } catch (error) {
       onError(plugin.entity.name, error);
     }

@@ -10,6 +10,9 @@ import { acl } from './acl/handler.js';
 import { rateLimiting } from './rate-limiting/handler.js';
 import { ipRestriction } from './ip-restriction/handler.js';
 import { cors } from './cors/handler.js';
+import { prometheus } from './prometheus/handler.js';
+import { fileLog } from './file-log/handler.js';
+import { httpLog } from './http-log/handler.js';
 
 /** Every plugin Portcullis implements, by Kong name. */
 export const pluginDefinitions: ReadonlyMap<string, PluginDefinition> = new Map<string, PluginDefinition>(
@@ -25,6 +28,9 @@ export const pluginDefinitions: ReadonlyMap<string, PluginDefinition> = new Map<
     rateLimiting as unknown as PluginDefinition,
     ipRestriction as unknown as PluginDefinition,
     cors as unknown as PluginDefinition,
+    prometheus as unknown as PluginDefinition,
+    fileLog as unknown as PluginDefinition,
+    httpLog as unknown as PluginDefinition,
   ].map((definition) => [definition.schema.name, definition]),
 );
 

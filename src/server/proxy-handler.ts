@@ -9,8 +9,10 @@ import { grpcErrorResponse, grpcRouteRefusal, isGrpcRequest } from '../pipeline/
 import { isGrpcRoute, isWebSocketRoute, servedProtocol } from '../config/protocol-families.js';
 import { applyIdentityHeaders, removeIdentityHeaders } from '../pipeline/identity-headers.js';
 import type { ResolvedPlugin, ResponseHead } from '../pipeline/plugin.js';
+import { UpstreamError } from '../proxy/upstream-errors.js';
 import { errorResponse, flatHeaders, toGatewayError, type GatewayResponse } from '../pipeline/respond.js';
-import { pluginApplies, runHeaderFilter, runLog, runRequestPhases } from '../pipeline/run-phases.js';
+import { anyLogs, logParticipants, pluginApplies, runHeaderFilter, runLog, runRequestPhases } from '../pipeline/run-phases.js';
+import { headBytes, LogEntry } from '../pipeline/log-entry.js';
 import { bodyTooLarge, DEFAULT_MAX_BUFFERED_BODY_BYTES, readBodyLimited } from '../proxy/buffered-body.js';
 import { buildUpstreamHeaders, realClientAddress } from '../proxy/headers.js';
 import { hashValueOf, setHashCookie } from '../proxy/hash-value.js';
@@ -195,6 +197,8 @@ async function handle<Req extends ClientRequest, Res extends ClientResponse>(req
   let pendingBody: UpstreamExchange | null = null;
   let endpoints: ServiceEndpoints | null = null;
   let answered: UpstreamResponse | null = null;
+  // What the log phase reports of the upstream exchange (see LogEntry).
+  const upstreamFacts: UpstreamFacts = { uri: '', started: 0, headMs: -1, status: null, tries: 0, bodyBytes: 0 };
   try {
     const repeated = duplicatedHeader(req.rawHeaders, singletonHeaders);
     if (repeated !== null) {
@@ -267,6 +271,8 @@ async function handle<Req extends ClientRequest, Res extends ClientResponse>(req
     if (buffered !== null) upstreamHeaders['content-length'] = String(buffered.length);
     const query = ctx.upstreamQuery;
     const upstreamStarted = performance.now();
+    upstreamFacts.started = upstreamStarted;
+    upstreamFacts.uri = query === '' ? path : `${path}?${query}`;
     endpoints = runtime.pools.endpointsFor(service);
     const hashing = runtime.pools.upstreamOf(service);
     // Computed once, after the plugins (the consumer is known): every retry hashes the same value.
@@ -287,7 +293,12 @@ async function handle<Req extends ClientRequest, Res extends ClientResponse>(req
       });
       record.latency_ms.upstream = round(performance.now() - upstreamStarted);
       finish(record, started, options);
-      logPlugins(ctx, plugins, { status: record.status, headers: {} }, options.logger);
+      if (anyLogs(plugins)) {
+        upstreamFacts.tries = 1;
+        upstreamFacts.status = record.status;
+        const sizes = record.tunnel === undefined ? { in: 0, out: 0 } : { in: record.tunnel.bytes_up, out: record.tunnel.bytes_down };
+        logRequest(ctx, plugins, runtime, { status: record.status, headers: {} }, record, started, upstreamFacts, requestHeadBytes(req) + sizes.in, sizes.out, options.logger);
+      }
       return;
     }
     const upstream = await sendUpstream({
@@ -302,6 +313,9 @@ async function handle<Req extends ClientRequest, Res extends ClientResponse>(req
       signal: clientGone,
     });
     answered = upstream;
+    upstreamFacts.headMs = upstream.headersLatencyMs;
+    upstreamFacts.status = upstream.status;
+    upstreamFacts.tries = upstream.attempts;
     record.latency_ms.upstream = round(performance.now() - upstreamStarted);
     // upstream.headers is this request's own copy (filterResponseHeaders): plugin headers go straight in.
     const head: ResponseHead = { status: upstream.status, headers: Object.assign(upstream.headers, ctx.responseHeaders) };
@@ -317,13 +331,22 @@ async function handle<Req extends ClientRequest, Res extends ClientResponse>(req
     answered = null;
     endpoints.finished(upstream.endpoint, upstream.attemptLatencyMs);
     finish(record, started, options);
-    logPlugins(ctx, plugins, head, options.logger);
+    if (anyLogs(plugins)) {
+      upstreamFacts.bodyBytes = upstream.body.bodyBytes;
+      const requestSize = requestHeadBytes(req) + (buffered?.length ?? declaredLength(req.headers['content-length']));
+      logRequest(ctx, plugins, runtime, head, record, started, upstreamFacts, requestSize, headBytes(15, head.headers) + upstream.body.bodyBytes, options.logger);
+    }
   } catch (thrown) {
     // A header_filter plugin failed between the upstream head and the body: release that connection.
     pendingBody?.destroy();
     // The upstream answered, then the response broke off: that attempt is over too.
-    if (answered !== null) endpoints?.finished(answered.endpoint, answered.attemptLatencyMs);
+    if (answered !== null) {
+      endpoints?.finished(answered.endpoint, answered.attemptLatencyMs);
+      upstreamFacts.bodyBytes = answered.body.bodyBytes;
+    }
     const error = toGatewayError(thrown);
+    if (error instanceof UpstreamError) upstreamFacts.tries = Math.max(upstreamFacts.tries, error.attempts);
+    let sent: GatewayResponse | null = null;
     record.reason = error.code;
     if (error.status === 500) options.logger.error({ err: thrown, request_id: requestId }, 'unexpected error while handling a request');
     if (error.code === 'client_aborted' && protocol.timedOut(req)) {
@@ -337,7 +360,8 @@ async function handle<Req extends ClientRequest, Res extends ClientResponse>(req
       const extraParams = ctx === null || error.challenges.length === 0 ? null : challengeParams(ctx, runtime);
       const refusal = errorResponse(error, requestId, extraParams);
       const response = ctx === null ? refusal : finishedAnswer(ctx, plugins, refusal, options.logger);
-      sendGatewayResponse(res, protocol, isGrpcRequest(req.headers) ? grpcErrorResponse(response) : response, requestId, record.method === 'HEAD');
+      sent = isGrpcRequest(req.headers) ? grpcErrorResponse(response) : response;
+      sendGatewayResponse(res, protocol, sent, requestId, record.method === 'HEAD');
       record.status = error.status;
     } else {
       // The status line is gone; the only honest signal left is an aborted connection.
@@ -345,7 +369,13 @@ async function handle<Req extends ClientRequest, Res extends ClientResponse>(req
     }
     finish(record, started, options);
     // Refused requests reach the log phase too (Kong runs it for every request).
-    if (ctx !== null) logPlugins(ctx, plugins, { status: record.status, headers: {} }, options.logger);
+    const participants = ctx === null ? null : logParticipants(ctx, runtime.pluginsFor(ctx.route), plugins);
+    if (ctx !== null && participants !== null && anyLogs(participants)) {
+      const headers = sent === null ? {} : { ...sent.headers, 'x-request-id': requestId };
+      const responseSize = sent === null ? headBytes(15, headers) + upstreamFacts.bodyBytes : headBytes(15, headers) + Buffer.byteLength(sent.body);
+      const requestSize = requestHeadBytes(req) + (ctx.upstreamBody?.length ?? declaredLength(req.headers['content-length']));
+      logRequest(ctx, participants, runtime, { status: record.status, headers }, record, started, upstreamFacts, requestSize, responseSize, options.logger, sent !== null);
+    }
   }
 }
 
@@ -367,8 +397,53 @@ function finish(record: AccessRecord, started: number, options: ProxyHandlerOpti
   options.observer.requestFinished?.(record);
 }
 
-function logPlugins(ctx: RequestContext, plugins: readonly ResolvedPlugin[], head: ResponseHead, logger: Logger): void {
-  runLog(ctx, plugins, head, (plugin, error) => logger.error({ err: error, plugin, request_id: ctx.id }, 'plugin log phase failed'));
+/** The upstream side of a request, as far as it went, for the log phase. */
+interface UpstreamFacts {
+  /** Path and query sent upstream ('' until something was). */
+  uri: string;
+  /** performance.now() when the request went upstream, 0 when it did not. */
+  started: number;
+  /** ms to the upstream's response head, -1 without one. */
+  headMs: number;
+  status: number | null;
+  tries: number;
+  bodyBytes: number;
+}
+
+/**
+ * The log phase of the plugins that take part, with the request's facts (called only when one of
+ * them has a log phase). `gatewayAnswered`: the gateway's own answer went out, not the upstream's.
+ */
+function logRequest(ctx: RequestContext, plugins: readonly ResolvedPlugin[], runtime: Runtime, head: ResponseHead, record: AccessRecord, started: number, upstream: UpstreamFacts, requestSize: number, responseSize: number, logger: Logger, gatewayAnswered = false): void {
+  const total = record.latency_ms.total;
+  const proxied = upstream.started > 0;
+  const kong = proxied ? upstream.started - started : total;
+  const waited = proxied && upstream.headMs >= 0 ? upstream.headMs : -1;
+  const receive = waited >= 0 && record.latency_ms.upstream !== null ? Math.max(0, record.latency_ms.upstream - waited) : 0;
+  const entry = new LogEntry(ctx, runtime.pluginsFor(ctx.route).base, {
+    response: head,
+    source: upstream.status !== null && !gatewayAnswered ? 'service' : 'kong',
+    latencies: { kong: Math.round(kong), proxy: waited < 0 ? -1 : Math.round(waited), request: Math.round(total), receive: Math.round(receive) },
+    requestSize,
+    responseSize,
+    upstreamUri: upstream.uri,
+    upstreamStatus: upstream.status,
+    tries: upstream.tries,
+    startedAt: Math.round(Date.now() - (performance.now() - started)),
+    reason: record.reason,
+  });
+  runLog(ctx, plugins, entry, (plugin, error) => logger.error({ err: error, plugin, request_id: ctx.id }, 'plugin log phase failed'));
+}
+
+/** Bytes of the request line and header fields (the body is added by the caller). */
+function requestHeadBytes(req: ClientRequest): number {
+  return headBytes((req.method?.length ?? 3) + (req.url?.length ?? 1) + 10, req.headers);
+}
+
+function declaredLength(value: string | undefined): number {
+  if (value === undefined) return 0;
+  const n = Number(value);
+  return Number.isSafeInteger(n) && n >= 0 ? n : 0;
 }
 
 /**

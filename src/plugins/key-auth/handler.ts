@@ -27,7 +27,10 @@ export const keyAuth: PluginDefinition<KeyAuthConfig> = {
       ctx.auth = { plugin: PLUGIN, outcome: 'failure', reason: code };
       throw new GatewayError({ status: 401, code, message, challenge });
     };
+    // The key's header and query argument never reach a log record, whatever hide_credentials says.
+    const names = config.key_names.map((name) => name.toLowerCase());
     return {
+      credentialCarriers: { headers: names, query: names },
       async access(ctx) {
         if (!config.run_on_preflight && ctx.request.method === 'OPTIONS') return;
         // With `anonymous`, a request another plugin already identified passes (Kong: get_credential()).

@@ -87,7 +87,8 @@ export class KongMetrics {
         for (const s of series()) {
           for (const [consumer, codes] of s.statuses) {
             for (const [key, count] of codes) {
-              this.inc({ ...s.labels, code: String(key >> 1), source: (key & 1) === 1 ? 'service' : 'kong', consumer }, count);
+              // Kong's label order (exporter.lua), which the exposition keeps.
+              this.inc({ service: s.labels.service, route: s.labels.route, code: String(key >> 1), source: (key & 1) === 1 ? 'service' : 'kong', workspace: s.labels.workspace, consumer }, count);
             }
           }
         }
@@ -102,8 +103,9 @@ export class KongMetrics {
         this.reset();
         for (const s of series()) {
           for (const [consumer, bytes] of s.bandwidth) {
-            if (bytes[0]! > 0) this.inc({ ...s.labels, direction: 'ingress', consumer }, bytes[0]);
-            if (bytes[1]! > 0) this.inc({ ...s.labels, direction: 'egress', consumer }, bytes[1]);
+            const { service, route, workspace } = s.labels;
+            if (bytes[0]! > 0) this.inc({ service, route, direction: 'ingress', workspace, consumer }, bytes[0]);
+            if (bytes[1]! > 0) this.inc({ service, route, direction: 'egress', workspace, consumer }, bytes[1]);
           }
         }
       },

@@ -40,7 +40,9 @@ export const httpLog: PluginDefinition<HttpLogConfig> = {
   create(config, entity, env) {
     const delivery = deliveryOf(config);
     const q = config.queue;
-    const mayWarn = logThrottle(10_000);
+    // Apart, so that retries being logged never hide that entries are being lost.
+    const mayWarnDrop = logThrottle(10_000);
+    const mayWarnRetry = logThrottle(10_000);
     const ca = env.trustedCaPems.length === 0 ? undefined : [...rootCertificates, ...env.trustedCaPems];
     const pool = new Pool(delivery.origin, {
       keepAliveTimeout: config.keepalive,
@@ -60,7 +62,7 @@ export const httpLog: PluginDefinition<HttpLogConfig> = {
     };
     const dropped = (count: number, reason: DropReason, error?: unknown): void => {
       env.node.kongMetrics.logEntriesDropped(PLUGIN, reason, count);
-      if (mayWarn()) env.logger.warn({ plugin: PLUGIN, plugin_id: entity.id, dropped: count, reason, err: error }, `http-log: log entries for ${delivery.where} dropped`);
+      if (mayWarnDrop()) env.logger.warn({ plugin: PLUGIN, plugin_id: entity.id, dropped: count, reason, err: error }, `http-log: log entries for ${delivery.where} dropped`);
     };
     const queue = new BatchQueue({
       maxBatchSize: q.max_batch_size,
@@ -74,7 +76,7 @@ export const httpLog: PluginDefinition<HttpLogConfig> = {
       send,
       dropped,
       failed: (error, attempt) => {
-        if (mayWarn()) env.logger.warn({ plugin: PLUGIN, plugin_id: entity.id, attempt, err: error }, `http-log: sending to ${delivery.where} failed, retrying`);
+        if (mayWarnRetry()) env.logger.warn({ plugin: PLUGIN, plugin_id: entity.id, attempt, err: error }, `http-log: sending to ${delivery.where} failed, retrying`);
       },
     });
     return {

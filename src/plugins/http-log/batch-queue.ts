@@ -110,6 +110,8 @@ export class BatchQueue {
   }
 
   async #run(): Promise<void> {
+    // A turn first: `#running` must hold this promise before the loop can end and clear it.
+    await Promise.resolve();
     while (this.size > 0) {
       if (this.#o.maxBatchSize > 1 && !this.#closing && this.size < this.#o.maxBatchSize) {
         // Coalesce: wait for a full batch or the delay since this batch's first entry.

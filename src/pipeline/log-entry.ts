@@ -28,10 +28,6 @@ export interface RequestFacts {
   /** `service` when the upstream produced the response, `kong` when the gateway did (Kong's kong.response.get_source). */
   readonly source: 'service' | 'kong';
   readonly latencies: Latencies;
-  /** Bytes of the request: request line, header fields and body. */
-  readonly requestSize: number;
-  /** Bytes of the response: status line, header fields and body. */
-  readonly responseSize: number;
   /** Path and query sent upstream, '' when nothing was. */
   readonly upstreamUri: string;
   /** Status the upstream answered, null when it did not. */
@@ -42,38 +38,67 @@ export interface RequestFacts {
   readonly startedAt: number;
   /** Stable reason code of a refusal or failure, null for a proxied answer. */
   readonly reason: string | null;
+  /** What the sizes are computed from, when a plugin asks (most requests' plugins never do). */
+  readonly requestLineBytes: number;
+  readonly requestHeaders: Readonly<Record<string, string | string[] | undefined>>;
+  readonly requestBodyBytes: number;
+  /** The response head's fields as sent (the status line is counted apart). */
+  readonly responseHeaders: HeaderMap;
+  readonly responseBodyBytes: number;
 }
 
-/** A request's facts for the log phase, and its log record made on first use. */
-export class LogEntry implements RequestFacts {
-  readonly response: ResponseHead;
-  readonly source: 'service' | 'kong';
-  readonly latencies: Latencies;
-  readonly requestSize: number;
-  readonly responseSize: number;
-  readonly upstreamUri: string;
-  readonly upstreamStatus: number | null;
-  readonly tries: number;
-  readonly startedAt: number;
-  readonly reason: string | null;
+/** A request's facts for the log phase, its sizes and its log record, each made on first use. */
+export class LogEntry {
+  readonly #facts: RequestFacts;
   readonly #ctx: RequestContext;
   readonly #routePlugins: readonly ResolvedPlugin[];
+  #requestSize = -1;
+  #responseSize = -1;
   #record: LogRecord | null = null;
   #json: string | null = null;
 
   constructor(ctx: RequestContext, routePlugins: readonly ResolvedPlugin[], facts: RequestFacts) {
     this.#ctx = ctx;
     this.#routePlugins = routePlugins;
-    this.response = facts.response;
-    this.source = facts.source;
-    this.latencies = facts.latencies;
-    this.requestSize = facts.requestSize;
-    this.responseSize = facts.responseSize;
-    this.upstreamUri = facts.upstreamUri;
-    this.upstreamStatus = facts.upstreamStatus;
-    this.tries = facts.tries;
-    this.startedAt = facts.startedAt;
-    this.reason = facts.reason;
+    this.#facts = facts;
+  }
+
+  get response(): ResponseHead {
+    return this.#facts.response;
+  }
+  get source(): 'service' | 'kong' {
+    return this.#facts.source;
+  }
+  get latencies(): Latencies {
+    return this.#facts.latencies;
+  }
+  get upstreamUri(): string {
+    return this.#facts.upstreamUri;
+  }
+  get upstreamStatus(): number | null {
+    return this.#facts.upstreamStatus;
+  }
+  get tries(): number {
+    return this.#facts.tries;
+  }
+  get startedAt(): number {
+    return this.#facts.startedAt;
+  }
+  get reason(): string | null {
+    return this.#facts.reason;
+  }
+
+  /** Bytes of the request: request line, header fields and body (Kong's request_length). */
+  get requestSize(): number {
+    if (this.#requestSize < 0) this.#requestSize = headBytes(this.#facts.requestLineBytes, this.#facts.requestHeaders) + this.#facts.requestBodyBytes;
+    return this.#requestSize;
+  }
+
+  /** Bytes of the response: status line, header fields and body (Kong's bytes_sent). */
+  get responseSize(): number {
+    // "HTTP/1.1 200 OK": a status line is about 15 bytes.
+    if (this.#responseSize < 0) this.#responseSize = headBytes(15, this.#facts.responseHeaders) + this.#facts.responseBodyBytes;
+    return this.#responseSize;
   }
 
   /** Kong's log record, credentials redacted; the same frozen object for every caller. */

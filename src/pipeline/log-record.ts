@@ -9,7 +9,7 @@
  */
 import type { Consumer, Route, Service } from '../config/types.js';
 import type { AuthOutcome, HeaderMap, RequestContext } from './context.js';
-import type { Latencies, RequestFacts } from './log-entry.js';
+import type { Latencies, LogEntry } from './log-entry.js';
 import type { ResolvedPlugin } from './plugin.js';
 
 export const REDACTED = 'REDACTED';
@@ -40,7 +40,8 @@ export interface LogRecord {
   readonly latencies: Latencies;
   readonly tries: ReadonlyArray<Readonly<Record<string, unknown>>>;
   readonly authenticated_entity?: { readonly id: string | null; readonly consumer_id: string | null };
-  readonly route: Route;
+  /** The route as Kong's entity: its service as `{ id }`. */
+  readonly route: Omit<Route, 'service' | 'order'> & { readonly service: { readonly id: string } | null };
   readonly service: Service | null;
   readonly consumer?: Pick<Consumer, 'id' | 'username' | 'custom_id' | 'tags'>;
   readonly client_ip: string;
@@ -61,7 +62,7 @@ export interface CredentialCarriers {
 }
 
 /** Builds the record of one request (called once per request, by the first logging plugin that asks). */
-export function serializeLogRecord(ctx: RequestContext, facts: RequestFacts, routePlugins: readonly ResolvedPlugin[]): LogRecord {
+export function serializeLogRecord(ctx: RequestContext, facts: LogEntry, routePlugins: readonly ResolvedPlugin[]): LogRecord {
   const carriers = credentialCarriersOf(routePlugins);
   const request = ctx.request;
   const query = parseQuery(request.query, carriers.query);
@@ -84,7 +85,7 @@ export function serializeLogRecord(ctx: RequestContext, facts: RequestFacts, rou
     latencies: facts.latencies,
     tries: Array.from({ length: facts.tries }, (_, i) => (i === facts.tries - 1 ? {} : { state: 'failed' })),
     ...(ctx.identity !== null && consumer !== null ? { authenticated_entity: { id: ctx.identity.credentialId, consumer_id: consumer.id } } : {}),
-    route: ctx.route,
+    route: kongRoute(ctx.route),
     service: ctx.service,
     ...(consumer !== null ? { consumer: { id: consumer.id, username: consumer.username, custom_id: consumer.custom_id, tags: consumer.tags } } : {}),
     client_ip: ctx.connection.remoteAddress,
@@ -96,6 +97,12 @@ export function serializeLogRecord(ctx: RequestContext, facts: RequestFacts, rou
     reason: facts.reason,
   };
   return Object.freeze(record);
+}
+
+/** Kong's form of a route: the service as a reference, without Portcullis's internal `order`. */
+function kongRoute(route: Route): LogRecord['route'] {
+  const { order: _order, service, ...rest } = route;
+  return { ...rest, service: service === null ? null : { id: service } };
 }
 
 /** The carriers of every plugin on the route, with the ones that always are. */

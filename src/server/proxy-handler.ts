@@ -12,7 +12,7 @@ import type { ResolvedPlugin, ResponseHead } from '../pipeline/plugin.js';
 import { UpstreamError } from '../proxy/upstream-errors.js';
 import { errorResponse, flatHeaders, toGatewayError, type GatewayResponse } from '../pipeline/respond.js';
 import { anyLogs, logParticipants, pluginApplies, runHeaderFilter, runLog, runRequestPhases } from '../pipeline/run-phases.js';
-import { headBytes, LogEntry } from '../pipeline/log-entry.js';
+import { LogEntry } from '../pipeline/log-entry.js';
 import { bodyTooLarge, DEFAULT_MAX_BUFFERED_BODY_BYTES, readBodyLimited } from '../proxy/buffered-body.js';
 import { buildUpstreamHeaders, realClientAddress } from '../proxy/headers.js';
 import { hashValueOf, setHashCookie } from '../proxy/hash-value.js';
@@ -296,8 +296,8 @@ async function handle<Req extends ClientRequest, Res extends ClientResponse>(req
       if (anyLogs(plugins)) {
         upstreamFacts.tries = 1;
         upstreamFacts.status = record.status;
-        const sizes = record.tunnel === undefined ? { in: 0, out: 0 } : { in: record.tunnel.bytes_up, out: record.tunnel.bytes_down };
-        logRequest(ctx, plugins, runtime, { status: record.status, headers: {} }, record, started, upstreamFacts, requestHeadBytes(req) + sizes.in, sizes.out, options.logger);
+        const head: ResponseHead = { status: record.status, headers: {} };
+        logRequest(ctx, plugins, runtime, head, record, started, upstreamFacts, req, record.tunnel?.bytes_up ?? 0, record.tunnel?.bytes_down ?? 0, options.logger);
       }
       return;
     }
@@ -332,9 +332,8 @@ async function handle<Req extends ClientRequest, Res extends ClientResponse>(req
     endpoints.finished(upstream.endpoint, upstream.attemptLatencyMs);
     finish(record, started, options);
     if (anyLogs(plugins)) {
-      upstreamFacts.bodyBytes = upstream.body.bodyBytes;
-      const requestSize = requestHeadBytes(req) + (buffered?.length ?? declaredLength(req.headers['content-length']));
-      logRequest(ctx, plugins, runtime, head, record, started, upstreamFacts, requestSize, headBytes(15, head.headers) + upstream.body.bodyBytes, options.logger);
+      const requestBody = buffered?.length ?? declaredLength(req.headers['content-length']);
+      logRequest(ctx, plugins, runtime, head, record, started, upstreamFacts, req, requestBody, upstream.body.bodyBytes, options.logger);
     }
   } catch (thrown) {
     // A header_filter plugin failed between the upstream head and the body: release that connection.
@@ -372,9 +371,9 @@ async function handle<Req extends ClientRequest, Res extends ClientResponse>(req
     const participants = ctx === null ? null : logParticipants(ctx, runtime.pluginsFor(ctx.route), plugins);
     if (ctx !== null && participants !== null && anyLogs(participants)) {
       const headers = sent === null ? {} : { ...sent.headers, 'x-request-id': requestId };
-      const responseSize = sent === null ? headBytes(15, headers) + upstreamFacts.bodyBytes : headBytes(15, headers) + Buffer.byteLength(sent.body);
-      const requestSize = requestHeadBytes(req) + (ctx.upstreamBody?.length ?? declaredLength(req.headers['content-length']));
-      logRequest(ctx, participants, runtime, { status: record.status, headers }, record, started, upstreamFacts, requestSize, responseSize, options.logger, sent !== null);
+      const responseBody = sent === null ? upstreamFacts.bodyBytes : Buffer.byteLength(sent.body);
+      const requestBody = ctx.upstreamBody?.length ?? declaredLength(req.headers['content-length']);
+      logRequest(ctx, participants, runtime, { status: record.status, headers }, record, started, upstreamFacts, req, requestBody, responseBody, options.logger, sent !== null);
     }
   }
 }
@@ -414,7 +413,7 @@ interface UpstreamFacts {
  * The log phase of the plugins that take part, with the request's facts (called only when one of
  * them has a log phase). `gatewayAnswered`: the gateway's own answer went out, not the upstream's.
  */
-function logRequest(ctx: RequestContext, plugins: readonly ResolvedPlugin[], runtime: Runtime, head: ResponseHead, record: AccessRecord, started: number, upstream: UpstreamFacts, requestSize: number, responseSize: number, logger: Logger, gatewayAnswered = false): void {
+function logRequest(ctx: RequestContext, plugins: readonly ResolvedPlugin[], runtime: Runtime, head: ResponseHead, record: AccessRecord, started: number, upstream: UpstreamFacts, req: ClientRequest, requestBody: number, responseBody: number, logger: Logger, gatewayAnswered = false): void {
   const total = record.latency_ms.total;
   const proxied = upstream.started > 0;
   const kong = proxied ? upstream.started - started : total;
@@ -424,8 +423,12 @@ function logRequest(ctx: RequestContext, plugins: readonly ResolvedPlugin[], run
     response: head,
     source: upstream.status !== null && !gatewayAnswered ? 'service' : 'kong',
     latencies: { kong: Math.round(kong), proxy: waited < 0 ? -1 : Math.round(waited), request: Math.round(total), receive: Math.round(receive) },
-    requestSize,
-    responseSize,
+    // "GET " + target + " HTTP/1.1\r\n"
+    requestLineBytes: (req.method?.length ?? 3) + (req.url?.length ?? 1) + 12,
+    requestHeaders: req.headers,
+    requestBodyBytes: requestBody,
+    responseHeaders: head.headers,
+    responseBodyBytes: responseBody,
     upstreamUri: upstream.uri,
     upstreamStatus: upstream.status,
     tries: upstream.tries,
@@ -433,11 +436,6 @@ function logRequest(ctx: RequestContext, plugins: readonly ResolvedPlugin[], run
     reason: record.reason,
   });
   runLog(ctx, plugins, entry, (plugin, error) => logger.error({ err: error, plugin, request_id: ctx.id }, 'plugin log phase failed'));
-}
-
-/** Bytes of the request line and header fields (the body is added by the caller). */
-function requestHeadBytes(req: ClientRequest): number {
-  return headBytes((req.method?.length ?? 3) + (req.url?.length ?? 1) + 10, req.headers);
 }
 
 function declaredLength(value: string | undefined): number {

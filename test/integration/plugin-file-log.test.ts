@@ -110,6 +110,8 @@ services:
     assert.equal(field(line, 'upstream_status'), '200');
     assert.equal(field(line, 'route.name'), 'keyed');
     assert.equal(field(line, 'service.name'), 'api');
+    // Kong's entity form: the route names its service by id.
+    assert.equal(field(line, 'route.service.id'), field(line, 'service.id'));
     assert.deepEqual({ username: field(line, 'consumer.username'), custom_id: field(line, 'consumer.custom_id') }, { username: 'alice', custom_id: 'A-1' });
     assert.equal(field(line, 'authenticated_entity.consumer_id'), field(line, 'consumer.id'));
     for (const k of ['kong', 'proxy', 'request', 'receive']) assert.equal(typeof field(line, `latencies.${k}`), 'number', k);

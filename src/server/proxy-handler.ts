@@ -197,8 +197,11 @@ async function handle<Req extends ClientRequest, Res extends ClientResponse>(req
   let pendingBody: UpstreamExchange | null = null;
   let endpoints: ServiceEndpoints | null = null;
   let answered: UpstreamResponse | null = null;
-  // What the log phase reports of the upstream exchange (see LogEntry).
-  const upstreamFacts: UpstreamFacts = { uri: '', started: 0, headMs: -1, status: null, tries: 0, bodyBytes: 0 };
+  // What the log phase reports of the upstream exchange, kept in locals: a request without a
+  // logging plugin allocates nothing for it.
+  let upstreamTarget = '';
+  let upstreamStarted = 0;
+  let responded: UpstreamResponse | null = null;
   try {
     const repeated = duplicatedHeader(req.rawHeaders, singletonHeaders);
     if (repeated !== null) {
@@ -270,9 +273,8 @@ async function handle<Req extends ClientRequest, Res extends ClientResponse>(req
     const buffered = ctx.upstreamBody;
     if (buffered !== null) upstreamHeaders['content-length'] = String(buffered.length);
     const query = ctx.upstreamQuery;
-    const upstreamStarted = performance.now();
-    upstreamFacts.started = upstreamStarted;
-    upstreamFacts.uri = query === '' ? path : `${path}?${query}`;
+    upstreamStarted = performance.now();
+    upstreamTarget = query === '' ? path : `${path}?${query}`;
     endpoints = runtime.pools.endpointsFor(service);
     const hashing = runtime.pools.upstreamOf(service);
     // Computed once, after the plugins (the consumer is known): every retry hashes the same value.
@@ -283,7 +285,7 @@ async function handle<Req extends ClientRequest, Res extends ClientResponse>(req
         ctx,
         plugins,
         record,
-        request: { endpoints, hash: hashed?.value ?? null, service, defaultHost: clientHost === undefined ? runtime.upstreamHost(service) : null, method: record.method, path: query === '' ? path : `${path}?${query}`, headers: upstreamHeaders, signal: clientGone },
+        request: { endpoints, hash: hashed?.value ?? null, service, defaultHost: clientHost === undefined ? runtime.upstreamHost(service) : null, method: record.method, path: upstreamTarget, headers: upstreamHeaders, signal: clientGone },
         limits: { idleTimeoutMs: options.websocket?.idleTimeoutMs ?? service.read_timeout, maxDurationMs: options.websocket?.maxDurationMs ?? 0 },
         decorate: (headers) => {
           headers['via'] = appendVia(headers['via']);
@@ -294,10 +296,9 @@ async function handle<Req extends ClientRequest, Res extends ClientResponse>(req
       record.latency_ms.upstream = round(performance.now() - upstreamStarted);
       finish(record, started, options);
       if (anyLogs(plugins)) {
-        upstreamFacts.tries = 1;
-        upstreamFacts.status = record.status;
         const head: ResponseHead = { status: record.status, headers: {} };
-        logRequest(ctx, plugins, runtime, head, record, started, upstreamFacts, req, record.tunnel?.bytes_up ?? 0, record.tunnel?.bytes_down ?? 0, options.logger);
+        const facts: UpstreamFacts = { uri: upstreamTarget, started: upstreamStarted, headMs: -1, status: record.status, tries: 1, bodyBytes: 0 };
+        logRequest(ctx, plugins, runtime, head, record, started, facts, req, record.tunnel?.bytes_up ?? 0, record.tunnel?.bytes_down ?? 0, options.logger);
       }
       return;
     }
@@ -307,15 +308,13 @@ async function handle<Req extends ClientRequest, Res extends ClientResponse>(req
       service,
       defaultHost: clientHost === undefined ? runtime.upstreamHost(service) : null,
       method: record.method,
-      path: query === '' ? path : `${path}?${query}`,
+      path: upstreamTarget,
       headers: upstreamHeaders,
       body: buffered ?? (hasBody ? body : null),
       signal: clientGone,
     });
     answered = upstream;
-    upstreamFacts.headMs = upstream.headersLatencyMs;
-    upstreamFacts.status = upstream.status;
-    upstreamFacts.tries = upstream.attempts;
+    responded = upstream;
     record.latency_ms.upstream = round(performance.now() - upstreamStarted);
     // upstream.headers is this request's own copy (filterResponseHeaders): plugin headers go straight in.
     const head: ResponseHead = { status: upstream.status, headers: Object.assign(upstream.headers, ctx.responseHeaders) };
@@ -333,18 +332,14 @@ async function handle<Req extends ClientRequest, Res extends ClientResponse>(req
     finish(record, started, options);
     if (anyLogs(plugins)) {
       const requestBody = buffered?.length ?? declaredLength(req.headers['content-length']);
-      logRequest(ctx, plugins, runtime, head, record, started, upstreamFacts, req, requestBody, upstream.body.bodyBytes, options.logger);
+      logRequest(ctx, plugins, runtime, head, record, started, upstreamFactsOf(upstreamTarget, upstreamStarted, upstream, 0), req, requestBody, upstream.body.bodyBytes, options.logger);
     }
   } catch (thrown) {
     // A header_filter plugin failed between the upstream head and the body: release that connection.
     pendingBody?.destroy();
     // The upstream answered, then the response broke off: that attempt is over too.
-    if (answered !== null) {
-      endpoints?.finished(answered.endpoint, answered.attemptLatencyMs);
-      upstreamFacts.bodyBytes = answered.body.bodyBytes;
-    }
+    if (answered !== null) endpoints?.finished(answered.endpoint, answered.attemptLatencyMs);
     const error = toGatewayError(thrown);
-    if (error instanceof UpstreamError) upstreamFacts.tries = Math.max(upstreamFacts.tries, error.attempts);
     let sent: GatewayResponse | null = null;
     record.reason = error.code;
     if (error.status === 500) options.logger.error({ err: thrown, request_id: requestId }, 'unexpected error while handling a request');
@@ -371,9 +366,10 @@ async function handle<Req extends ClientRequest, Res extends ClientResponse>(req
     const participants = ctx === null ? null : logParticipants(ctx, runtime.pluginsFor(ctx.route), plugins);
     if (ctx !== null && participants !== null && anyLogs(participants)) {
       const headers = sent === null ? {} : { ...sent.headers, 'x-request-id': requestId };
-      const responseBody = sent === null ? upstreamFacts.bodyBytes : Buffer.byteLength(sent.body);
+      const facts = upstreamFactsOf(upstreamTarget, upstreamStarted, responded, error instanceof UpstreamError ? error.attempts : 0);
+      const responseBody = sent === null ? facts.bodyBytes : Buffer.byteLength(sent.body);
       const requestBody = ctx.upstreamBody?.length ?? declaredLength(req.headers['content-length']);
-      logRequest(ctx, participants, runtime, { status: record.status, headers }, record, started, upstreamFacts, req, requestBody, responseBody, options.logger, sent !== null);
+      logRequest(ctx, participants, runtime, { status: record.status, headers }, record, started, facts, req, requestBody, responseBody, options.logger, sent !== null);
     }
   }
 }
@@ -399,14 +395,19 @@ function finish(record: AccessRecord, started: number, options: ProxyHandlerOpti
 /** The upstream side of a request, as far as it went, for the log phase. */
 interface UpstreamFacts {
   /** Path and query sent upstream ('' until something was). */
-  uri: string;
+  readonly uri: string;
   /** performance.now() when the request went upstream, 0 when it did not. */
-  started: number;
+  readonly started: number;
   /** ms to the upstream's response head, -1 without one. */
-  headMs: number;
-  status: number | null;
-  tries: number;
-  bodyBytes: number;
+  readonly headMs: number;
+  readonly status: number | null;
+  readonly tries: number;
+  readonly bodyBytes: number;
+}
+
+function upstreamFactsOf(uri: string, started: number, responded: UpstreamResponse | null, failedAttempts: number): UpstreamFacts {
+  if (responded === null) return { uri, started, headMs: -1, status: null, tries: failedAttempts, bodyBytes: 0 };
+  return { uri, started, headMs: responded.headersLatencyMs, status: responded.status, tries: Math.max(responded.attempts, failedAttempts), bodyBytes: responded.body.bodyBytes };
 }
 
 /**

@@ -5,7 +5,7 @@ import { PluginIndex } from '../runtime/plugin-index.js';
 import type { RequestContext } from './context.js';
 import { GatewayError } from './gateway-error.js';
 import type { PluginDefinition, ResolvedPlugin } from './plugin.js';
-import { runRequestPhases } from './run-phases.js';
+import { logParticipants, runRequestPhases } from './run-phases.js';
 
 const route = { id: 'r1', service: 's1' } as Route;
 const consumer: Consumer = { id: 'c1', username: 'alice', custom_id: null, tags: [] };
@@ -110,5 +110,25 @@ describe('plugin resolution and phases', () => {
     await assert.rejects(async () => runRequestPhases(context(), index.forRoute(route), ran), (e: unknown) => e instanceof GatewayError && e.code === 'nope');
     assert.ok(!trace.includes('access:after'));
     assert.deepEqual(ran.map((p) => p.entity.id), ['deny'], 'the refusing plugin still takes part in the log phase');
+  });
+
+  it('after a refusal, the log phase also runs the plugins cut short that have one (Kong collects them all)', async () => {
+    const trace: string[] = [];
+    const logger = (id: string, priority: number): ResolvedPlugin => {
+      const p = plugin(entity(id, {}, id), priority, trace);
+      return { ...p, instance: { ...p.instance, log: () => void trace.push(`log:${id}`) } };
+    };
+    const index = new PluginIndex([
+      plugin(entity('deny', {}, 'deny'), 100, trace, () => {
+        throw new GatewayError({ status: 401, code: 'nope', message: 'Unauthorized' });
+      }),
+      plugin(entity('no-log', {}, 'no-log'), 50, trace),
+      logger('logs', 12),
+    ]);
+    const ran: ResolvedPlugin[] = [];
+    const ctx = context();
+    await assert.rejects(async () => runRequestPhases(ctx, index.forRoute(route), ran));
+    assert.deepEqual(logParticipants(ctx, index.forRoute(route), ran).map((p) => p.entity.id), ['deny', 'logs']);
+    assert.ok(!trace.includes('access:logs'), 'its access phase did not run');
   });
 });

@@ -11,8 +11,8 @@ import { applyIdentityHeaders, removeIdentityHeaders } from '../pipeline/identit
 import type { ResolvedPlugin, ResponseHead } from '../pipeline/plugin.js';
 import { UpstreamError } from '../proxy/upstream-errors.js';
 import { errorResponse, flatHeaders, toGatewayError, type GatewayResponse } from '../pipeline/respond.js';
-import { anyLogs, logParticipants, pluginApplies, runHeaderFilter, runLog, runRequestPhases } from '../pipeline/run-phases.js';
-import { LogEntry } from '../pipeline/log-entry.js';
+import { anyLogs, logParticipants, pluginApplies, runHeaderFilter, runRequestPhases } from '../pipeline/run-phases.js';
+import { declaredLength, logRequest, upstreamFactsOf, type UpstreamFacts } from './log-phase.js';
 import { bodyTooLarge, DEFAULT_MAX_BUFFERED_BODY_BYTES, readBodyLimited } from '../proxy/buffered-body.js';
 import { buildUpstreamHeaders, realClientAddress } from '../proxy/headers.js';
 import { hashValueOf, setHashCookie } from '../proxy/hash-value.js';
@@ -390,59 +390,6 @@ function finish(record: AccessRecord, started: number, options: ProxyHandlerOpti
   record.latency_ms.gateway = round(record.latency_ms.total - (record.latency_ms.upstream ?? 0));
   if (options.accessLog) writeAccessLog(options.logger, record);
   options.observer.requestFinished?.(record);
-}
-
-/** The upstream side of a request, as far as it went, for the log phase. */
-interface UpstreamFacts {
-  /** Path and query sent upstream ('' until something was). */
-  readonly uri: string;
-  /** performance.now() when the request went upstream, 0 when it did not. */
-  readonly started: number;
-  /** ms to the upstream's response head, -1 without one. */
-  readonly headMs: number;
-  readonly status: number | null;
-  readonly tries: number;
-  readonly bodyBytes: number;
-}
-
-function upstreamFactsOf(uri: string, started: number, responded: UpstreamResponse | null, failedAttempts: number): UpstreamFacts {
-  if (responded === null) return { uri, started, headMs: -1, status: null, tries: failedAttempts, bodyBytes: 0 };
-  return { uri, started, headMs: responded.headersLatencyMs, status: responded.status, tries: Math.max(responded.attempts, failedAttempts), bodyBytes: responded.body.bodyBytes };
-}
-
-/**
- * The log phase of the plugins that take part, with the request's facts (called only when one of
- * them has a log phase). `gatewayAnswered`: the gateway's own answer went out, not the upstream's.
- */
-function logRequest(ctx: RequestContext, plugins: readonly ResolvedPlugin[], runtime: Runtime, head: ResponseHead, record: AccessRecord, started: number, upstream: UpstreamFacts, req: ClientRequest, requestBody: number, responseBody: number, logger: Logger, gatewayAnswered = false): void {
-  const total = record.latency_ms.total;
-  const proxied = upstream.started > 0;
-  const kong = proxied ? upstream.started - started : total;
-  const waited = proxied && upstream.headMs >= 0 ? upstream.headMs : -1;
-  const receive = waited >= 0 && record.latency_ms.upstream !== null ? Math.max(0, record.latency_ms.upstream - waited) : 0;
-  const entry = new LogEntry(ctx, runtime.pluginsFor(ctx.route).base, {
-    response: head,
-    source: upstream.status !== null && !gatewayAnswered ? 'service' : 'kong',
-    latencies: { kong: Math.round(kong), proxy: waited < 0 ? -1 : Math.round(waited), request: Math.round(total), receive: Math.round(receive) },
-    // "GET " + target + " HTTP/1.1\r\n"
-    requestLineBytes: (req.method?.length ?? 3) + (req.url?.length ?? 1) + 12,
-    requestHeaders: req.headers,
-    requestBodyBytes: requestBody,
-    responseHeaders: head.headers,
-    responseBodyBytes: responseBody,
-    upstreamUri: upstream.uri,
-    upstreamStatus: upstream.status,
-    tries: upstream.tries,
-    startedAt: Math.round(Date.now() - (performance.now() - started)),
-    reason: record.reason,
-  });
-  runLog(ctx, plugins, entry, (plugin, error) => logger.error({ err: error, plugin, request_id: ctx.id }, 'plugin log phase failed'));
-}
-
-function declaredLength(value: string | undefined): number {
-  if (value === undefined) return 0;
-  const n = Number(value);
-  return Number.isSafeInteger(n) && n >= 0 ? n : 0;
 }
 
 /**

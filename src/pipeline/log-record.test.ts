@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { parseQuery, redactHeaders } from './log-record.js';
+import type { ResolvedPlugin } from './plugin.js';
+import { credentialCarriersOf, parseQuery, redactHeaders } from './log-record.js';
 
 describe('log record', () => {
   it("parses the query as Kong's get_query: true without =, a list when repeated, decoded", () => {
@@ -22,5 +23,13 @@ describe('log record', () => {
       cookie: 'REDACTED',
       'x-ok': 'yes',
     });
+  });
+
+  it("adds the route's plugins' carriers to the ones always redacted", () => {
+    const keyAuth = { instance: { credentialCarriers: { headers: ['x-key'], query: ['x-key'] } } } as unknown as ResolvedPlugin;
+    const other = { instance: {} } as unknown as ResolvedPlugin;
+    const carriers = credentialCarriersOf([other, keyAuth]);
+    for (const name of ['authorization', 'proxy-authorization', 'cookie', 'dpop', 'x-key']) assert.ok(carriers.headers.includes(name), name);
+    assert.deepEqual(carriers.query, ['access_token', 'x-key']);
   });
 });

@@ -24,7 +24,7 @@ import { fileURLToPath } from 'node:url';
 import { prepareBenchPki } from './lib/bench-pki.js';
 import { ratioChartSvg, writeChart, type Bar } from './lib/chart.js';
 import { createDpopKey, ProofSchedule, type DpopAlg } from './lib/dpop-proofs.js';
-import { BENCH_API_KEY, dpopConfig, manyRoutesConfig, scenarioConfig } from './lib/gateway-config.js';
+import { BENCH_API_KEY, dpopConfig, manyRoutesConfig, prometheusConfig, scenarioConfig } from './lib/gateway-config.js';
 import { AUDIENCE, startBenchIssuer, type BenchIssuer } from './lib/issuer.js';
 import { startPortcullis, type PortcullisProcess } from './lib/portcullis.js';
 import { freePorts } from './lib/ports.js';
@@ -182,6 +182,9 @@ async function main(): Promise<void> {
     programs.push(portcullis.program);
     const portcullisMany = await startPortcullis('routes-10k', dir, SERVER_CPU, manyRoutesConfig(upstreamUrl, 10_000));
     programs.push(portcullisMany.program);
+    // Its own process: a global prometheus would count every other scenario's requests too.
+    const portcullisPrometheus = await startPortcullis('prometheus', dir, SERVER_CPU, prometheusConfig(upstreamUrl));
+    programs.push(portcullisPrometheus.program);
     const pgid = (p: Program | null): number | null => p?.child.pid ?? null;
     let nginx: Program | null = null;
     if (have('nginx')) programs.push((nginx = await startNginxProxy(join(dir, 'nginx'), SERVER_CPU, { http: nginxHttp, https: nginxHttps }, upstreamPort, tls)));
@@ -273,6 +276,10 @@ async function main(): Promise<void> {
           { program: 'Portcullis', url: `http://127.0.0.1:${portcullis.http}/limited`, group: pc, headers: [`apikey: ${BENCH_API_KEY}`], note: 'rate-limiting local' },
           ...(redisPort === null ? [] : [{ program: 'Portcullis' as const, url: `http://127.0.0.1:${portcullis.http}/limited-redis`, group: pc, headers: [`apikey: ${BENCH_API_KEY}`], note: 'rate-limiting redis' }]),
         ],
+      },
+      {
+        id: 's13', title: '13. prometheus global, every per-request metric on (HTTP; compare with scenario 1)', skipped: ['nginx, HAProxy, node stack: the comparison is Portcullis with its own s1'],
+        rows: [{ program: 'Portcullis', url: `http://127.0.0.1:${portcullisPrometheus.http}/plain`, group: pgid(portcullisPrometheus.program), note: 'status codes, latencies, bandwidth' }],
       },
       {
         id: 's7', title: '7. introspection (opaque token), cached result, + cnf binding', skipped: ['nginx, HAProxy, node stack: no introspection without extra code'],
@@ -501,6 +508,7 @@ async function report(results: RowResult[], extra: Record<string, unknown>, meas
   addTarget('s10 round-robin over 4 targets ÷ s1 one host', pick('s10', 'Portcullis'), pick('s1', 'Portcullis'), 0.95);
   addTarget('s11 tutorial pipeline over HTTP/2 ÷ s3 over HTTP/1.1', pick('s11', 'Portcullis'), pick('s3', 'Portcullis'), 1.0);
   addTarget('s12 key-auth + acl + rate-limiting (local) ÷ s1', pick('s12', 'Portcullis', 'rate-limiting local'), pick('s1', 'Portcullis'), 0.85);
+  addTarget('s13 prometheus global ÷ s1', pick('s13', 'Portcullis'), pick('s1', 'Portcullis'), 0.95);
   addTarget('s12 rate-limiting redis ÷ local', pick('s12', 'Portcullis', 'rate-limiting redis'), pick('s12', 'Portcullis', 'rate-limiting local'), 0.7);
   addTarget('s1 HTTP proxy ÷ nginx', pick('s1', 'Portcullis'), pick('s1', 'nginx'), 0);
   addTarget('s8 DPoP, ES256 proof per request ÷ s3', pick('s8', 'Portcullis', 'DPoP ES256 proofs'), pick('s3', 'Portcullis'), 0.6);

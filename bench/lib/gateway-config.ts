@@ -77,6 +77,26 @@ upstreams:
 ${ports.map((p) => `      - target: 127.0.0.1:${p}\n`).join('')}`;
 }
 
+/**
+ * Scenario 13's gateway: scenario 1's `/plain` with Kong's prometheus plugin global, every
+ * per-request metric group on (request counts, the three latency histograms, bandwidth): the
+ * plugin's whole per-request cost, to compare with scenario 1's no-plugin proxy.
+ */
+export function prometheusConfig(upstreamUrl: string): string {
+  return `_format_version: "3.0"
+services:
+  - name: upstream
+    url: ${upstreamUrl}
+    routes:
+      - name: plain
+        paths: ["/plain"]
+        strip_path: false
+plugins:
+  - name: prometheus
+    config: { status_code_metrics: true, latency_metrics: true, bandwidth_metrics: true }
+`;
+}
+
 /** One service with `count` prefix routes `/r0` … `/r{count-1}`, plus `/plain`. */
 export function manyRoutesConfig(upstreamUrl: string, count: number): string {
   const lines = [`_format_version: "3.0"`, 'services:', '  - name: upstream', `    url: ${upstreamUrl}`, '    routes:', '      - name: plain', '        paths: ["/plain"]', '        strip_path: false'];

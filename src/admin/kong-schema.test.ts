@@ -17,6 +17,8 @@ const MINIMAL: Readonly<Record<string, Json>> = {
   'openid-connect': { issuer: 'https://idp.example/realms/master' },
   'mtls-auth': { ca_certificates: [CA] },
   'header-cert-auth': { ca_certificates: [CA], certificate_header_name: 'x-client-cert', certificate_header_format: 'url_encoded' },
+  'file-log': { path: '/var/log/portcullis/requests.log' },
+  'http-log': { http_endpoint: 'https://logs.example/ingest' },
 };
 
 function entryValue(entries: readonly KongFieldEntry[], name: string): Json | undefined {

@@ -13,6 +13,7 @@ import type { AccessRecord } from '../server/access-log.js';
 import type { GatewayObserver } from '../server/observer.js';
 import type { TargetState } from '../balancer/health/upstream-health.js';
 import { BoundedLabel } from './bounded-labels.js';
+import { KongMetrics } from './kong-metrics.js';
 import { RequestSeries, SeriesHistogram, seriesRequestCounter, statusClassIndex, STATUS_CLASSES } from './request-series.js';
 
 /** What the config gauges read at scrape time. */
@@ -40,6 +41,8 @@ const LATENCY_BUCKETS = [1, 2, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 1
 
 export class GatewayMetrics implements GatewayObserver {
   readonly registry = new Registry();
+  /** Kong's series for the prometheus plugin, in the same registry (exported while one is configured). */
+  readonly kong: KongMetrics;
   readonly #upstreamErrors: Counter<'service' | 'kind'>;
   readonly #auth: Counter<'plugin' | 'outcome' | 'reason'>;
   readonly #connections: Gauge;
@@ -96,6 +99,7 @@ export class GatewayMetrics implements GatewayObserver {
       },
     });
     const targetHealth = options.targetHealth;
+    this.kong = new KongMetrics(this.registry, targetHealth);
     if (targetHealth !== undefined) {
       new Gauge({
         name: 'portcullis_upstream_target_health',

@@ -57,10 +57,12 @@ export class RequestSeries {
   }
 }
 
-type Labels = 'service' | 'route';
-type Pick = (series: RequestSeries) => LatencyCounts;
+/** Something counted under fixed label values (a `RequestSeries`, a Kong series). */
+export interface LabelledSeries {
+  readonly labels: Readonly<Record<string, string>>;
+}
 /** What prom-client's Histogram.get() resolves to. */
-type HistogramSnapshot = Awaited<ReturnType<Histogram<Labels>['get']>>;
+type HistogramSnapshot = Awaited<ReturnType<Histogram<string>['get']>>;
 /** One exposed value; `le` is a label prom-client's types leave out of a histogram's own names. */
 interface SnapshotValue {
   labels: Record<string, string | number>;
@@ -73,15 +75,15 @@ interface SnapshotValue {
  * prom-client's read paths are answered: `get()` (JSON, which the workers' aggregation uses) and
  * `getForPromString()` (the text exposition), with the same values.
  */
-export class SeriesHistogram extends Histogram<Labels> {
-  readonly #series: () => Iterable<RequestSeries>;
-  readonly #pick: Pick;
+export class SeriesHistogram<S extends LabelledSeries = RequestSeries> extends Histogram<string> {
+  readonly #series: () => Iterable<S>;
+  readonly #pick: (series: S) => LatencyCounts;
   readonly #bounds: readonly number[];
   readonly #name: string;
   readonly #help: string;
 
-  constructor(options: { name: string; help: string; buckets: readonly number[]; registers: HistogramConfiguration<Labels>['registers']; series: () => Iterable<RequestSeries>; pick: Pick }) {
-    super({ name: options.name, help: options.help, labelNames: ['service', 'route'], buckets: [...options.buckets], registers: options.registers });
+  constructor(options: { name: string; help: string; buckets: readonly number[]; registers: HistogramConfiguration<string>['registers']; series: () => Iterable<S>; pick: (series: S) => LatencyCounts; labelNames?: readonly string[] }) {
+    super({ name: options.name, help: options.help, labelNames: [...(options.labelNames ?? ['service', 'route'])], buckets: [...options.buckets], registers: options.registers });
     this.#series = options.series;
     this.#pick = options.pick;
     this.#bounds = options.buckets;

@@ -5,6 +5,8 @@ import type { NodeServices } from '../state/node-services.js';
 import type { HeaderMap, RequestContext } from './context.js';
 import type { ClientUrlParts } from './client-url.js';
 import type { GatewayResponse } from './respond.js';
+import type { LogEntry } from './log-entry.js';
+import type { CredentialCarriers } from './log-record.js';
 
 /** Scopes a plugin may be attached to, as Kong's `no_consumer`/`no_route`/`no_service` flags. */
 export interface PluginScopes {
@@ -72,7 +74,17 @@ export interface PluginInstance {
   rewrite?(ctx: RequestContext): void | Promise<void>;
   access?(ctx: RequestContext): void | Promise<void>;
   headerFilter?(ctx: RequestContext, response: ResponseHead): void;
-  log?(ctx: RequestContext, response: ResponseHead): void;
+  /**
+   * After the response (or the gateway's own answer) went out; runs for refused requests too, as
+   * Kong's log phase does. `entry` has the request's measured facts and its log record, built on
+   * first use.
+   */
+  log?(ctx: RequestContext, entry: LogEntry): void;
+  /**
+   * Headers and query arguments this plugin reads a credential from (lower-case), which a log
+   * record must never show (key-auth's key_names).
+   */
+  readonly credentialCarriers?: CredentialCarriers;
   /** Releases timers or connections when the configuration that built it is retired. */
   close?(): void | Promise<void>;
   /** A document served at a well-known URL derived from a resource path of the plugin's routes (RFC 8615). */

@@ -111,4 +111,24 @@ describe('plugin resolution and phases', () => {
     assert.ok(!trace.includes('access:after'));
     assert.deepEqual(ran.map((p) => p.entity.id), ['deny', 'after'], 'the refusing plugin and the ones after it take part in the log phase');
   });
+
+  it('after a refusal, the log phase also runs the plugins cut short that have one (Kong collects them all)', async () => {
+    const trace: string[] = [];
+    const logger = (id: string, priority: number): ResolvedPlugin => {
+      const p = plugin(entity(id, {}, id), priority, trace);
+      return { ...p, instance: { ...p.instance, log: () => void trace.push(`log:${id}`) } };
+    };
+    const index = new PluginIndex([
+      plugin(entity('deny', {}, 'deny'), 100, trace, () => {
+        throw new GatewayError({ status: 401, code: 'nope', message: 'Unauthorized' });
+      }),
+      plugin(entity('no-log', {}, 'no-log'), 50, trace),
+      logger('logs', 12),
+    ]);
+    const ran: ResolvedPlugin[] = [];
+    const ctx = context();
+    await assert.rejects(async () => runRequestPhases(ctx, index.forRoute(route), ran));
+    assert.deepEqual(ran.map((p) => p.entity.id), ['deny', 'no-log', 'logs']);
+    assert.ok(!trace.includes('access:logs'), 'its access phase did not run');
+  });
 });

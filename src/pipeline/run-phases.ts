@@ -1,5 +1,6 @@
 import type { RequestContext } from './context.js';
 import { PhaseTimings } from './phase-timings.js';
+import type { LogEntry } from './log-entry.js';
 import type { ResolvedPlugin, ResponseHead, RoutePlugins } from './plugin.js';
 
 /**
@@ -123,16 +124,23 @@ export function runHeaderFilter(ctx: RequestContext, plugins: readonly ResolvedP
   }
 }
 
+/** Whether any of `plugins` has a log phase (the proxy measures and builds a LogEntry only then). */
+export function anyLogs(plugins: readonly ResolvedPlugin[]): boolean {
+  for (const plugin of plugins) if (plugin.instance.log !== undefined) return true;
+  return false;
+}
+
 /** log phase: never throws, a failing log handler must not affect anything else. */
 export function runLog(
   ctx: RequestContext,
   plugins: readonly ResolvedPlugin[],
-  head: ResponseHead,
+  entry: LogEntry,
   onError: (plugin: string, error: unknown) => void,
 ): void {
   for (const plugin of plugins) {
+    if (plugin.instance.log === undefined) continue;
     try {
-      plugin.instance.log?.(ctx, head);
+      plugin.instance.log(ctx, entry);
     } catch (error) {
       onError(plugin.entity.name, error);
     }

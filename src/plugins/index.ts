@@ -13,6 +13,9 @@ import { rateLimiting } from './rate-limiting/handler.js';
 import { ipRestriction } from './ip-restriction/handler.js';
 import { cors } from './cors/handler.js';
 import { openTelemetry } from './opentelemetry/handler.js';
+import { prometheus } from './prometheus/handler.js';
+import { fileLog } from './file-log/handler.js';
+import { httpLog } from './http-log/handler.js';
 
 /** Every plugin Portcullis implements, by Kong name. */
 export const pluginDefinitions: ReadonlyMap<string, PluginDefinition> = new Map<string, PluginDefinition>(
@@ -31,6 +34,9 @@ export const pluginDefinitions: ReadonlyMap<string, PluginDefinition> = new Map<
     ipRestriction as unknown as PluginDefinition,
     cors as unknown as PluginDefinition,
     openTelemetry as unknown as PluginDefinition,
+    prometheus as unknown as PluginDefinition,
+    fileLog as unknown as PluginDefinition,
+    httpLog as unknown as PluginDefinition,
   ].map((definition) => [definition.schema.name, definition]),
 );
 

@@ -73,6 +73,8 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler {
   #head: Promise<UpstreamHead> | null;
   /** Trailers, filled in when the body ends (this object, never another: callers keep a reference). */
   readonly trailers: Record<string, string> = {};
+  /** Body bytes received from the upstream so far (the log phase's response size). */
+  bodyBytes = 0;
   #resolveHead!: (head: UpstreamHead) => void;
   #rejectHead!: (error: unknown) => void;
   #headSettled = false;
@@ -154,6 +156,7 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler {
   }
 
   onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
+    this.bodyBytes += chunk.length;
     const sink = this.#sink;
     if (sink === null) {
       // The body began before the caller attached the client: hold it, and stop reading meanwhile

@@ -11,7 +11,8 @@ import { applyIdentityHeaders, removeIdentityHeaders } from '../pipeline/identit
 import type { PhaseTimings } from '../pipeline/phase-timings.js';
 import type { ResolvedPlugin, ResponseHead } from '../pipeline/plugin.js';
 import { errorResponse, flatHeaders, toGatewayError, type GatewayResponse } from '../pipeline/respond.js';
-import { pluginApplies, runHeaderFilter, runLog, runRequestPhases } from '../pipeline/run-phases.js';
+import { anyLogs, pluginApplies, runHeaderFilter, runRequestPhases } from '../pipeline/run-phases.js';
+import { declaredLength, logRequest, upstreamFactsOf, type UpstreamFacts } from './log-phase.js';
 import { bodyTooLarge, DEFAULT_MAX_BUFFERED_BODY_BYTES, readBodyLimited } from '../proxy/buffered-body.js';
 import { buildUpstreamHeaders, realClientAddress } from '../proxy/headers.js';
 import { hashValueOf, setHashCookie } from '../proxy/hash-value.js';
@@ -199,6 +200,11 @@ async function handle<Req extends ClientRequest, Res extends ClientResponse>(req
   let pendingBody: UpstreamExchange | null = null;
   let endpoints: ServiceEndpoints | null = null;
   let answered: UpstreamResponse | null = null;
+  // What the log phase reports of the upstream exchange, kept in locals: a request without a
+  // logging plugin allocates nothing for it.
+  let upstreamTarget = '';
+  let upstreamStarted = 0;
+  let responded: UpstreamResponse | null = null;
   try {
     const repeated = duplicatedHeader(req.rawHeaders, singletonHeaders);
     if (repeated !== null) {
@@ -270,7 +276,8 @@ async function handle<Req extends ClientRequest, Res extends ClientResponse>(req
     const buffered = ctx.upstreamBody;
     if (buffered !== null) upstreamHeaders['content-length'] = String(buffered.length);
     const query = ctx.upstreamQuery;
-    const upstreamStarted = performance.now();
+    upstreamStarted = performance.now();
+    upstreamTarget = query === '' ? path : `${path}?${query}`;
     endpoints = runtime.pools.endpointsFor(service);
     const hashing = runtime.pools.upstreamOf(service);
     // Computed once, after the plugins (the consumer is known): every retry hashes the same value.
@@ -281,7 +288,7 @@ async function handle<Req extends ClientRequest, Res extends ClientResponse>(req
         ctx,
         plugins,
         record,
-        request: { endpoints, hash: hashed?.value ?? null, service, defaultHost: clientHost === undefined ? runtime.upstreamHost(service) : null, method: record.method, path: query === '' ? path : `${path}?${query}`, headers: upstreamHeaders, signal: clientGone },
+        request: { endpoints, hash: hashed?.value ?? null, service, defaultHost: clientHost === undefined ? runtime.upstreamHost(service) : null, method: record.method, path: upstreamTarget, headers: upstreamHeaders, signal: clientGone },
         limits: { idleTimeoutMs: options.websocket?.idleTimeoutMs ?? service.read_timeout, maxDurationMs: options.websocket?.maxDurationMs ?? 0 },
         decorate: (headers) => {
           headers['via'] = appendVia(headers['via']);
@@ -291,7 +298,11 @@ async function handle<Req extends ClientRequest, Res extends ClientResponse>(req
       });
       record.latency_ms.upstream = round(performance.now() - upstreamStarted);
       finish(record, started, options);
-      logPlugins(ctx, plugins, { status: record.status, headers: {} }, options.logger);
+      if (anyLogs(plugins)) {
+        const head: ResponseHead = { status: record.status, headers: {} };
+        const facts: UpstreamFacts = { uri: upstreamTarget, started: upstreamStarted, headMs: -1, status: record.status, tries: 1, bodyBytes: 0 };
+        logRequest(ctx, plugins, runtime, head, record, started, facts, req, record.tunnel?.bytes_up ?? 0, record.tunnel?.bytes_down ?? 0, options.logger);
+      }
       return;
     }
     const sending = sendUpstream({
@@ -300,13 +311,14 @@ async function handle<Req extends ClientRequest, Res extends ClientResponse>(req
       service,
       defaultHost: clientHost === undefined ? runtime.upstreamHost(service) : null,
       method: record.method,
-      path: query === '' ? path : `${path}?${query}`,
+      path: upstreamTarget,
       headers: upstreamHeaders,
       body: buffered ?? (hasBody ? body : null),
       signal: clientGone,
     });
     const upstream = await (ctx.timings === null ? sending : timedUpstream(sending, ctx.timings, upstreamStarted));
     answered = upstream;
+    responded = upstream;
     record.latency_ms.upstream = round(performance.now() - upstreamStarted);
     // upstream.headers is this request's own copy (filterResponseHeaders): plugin headers go straight in.
     const head: ResponseHead = { status: upstream.status, headers: Object.assign(upstream.headers, ctx.responseHeaders) };
@@ -322,13 +334,17 @@ async function handle<Req extends ClientRequest, Res extends ClientResponse>(req
     answered = null;
     endpoints.finished(upstream.endpoint, upstream.attemptLatencyMs);
     finish(record, started, options);
-    logPlugins(ctx, plugins, head, options.logger);
+    if (anyLogs(plugins)) {
+      const requestBody = buffered?.length ?? declaredLength(req.headers['content-length']);
+      logRequest(ctx, plugins, runtime, head, record, started, upstreamFactsOf(upstreamTarget, upstreamStarted, upstream, 0), req, requestBody, upstream.body.bodyBytes, options.logger);
+    }
   } catch (thrown) {
     // A header_filter plugin failed between the upstream head and the body: release that connection.
     pendingBody?.destroy();
     // The upstream answered, then the response broke off: that attempt is over too.
     if (answered !== null) endpoints?.finished(answered.endpoint, answered.attemptLatencyMs);
     const error = toGatewayError(thrown);
+    let sent: GatewayResponse | null = null;
     record.reason = error.code;
     if (error.status === 500) options.logger.error({ err: thrown, request_id: requestId }, 'unexpected error while handling a request');
     if (error.code === 'client_aborted' && protocol.timedOut(req)) {
@@ -342,7 +358,8 @@ async function handle<Req extends ClientRequest, Res extends ClientResponse>(req
       const extraParams = ctx === null || error.challenges.length === 0 ? null : challengeParams(ctx, runtime);
       const refusal = errorResponse(error, requestId, extraParams);
       const response = ctx === null ? refusal : finishedAnswer(ctx, plugins, refusal, options.logger);
-      sendGatewayResponse(res, protocol, isGrpcRequest(req.headers) ? grpcErrorResponse(response) : response, requestId, record.method === 'HEAD');
+      sent = isGrpcRequest(req.headers) ? grpcErrorResponse(response) : response;
+      sendGatewayResponse(res, protocol, sent, requestId, record.method === 'HEAD');
       record.status = error.status;
     } else {
       // The status line is gone; the only honest signal left is an aborted connection.
@@ -350,7 +367,15 @@ async function handle<Req extends ClientRequest, Res extends ClientResponse>(req
     }
     finish(record, started, options);
     // Refused requests reach the log phase too (Kong runs it for every request).
-    if (ctx !== null) logPlugins(ctx, plugins, { status: record.status, headers: {} }, options.logger);
+    // After a refusal, `plugins` holds the route's plugins the refusal cut short too (runRequestPhases).
+    const participants = plugins;
+    if (ctx !== null && anyLogs(participants)) {
+      const headers = sent === null ? {} : { ...sent.headers, 'x-request-id': requestId };
+      const facts = upstreamFactsOf(upstreamTarget, upstreamStarted, responded, error instanceof UpstreamError ? error.attempts : 0);
+      const responseBody = sent === null ? facts.bodyBytes : Buffer.byteLength(sent.body);
+      const requestBody = ctx.upstreamBody?.length ?? declaredLength(req.headers['content-length']);
+      logRequest(ctx, participants, runtime, { status: record.status, headers }, record, started, facts, req, requestBody, responseBody, options.logger, sent !== null);
+    }
   }
 }
 
@@ -382,10 +407,6 @@ function finish(record: AccessRecord, started: number, options: ProxyHandlerOpti
   record.latency_ms.gateway = round(record.latency_ms.total - (record.latency_ms.upstream ?? 0));
   if (options.accessLog) writeAccessLog(options.logger, record);
   options.observer.requestFinished?.(record);
-}
-
-function logPlugins(ctx: RequestContext, plugins: readonly ResolvedPlugin[], head: ResponseHead, logger: Logger): void {
-  runLog(ctx, plugins, head, (plugin, error) => logger.error({ err: error, plugin, request_id: ctx.id }, 'plugin log phase failed'));
 }
 
 /**

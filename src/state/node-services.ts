@@ -4,7 +4,9 @@
  * worker talking to its primary) and handed to every plugin instance through its environment.
  */
 import { randomBytes } from 'node:crypto';
+import { Registry } from 'prom-client';
 import { UpstreamHealth } from '../balancer/health/upstream-health.js';
+import { KongMetrics } from '../metrics/kong-metrics.js';
 import { MemoryRateCounters, type RateCounters } from './rate-counters.js';
 import { MemoryReplayCache, type ReplayCache } from './replay-cache.js';
 
@@ -17,9 +19,12 @@ export interface NodeServices {
   readonly health: UpstreamHealth;
   /** Rate-limiting counters of the `local` policy, shared by every worker of the node. */
   readonly rateCounters: RateCounters;
+  /** Kong's Prometheus series (the prometheus plugin), in the registry `/metrics` serves. */
+  readonly kongMetrics: KongMetrics;
 }
 
-/** Services for a gateway in one process: an in-memory replay store, and `nonceKey` or a random key. */
+/** Services for a gateway in one process: an in-memory replay store, and `nonceKey` or a random key (Kong's metrics in a registry of their own: nobody scrapes it). */
 export function localNodeServices(options: { nonceKey?: Uint8Array; replayCacheEntries?: number } = {}): NodeServices {
-  return { replayCache: new MemoryReplayCache(options.replayCacheEntries), nonceKey: options.nonceKey ?? randomBytes(32), health: new UpstreamHealth(), rateCounters: new MemoryRateCounters() };
+  const health = new UpstreamHealth();
+  return { replayCache: new MemoryReplayCache(options.replayCacheEntries), nonceKey: options.nonceKey ?? randomBytes(32), health, rateCounters: new MemoryRateCounters(), kongMetrics: new KongMetrics(new Registry(), () => health.states()) };
 }

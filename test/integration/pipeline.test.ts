@@ -49,7 +49,7 @@ const testPlugins: ReadonlyMap<string, PluginDefinition> = new Map<string, Plugi
   ],
   [
     'record',
-    { schema: schema('record'), priority: 2000, create: () => ({ log: (_ctx, response) => void loggedStatuses.push(response.status) }) },
+    { schema: schema('record'), priority: 2000, create: () => ({ log: (_ctx, entry) => void loggedStatuses.push(entry.response.status) }) },
   ],
   [
     'stamp',

@@ -217,7 +217,7 @@ export async function runGateway(settings: GatewaySettings, env: NodeJS.ProcessE
     config,
     observer: metrics,
     store,
-    node: { replayCache: replayStore, nonceKey, health, rateCounters },
+    node: { replayCache: replayStore, nonceKey, health, rateCounters, kongMetrics: metrics.kong },
     admin: {
       metrics: workerMetrics === null ? metrics : { scrape: async () => ({ contentType: workerMetrics.contentType, body: await workerMetrics.clusterMetrics() }) },
       maxBodyBytes: options.adminMaxBodyBytes,

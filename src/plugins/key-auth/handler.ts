@@ -38,7 +38,10 @@ export const keyAuth: PluginDefinition<KeyAuthConfig> = {
       ctx.identity = { consumer: match.consumer, credentialId: match.credential.id, groups: null, anonymous: false };
       ctx.auth = { plugin: PLUGIN, outcome: 'success', reason: 'api_key_valid' };
     };
+    // The key's header and query argument never reach a log record, whatever hide_credentials says.
+    const names = config.key_names.map((name) => name.toLowerCase());
     return {
+      credentialCarriers: { headers: names, query: names },
       access(ctx) {
         if (!config.run_on_preflight && ctx.request.method === 'OPTIONS') return;
         // With `anonymous`, a request another plugin already identified passes (Kong: get_credential()).

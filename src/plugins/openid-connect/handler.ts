@@ -239,6 +239,9 @@ export function createOpenIdConnect(config: OpenIdConnectConfig, _entity: Plugin
   }
 
   return {
+    // A token header of its own never reaches a log record (Authorization, Kong's token headers,
+    // cookies and access_token are redacted for every route).
+    credentialCarriers: { headers: extractOptions.headerName === null ? [] : [extractOptions.headerName], query: [] },
     async access(ctx) {
       if (!config.run_on_preflight && ctx.request.method === 'OPTIONS') return;
       // Kong's "logical OR": with `anonymous` set, a request another plugin already identified passes.

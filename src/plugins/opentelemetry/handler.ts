@@ -37,8 +37,8 @@ export const openTelemetry: PluginDefinition<OpenTelemetryConfig> = {
         const requestTrace = traceOf(ctx);
         if (traceIdHeader !== null) response.headers[traceIdHeader] = requestTrace.root.spanContext().traceId;
       },
-      log(ctx, response) {
-        endRequestTrace(tracer, traceOf(ctx), ctx, response);
+      log(ctx, entry) {
+        endRequestTrace(tracer, traceOf(ctx), ctx, entry.response);
       },
       close: shutdown,
     };

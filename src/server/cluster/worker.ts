@@ -43,13 +43,15 @@ export async function runWorker(settings: GatewaySettings, logger: Logger, nonce
   let gateway: Gateway | null = null;
   const replayCache = new IpcReplayCache(sendToPrimary);
   const rateCounters = new IpcRateCounters(sendToPrimary);
-  const node: NodeServices = { replayCache, nonceKey: await readNonceKey(nonceKeyFile), health: new UpstreamHealth(), rateCounters };
+  const health = new UpstreamHealth();
+  const metrics = new GatewayMetrics({ config: () => gateway?.holder.current ?? { version: 0, loadedAt: new Date(0), hash: '' }, targetHealth: () => health.states() });
+  const node: NodeServices = { replayCache, nonceKey: await readNonceKey(nonceKeyFile), health, rateCounters, kongMetrics: metrics.kong };
+
   // A flip this worker's passive checks found goes to the primary, which tells every worker.
   node.health.onChange((change) => {
     if (change.source !== 'remote') send({ type: 'portcullis:health', upstream: change.upstream, target: change.target, healthy: change.healthy });
   });
   let queue: Promise<void> = Promise.resolve();
-  const metrics = new GatewayMetrics({ config: () => gateway?.holder.current ?? { version: 0, loadedAt: new Date(0), hash: '' }, targetHealth: () => node.health.states() });
   // Constructing one installs prom-client's IPC listener that answers the primary's metric requests.
   new AggregatorRegistry();
   AggregatorRegistry.setRegistries([metrics.registry]);

@@ -10,6 +10,7 @@ import { acl } from './acl/handler.js';
 import { rateLimiting } from './rate-limiting/handler.js';
 import { ipRestriction } from './ip-restriction/handler.js';
 import { cors } from './cors/handler.js';
+import { correlationId } from './correlation-id/handler.js';
 
 /** Every plugin Portcullis implements, by Kong name. */
 export const pluginDefinitions: ReadonlyMap<string, PluginDefinition> = new Map<string, PluginDefinition>(
@@ -25,6 +26,7 @@ export const pluginDefinitions: ReadonlyMap<string, PluginDefinition> = new Map<
     rateLimiting as unknown as PluginDefinition,
     ipRestriction as unknown as PluginDefinition,
     cors as unknown as PluginDefinition,
+    correlationId as unknown as PluginDefinition,
   ].map((definition) => [definition.schema.name, definition]),
 );
 

@@ -187,7 +187,7 @@ export function fakeContext(
       headers,
       body: Readable.from(bytes === null ? [] : [bytes]),
     },
-    connection: { tls: true, sni: null, remoteAddress: '127.0.0.1', remotePort: 1, localPort: 443, peerCertificate: null, thumbprint: null, clientCertificate: null, resumed: false },
+    connection: { tls: true, sni: null, remoteAddress: '127.0.0.1', remotePort: 1, localPort: 443, localAddress: '127.0.0.1', peerCertificate: null, thumbprint: null, clientCertificate: null, resumed: false },
     route: {} as RequestContext['route'],
     service: null,
     upstreamHeaders: { ...headers } as Record<string, string | string[]>,

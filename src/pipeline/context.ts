@@ -2,6 +2,7 @@ import type { IncomingHttpHeaders } from 'node:http';
 import type { Readable } from 'node:stream';
 import type { Consumer, Route, Service } from '../config/types.js';
 import type { ClientCertificate, ConnectionInfo } from '../connection/connection-info.js';
+import type { GatewayError } from './gateway-error.js';
 
 /**
  * The request as the pipeline sees it, the same over HTTP/1.1 and HTTP/2 (the listener's
@@ -67,6 +68,15 @@ export interface ReadBodyOptions {
 }
 
 /**
+ * A bound on the client's request body (`RequestContext.limitBody`): the most bytes it may have,
+ * and the refusal of a body beyond them.
+ */
+export interface RequestBodyBound {
+  readonly limit: number;
+  readonly refusal: () => GatewayError;
+}
+
+/**
  * One request's state, created when it arrives and handed to each plugin phase. Nothing here
  * outlives the request.
  */
@@ -108,4 +118,14 @@ export interface RequestContext {
    * reading anything).
    */
   readBody(options?: ReadBodyOptions): Promise<Buffer>;
+  /**
+   * Bounds the client's request body however it travels, without buffering it: a streamed body
+   * (chunked, HTTP/2 without Content-Length) is counted as it flows to the upstream, and the chunk
+   * that would cross the limit is never forwarded: the upstream request is aborted (the upstream
+   * never receives a complete over-limit body) and the client gets `refusal()` if no response head
+   * was sent yet (else its connection is closed). A later `readBody` is bounded by it too (with this
+   * refusal); a body read before resolves to its check (a rejected promise when over). The
+   * smallest of several bounds wins. A body's Content-Length is the caller's to check first.
+   */
+  limitBody(bound: RequestBodyBound): Promise<void> | undefined;
 }

@@ -11,6 +11,7 @@ import { rateLimiting } from './rate-limiting/handler.js';
 import { ipRestriction } from './ip-restriction/handler.js';
 import { cors } from './cors/handler.js';
 import { correlationId } from './correlation-id/handler.js';
+import { requestSizeLimiting } from './request-size-limiting/handler.js';
 
 /** Every plugin Portcullis implements, by Kong name. */
 export const pluginDefinitions: ReadonlyMap<string, PluginDefinition> = new Map<string, PluginDefinition>(
@@ -27,6 +28,7 @@ export const pluginDefinitions: ReadonlyMap<string, PluginDefinition> = new Map<
     ipRestriction as unknown as PluginDefinition,
     cors as unknown as PluginDefinition,
     correlationId as unknown as PluginDefinition,
+    requestSizeLimiting as unknown as PluginDefinition,
   ].map((definition) => [definition.schema.name, definition]),
 );
 

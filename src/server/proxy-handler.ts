@@ -3,7 +3,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
 import type { Route, Service } from '../config/types.js';
-import type { AuthOutcome, GatewayRequest, HeaderMap, Identity, ReadBodyOptions, RequestContext } from '../pipeline/context.js';
+import type { AuthOutcome, GatewayRequest, HeaderMap, Identity, ReadBodyOptions, RequestBodyBound, RequestContext } from '../pipeline/context.js';
 import { GatewayError } from '../pipeline/gateway-error.js';
 import { grpcErrorResponse, grpcRouteRefusal, isGrpcRequest } from '../pipeline/grpc.js';
 import { isGrpcRoute, isWebSocketRoute, servedProtocol } from '../config/protocol-families.js';
@@ -100,13 +100,29 @@ class ProxyRequestContext implements RequestContext {
   }
 
   readBody(options?: ReadBodyOptions): Promise<Buffer> {
-    const limit = options?.limit ?? this.#maxBufferedBodyBytes;
-    this.#body ??= readBodyLimited(this.request.body, this.request.headers, limit, this.request.hasBody).then((bytes) => {
+    const asked = options?.limit ?? this.#maxBufferedBodyBytes;
+    const bound = this.bodyBound;
+    // A limitBody bound at most as large as the reader's own limit refuses with its own answer.
+    const bounded = bound !== null && bound.limit <= asked;
+    const limit = bounded ? bound.limit : asked;
+    const tooLarge = bounded ? bound.refusal : () => bodyTooLarge(limit);
+    this.#body ??= readBodyLimited(this.request.body, this.request.headers, limit, this.request.hasBody, tooLarge).then((bytes) => {
       if (this.request.hasBody) this.upstreamBody ??= bytes;
       return bytes;
     });
-    // A later caller with a smaller limit than the first one still gets its 413.
-    return this.#body.then((bytes) => (bytes.length > limit ? Promise.reject(bodyTooLarge(limit)) : bytes));
+    // A later caller with a smaller limit than the first one still gets its refusal.
+    return this.#body.then((bytes) => (bytes.length > limit ? Promise.reject(tooLarge()) : bytes));
+  }
+
+  /** The smallest `limitBody` bound so far; the proxy counts a streamed body against it. */
+  bodyBound: RequestBodyBound | null = null;
+
+  limitBody(bound: RequestBodyBound): Promise<void> | undefined {
+    if (this.bodyBound === null || bound.limit < this.bodyBound.limit) this.bodyBound = bound;
+    // Already read (a plugin that ran earlier needed it): the bytes in memory are the body.
+    return this.#body?.then((bytes) => {
+      if (bytes.length > bound.limit) throw bound.refusal();
+    });
   }
 }
 
@@ -191,7 +207,7 @@ async function handle<Req extends ClientRequest, Res extends ClientResponse>(req
 
   const match = runtime.router.match({ protocol: scheme, method: record.method, host: target.host, path: target.path, port: target.port, headers: req.headers, sni: connection.sni });
   const plugins: ResolvedPlugin[] = [];
-  let ctx: RequestContext | null = null;
+  let ctx: ProxyRequestContext | null = null;
   let pendingBody: UpstreamExchange | null = null;
   let endpoints: ServiceEndpoints | null = null;
   let answered: UpstreamResponse | null = null;
@@ -299,6 +315,7 @@ async function handle<Req extends ClientRequest, Res extends ClientResponse>(req
       path: query === '' ? path : `${path}?${query}`,
       headers: upstreamHeaders,
       body: buffered ?? (hasBody ? body : null),
+      bodyBound: buffered === null ? ctx.bodyBound : null,
       signal: clientGone,
     });
     answered = upstream;

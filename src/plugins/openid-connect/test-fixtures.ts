@@ -208,6 +208,7 @@ export function fakeContext(
       });
       return body;
     },
+    limitBody: () => undefined,
   };
   return ctx;
 }

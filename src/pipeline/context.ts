@@ -93,6 +93,14 @@ export interface RequestContext {
    * may replace it (e.g. to remove a credential), the rest of the upstream path stays the core's.
    */
   upstreamQuery: string;
+  /** Method sent upstream. Starts as `request.method`; a plugin may change it (request-transformer's `http_method`). */
+  upstreamMethod: string;
+  /**
+   * Path sent upstream (absolute, already percent-encoded, without the query), or null for the
+   * one the route and service make (the default). A plugin may set it (request-transformer's
+   * `replace.uri`), replacing that path whole, as Kong's `kong.service.request.set_path`.
+   */
+  upstreamPath: string | null;
   /**
    * The body sent upstream instead of the client's stream, or null to stream it (the default).
    * `readBody` sets it to the bytes it read; a plugin may then replace it (Content-Length is set

@@ -12,6 +12,7 @@ import { ipRestriction } from './ip-restriction/handler.js';
 import { cors } from './cors/handler.js';
 import { correlationId } from './correlation-id/handler.js';
 import { requestSizeLimiting } from './request-size-limiting/handler.js';
+import { requestTransformer } from './request-transformer/handler.js';
 
 /** Every plugin Portcullis implements, by Kong name. */
 export const pluginDefinitions: ReadonlyMap<string, PluginDefinition> = new Map<string, PluginDefinition>(
@@ -29,6 +30,7 @@ export const pluginDefinitions: ReadonlyMap<string, PluginDefinition> = new Map<
     cors as unknown as PluginDefinition,
     correlationId as unknown as PluginDefinition,
     requestSizeLimiting as unknown as PluginDefinition,
+    requestTransformer as unknown as PluginDefinition,
   ].map((definition) => [definition.schema.name, definition]),
 );
 

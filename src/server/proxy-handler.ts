@@ -74,6 +74,8 @@ class ProxyRequestContext implements RequestContext {
   identity: Identity | null = null;
   auth: AuthOutcome | null = null;
   upstreamQuery: string;
+  upstreamMethod: string;
+  upstreamPath: string | null = null;
   upstreamBody: Buffer | null = null;
   readonly responseHeaders: HeaderMap = {};
   #shared: Map<string, unknown> | null = null;
@@ -96,6 +98,7 @@ class ProxyRequestContext implements RequestContext {
   ) {
     this.clientCertificate = connection.clientCertificate;
     this.upstreamQuery = request.query;
+    this.upstreamMethod = request.method;
     this.#maxBufferedBodyBytes = maxBufferedBodyBytes;
   }
 
@@ -282,6 +285,8 @@ async function handle<Req extends ClientRequest, Res extends ClientResponse>(req
     const buffered = ctx.upstreamBody;
     if (buffered !== null) upstreamHeaders['content-length'] = String(buffered.length);
     const query = ctx.upstreamQuery;
+    const sentPath = ctx.upstreamPath ?? path;
+    const method = ctx.upstreamMethod;
     const upstreamStarted = performance.now();
     endpoints = runtime.pools.endpointsFor(service);
     const hashing = runtime.pools.upstreamOf(service);
@@ -293,7 +298,7 @@ async function handle<Req extends ClientRequest, Res extends ClientResponse>(req
         ctx,
         plugins,
         record,
-        request: { endpoints, hash: hashed?.value ?? null, service, defaultHost: clientHost === undefined ? runtime.upstreamHost(service) : null, method: record.method, path: query === '' ? path : `${path}?${query}`, headers: upstreamHeaders, signal: clientGone },
+        request: { endpoints, hash: hashed?.value ?? null, service, defaultHost: clientHost === undefined ? runtime.upstreamHost(service) : null, method, path: query === '' ? sentPath : `${sentPath}?${query}`, headers: upstreamHeaders, signal: clientGone },
         limits: { idleTimeoutMs: options.websocket?.idleTimeoutMs ?? service.read_timeout, maxDurationMs: options.websocket?.maxDurationMs ?? 0 },
         decorate: (headers) => {
           headers['via'] = appendVia(headers['via']);
@@ -311,8 +316,8 @@ async function handle<Req extends ClientRequest, Res extends ClientResponse>(req
       hash: hashed?.value ?? null,
       service,
       defaultHost: clientHost === undefined ? runtime.upstreamHost(service) : null,
-      method: record.method,
-      path: query === '' ? path : `${path}?${query}`,
+      method,
+      path: query === '' ? sentPath : `${sentPath}?${query}`,
       headers: upstreamHeaders,
       body: buffered ?? (hasBody ? body : null),
       bodyBound: buffered === null ? ctx.bodyBound : null,

@@ -192,6 +192,8 @@ export function fakeContext(
     service: null,
     upstreamHeaders: { ...headers } as Record<string, string | string[]>,
     upstreamQuery: options.query ?? '',
+    upstreamMethod: options.method ?? 'GET',
+    upstreamPath: null as string | null,
     upstreamBody: null as Buffer | null,
     responseHeaders: {},
     clientCertificate: options.certificate ?? null,

@@ -77,6 +77,12 @@ export interface RequestBodyBound {
 }
 
 /**
+ * A response body rewrite (`RequestContext.transformResponseBody`): the whole body in, the body to
+ * send out (the same Buffer when it leaves it as it is).
+ */
+export type ResponseBodyTransform = (body: Buffer) => Buffer;
+
+/**
  * One request's state, created when it arrives and handed to each plugin phase. Nothing here
  * outlives the request.
  */
@@ -136,4 +142,14 @@ export interface RequestContext {
    * smallest of several bounds wins. A body's Content-Length is the caller's to check first.
    */
   limitBody(bound: RequestBodyBound): Promise<void> | undefined;
+  /**
+   * From a headerFilter: asks for the response body to be rewritten. The proxy then reads the
+   * upstream's body into memory, bounded by the gateway's buffered-body limit (beyond it the client
+   * gets 502 `response_body_too_large`, never the body the plugin meant to change), applies every
+   * registered transform in the order registered, and sends the result with its Content-Length
+   * (upstream trailers are dropped). The gateway's own answers (refusals) are rewritten the same way.
+   * Responses nobody asks this for stream as they come; so do HEAD, 204 and 304 answers (no body).
+   * Call it only for responses the plugin must change: the cost is memory and latency.
+   */
+  transformResponseBody(transform: ResponseBodyTransform): void;
 }

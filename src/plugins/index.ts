@@ -13,6 +13,7 @@ import { cors } from './cors/handler.js';
 import { correlationId } from './correlation-id/handler.js';
 import { requestSizeLimiting } from './request-size-limiting/handler.js';
 import { requestTransformer } from './request-transformer/handler.js';
+import { responseTransformer } from './response-transformer/handler.js';
 
 /** Every plugin Portcullis implements, by Kong name. */
 export const pluginDefinitions: ReadonlyMap<string, PluginDefinition> = new Map<string, PluginDefinition>(
@@ -31,6 +32,7 @@ export const pluginDefinitions: ReadonlyMap<string, PluginDefinition> = new Map<
     correlationId as unknown as PluginDefinition,
     requestSizeLimiting as unknown as PluginDefinition,
     requestTransformer as unknown as PluginDefinition,
+    responseTransformer as unknown as PluginDefinition,
   ].map((definition) => [definition.schema.name, definition]),
 );
 

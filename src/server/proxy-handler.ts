@@ -3,7 +3,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
 import type { Route, Service } from '../config/types.js';
-import type { AuthOutcome, GatewayRequest, HeaderMap, Identity, ReadBodyOptions, RequestBodyBound, RequestContext } from '../pipeline/context.js';
+import type { AuthOutcome, GatewayRequest, HeaderMap, Identity, ReadBodyOptions, RequestBodyBound, RequestContext, ResponseBodyTransform } from '../pipeline/context.js';
 import { GatewayError } from '../pipeline/gateway-error.js';
 import { grpcErrorResponse, grpcRouteRefusal, isGrpcRequest } from '../pipeline/grpc.js';
 import { isGrpcRoute, isWebSocketRoute, servedProtocol } from '../config/protocol-families.js';
@@ -12,6 +12,7 @@ import type { ResolvedPlugin, ResponseHead } from '../pipeline/plugin.js';
 import { errorResponse, flatHeaders, toGatewayError, type GatewayResponse } from '../pipeline/respond.js';
 import { pluginApplies, runHeaderFilter, runLog, runRequestPhases } from '../pipeline/run-phases.js';
 import { bodyTooLarge, DEFAULT_MAX_BUFFERED_BODY_BYTES, readBodyLimited } from '../proxy/buffered-body.js';
+import { readResponseBodyLimited } from '../proxy/buffered-response.js';
 import { buildUpstreamHeaders, realClientAddress } from '../proxy/headers.js';
 import { hashValueOf, setHashCookie } from '../proxy/hash-value.js';
 import { pipeResponse, sendUpstream, type UpstreamResponse } from '../proxy/send.js';
@@ -119,6 +120,19 @@ class ProxyRequestContext implements RequestContext {
 
   /** The smallest `limitBody` bound so far; the proxy counts a streamed body against it. */
   bodyBound: RequestBodyBound | null = null;
+
+  #responseTransforms: ResponseBodyTransform[] | null = null;
+
+  transformResponseBody(transform: ResponseBodyTransform): void {
+    (this.#responseTransforms ??= []).push(transform);
+  }
+
+  /** The transforms registered by the header_filter just run (then forgotten), or null when none. */
+  takeResponseTransforms(): ResponseBodyTransform[] | null {
+    const transforms = this.#responseTransforms;
+    this.#responseTransforms = null;
+    return transforms;
+  }
 
   limitBody(bound: RequestBodyBound): Promise<void> | undefined {
     if (this.bodyBound === null || bound.limit < this.bodyBound.limit) this.bodyBound = bound;
@@ -332,10 +346,22 @@ async function handle<Req extends ClientRequest, Res extends ClientResponse>(req
     head.headers['via'] = appendVia(head.headers['via']);
     head.headers['x-request-id'] = requestId;
     if (hashed?.setCookie != null) setHashCookie(head.headers, hashed.setCookie);
-    protocol.writeHead(res, head.status, head.headers);
-    record.status = head.status;
-    pendingBody = null;
-    await pipeResponse(upstream, res, protocol.forwardTrailers);
+    const transforms = ctx.takeResponseTransforms();
+    if (transforms !== null && carriesBody(record.method, head.status)) {
+      // A plugin rewrites the body: read it whole (bounded), then send the result framed by its length.
+      const body = applyTransforms(transforms, await readResponseBodyLimited(upstream.body, options.maxBufferedBodyBytes, upstream.attempts));
+      head.headers['content-length'] = String(body.length);
+      protocol.writeHead(res, head.status, head.headers);
+      record.status = head.status;
+      pendingBody = null;
+      if (body.length > 0) res.write(body);
+      res.end();
+    } else {
+      protocol.writeHead(res, head.status, head.headers);
+      record.status = head.status;
+      pendingBody = null;
+      await pipeResponse(upstream, res, protocol.forwardTrailers);
+    }
     answered = null;
     endpoints.finished(upstream.endpoint, upstream.attemptLatencyMs);
     finish(record, started, options);
@@ -399,15 +425,30 @@ function logPlugins(ctx: RequestContext, plugins: readonly ResolvedPlugin[], hea
  * counts on a later refusal; the answer's own win), then through the header_filter of the plugins
  * that took part (cors adds its headers to a 401). A failing filter leaves the answer unfiltered.
  */
-function finishedAnswer(ctx: RequestContext, plugins: readonly ResolvedPlugin[], response: GatewayResponse, logger: Logger): GatewayResponse {
+function finishedAnswer(ctx: ProxyRequestContext, plugins: readonly ResolvedPlugin[], response: GatewayResponse, logger: Logger): GatewayResponse {
   const head: ResponseHead = { status: response.status, headers: { ...ctx.responseHeaders, ...response.headers } };
+  let body = response.body;
   try {
     runHeaderFilter(ctx, plugins, head);
+    // Kong's body_filter runs on a kong.response.exit body too.
+    const transforms = ctx.takeResponseTransforms();
+    if (transforms !== null && body !== '') body = applyTransforms(transforms, Buffer.from(body, 'utf8')).toString('utf8');
   } catch (error) {
     logger.error({ err: error, request_id: ctx.id }, 'a header_filter failed on a gateway answer');
     return { ...response, headers: flatHeaders({ ...ctx.responseHeaders, ...response.headers }) };
   }
-  return { status: head.status, headers: flatHeaders(head.headers), body: response.body };
+  return { status: head.status, headers: flatHeaders(head.headers), body };
+}
+
+/** Whether a response has a body to transform (RFC 9110 §6.4.1: none for HEAD, 204, 304). */
+function carriesBody(method: string, status: number): boolean {
+  return method !== 'HEAD' && status !== 204 && status !== 304;
+}
+
+function applyTransforms(transforms: readonly ResponseBodyTransform[], body: Buffer): Buffer {
+  let out = body;
+  for (const transform of transforms) out = transform(out);
+  return out;
 }
 
 function sendGatewayResponse<Req extends ClientRequest, Res extends ClientResponse>(res: Res, protocol: ClientProtocol<Req, Res>, response: GatewayResponse, requestId: string, head: boolean): void {

@@ -211,6 +211,7 @@ export function fakeContext(
       return body;
     },
     limitBody: () => undefined,
+    transformResponseBody: () => undefined,
   };
   return ctx;
 }

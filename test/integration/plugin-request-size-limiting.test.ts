@@ -48,11 +48,11 @@ async function startByteCountingUpstream(): Promise<{ server: Server; url: strin
  * An over-limit upload stops at the chunk that crosses the limit and waits, body unfinished: the
  * gateway has then read everything sent, so its closing the connection cannot reset the answer.
  */
-function chunkedUpload(url: string, chunks: number, size: number, finish = true): Promise<{ status: number; body: string; sent: number }> {
+function chunkedUpload(url: string, chunks: number, size: number, finish = true, contentType = 'application/octet-stream'): Promise<{ status: number; body: string; sent: number }> {
   return new Promise((resolve, reject) => {
     let answered = false;
     let sent = 0;
-    const req = request(url, { method: 'POST', headers: { 'transfer-encoding': 'chunked', 'content-type': 'application/octet-stream' } }, (res) => {
+    const req = request(url, { method: 'POST', headers: { 'transfer-encoding': 'chunked', 'content-type': contentType } }, (res) => {
       answered = true;
       let body = '';
       res.setEncoding('utf8');
@@ -162,6 +162,14 @@ services:
         plugins:
           - name: request-size-limiting
             config: { require_content_length: true }
+      - name: transformed
+        paths: [/transformed]
+        strip_path: false
+        plugins:
+          - name: request-size-limiting
+            config: { allowed_payload_size: 100, size_unit: bytes }
+          - name: request-transformer
+            config: { add: { body: ["added:yes"] } }
       - name: keyed
         paths: [/keyed]
         strip_path: false
@@ -256,6 +264,17 @@ services:
     assert.equal(big.status, 413);
     assert.equal((JSON.parse(big.body) as Record<string, unknown>)['message'], 'Request size limit exceeded');
     assert.equal(receivedAt('/keyed').length, before);
+  });
+
+  it('bounds a later plugin that reads the body (request-transformer) with its own 413', async () => {
+    const small = await post('/transformed', '{"a":1}', { 'content-type': 'application/json' });
+    assert.equal(small.status, 200);
+    assert.ok(small.json<{ bytes: number }>().bytes > 7, 'the transformer rewrote the body');
+    const before = receivedAt('/transformed').length;
+    const big = await chunkedUpload(`${gateway.httpUrl}/transformed`, 3, 100, true, 'application/json');
+    assert.equal(big.status, 413);
+    assert.equal((JSON.parse(big.body) as Record<string, unknown>)['message'], 'Request size limit exceeded');
+    assert.equal(receivedAt('/transformed').length, before);
   });
 
   it('refuses an unknown unit and a non-integer size with their paths', () => {

@@ -190,6 +190,24 @@ services:
     assert.equal(fallback.path, '/anything/rewritten/v1');
   });
 
+  it('loads the form Kong and decK dump: http_method and replace.uri null, every list present', () => {
+    const result = loadConfig(
+      `_format_version: "3.0"
+plugins:
+  - name: request-transformer
+    config:
+      http_method: null
+      remove: { body: [], headers: [], querystring: [] }
+      rename: { body: [], headers: [], querystring: [] }
+      replace: { body: [], headers: [], querystring: [], uri: null }
+      add: { body: [], headers: [], querystring: [] }
+      append: { body: [], headers: [], querystring: [] }
+`,
+      { env: {}, plugins: pluginSchemas },
+    );
+    assert.equal(result.ok, true, JSON.stringify(!result.ok && result.errors));
+  });
+
   it("refuses entries as Kong's schema does, and Lua templates it cannot render, with their paths", () => {
     const result = loadConfig(
       `_format_version: "3.0"

@@ -67,7 +67,7 @@ export const requestTransformer: PluginDefinition<RequestTransformerConfig> = {
     const method = config.http_method ?? null;
     const movesFormToQuery = method === 'GET' || method === 'HEAD' || method === 'TRACE';
     let uri: Template | null = null;
-    if (config.replace.uri !== undefined) {
+    if (config.replace.uri != null) {
       const compiled = compileTemplate(config.replace.uri);
       if ('error' in compiled) throw new TypeError(compiled.error);
       uri = compiled;

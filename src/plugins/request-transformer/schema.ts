@@ -12,7 +12,7 @@ const section = (verb: string, format: string, withUri = false) =>
       body: Strings(`Body parameters to ${verb} (${format}): form-encoded and JSON bodies.`),
       headers: Strings(`Headers to ${verb} (${format}).`),
       querystring: Strings(`Query string parameters to ${verb} (${format}).`),
-      ...(withUri ? { uri: Type.Optional(Type.String({ description: 'Path sent upstream instead of the routed one (a template).' })) } : {}),
+      ...(withUri ? { uri: Type.Union([Type.String(), Type.Null()], { default: null, description: 'Path sent upstream instead of the routed one (a template).' }) } : {}),
     },
     { additionalProperties: false, default: {} },
   );
@@ -20,7 +20,7 @@ const section = (verb: string, format: string, withUri = false) =>
 /** Kong's request-transformer (kong/plugins/request-transformer/schema.lua). */
 export const requestTransformerConfig = Type.Object(
   {
-    http_method: Type.Optional(Type.String({ description: 'Method sent upstream (upper-case letters only).' })),
+    http_method: Type.Union([Type.String(), Type.Null()], { default: null, description: 'Method sent upstream (upper-case letters only); null: the client’s.' }),
     remove: section('remove', 'names'),
     rename: section('rename', '"old:new"'),
     replace: section('replace when present', '"name:value"', true),
@@ -71,7 +71,7 @@ export const requestTransformerSchema: PluginSchema = {
     const c = plugin.config as RequestTransformerConfig;
     const at = `plugins[${index}].config`;
     const errors: ConfigError[] = [];
-    if (c.http_method !== undefined && !/^[A-Z]+$/.test(c.http_method)) errors.push({ path: `${at}.http_method`, message: `invalid value: ${c.http_method}` });
+    if (c.http_method != null && !/^[A-Z]+$/.test(c.http_method)) errors.push({ path: `${at}.http_method`, message: `invalid value: ${c.http_method}` });
     for (const sectionName of ['remove', 'rename', 'replace', 'add', 'append'] as const) {
       for (const field of ['body', 'headers', 'querystring'] as const) {
         c[sectionName][field].forEach((entry, i) => {
@@ -81,7 +81,7 @@ export const requestTransformerSchema: PluginSchema = {
       }
     }
     const uri = c.replace.uri;
-    if (uri !== undefined) {
+    if (uri != null) {
       const message = templateError(uri) ?? (uri.startsWith('/') ? null : `invalid value: ${uri} (a path must start with /)`);
       if (message !== null) errors.push({ path: `${at}.replace.uri`, message });
     }

@@ -17,6 +17,8 @@ export interface ConnectionInfo {
   readonly remoteAddress: string;
   readonly remotePort: number;
   readonly localPort: number;
+  /** The address the connection arrived on (nginx's `server_addr`), IPv4-mapped IPv6 shown as IPv4. */
+  readonly localAddress: string;
   /** The leaf client certificate presented during the handshake, or null. */
   readonly peerCertificate: X509Certificate | null;
   /** RFC 8705 `x5t#S256` of the leaf: base64url(SHA-256(DER)), no padding; null without a certificate. */
@@ -49,6 +51,7 @@ function plainConnectionInfo(socket: Socket): ConnectionInfo {
     remoteAddress: normaliseAddress(socket.remoteAddress),
     remotePort: socket.remotePort ?? 0,
     localPort: socket.localPort ?? 0,
+    localAddress: normaliseAddress(socket.localAddress),
     peerCertificate: null,
     thumbprint: null,
     clientCertificate: null,
@@ -62,6 +65,7 @@ class TlsConnectionInfo implements ConnectionInfo {
   readonly remoteAddress: string;
   readonly remotePort: number;
   readonly localPort: number;
+  readonly localAddress: string;
   readonly resumed: boolean;
   #socket: TLSSocket;
   #clientCertificate: ClientCertificate | null | undefined;
@@ -73,6 +77,7 @@ class TlsConnectionInfo implements ConnectionInfo {
     this.remoteAddress = normaliseAddress(socket.remoteAddress);
     this.remotePort = socket.remotePort ?? 0;
     this.localPort = socket.localPort ?? 0;
+    this.localAddress = normaliseAddress(socket.localAddress);
     this.resumed = socket.isSessionReused();
   }
 

@@ -3,6 +3,7 @@ import type { Readable } from 'node:stream';
 import type { Consumer, Route, Service } from '../config/types.js';
 import type { ClientCertificate, ConnectionInfo } from '../connection/connection-info.js';
 import type { PhaseTimings } from './phase-timings.js';
+import type { GatewayError } from './gateway-error.js';
 
 /**
  * The request as the pipeline sees it, the same over HTTP/1.1 and HTTP/2 (the listener's
@@ -68,6 +69,21 @@ export interface ReadBodyOptions {
 }
 
 /**
+ * A bound on the client's request body (`RequestContext.limitBody`): the most bytes it may have,
+ * and the refusal of a body beyond them.
+ */
+export interface RequestBodyBound {
+  readonly limit: number;
+  readonly refusal: () => GatewayError;
+}
+
+/**
+ * A response body rewrite (`RequestContext.transformResponseBody`): the whole body in, the body to
+ * send out (the same Buffer when it leaves it as it is).
+ */
+export type ResponseBodyTransform = (body: Buffer) => Buffer;
+
+/**
  * One request's state, created when it arrives and handed to each plugin phase. Nothing here
  * outlives the request.
  */
@@ -91,6 +107,14 @@ export interface RequestContext {
    * may replace it (e.g. to remove a credential), the rest of the upstream path stays the core's.
    */
   upstreamQuery: string;
+  /** Method sent upstream. Starts as `request.method`; a plugin may change it (request-transformer's `http_method`). */
+  upstreamMethod: string;
+  /**
+   * Path sent upstream (absolute, already percent-encoded, without the query), or null for the
+   * one the route and service make (the default). A plugin may set it (request-transformer's
+   * `replace.uri`), replacing that path whole, as Kong's `kong.service.request.set_path`.
+   */
+  upstreamPath: string | null;
   /**
    * The body sent upstream instead of the client's stream, or null to stream it (the default).
    * `readBody` sets it to the bytes it read; a plugin may then replace it (Content-Length is set
@@ -116,4 +140,24 @@ export interface RequestContext {
    * reading anything).
    */
   readBody(options?: ReadBodyOptions): Promise<Buffer>;
+  /**
+   * Bounds the client's request body however it travels, without buffering it: a streamed body
+   * (chunked, HTTP/2 without Content-Length) is counted as it flows to the upstream, and the chunk
+   * that would cross the limit is never forwarded: the upstream request is aborted (the upstream
+   * never receives a complete over-limit body) and the client gets `refusal()` if no response head
+   * was sent yet (else its connection is closed). A later `readBody` is bounded by it too (with this
+   * refusal); a body read before resolves to its check (a rejected promise when over). The
+   * smallest of several bounds wins. A body's Content-Length is the caller's to check first.
+   */
+  limitBody(bound: RequestBodyBound): Promise<void> | undefined;
+  /**
+   * From a headerFilter: asks for the response body to be rewritten. The proxy then reads the
+   * upstream's body into memory, bounded by the gateway's buffered-body limit (beyond it the client
+   * gets 502 `response_body_too_large`, never the body the plugin meant to change), applies every
+   * registered transform in the order registered, and sends the result with its Content-Length
+   * (upstream trailers are dropped). The gateway's own answers (refusals) are rewritten the same way.
+   * Responses nobody asks this for stream as they come; so do HEAD, 204 and 304 answers (no body).
+   * Call it only for responses the plugin must change: the cost is memory and latency.
+   */
+  transformResponseBody(transform: ResponseBodyTransform): void;
 }

@@ -16,6 +16,10 @@ import { openTelemetry } from './opentelemetry/handler.js';
 import { prometheus } from './prometheus/handler.js';
 import { fileLog } from './file-log/handler.js';
 import { httpLog } from './http-log/handler.js';
+import { correlationId } from './correlation-id/handler.js';
+import { requestSizeLimiting } from './request-size-limiting/handler.js';
+import { requestTransformer } from './request-transformer/handler.js';
+import { responseTransformer } from './response-transformer/handler.js';
 
 /** Every plugin Portcullis implements, by Kong name. */
 export const pluginDefinitions: ReadonlyMap<string, PluginDefinition> = new Map<string, PluginDefinition>(
@@ -37,6 +41,10 @@ export const pluginDefinitions: ReadonlyMap<string, PluginDefinition> = new Map<
     prometheus as unknown as PluginDefinition,
     fileLog as unknown as PluginDefinition,
     httpLog as unknown as PluginDefinition,
+    correlationId as unknown as PluginDefinition,
+    requestSizeLimiting as unknown as PluginDefinition,
+    requestTransformer as unknown as PluginDefinition,
+    responseTransformer as unknown as PluginDefinition,
   ].map((definition) => [definition.schema.name, definition]),
 );
 

@@ -38,13 +38,20 @@ export function bodyTooLarge(limit: number): GatewayError {
  * `limit` bytes are announced by Content-Length or received. A body that breaks off is a
  * `client_aborted` GatewayError (499, never sent). On refusal the stream is left paused and
  * unread, never destroyed: the 413 must still reach the client. `announced`: whether a body
- * follows at all (HTTP/2 frames one without Content-Length; see `ClientProtocol.hasBody`).
+ * follows at all (HTTP/2 frames one without Content-Length; see `ClientProtocol.hasBody`);
+ * `tooLarge`: the refusal beyond the limit (a `limitBody` bound's own).
  */
-export function readBodyLimited(source: Readable, headers: IncomingHttpHeaders, limit: number, announced = announcesBody(headers)): Promise<Buffer> {
+export function readBodyLimited(
+  source: Readable,
+  headers: IncomingHttpHeaders,
+  limit: number,
+  announced = announcesBody(headers),
+  tooLarge: () => GatewayError = () => bodyTooLarge(limit),
+): Promise<Buffer> {
   if (!Number.isSafeInteger(limit) || limit < 0) return Promise.reject(new TypeError(`body limit must be a non-negative integer, got ${limit}`));
   if (!announced) return Promise.resolve(noBytes);
   const declared = Number(headers['content-length']);
-  if (Number.isFinite(declared) && declared > limit) return Promise.reject(bodyTooLarge(limit));
+  if (Number.isFinite(declared) && declared > limit) return Promise.reject(tooLarge());
   if (source.readableEnded) return Promise.resolve(noBytes);
   if (source.errored !== null) return Promise.reject(clientAborted(source.errored));
 
@@ -62,7 +69,7 @@ export function readBodyLimited(source: Readable, headers: IncomingHttpHeaders, 
       if (size > limit) {
         detach();
         source.pause();
-        reject(bodyTooLarge(limit));
+        reject(tooLarge());
         return;
       }
       chunks.push(chunk);

@@ -1,4 +1,6 @@
 import { Readable } from 'node:stream';
+import type { RequestBodyBound } from '../pipeline/context.js';
+import type { GatewayError } from '../pipeline/gateway-error.js';
 import { clientBodyAbortedCode, writeTimeoutCode } from './upstream-errors.js';
 
 /**
@@ -12,6 +14,9 @@ import { clientBodyAbortedCode, writeTimeoutCode } from './upstream-errors.js';
  * - It carries `write_timeout`: undici pauses the body when the upstream socket stops draining and
  *   resumes it on 'drain', so a pause that lasts `write_timeout` means the upstream stopped
  *   reading (nginx's proxy_send_timeout: the time between two successive writes).
+ * - It carries the request's `limitBody` bound: bytes are counted as they pass, and the chunk that
+ *   would cross the bound is dropped and the tap destroyed, so undici aborts the upstream request
+ *   before a complete over-limit body could reach it (`overLimit` then holds the refusal).
  * Backpressure passes straight through: a full buffer here pauses the client stream.
  */
 export class RequestBodyTap extends Readable {
@@ -19,11 +24,15 @@ export class RequestBodyTap extends Readable {
   readonly #writeTimeoutMs: number;
   #timer: NodeJS.Timeout | undefined;
   #attached = false;
+  readonly #bound: RequestBodyBound | null;
+  #counted = 0;
+  #overLimit: GatewayError | null = null;
 
-  constructor(source: Readable, writeTimeoutMs: number) {
+  constructor(source: Readable, writeTimeoutMs: number, bound: RequestBodyBound | null = null) {
     super({ highWaterMark: source.readableHighWaterMark });
     this.#source = source;
     this.#writeTimeoutMs = writeTimeoutMs;
+    this.#bound = bound;
     if (writeTimeoutMs > 0) {
       this.on('pause', this.#armWriteTimer);
       // 'resume' is emitted a tick after resume(), even if pause() came in between: only a stream
@@ -37,6 +46,11 @@ export class RequestBodyTap extends Readable {
   /** Whether undici began reading the body, so that some of it may have been sent. */
   get started(): boolean {
     return this.#attached;
+  }
+
+  /** The bound's refusal once the body crossed it, else null. */
+  get overLimit(): GatewayError | null {
+    return this.#overLimit;
   }
 
   override _read(): void {
@@ -79,6 +93,14 @@ export class RequestBodyTap extends Readable {
   }
 
   readonly #onData = (chunk: Buffer): void => {
+    if (this.#bound !== null) {
+      this.#counted += chunk.length;
+      if (this.#counted > this.#bound.limit) {
+        this.#overLimit = this.#bound.refusal();
+        this.destroy(this.#overLimit);
+        return;
+      }
+    }
     if (!this.push(chunk)) this.#source.pause();
   };
 

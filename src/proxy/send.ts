@@ -1,7 +1,7 @@
 import type { Readable } from 'node:stream';
 import type { Dispatcher } from 'undici';
 import type { Service } from '../config/types.js';
-import type { HeaderMap } from '../pipeline/context.js';
+import type { HeaderMap, RequestBodyBound } from '../pipeline/context.js';
 import { filterResponseHeaders } from './headers.js';
 import { RequestBodyTap } from './request-body.js';
 import type { ServiceEndpoints, UpstreamEndpoint } from './service-endpoints.js';
@@ -30,6 +30,11 @@ export interface UpstreamRequest {
    * can be replayed; null when the request has no body.
    */
   body: Readable | Buffer | null;
+  /**
+   * A bound on a streamed `body` (`RequestContext.limitBody`): counted as it flows; the chunk that
+   * would cross it is not sent, the attempt is aborted and `sendUpstream` throws the bound's refusal.
+   */
+  bodyBound?: RequestBodyBound | null;
   /** Aborted when the client goes away (an AbortSignal, or the lighter ClientGone of the proxy handler). */
   signal: AbortSource;
   /** The value a consistent-hashing upstream hashes (`hash-value.ts`), the same for every attempt; null otherwise. */
@@ -85,7 +90,7 @@ export async function sendUpstream(req: UpstreamRequest): Promise<UpstreamRespon
     if (endpoint.target !== null) (tried ??= []).push(endpoint.target);
     if (gatewayHost !== null && req.headers['host'] === gatewayHost) req.headers['host'] = gatewayHost = endpoint.hostHeader;
     // A buffered body goes to undici as it is: it can be written again on a retry.
-    const stream = req.body === null || Buffer.isBuffer(req.body) ? null : new RequestBodyTap(req.body, req.service.write_timeout);
+    const stream = req.body === null || Buffer.isBuffer(req.body) ? null : new RequestBodyTap(req.body, req.service.write_timeout, req.bodyBound ?? null);
     const options: Dispatcher.DispatchOptions & { servername: string } = {
       method: req.method,
       path: req.path,
@@ -125,6 +130,9 @@ export async function sendUpstream(req: UpstreamRequest): Promise<UpstreamRespon
       req.endpoints.finished(endpoint, null);
       const sentBody = stream?.started ?? false;
       stream?.destroy();
+      // The client's body crossed its bound: the client's fault, not the upstream's (no passive health mark, no retry).
+      const overLimit = stream?.overLimit ?? null;
+      if (overLimit !== null) throw overLimit;
       const failure: UpstreamFailure = req.signal.aborted ? 'client_aborted' : classifyFailure(error);
       observePassively(endpoint, failure);
       if (attempt < maxAttempts && isRetryable(failure, req.method, stream === null, sentBody)) continue;

@@ -3,7 +3,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
 import type { Route, Service } from '../config/types.js';
-import type { AuthOutcome, GatewayRequest, HeaderMap, Identity, ReadBodyOptions, RequestContext } from '../pipeline/context.js';
+import type { AuthOutcome, GatewayRequest, HeaderMap, Identity, ReadBodyOptions, RequestBodyBound, RequestContext, ResponseBodyTransform } from '../pipeline/context.js';
 import { GatewayError } from '../pipeline/gateway-error.js';
 import { grpcErrorResponse, grpcRouteRefusal, isGrpcRequest } from '../pipeline/grpc.js';
 import { isGrpcRoute, isWebSocketRoute, servedProtocol } from '../config/protocol-families.js';
@@ -14,6 +14,7 @@ import { errorResponse, flatHeaders, toGatewayError, type GatewayResponse } from
 import { anyLogs, pluginApplies, runHeaderFilter, runRequestPhases } from '../pipeline/run-phases.js';
 import { declaredLength, logRequest, upstreamFactsOf, type UpstreamFacts } from './log-phase.js';
 import { bodyTooLarge, DEFAULT_MAX_BUFFERED_BODY_BYTES, readBodyLimited } from '../proxy/buffered-body.js';
+import { readResponseBodyLimited } from '../proxy/buffered-response.js';
 import { buildUpstreamHeaders, realClientAddress } from '../proxy/headers.js';
 import { hashValueOf, setHashCookie } from '../proxy/hash-value.js';
 import { pipeResponse, sendUpstream, type UpstreamResponse } from '../proxy/send.js';
@@ -78,6 +79,8 @@ class ProxyRequestContext implements RequestContext {
   auth: AuthOutcome | null = null;
   timings: PhaseTimings | null = null;
   upstreamQuery: string;
+  upstreamMethod: string;
+  upstreamPath: string | null = null;
   upstreamBody: Buffer | null = null;
   readonly responseHeaders: HeaderMap = {};
   #shared: Map<string, unknown> | null = null;
@@ -101,17 +104,47 @@ class ProxyRequestContext implements RequestContext {
   ) {
     this.clientCertificate = connection.clientCertificate;
     this.upstreamQuery = request.query;
+    this.upstreamMethod = request.method;
     this.#maxBufferedBodyBytes = maxBufferedBodyBytes;
   }
 
   readBody(options?: ReadBodyOptions): Promise<Buffer> {
-    const limit = options?.limit ?? this.#maxBufferedBodyBytes;
-    this.#body ??= readBodyLimited(this.request.body, this.request.headers, limit, this.request.hasBody).then((bytes) => {
+    const asked = options?.limit ?? this.#maxBufferedBodyBytes;
+    const bound = this.bodyBound;
+    // A limitBody bound at most as large as the reader's own limit refuses with its own answer.
+    const bounded = bound !== null && bound.limit <= asked;
+    const limit = bounded ? bound.limit : asked;
+    const tooLarge = bounded ? bound.refusal : () => bodyTooLarge(limit);
+    this.#body ??= readBodyLimited(this.request.body, this.request.headers, limit, this.request.hasBody, tooLarge).then((bytes) => {
       if (this.request.hasBody) this.upstreamBody ??= bytes;
       return bytes;
     });
-    // A later caller with a smaller limit than the first one still gets its 413.
-    return this.#body.then((bytes) => (bytes.length > limit ? Promise.reject(bodyTooLarge(limit)) : bytes));
+    // A later caller with a smaller limit than the first one still gets its refusal.
+    return this.#body.then((bytes) => (bytes.length > limit ? Promise.reject(tooLarge()) : bytes));
+  }
+
+  /** The smallest `limitBody` bound so far; the proxy counts a streamed body against it. */
+  bodyBound: RequestBodyBound | null = null;
+
+  #responseTransforms: ResponseBodyTransform[] | null = null;
+
+  transformResponseBody(transform: ResponseBodyTransform): void {
+    (this.#responseTransforms ??= []).push(transform);
+  }
+
+  /** The transforms registered by the header_filter just run (then forgotten), or null when none. */
+  takeResponseTransforms(): ResponseBodyTransform[] | null {
+    const transforms = this.#responseTransforms;
+    this.#responseTransforms = null;
+    return transforms;
+  }
+
+  limitBody(bound: RequestBodyBound): Promise<void> | undefined {
+    if (this.bodyBound === null || bound.limit < this.bodyBound.limit) this.bodyBound = bound;
+    // Already read (a plugin that ran earlier needed it): the bytes in memory are the body.
+    return this.#body?.then((bytes) => {
+      if (bytes.length > bound.limit) throw bound.refusal();
+    });
   }
 }
 
@@ -196,7 +229,7 @@ async function handle<Req extends ClientRequest, Res extends ClientResponse>(req
 
   const match = runtime.router.match({ protocol: scheme, method: record.method, host: target.host, path: target.path, port: target.port, headers: req.headers, sni: connection.sni });
   const plugins: ResolvedPlugin[] = [];
-  let ctx: RequestContext | null = null;
+  let ctx: ProxyRequestContext | null = null;
   let pendingBody: UpstreamExchange | null = null;
   let endpoints: ServiceEndpoints | null = null;
   let answered: UpstreamResponse | null = null;
@@ -276,8 +309,10 @@ async function handle<Req extends ClientRequest, Res extends ClientResponse>(req
     const buffered = ctx.upstreamBody;
     if (buffered !== null) upstreamHeaders['content-length'] = String(buffered.length);
     const query = ctx.upstreamQuery;
+    const sentPath = ctx.upstreamPath ?? path;
+    const method = ctx.upstreamMethod;
     upstreamStarted = performance.now();
-    upstreamTarget = query === '' ? path : `${path}?${query}`;
+    upstreamTarget = query === '' ? sentPath : `${sentPath}?${query}`;
     endpoints = runtime.pools.endpointsFor(service);
     const hashing = runtime.pools.upstreamOf(service);
     // Computed once, after the plugins (the consumer is known): every retry hashes the same value.
@@ -288,7 +323,7 @@ async function handle<Req extends ClientRequest, Res extends ClientResponse>(req
         ctx,
         plugins,
         record,
-        request: { endpoints, hash: hashed?.value ?? null, service, defaultHost: clientHost === undefined ? runtime.upstreamHost(service) : null, method: record.method, path: upstreamTarget, headers: upstreamHeaders, signal: clientGone },
+        request: { endpoints, hash: hashed?.value ?? null, service, defaultHost: clientHost === undefined ? runtime.upstreamHost(service) : null, method, path: upstreamTarget, headers: upstreamHeaders, signal: clientGone },
         limits: { idleTimeoutMs: options.websocket?.idleTimeoutMs ?? service.read_timeout, maxDurationMs: options.websocket?.maxDurationMs ?? 0 },
         decorate: (headers) => {
           headers['via'] = appendVia(headers['via']);
@@ -310,10 +345,11 @@ async function handle<Req extends ClientRequest, Res extends ClientResponse>(req
       hash: hashed?.value ?? null,
       service,
       defaultHost: clientHost === undefined ? runtime.upstreamHost(service) : null,
-      method: record.method,
+      method,
       path: upstreamTarget,
       headers: upstreamHeaders,
       body: buffered ?? (hasBody ? body : null),
+      bodyBound: buffered === null ? ctx.bodyBound : null,
       signal: clientGone,
     });
     const upstream = await (ctx.timings === null ? sending : timedUpstream(sending, ctx.timings, upstreamStarted));
@@ -327,10 +363,22 @@ async function handle<Req extends ClientRequest, Res extends ClientResponse>(req
     head.headers['via'] = appendVia(head.headers['via']);
     head.headers['x-request-id'] = requestId;
     if (hashed?.setCookie != null) setHashCookie(head.headers, hashed.setCookie);
-    protocol.writeHead(res, head.status, head.headers);
-    record.status = head.status;
-    pendingBody = null;
-    await pipeResponse(upstream, res, protocol.forwardTrailers);
+    const transforms = ctx.takeResponseTransforms();
+    if (transforms !== null && carriesBody(record.method, head.status)) {
+      // A plugin rewrites the body: read it whole (bounded), then send the result framed by its length.
+      const body = applyTransforms(transforms, await readResponseBodyLimited(upstream.body, options.maxBufferedBodyBytes, upstream.attempts));
+      head.headers['content-length'] = String(body.length);
+      protocol.writeHead(res, head.status, head.headers);
+      record.status = head.status;
+      pendingBody = null;
+      if (body.length > 0) res.write(body);
+      res.end();
+    } else {
+      protocol.writeHead(res, head.status, head.headers);
+      record.status = head.status;
+      pendingBody = null;
+      await pipeResponse(upstream, res, protocol.forwardTrailers);
+    }
     answered = null;
     endpoints.finished(upstream.endpoint, upstream.attemptLatencyMs);
     finish(record, started, options);
@@ -415,15 +463,30 @@ function finish(record: AccessRecord, started: number, options: ProxyHandlerOpti
  * counts on a later refusal; the answer's own win), then through the header_filter of the plugins
  * that took part (cors adds its headers to a 401). A failing filter leaves the answer unfiltered.
  */
-function finishedAnswer(ctx: RequestContext, plugins: readonly ResolvedPlugin[], response: GatewayResponse, logger: Logger): GatewayResponse {
+function finishedAnswer(ctx: ProxyRequestContext, plugins: readonly ResolvedPlugin[], response: GatewayResponse, logger: Logger): GatewayResponse {
   const head: ResponseHead = { status: response.status, headers: { ...ctx.responseHeaders, ...response.headers } };
+  let body = response.body;
   try {
     runHeaderFilter(ctx, plugins, head);
+    // Kong's body_filter runs on a kong.response.exit body too.
+    const transforms = ctx.takeResponseTransforms();
+    if (transforms !== null && body !== '') body = applyTransforms(transforms, Buffer.from(body, 'utf8')).toString('utf8');
   } catch (error) {
     logger.error({ err: error, request_id: ctx.id }, 'a header_filter failed on a gateway answer');
     return { ...response, headers: flatHeaders({ ...ctx.responseHeaders, ...response.headers }) };
   }
-  return { status: head.status, headers: flatHeaders(head.headers), body: response.body };
+  return { status: head.status, headers: flatHeaders(head.headers), body };
+}
+
+/** Whether a response has a body to transform (RFC 9110 §6.4.1: none for HEAD, 204, 304). */
+function carriesBody(method: string, status: number): boolean {
+  return method !== 'HEAD' && status !== 204 && status !== 304;
+}
+
+function applyTransforms(transforms: readonly ResponseBodyTransform[], body: Buffer): Buffer {
+  let out = body;
+  for (const transform of transforms) out = transform(out);
+  return out;
 }
 
 function sendGatewayResponse<Req extends ClientRequest, Res extends ClientResponse>(res: Res, protocol: ClientProtocol<Req, Res>, response: GatewayResponse, requestId: string, head: boolean): void {

@@ -172,7 +172,14 @@ export function useEchoGateway(config: (setup: { echoUrl: string; pki: TestPki }
   before(async () => {
     const pki = await makeTestPki();
     const echo = await startEchoServer({ host: '127.0.0.1', port: 0 });
-    const gateway = await startGatewayProcess({ ...options, config: config({ echoUrl: echo.url, pki }) });
+    let gateway: GatewayProcess;
+    try {
+      gateway = await startGatewayProcess({ ...options, config: config({ echoUrl: echo.url, pki }) });
+    } catch (error) {
+      // A gateway that refused its configuration must not leave the echo server keeping the file alive.
+      await echo.close();
+      throw error;
+    }
     started = { pki, echo, gateway, port: Number(new URL(gateway.httpsUrl).port) };
   });
   after(async () => {

@@ -189,11 +189,13 @@ export function fakeContext(
       headers,
       body: Readable.from(bytes === null ? [] : [bytes]),
     },
-    connection: { tls: true, sni: null, remoteAddress: '127.0.0.1', remotePort: 1, localPort: 443, peerCertificate: null, thumbprint: null, clientCertificate: null, resumed: false },
+    connection: { tls: true, sni: null, remoteAddress: '127.0.0.1', remotePort: 1, localPort: 443, localAddress: '127.0.0.1', peerCertificate: null, thumbprint: null, clientCertificate: null, resumed: false },
     route: {} as RequestContext['route'],
     service: null,
     upstreamHeaders: { ...headers } as Record<string, string | string[]>,
     upstreamQuery: options.query ?? '',
+    upstreamMethod: options.method ?? 'GET',
+    upstreamPath: null as string | null,
     upstreamBody: null as Buffer | null,
     responseHeaders: {},
     clientCertificate: options.certificate ?? null,
@@ -210,6 +212,8 @@ export function fakeContext(
       });
       return body;
     },
+    limitBody: () => undefined,
+    transformResponseBody: () => undefined,
   };
   return ctx;
 }

@@ -58,6 +58,7 @@ const NESTED: Readonly<Record<string, Readonly<Record<string, Section>>>> = {
   services: { routes: 'routes', plugins: 'plugins' },
   routes: { plugins: 'plugins' },
   consumers: { plugins: 'plugins', ...Object.fromEntries(CREDENTIAL_KEYS.map((k) => [CREDENTIAL_KINDS[k].adminPaths.nested, k])) },
+  consumer_groups: { plugins: 'plugins' },
 };
 /** Where a nested entity may be addressed by URL (`/consumers/{c}/key-auth/{x}`), not only listed and created. */
 const NESTED_ITEMS: ReadonlySet<Section> = new Set(CREDENTIAL_KEYS);
@@ -68,7 +69,7 @@ function notFound(): AdminError {
 
 export type ConfigSchemaOf = (plugin: string) => unknown;
 
-function presentOptions(query: URLSearchParams, configSchemaOf: ConfigSchemaOf, showPrivateKeys: boolean): PresentOptions {
+export function presentOptions(query: URLSearchParams, configSchemaOf: ConfigSchemaOf, showPrivateKeys: boolean): PresentOptions {
   return { privateKeys: showPrivateKeys || query.get('include_private_keys') === 'true', configSchemaOf };
 }
 
@@ -203,7 +204,8 @@ export class EntityRoutes {
       const id = String(list[index]?.id);
       checkSameId(body, id);
       const previous = list[index] ?? {};
-      const next = mode === 'patch' ? patchEntity(previous, body, kind) : { ...body, ...urlName(kind, key), id };
+      const kept = Object.fromEntries((kind.keptOnReplace ?? []).filter((f) => previous[f] !== undefined).map((f) => [f, previous[f]]));
+      const next = mode === 'patch' ? patchEntity(previous, body, kind) : { ...body, ...kept, ...urlName(kind, key), id };
       list[index] = kind.section === 'certificates' ? keepSniIdentities(previous, next) : next;
       prefix = `${kind.section}[${index}]`;
       return { value: id };
@@ -220,6 +222,7 @@ export class EntityRoutes {
       if (index >= 0) listOf(doc, kind).splice(index, 1);
       if (kind.pluginScope !== null) cascadePlugins(doc, kind.pluginScope, existing.id);
       for (const dependents of kind.cascade ?? []) cascadeDependents(doc, dependents, existing.id);
+      kind.onDelete?.(doc, existing.id);
       return { value: null };
     });
     if (!result.ok) throw rejection(result.errors, '', 'delete', kind);

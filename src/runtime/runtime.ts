@@ -81,7 +81,7 @@ export class Runtime {
     this.#services = new Map(init.config.services.map((s) => [s.id, s]));
     this.#upstreamHosts = new Map(init.config.services.map((s) => [s.id, hostHeaderOf(s)]));
     this.#consumers = new Map(init.config.consumers.map((c) => [c.id, c]));
-    const index = new PluginIndex(init.resolved);
+    const index = new PluginIndex(init.resolved, init.config.consumer_groups);
     this.#routePlugins = new Map(init.config.routes.map((r) => [r.id, index.forRoute(r)]));
     this.#globalPlugins = index.globals();
   }

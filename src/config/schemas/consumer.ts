@@ -2,12 +2,12 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { Tags, Unsupported, Uuid } from './common.js';
 import { AclSchemas, KeyAuthCredentialSchemas } from './credential.js';
+import { GroupMembershipSchema } from './consumer-group.js';
 import { PluginEntitySchema } from './plugin.js';
 
 /** Credential lists decK nests under consumers that Portcullis does not implement yet: they must stay empty. */
 export const UNSUPPORTED_CONSUMER_FIELDS = [
   'basicauth_credentials',
-  'groups',
   'hmacauth_credentials',
   'jwt_secrets',
   'mtls_auth_credentials',
@@ -23,6 +23,7 @@ export const ConsumerSchema = Type.Object(
     plugins: Type.Optional(Type.Array(PluginEntitySchema, { description: 'Plugins scoped to this consumer.' })),
     keyauth_credentials: Type.Optional(Type.Array(KeyAuthCredentialSchemas.nested, { description: 'API keys of this consumer (key-auth).' })),
     acls: Type.Optional(Type.Array(AclSchemas.nested, { description: 'ACL groups of this consumer (acl).' })),
+    groups: Type.Optional(Type.Array(GroupMembershipSchema, { description: 'Consumer groups this consumer is in (decK: `- name: gold`).' })),
     ...Object.fromEntries(UNSUPPORTED_CONSUMER_FIELDS.map((f) => [f, Type.Optional(Unsupported)])),
   },
   { additionalProperties: false },

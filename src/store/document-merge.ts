@@ -215,6 +215,25 @@ export interface MergedDocument {
   readonly userCounts: Record<Section, number>;
 }
 
+/**
+ * Consumer-group memberships are not fields of a consumer or of a group (Kong keeps them in a table
+ * of their own), so a file entry that replaces the gateway's consumer or group adds to the
+ * memberships the gateway has rather than dropping them: an apply deletes nothing, as decK's.
+ */
+const MEMBERSHIP_LISTS: Partial<Record<Section, string>> = { consumers: 'groups', consumer_groups: 'consumers' };
+
+function keepMemberships(section: Section, entries: readonly unknown[], base: readonly Raw[]): void {
+  const field = MEMBERSHIP_LISTS[section];
+  if (field === undefined) return;
+  const byId = new Map(base.map((e) => [String(e.id).toLowerCase(), e]));
+  for (const entry of objects(entries)) {
+    const id = str(entry, 'id');
+    const theirs = id === null ? undefined : byId.get(id.toLowerCase())?.[field];
+    if (!Array.isArray(theirs) || theirs.length === 0) continue;
+    entry[field] = [...(Array.isArray(entry[field]) ? (entry[field] as unknown[]) : []), ...(structuredClone(theirs) as unknown[])];
+  }
+}
+
 /** The user's file (after `adoptIds`) followed by what the gateway has that the file does not mention. */
 export function mergeForApply(userDoc: Raw, baseDoc: DeckDocument): MergedDocument {
   const claimed = claimedIds(userDoc);
@@ -224,7 +243,9 @@ export function mergeForApply(userDoc: Raw, baseDoc: DeckDocument): MergedDocume
     const own = Array.isArray(userDoc[section]) ? (userDoc[section] as unknown[]) : [];
     userCounts[section] = own.length;
     const kept = objects(baseDoc[section]).filter((e) => !claimed[section].has(String(e.id).toLowerCase()));
-    document[section] = [...structuredClone(own), ...kept];
+    const mine = structuredClone(own);
+    keepMemberships(section, mine, objects(baseDoc[section]));
+    document[section] = [...mine, ...kept];
   }
   document._format_version ??= baseDoc._format_version;
   return { document, userCounts };

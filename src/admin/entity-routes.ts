@@ -10,6 +10,8 @@
  *   GET|POST /{services|routes|consumers}/{x}/{routes|plugins}   nested lists and creation
  *   GET|POST /consumers/{c}/{key-auth|acls}, and GET|PATCH|PUT|DELETE /consumers/{c}/{key-auth|acls}/{x}:
  *            the consumer's credentials, found among its own (by id, the key, or the group)
+ *   GET|POST /consumer_groups/{g}/plugins, GET|PATCH|PUT|DELETE /consumer_groups/{g}/plugins/{p}:
+ *            the group's plugins (Kong Enterprise); membership is in `consumer-group-routes.ts`
  *
  * (An upstream's targets have endpoints of their own: `target-routes.ts`.) Deleting an entity deletes
  * what cascades from it in Kong: the plugins scoped to it, an upstream's targets.
@@ -109,7 +111,7 @@ export class EntityRoutes {
       const childKind = KINDS[childSection];
       const link = { field: kind.pluginScope, id: parent.id };
       if (childKey !== undefined) {
-        if (!NESTED_ITEMS.has(childSection)) throw notFound();
+        if (!NESTED_ITEMS.has(childSection) && !(kind.section === 'consumer_groups' && childSection === 'plugins')) throw notFound();
         return this.#nestedItem(request, childKind, link, childKey);
       }
       if (method === 'GET' || method === 'HEAD') return this.#list(request, childKind, link);

@@ -178,13 +178,18 @@ describe('consumer groups: membership, group-scoped plugins and precedence', () 
     assert.match(refused.json<{ message: string }>().message, /cannot be attached to a consumer group/);
     assert.equal((await api('POST', '/consumer_groups/platinum/consumers', { consumer: 'dave' })).status, 201);
     assert.equal(await limitOf('dave-key'), '500');
+    const pluginId = plugin.json<{ id: string }>().id;
+    const patched = await api('PATCH', `/consumer_groups/platinum/plugins/${pluginId}`, { config: { minute: 600 } });
+    assert.equal(patched.status, 200, patched.text);
+    assert.equal(await limitOf('dave-key'), '600');
+    assert.equal((await api('GET', `/consumer_groups/gold/plugins/${pluginId}`)).status, 404, "another group's plugin is not found under this one");
     // A PUT of the group (decK's update) keeps its members: they are not fields of the group.
     assert.equal((await api('PUT', '/consumer_groups/platinum', { name: 'platinum', tags: ['vip'] })).status, 200);
-    assert.equal(await limitOf('dave-key'), '500');
+    assert.equal(await limitOf('dave-key'), '600');
     assert.equal((await api('DELETE', '/consumer_groups/platinum')).status, 204);
     assert.equal(await limitOf('dave-key'), '1000');
     const plugins = await api('GET', '/plugins');
-    assert.ok(!plugins.json<{ data: Array<{ config: { minute?: number } }> }>().data.some((p) => p.config.minute === 500), "the group's plugin went with it");
+    assert.ok(!plugins.json<{ data: Array<{ config: { minute?: number } }> }>().data.some((p) => p.config.minute === 600), "the group's plugin went with it");
   });
 
   it('deleting a consumer removes its memberships', async () => {

@@ -120,6 +120,19 @@ describe('consumer groups: membership, group-scoped plugins and precedence', () 
     assert.equal(second.stdout, first, 'dump → sync → dump is identical');
   });
 
+  it('portcullis apply of a file that only names an existing group adds the member and keeps the others', async () => {
+    const env = { PORTCULLIS_ADMIN_URL: gateway.adminUrl };
+    const dir = await mkdtemp(join(tmpdir(), 'portcullis-groups-apply-'));
+    const path = join(dir, 'frank.yaml');
+    await writeFile(path, '_format_version: "3.0"\nconsumers:\n  - username: frank\n    keyauth_credentials: [{ key: frank-key }]\n    groups: [{ name: silver }]\n');
+    const applied = await portcullis(['apply', path], { env });
+    assert.equal(applied.code, 0, applied.stderr);
+    assert.match(applied.stdout.trim(), /^created 2, updated 1, unchanged \d+$/, 'the consumer, its key, and silver gaining a member');
+    assert.equal(await limitOf('frank-key'), '10');
+    assert.equal(await limitOf('bob-key'), '10', 'bob is still in silver');
+    assert.equal((await api('DELETE', '/consumers/frank')).status, 204);
+  });
+
   it("GET /consumer_groups/{g} answers Kong EE's { consumer_group, consumers, plugins }; the lists answer { data, next }", async () => {
     const gold = await api('GET', '/consumer_groups/gold');
     assert.equal(gold.status, 200);

@@ -159,7 +159,7 @@ function reuseOrCreate(
 ): { key: string; instance: PluginInstance } {
   // Caches (JWKS, introspection results…) survive a reload when nothing the instance was built
   // from changed: its own config, and the entities plugins look up while building (consumers, CA
-  // certificates, the consumers' credentials). Issuer discovery and keys are shared by issuer URL and survive even a rebuild.
+  // certificates, the consumers' credentials and groups). Issuer discovery and keys are shared by issuer URL and survive even a rebuild.
   const key = JSON.stringify([entity.name, entity.config, referenced]);
   const old = previous?.instances.get(entity.id);
   if (old !== undefined && old.key === key) return old;
@@ -169,7 +169,7 @@ function reuseOrCreate(
 
 /** A digest of the entities a plugin instance may capture when it is built. */
 function referencedEntitiesKey(config: Config): string {
-  return createHash('sha256').update(JSON.stringify([config.consumers, config.ca_certificates, config.keyauth_credentials, config.acls])).digest('base64url');
+  return createHash('sha256').update(JSON.stringify([config.consumers, config.ca_certificates, config.keyauth_credentials, config.acls, config.consumer_groups])).digest('base64url');
 }
 
 function hostHeaderOf(service: Service): string {

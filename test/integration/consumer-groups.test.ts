@@ -25,6 +25,12 @@ services:
         paths: [/api]
         plugins:
           - name: key-auth
+      - name: gold-only
+        paths: [/gold-only]
+        plugins:
+          - name: key-auth
+          - name: acl
+            config: { allow: [gold], include_consumer_groups: true }
 consumers:
   - username: alice
     keyauth_credentials: [{ key: alice-key }]
@@ -203,6 +209,16 @@ describe('consumer groups: membership, group-scoped plugins and precedence', () 
     assert.equal(await limitOf('dave-key'), '1000');
     const plugins = await api('GET', '/plugins');
     assert.ok(!plugins.json<{ data: Array<{ config: { minute?: number } }> }>().data.some((p) => p.config.minute === 600), "the group's plugin went with it");
+  });
+
+  it("acl's include_consumer_groups counts the consumer's group names as ACL groups, membership changes included", async () => {
+    const only = (key: string) => fetchText(`${gateway.httpUrl}/gold-only`, { headers: { apikey: key } });
+    assert.equal((await only('alice-key')).status, 200, 'alice is in gold (no acls of her own)');
+    assert.equal((await only('dave-key')).status, 403);
+    assert.equal((await api('POST', '/consumer_groups/gold/consumers', { consumer: 'dave' })).status, 201);
+    assert.equal((await only('dave-key')).status, 200, 'the acl instance sees the new member');
+    assert.equal((await api('DELETE', '/consumer_groups/gold/consumers/dave')).status, 204);
+    assert.equal((await only('dave-key')).status, 403);
   });
 
   it('deleting a consumer removes its memberships', async () => {

@@ -5,8 +5,9 @@
  * and duplicate problems are reported in the same pass; entries that are not objects are skipped.
  *
  * Order is document order: services (each with its own plugins, then its routes and theirs),
- * top-level routes, consumers, consumer groups (each with its plugins), top-level plugins, certificates, then upstreams (each with its
- * targets) and top-level targets, credentials (nested under consumers first, then top level).
+ * top-level routes, consumers, consumer groups (each with its plugins), top-level plugins,
+ * certificates, then upstreams (each with its targets) and top-level targets, credentials (nested
+ * under consumers first, then top level), and group memberships (under groups, then under consumers).
  * `Route.order` comes from here.
  */
 import { CREDENTIAL_KEYS, type CredentialKey } from './credential-kinds.js';

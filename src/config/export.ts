@@ -60,10 +60,10 @@ class Referrer {
     for (const g of config.consumer_groups) add(g.id, g.name);
   }
 
-  /** A reference as an object (`{ name }`, `{ username }`, or `{ id }`), as decK writes memberships. */
-  toObject(id: string, nameField: 'name' | 'username'): Entry {
+  /** A reference as an object, `{ name }` or `{ id }`, as decK writes a consumer's groups. */
+  toObject(id: string): Entry {
     const name = this.#byId ? undefined : this.#names.get(id);
-    return name === undefined ? { id } : { [nameField]: name };
+    return name === undefined ? { id } : { name };
   }
 
   /** The reference to write for `id`, or null for none. */
@@ -154,7 +154,7 @@ function consumersWithCredentials(config: Config, ref: Referrer): Entry[] {
       if (own.length > 0) out[key] = own.map(credentialFields);
     }
     const groups = config.consumer_groups.filter((g) => g.consumers.includes(c.id));
-    if (groups.length > 0) out.groups = groups.map((g) => ref.toObject(g.id, 'name'));
+    if (groups.length > 0) out.groups = groups.map((g) => ref.toObject(g.id));
     return out;
   });
 }

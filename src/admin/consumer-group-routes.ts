@@ -120,7 +120,7 @@ export class ConsumerGroupRoutes {
       const consumer = this.#consumer(config, member);
       if (!group.consumers.includes(consumer.id)) throw notFound();
       if (method === 'GET' || method === 'HEAD') return { status: 200, body: this.#presentConsumer(consumer, query) };
-      if (method === 'DELETE') return this.#edit(group.id, (ids) => ids.filter((id) => id !== consumer.id), 204);
+      if (method === 'DELETE') return this.#edit(group.id, (ids) => ids.filter((id) => id !== consumer.id)).then(() => ({ status: 204 }));
       throw methodNotAllowed();
     }
     switch (method) {
@@ -131,12 +131,11 @@ export class ConsumerGroupRoutes {
         const consumers = namesIn(await body(), 'consumer').map((name) => this.#consumer(config, name, `Consumer '${name}' not found`));
         const already = consumers.find((c) => group.consumers.includes(c.id));
         if (already !== undefined) throw new AdminError('unique constraint violation', `Consumer '${already.username ?? already.id}' already in group '${group.name}'`);
-        const answer = await this.#edit(group.id, (ids) => [...ids, ...consumers.map((c) => c.id)], 201);
-        const updated = this.#group(answer.config, group.id);
+        const updated = this.#group(await this.#edit(group.id, (ids) => [...ids, ...consumers.map((c) => c.id)]), group.id);
         return { status: 201, body: { consumer_group: this.#presentGroup(updated, query), consumers: consumers.map((c) => this.#presentConsumer(c, query)) } };
       }
       case 'DELETE':
-        return this.#edit(group.id, () => [], 204);
+        return this.#edit(group.id, () => []).then(() => ({ status: 204 }));
       default:
         throw methodNotAllowed();
     }
@@ -150,7 +149,7 @@ export class ConsumerGroupRoutes {
       const group = this.#group(config, groupKey);
       if (!group.consumers.includes(consumer.id)) throw notFound();
       if (method === 'GET' || method === 'HEAD') return { status: 200, body: { consumer_group: this.#presentGroup(group, query) } };
-      if (method === 'DELETE') return this.#edit(group.id, (ids) => ids.filter((id) => id !== consumer.id), 204);
+      if (method === 'DELETE') return this.#edit(group.id, (ids) => ids.filter((id) => id !== consumer.id)).then(() => ({ status: 204 }));
       throw methodNotAllowed();
     }
     switch (method) {
@@ -188,14 +187,14 @@ export class ConsumerGroupRoutes {
     }
   }
 
-  /** Rewrites one group's member list in the canonical document. */
-  async #edit(groupId: string, next: (ids: string[]) => string[], status: number): Promise<ConfigAnswer & { config: Config }> {
+  /** Rewrites one group's member list in the canonical document; the configuration it made live. */
+  async #edit(groupId: string, next: (ids: string[]) => string[]): Promise<Config> {
     const result = await this.#manager.change((doc) => {
       const entry = groupEntry(doc, groupId);
       entry.consumers = next(membersOf(entry)).map((id) => ({ id }));
       return { value: null };
     });
     if (!result.ok) throw rejection(result.errors, '', 'write');
-    return { status, config: result.config };
+    return result.config;
   }
 }

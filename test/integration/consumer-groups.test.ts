@@ -183,6 +183,13 @@ describe('consumer groups: membership, group-scoped plugins and precedence', () 
     assert.equal((await call('alice-key')).status, 200);
     assert.equal((await api('DELETE', '/consumers/dave/consumer_groups/suspended')).status, 204);
     assert.equal((await call('dave-key')).status, 200);
+    assert.equal((await api('POST', '/consumers/dave/consumer_groups', { group: 'nope' })).status, 404);
+    // go-kong posts the member as a form (`consumer=<id>`).
+    const form = await admin(gateway.adminUrl, 'POST', '/consumer_groups/suspended/consumers', 'consumer=dave', { 'content-type': 'application/x-www-form-urlencoded' });
+    assert.equal(form.status, 201, form.text);
+    assert.equal((await call('dave-key')).status, 403);
+    assert.equal((await api('DELETE', '/consumer_groups/suspended/consumers')).status, 204, 'every member leaves');
+    assert.equal((await call('dave-key')).status, 200);
   });
 
   it('group plugins through the admin API: created on /consumer_groups/{g}/plugins, refused for a plugin Kong cannot scope to a group, removed with the group', async () => {

@@ -16,7 +16,8 @@ import { AdminError } from './admin-error.js';
 import { checkAdminToken } from './admin-auth.js';
 import { getConfig, postConfig, type ConfigAnswer } from './config-routes.js';
 import { kindOf } from './entity-kinds.js';
-import { EntityRoutes, methodNotAllowed } from './entity-routes.js';
+import { ConsumerGroupRoutes } from './consumer-group-routes.js';
+import { EntityRoutes, methodNotAllowed, presentOptions } from './entity-routes.js';
 import { enabledPlugins, readiness, root, status, type InfoSource } from './info-routes.js';
 import { findPluginApi, pluginAdminApis } from './plugin-apis.js';
 import { readBody } from './read-body.js';
@@ -82,6 +83,8 @@ export function createAdminHandler(options: AdminOptions): (req: IncomingMessage
   const schemas = new SchemaRoutes(options.manager, options.info.plugins);
   const snis = new SniRoutes(options.manager, current);
   const targets = new TargetRoutes(options.manager, current);
+  const configSchemaOf = (plugin: string): unknown => options.info.plugins.get(plugin)?.schema.configSchema;
+  const groups = new ConsumerGroupRoutes(options.manager, current, (query) => presentOptions(query, configSchemaOf, options.showPrivateKeys ?? false));
   const health = options.health === undefined ? null : new UpstreamHealthRoutes(options.health, current, options.info.nodeId);
   const pluginApis = pluginAdminApis(options.info.plugins);
   const limit = options.maxBodyBytes ?? DEFAULT_ADMIN_BODY_LIMIT;
@@ -126,6 +129,8 @@ export function createAdminHandler(options: AdminOptions): (req: IncomingMessage
       }
     }
     if (first === 'upstreams' && third === 'targets' && second !== undefined) return targets.handle(method, second, segments.slice(3), query, path, r.body);
+    const membership = await groups.handle(method, segments, query, path, r.body);
+    if (membership !== null) return membership;
     const kind = kindOf(first);
     if (kind !== null) return entities.handle({ method, kind, segments: segments.slice(1), query, path, body: r.body });
     const api = findPluginApi(pluginApis, path);

@@ -95,8 +95,8 @@ export function checkSameId(body: Raw, id: string): void {
   }
 }
 
-/** Removes the plugins scoped to a deleted service, route or consumer, as Kong cascades them. */
-export function cascadePlugins(doc: DeckDocument, field: 'service' | 'route' | 'consumer', id: string): void {
+/** Removes the plugins scoped to a deleted service, route, consumer or consumer group, as Kong cascades them. */
+export function cascadePlugins(doc: DeckDocument, field: 'service' | 'route' | 'consumer' | 'consumer_group', id: string): void {
   cascadeDependents(doc, { section: 'plugins', field }, id);
 }
 

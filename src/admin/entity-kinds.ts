@@ -27,7 +27,7 @@ export interface EntityKind {
   /** Fields a non-id URL segment is matched against. */
   readonly nameFields: readonly string[];
   /** The field by which a plugin points at an entity of this kind (plugins cascade on delete). */
-  readonly pluginScope: 'service' | 'route' | 'consumer' | null;
+  readonly pluginScope: 'service' | 'route' | 'consumer' | 'consumer_group' | null;
   /** Entities deleted with one of this kind (Kong's `on_delete = "cascade"`): their section and the field pointing here. */
   readonly cascade?: ReadonlyArray<{ readonly section: Section; readonly field: string }>;
   /** The URL segment of the collection when it is not the section (`/key-auths` for keyauth_credentials). */
@@ -38,10 +38,23 @@ export interface EntityKind {
   generate?(body: Record<string, unknown>): void;
   /** decK-file members that are not fields of the entity (nesting): refused in a request body, as Kong refuses an unknown field. */
   readonly fileOnly?: readonly string[];
+  /** Members of the stored entity that a PUT keeps (a group's members: Kong's membership is a table of its own, not a field). */
+  readonly keptOnReplace?: readonly string[];
+  /** Edits of the document beyond `cascade` when one is deleted (a consumer leaves its groups). */
+  onDelete?(doc: Record<string, unknown>, id: string): void;
   present(entity: Entity, options: PresentOptions): Record<string, unknown>;
 }
 
 const ref = (id: unknown): { id: string } | null => (typeof id === 'string' ? { id } : null);
+
+/** A deleted consumer leaves every group (the store keeps membership on the groups, by consumer id). */
+function removeFromGroups(doc: Record<string, unknown>, id: string): void {
+  const groups = doc.consumer_groups;
+  if (!Array.isArray(groups)) return;
+  for (const group of groups as Array<Record<string, unknown>>) {
+    if (Array.isArray(group.consumers)) group.consumers = (group.consumers as unknown[]).filter((m) => !(typeof m === 'object' && m !== null && (m as { id?: unknown }).id === id));
+  }
+}
 
 export const KINDS: Readonly<Record<Section, EntityKind>> = {
   services: {
@@ -64,8 +77,18 @@ export const KINDS: Readonly<Record<Section, EntityKind>> = {
     nameFields: ['username'],
     pluginScope: 'consumer',
     cascade: CREDENTIAL_KEYS.map((section) => ({ section, field: 'consumer' })),
-    fileOnly: [...CREDENTIAL_KEYS],
+    fileOnly: [...CREDENTIAL_KEYS, 'groups'],
+    onDelete: removeFromGroups,
     present: (c) => ({ ...c }),
+  },
+  consumer_groups: {
+    section: 'consumer_groups',
+    label: 'consumer_group',
+    nameFields: ['name'],
+    pluginScope: 'consumer_group',
+    fileOnly: ['consumers', 'plugins'],
+    keptOnReplace: ['consumers'],
+    present: ({ consumers: _consumers, ...g }) => ({ ...g }),
   },
   plugins: {
     section: 'plugins',
@@ -78,6 +101,7 @@ export const KINDS: Readonly<Record<Section, EntityKind>> = {
       service: ref(p.service),
       route: ref(p.route),
       consumer: ref(p.consumer),
+      consumer_group: ref(p.consumer_group),
     }),
   },
   ca_certificates: { section: 'ca_certificates', label: 'ca_certificate', nameFields: [], pluginScope: null, present: (c) => ({ ...c }) },

@@ -10,6 +10,8 @@
  *   GET|POST /{services|routes|consumers}/{x}/{routes|plugins}   nested lists and creation
  *   GET|POST /consumers/{c}/{key-auth|acls}, and GET|PATCH|PUT|DELETE /consumers/{c}/{key-auth|acls}/{x}:
  *            the consumer's credentials, found among its own (by id, the key, or the group)
+ *   GET|POST /consumer_groups/{g}/plugins, GET|PATCH|PUT|DELETE /consumer_groups/{g}/plugins/{p}:
+ *            the group's plugins (Kong Enterprise); membership is in `consumer-group-routes.ts`
  *
  * (An upstream's targets have endpoints of their own: `target-routes.ts`.) Deleting an entity deletes
  * what cascades from it in Kong: the plugins scoped to it, an upstream's targets.
@@ -58,6 +60,7 @@ const NESTED: Readonly<Record<string, Readonly<Record<string, Section>>>> = {
   services: { routes: 'routes', plugins: 'plugins' },
   routes: { plugins: 'plugins' },
   consumers: { plugins: 'plugins', ...Object.fromEntries(CREDENTIAL_KEYS.map((k) => [CREDENTIAL_KINDS[k].adminPaths.nested, k])) },
+  consumer_groups: { plugins: 'plugins' },
 };
 /** Where a nested entity may be addressed by URL (`/consumers/{c}/key-auth/{x}`), not only listed and created. */
 const NESTED_ITEMS: ReadonlySet<Section> = new Set(CREDENTIAL_KEYS);
@@ -68,7 +71,7 @@ function notFound(): AdminError {
 
 export type ConfigSchemaOf = (plugin: string) => unknown;
 
-function presentOptions(query: URLSearchParams, configSchemaOf: ConfigSchemaOf, showPrivateKeys: boolean): PresentOptions {
+export function presentOptions(query: URLSearchParams, configSchemaOf: ConfigSchemaOf, showPrivateKeys: boolean): PresentOptions {
   return { privateKeys: showPrivateKeys || query.get('include_private_keys') === 'true', configSchemaOf };
 }
 
@@ -108,7 +111,7 @@ export class EntityRoutes {
       const childKind = KINDS[childSection];
       const link = { field: kind.pluginScope, id: parent.id };
       if (childKey !== undefined) {
-        if (!NESTED_ITEMS.has(childSection)) throw notFound();
+        if (!NESTED_ITEMS.has(childSection) && !(kind.section === 'consumer_groups' && childSection === 'plugins')) throw notFound();
         return this.#nestedItem(request, childKind, link, childKey);
       }
       if (method === 'GET' || method === 'HEAD') return this.#list(request, childKind, link);
@@ -205,7 +208,8 @@ export class EntityRoutes {
       const id = String(list[index]?.id);
       checkSameId(body, id);
       const previous = list[index] ?? {};
-      const next = mode === 'patch' ? patchEntity(previous, body, kind) : { ...body, ...urlName(kind, key), id };
+      const kept = Object.fromEntries((kind.keptOnReplace ?? []).filter((f) => previous[f] !== undefined).map((f) => [f, previous[f]]));
+      const next = mode === 'patch' ? patchEntity(previous, body, kind) : { ...body, ...kept, ...urlName(kind, key), id };
       list[index] = kind.section === 'certificates' ? keepSniIdentities(previous, next) : next;
       prefix = `${kind.section}[${index}]`;
       return { value: id };
@@ -222,6 +226,7 @@ export class EntityRoutes {
       if (index >= 0) listOf(doc, kind).splice(index, 1);
       if (kind.pluginScope !== null) cascadePlugins(doc, kind.pluginScope, existing.id);
       for (const dependents of kind.cascade ?? []) cascadeDependents(doc, dependents, existing.id);
+      kind.onDelete?.(doc, existing.id);
       return { value: null };
     });
     if (!result.ok) throw rejection(result.errors, '', 'delete', kind);

@@ -19,6 +19,7 @@ const SINGULAR: Readonly<Record<string, string>> = {
   routes: 'route',
   plugins: 'plugin',
   consumers: 'consumer',
+  consumer_groups: 'consumer_group',
   certificates: 'certificate',
   ca_certificates: 'ca_certificate',
   snis: 'sni',

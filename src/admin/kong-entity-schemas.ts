@@ -12,6 +12,7 @@ import type { TSchema } from '@sinclair/typebox';
 import { CaCertificateSchema } from '../config/schemas/ca-certificate.js';
 import { CertificateSchema } from '../config/schemas/certificate.js';
 import { ConsumerSchema, UNSUPPORTED_CONSUMER_FIELDS } from '../config/schemas/consumer.js';
+import { ConsumerGroupSchema } from '../config/schemas/consumer-group.js';
 import { AclSchemas, BasicAuthCredentialSchemas, JwtSecretSchemas, KeyAuthCredentialSchemas } from '../config/schemas/credential.js';
 import { CREDENTIAL_KEYS } from '../config/credential-kinds.js';
 import { PluginEntitySchema, PROTOCOLS } from '../config/schemas/plugin.js';
@@ -59,13 +60,15 @@ const SHAPES: Readonly<Record<string, EntityShape>> = {
     omit: ['plugins'],
     replace: { service: foreign('services', 'The Service this Route is associated to.') },
   },
-  consumers: { schema: ConsumerSchema, omit: ['plugins', ...UNSUPPORTED_CONSUMER_FIELDS, ...CREDENTIAL_KEYS] },
+  consumers: { schema: ConsumerSchema, omit: ['plugins', 'groups', ...UNSUPPORTED_CONSUMER_FIELDS, ...CREDENTIAL_KEYS] },
+  consumer_groups: { schema: ConsumerGroupSchema, omit: ['consumers', 'plugins'] },
   plugins: {
     schema: PluginEntitySchema,
     replace: {
       service: foreign('services', 'If set, the plugin will only activate when receiving requests via one of the routes belonging to the specified Service.'),
       route: foreign('routes', 'If set, the plugin will only activate when receiving requests via the specified route.'),
       consumer: foreign('consumers', 'If set, the plugin will activate only for requests where the specified consumer has been authenticated.'),
+      consumer_group: foreign('consumer_groups', 'If set, the plugin will activate only for requests where the authenticated consumer is in the specified consumer group.'),
       config: { type: 'record', abstract: true, description: 'The configuration properties for the Plugin.' },
     },
   },

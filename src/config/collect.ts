@@ -5,8 +5,9 @@
  * and duplicate problems are reported in the same pass; entries that are not objects are skipped.
  *
  * Order is document order: services (each with its own plugins, then its routes and theirs),
- * top-level routes, consumers, top-level plugins, certificates, then upstreams (each with its
- * targets) and top-level targets, credentials (nested under consumers first, then top level).
+ * top-level routes, consumers, consumer groups (each with its plugins), top-level plugins,
+ * certificates, then upstreams (each with its targets) and top-level targets, credentials (nested
+ * under consumers first, then top level), and group memberships (under groups, then under consumers).
  * `Route.order` comes from here.
  */
 import { CREDENTIAL_KEYS, type CredentialKey } from './credential-kinds.js';
@@ -37,12 +38,27 @@ export interface RouteDraft extends DraftBase {
 export interface ConsumerDraft extends DraftBase {
   readonly kind: 'consumer';
 }
+export interface ConsumerGroupDraft extends DraftBase {
+  readonly kind: 'consumer_group';
+}
+/**
+ * One membership as written: `consumer_groups[i].consumers[j]` (the group by nesting, the consumer
+ * by reference) or `consumers[i].groups[j]` (the other way round).
+ */
+export interface MembershipDraft {
+  readonly path: string;
+  readonly group: ConsumerGroupDraft | { readonly ref: unknown };
+  readonly consumer: ConsumerDraft | { readonly ref: unknown };
+  groupId: string | null;
+  consumerId: string | null;
+}
 export interface PluginDraft extends DraftBase {
   readonly kind: 'plugin';
-  readonly parent: ServiceDraft | RouteDraft | ConsumerDraft | null;
+  readonly parent: ServiceDraft | RouteDraft | ConsumerDraft | ConsumerGroupDraft | null;
   serviceId: string | null;
   routeId: string | null;
   consumerId: string | null;
+  consumerGroupId: string | null;
   /** False when one of its references dangles; such a plugin is left out of the duplicate check. */
   resolved: boolean;
 }
@@ -75,6 +91,9 @@ export interface Drafts {
   readonly services: ServiceDraft[];
   readonly routes: RouteDraft[];
   readonly consumers: ConsumerDraft[];
+  readonly consumerGroups: ConsumerGroupDraft[];
+  /** Consumer-group memberships, those under consumer groups first, then those under consumers. */
+  readonly memberships: MembershipDraft[];
   readonly plugins: PluginDraft[];
   readonly caCertificates: CaCertificateDraft[];
   readonly certificates: CertificateDraft[];
@@ -94,10 +113,10 @@ function eachObject(list: unknown, path: string, visit: (raw: Raw, path: string,
 /** Flattens a (possibly invalid) document; see the module comment. */
 export function collectEntities(doc: Raw): Drafts {
   const credentials = Object.fromEntries(CREDENTIAL_KEYS.map((k) => [k, []])) as unknown as Record<CredentialKey, CredentialDraft[]>;
-  const drafts: Drafts = { services: [], routes: [], consumers: [], plugins: [], caCertificates: [], certificates: [], upstreams: [], targets: [], credentials };
+  const drafts: Drafts = { services: [], routes: [], consumers: [], consumerGroups: [], memberships: [], plugins: [], caCertificates: [], certificates: [], upstreams: [], targets: [], credentials };
   const plugins = (owner: Raw, ownerPath: string, parent: PluginDraft['parent']): void =>
     eachObject(owner.plugins, joinPath(ownerPath, 'plugins'), (raw, path) => {
-      drafts.plugins.push({ kind: 'plugin', path, raw, parent, id: '', serviceId: null, routeId: null, consumerId: null, resolved: true });
+      drafts.plugins.push({ kind: 'plugin', path, raw, parent, id: '', serviceId: null, routeId: null, consumerId: null, consumerGroupId: null, resolved: true });
     });
   const route = (raw: Raw, path: string, parent: ServiceDraft | null): void => {
     const draft: RouteDraft = { kind: 'route', path, raw, parent, id: '', serviceId: null };
@@ -120,6 +139,23 @@ export function collectEntities(doc: Raw): Drafts {
       eachObject(raw[key], joinPath(path, key), (c, p) => credentials[key].push({ kind: key, path: p, raw: c, parent: consumer, id: '', consumerId: null }));
     }
   });
+  const byConsumer: MembershipDraft[] = [];
+  drafts.consumers.forEach((consumer) => {
+    if (!Array.isArray(consumer.raw.groups)) return;
+    consumer.raw.groups.forEach((ref: unknown, j) => {
+      byConsumer.push({ path: joinPath(joinPath(consumer.path, 'groups'), j), group: { ref }, consumer, groupId: null, consumerId: null });
+    });
+  });
+  eachObject(doc.consumer_groups, 'consumer_groups', (raw, path) => {
+    const group: ConsumerGroupDraft = { kind: 'consumer_group', path, raw, id: '' };
+    drafts.consumerGroups.push(group);
+    plugins(raw, path, group);
+    if (!Array.isArray(raw.consumers)) return;
+    raw.consumers.forEach((ref: unknown, j) => {
+      drafts.memberships.push({ path: joinPath(joinPath(path, 'consumers'), j), group, consumer: { ref }, groupId: null, consumerId: null });
+    });
+  });
+  drafts.memberships.push(...byConsumer);
   plugins(doc, '', null);
   eachObject(doc.ca_certificates, 'ca_certificates', (raw, path) => {
     drafts.caCertificates.push({ kind: 'ca_certificate', path, raw, id: '', digest: null });

@@ -11,11 +11,12 @@ import type { ErrorList } from './errors.js';
 import type { PluginCatalog } from './plugin-config.js';
 import type { Config } from './types.js';
 
-const LISTS: ReadonlyArray<readonly [string, Exclude<keyof Drafts, 'credentials'>]> = [
+const LISTS: ReadonlyArray<readonly [string, Exclude<keyof Drafts, 'credentials' | 'memberships'>]> = [
   ['services', 'services'],
   ['routes', 'routes'],
   ['plugins', 'plugins'],
   ['consumers', 'consumers'],
+  ['consumer_groups', 'consumerGroups'],
   ['ca_certificates', 'caCertificates'],
   ['certificates', 'certificates'],
   ['upstreams', 'upstreams'],

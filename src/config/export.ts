@@ -10,7 +10,7 @@
  * never breaks what points at it).
  */
 import { CREDENTIAL_KEYS } from './credential-kinds.js';
-import type { Acl, BasicAuthCredential, CaCertificate, Certificate, Config, Consumer, JwtSecret, KeyAuthCredential, PluginEntity, Route, Service, Target, Upstream } from './types.js';
+import type { Acl, BasicAuthCredential, CaCertificate, Certificate, Config, Consumer, ConsumerGroup, JwtSecret, KeyAuthCredential, PluginEntity, Route, Service, Target, Upstream } from './types.js';
 import { derivedSniId } from './identity.js';
 
 /** A decK document as plain JSON-compatible data. */
@@ -26,7 +26,8 @@ export interface ExportOptions {
    * Where targets and consumer credentials go: nested under their upstream or consumer (default:
    * decK's file format has no top-level targets, and decK dumps nest credentials), or top level
    * with `upstream`/`consumer` (the config store's canonical document, whose entity lists the admin
-   * API edits in place).
+   * API edits in place). Group memberships: under each consumer as `groups` (nested, decK's dump)
+   * or under each group as `consumers: [{ id }]` (flat).
    */
   readonly children?: 'nested' | 'flat';
 }
@@ -56,6 +57,13 @@ class Referrer {
     for (const r of config.routes) add(r.id, r.name);
     for (const c of config.consumers) add(c.id, c.username);
     for (const u of config.upstreams) add(u.id, u.name);
+    for (const g of config.consumer_groups) add(g.id, g.name);
+  }
+
+  /** A reference as an object, `{ name }` or `{ id }`, as decK writes a consumer's groups. */
+  toObject(id: string): Entry {
+    const name = this.#byId ? undefined : this.#names.get(id);
+    return name === undefined ? { id } : { name };
   }
 
   /** The reference to write for `id`, or null for none. */
@@ -115,6 +123,7 @@ function plugin(p: PluginEntity, ref: Referrer): Entry {
   put(out, 'service', ref.to(p.service));
   put(out, 'route', ref.to(p.route));
   put(out, 'consumer', ref.to(p.consumer));
+  put(out, 'consumer_group', ref.to(p.consumer_group));
   Object.assign(out, { enabled: p.enabled, protocols: [...p.protocols], tags: [...p.tags], config: copy(p.config) });
   return out;
 }
@@ -140,16 +149,30 @@ function credentialFields(c: KeyAuthCredential | BasicAuthCredential | JwtSecret
   return out;
 }
 
-/** Each consumer with its credentials nested, as decK dumps them (a kind with none is left out). */
-function consumersWithCredentials(config: Config): Entry[] {
+/**
+ * Each consumer with its credentials nested, as decK dumps them (a kind with none is left out), and
+ * its consumer groups as `groups: [{ name }]`, the one membership form `deck gateway dump` writes.
+ */
+function consumersWithCredentials(config: Config, ref: Referrer): Entry[] {
   return config.consumers.map((c) => {
     const out = consumer(c);
     for (const key of CREDENTIAL_KEYS) {
       const own = config[key].filter((credential) => credential.consumer === c.id);
       if (own.length > 0) out[key] = own.map(credentialFields);
     }
+    const groups = config.consumer_groups.filter((g) => g.consumers.includes(c.id));
+    if (groups.length > 0) out.groups = groups.map((g) => ref.toObject(g.id));
     return out;
   });
+}
+
+function consumerGroup(g: ConsumerGroup): Entry {
+  return { id: g.id, name: g.name, tags: [...g.tags] };
+}
+
+/** The config store's form: membership on the group, by consumer id (a consumer's PUT cannot drop it). */
+function consumerGroupWithMembers(g: ConsumerGroup): Entry {
+  return { ...consumerGroup(g), consumers: g.consumers.map((id) => ({ id })) };
 }
 
 function caCertificate(ca: CaCertificate): Entry {
@@ -197,7 +220,8 @@ export function exportConfig(config: Config, options: ExportOptions = {}): DeckD
     _format_version: config._format_version,
     services: config.services.map(service),
     routes: config.routes.map((r) => route(r, ref)),
-    consumers: options.children === 'flat' ? config.consumers.map(consumer) : consumersWithCredentials(config),
+    consumers: options.children === 'flat' ? config.consumers.map(consumer) : consumersWithCredentials(config, ref),
+    consumer_groups: config.consumer_groups.map(options.children === 'flat' ? consumerGroupWithMembers : consumerGroup),
     plugins: config.plugins.map((p) => plugin(p, ref)),
     ca_certificates: config.ca_certificates.map(caCertificate),
     certificates: config.certificates.map((c) => certificate(c, privateKeys)),

@@ -27,7 +27,7 @@ export function uuidV5(namespace: string, name: string): string {
 const DNS_NAMESPACE = '6ba7b810-9dad-11d1-80b4-00c04fd430c8';
 const PORTCULLIS_NAMESPACE = uuidV5(DNS_NAMESPACE, 'config.portcullis');
 
-export type EntityKind = 'service' | 'route' | 'plugin' | 'consumer' | 'ca_certificate' | 'certificate' | 'upstream' | 'target' | 'keyauth_credential' | 'basicauth_credential' | 'jwt_secret' | 'acl';
+export type EntityKind = 'service' | 'route' | 'plugin' | 'consumer' | 'consumer_group' | 'ca_certificate' | 'certificate' | 'upstream' | 'target' | 'keyauth_credential' | 'basicauth_credential' | 'jwt_secret' | 'acl';
 
 /** The stable id of an entity of `kind` whose natural identity is `identity`. */
 export function derivedId(kind: EntityKind, identity: string): string {

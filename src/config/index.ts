@@ -70,6 +70,7 @@ export function emptyConfig(): Config {
     routes: [],
     plugins: [],
     consumers: [],
+    consumer_groups: [],
     ca_certificates: [],
     certificates: [],
     upstreams: [],

@@ -183,6 +183,7 @@ describe('emptyConfig and formatConfigErrors', () => {
       routes: [],
       plugins: [],
       consumers: [],
+      consumer_groups: [],
       ca_certificates: [],
       certificates: [],
       upstreams: [],

@@ -12,6 +12,7 @@ import type {
   Certificate,
   Config,
   Consumer,
+  ConsumerGroup,
   KeyAuthCredential,
   BasicAuthCredential,
   JwtSecret,
@@ -31,6 +32,7 @@ import type { PluginCatalog } from './plugin-config.js';
 import type { CaCertificateInput } from './schemas/ca-certificate.js';
 import type { CertificateInput } from './schemas/certificate.js';
 import type { ConsumerInput } from './schemas/consumer.js';
+import type { ConsumerGroupInput } from './schemas/consumer-group.js';
 import type { AclInput, BasicAuthCredentialInput, JwtSecretInput, KeyAuthCredentialInput } from './schemas/credential.js';
 import { storedPassword } from './basic-auth-password.js';
 import { FORMAT_VERSION } from './schemas/document.js';
@@ -119,7 +121,19 @@ function plugin(draft: PluginDraft, catalog: PluginCatalog): PluginEntity {
     service: draft.serviceId,
     route: draft.routeId,
     consumer: draft.consumerId,
+    consumer_group: draft.consumerGroupId,
   };
+}
+
+/** Each group with its members (deduplicated: decK may state one both ways), in consumer order. */
+function consumerGroups(drafts: Drafts): ConsumerGroup[] {
+  const position = new Map(drafts.consumers.map((c, i) => [c.id, i]));
+  return drafts.consumerGroups.map((d): ConsumerGroup => {
+    const raw = d.raw as ConsumerGroupInput;
+    const members = new Set(drafts.memberships.filter((m) => m.groupId === d.id && m.consumerId !== null).map((m) => m.consumerId as string));
+    const consumers = [...members].sort((a, b) => (position.get(a) ?? 0) - (position.get(b) ?? 0));
+    return { id: d.id, name: raw.name, tags: raw.tags, consumers };
+  });
 }
 
 /** Builds the (not yet frozen) Config from validated drafts. */
@@ -133,6 +147,7 @@ export function normalise(drafts: Drafts, catalog: PluginCatalog): Config {
       const raw = d.raw as ConsumerInput;
       return { id: d.id, username: raw.username ?? null, custom_id: raw.custom_id ?? null, tags: raw.tags };
     }),
+    consumer_groups: consumerGroups(drafts),
     ca_certificates: drafts.caCertificates.map((d): CaCertificate => {
       const raw = d.raw as CaCertificateInput;
       return { id: d.id, cert: raw.cert, cert_digest: d.digest ?? '', tags: raw.tags };

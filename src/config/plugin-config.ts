@@ -62,22 +62,27 @@ function validateConfig(plugin: PluginDraft, schema: PluginSchema, errors: Error
   if (!validate(config)) errors.addAll(convertAjvErrors(validate.errors ?? [], joinPath(plugin.path, 'config'), config));
 }
 
+type Attachment = 'service' | 'route' | 'consumer' | 'consumer_group';
+
 /** Where the plugin is attached, whether by nesting or by reference (resolved or not). */
-function attachments(plugin: PluginDraft): { service: boolean; route: boolean; consumer: boolean } {
-  const has = (scope: 'service' | 'route' | 'consumer'): boolean =>
-    plugin.parent?.kind === scope || (plugin.raw[scope] !== undefined && plugin.raw[scope] !== null);
-  return { service: has('service'), route: has('route'), consumer: has('consumer') };
+function attachments(plugin: PluginDraft): Record<Attachment, boolean> {
+  const has = (scope: Attachment): boolean => plugin.parent?.kind === scope || (plugin.raw[scope] !== undefined && plugin.raw[scope] !== null);
+  return { service: has('service'), route: has('route'), consumer: has('consumer'), consumer_group: has('consumer_group') };
 }
 
 function checkScope(plugin: PluginDraft, schema: PluginSchema, errors: ErrorList): void {
   const on = attachments(plugin);
   const name = schema.name;
-  if (!on.service && !on.route && !on.consumer && !schema.scopes.global) {
+  if (!on.service && !on.route && !on.consumer && !on.consumer_group && !schema.scopes.global) {
     errors.add(plugin.path, `plugin '${name}' cannot be global; attach it to a service, route or consumer`);
   }
   for (const scope of ['service', 'route', 'consumer'] as const) {
     if (on[scope] && !schema.scopes[scope]) errors.add(plugin.path, `plugin '${name}' cannot be attached to a ${scope}`);
   }
+  // Kong EE: a plugin whose schema has `consumer_group = typedefs.no_consumer_group` refuses the scope.
+  if (on.consumer_group && schema.scopes.consumerGroup !== true) errors.add(plugin.path, `plugin '${name}' cannot be attached to a consumer group`);
+  // No rank of Kong's precedence has both: such an instance would never run, so it is refused.
+  else if (on.consumer_group && on.consumer) errors.add(plugin.path, `plugin '${name}' cannot be scoped to both a consumer and a consumer group`);
 }
 
 /** Checks every plugin entity's name, config and scope against the catalog. Run after references resolve. */

@@ -2,7 +2,8 @@
  * Gives every entity its final id and turns references (by name or id, as strings or `{name}`/`{id}`
  * objects, or implied by nesting) into ids. A reference that finds nothing is an error at the
  * reference's own path. Ids are resolved in dependency order: services, consumers and certificates
- * first, then routes (their derived id uses their service), then plugins (theirs uses their scope).
+ * first, then routes (their derived id uses their service), consumer groups, then plugins (theirs
+ * uses their scope) and group memberships.
  */
 import { type Drafts, type PluginDraft, type Raw, type RouteDraft, stringField } from './collect.js';
 import { CREDENTIAL_KEYS, CREDENTIAL_KINDS } from './credential-kinds.js';
@@ -87,28 +88,42 @@ function resolveRoutes(drafts: Drafts, services: Index<Target>, errors: ErrorLis
   }
 }
 
-type Scope = 'service' | 'route' | 'consumer';
+type Scope = 'service' | 'route' | 'consumer' | 'consumer_group';
+const SCOPES = ['service', 'route', 'consumer', 'consumer_group'] as const;
+const SCOPE_NAME_KEYS: Record<Scope, readonly string[]> = { service: ['name'], route: ['name'], consumer: ['username', 'name'], consumer_group: ['name'] };
 
 function resolvePlugin(plugin: PluginDraft, indexes: Record<Scope, Index<Target>>, errors: ErrorList): void {
-  const nameKeys: Record<Scope, readonly string[]> = { service: ['name'], route: ['name'], consumer: ['username', 'name'] };
-  const ids: Record<Scope, string | null> = { service: null, route: null, consumer: null };
-  for (const scope of ['service', 'route', 'consumer'] as const) {
+  const ids: Record<Scope, string | null> = { service: null, route: null, consumer: null, consumer_group: null };
+  for (const scope of SCOPES) {
     const at = joinPath(plugin.path, scope);
-    const target = lookup(plugin.raw[scope], indexes[scope], nameKeys[scope], at, errors);
+    const target = lookup(plugin.raw[scope], indexes[scope], SCOPE_NAME_KEYS[scope], at, errors);
     if (target === null) plugin.resolved = false;
     const parent = plugin.parent?.kind === scope ? plugin.parent : null;
     if (parent !== null && target != null && target !== parent) {
       const nameField = scope === 'consumer' ? 'username' : 'name';
-      errors.add(at, `must be the enclosing ${scope} '${label(parent.raw, nameField, parent.id)}' or be omitted`);
+      errors.add(at, `must be the enclosing ${scope.replace('_', ' ')} '${label(parent.raw, nameField, parent.id)}' or be omitted`);
     }
     ids[scope] = parent?.id ?? target?.id ?? null;
   }
   plugin.serviceId = ids.service;
   plugin.routeId = ids.route;
   plugin.consumerId = ids.consumer;
-  const scope = `service:${ids.service ?? ''}|route:${ids.route ?? ''}|consumer:${ids.consumer ?? ''}`;
+  plugin.consumerGroupId = ids.consumer_group;
+  // The group joins the identity only when there is one, so the ids of every other plugin stay what they were.
+  const group = ids.consumer_group === null ? '' : `|consumer_group:${ids.consumer_group}`;
+  const scope = `service:${ids.service ?? ''}|route:${ids.route ?? ''}|consumer:${ids.consumer ?? ''}${group}`;
   const identity = `${stringField(plugin.raw, 'name') ?? ''}|${scope}|instance:${stringField(plugin.raw, 'instance_name') ?? ''}`;
   plugin.id = explicitId(plugin.raw) ?? derivedId('plugin', identity);
+}
+
+/** Each membership finds its group and its consumer (one by nesting, the other by reference). */
+function resolveMemberships(drafts: Drafts, groups: Index<Target>, consumers: Index<Target>, errors: ErrorList): void {
+  for (const m of drafts.memberships) {
+    const group = 'kind' in m.group ? m.group : lookup(m.group.ref, groups, ['name'], m.path, errors);
+    const consumer = 'kind' in m.consumer ? m.consumer : lookup(m.consumer.ref, consumers, ['username', 'name'], m.path, errors);
+    m.groupId = group?.id ?? null;
+    m.consumerId = consumer?.id ?? null;
+  }
 }
 
 /** A `client_certificate` reference (`<id>` or `{ id }`) that names no certificate is an error at its path. */
@@ -202,7 +217,13 @@ export function resolveReferences(drafts: Drafts, errors: ErrorList): void {
   resolveRoutes(drafts, services, errors);
   const routes = buildIndex<RouteDraft>('route', drafts.routes, 'name');
   const consumers = buildIndex('consumer', drafts.consumers, 'username');
-  for (const plugin of drafts.plugins) resolvePlugin(plugin, { service: services, route: routes, consumer: consumers }, errors);
+  drafts.consumerGroups.forEach((g, i) => {
+    const name = stringField(g.raw, 'name');
+    g.id = explicitId(g.raw) ?? derivedId('consumer_group', name !== undefined ? `name:${name}` : `index:${i}`);
+  });
+  const groups = buildIndex('consumer group', drafts.consumerGroups, 'name');
+  for (const plugin of drafts.plugins) resolvePlugin(plugin, { service: services, route: routes, consumer: consumers, consumer_group: groups }, errors);
+  resolveMemberships(drafts, groups, consumers, errors);
   resolveCredentials(drafts, consumers, errors);
   resolveServiceCertificates(drafts, errors);
 }

@@ -68,6 +68,8 @@ export interface PluginEntity {
   readonly service: string | null;
   readonly route: string | null;
   readonly consumer: string | null;
+  /** Id of the consumer group the plugin is scoped to (Kong Enterprise's `consumer_group`), or null. */
+  readonly consumer_group: string | null;
 }
 
 export interface Consumer {
@@ -75,6 +77,19 @@ export interface Consumer {
   readonly username: string | null;
   readonly custom_id: string | null;
   readonly tags: readonly string[];
+}
+
+/**
+ * A consumer group (Kong Enterprise): a name that plugins can be scoped to, and its members.
+ * Membership is Kong's `consumer_group_consumers` table; it is kept here, on the group, as the ids
+ * of its consumers in the order of `Config.consumers` (however the file wrote it).
+ */
+export interface ConsumerGroup {
+  readonly id: string;
+  readonly name: string;
+  readonly tags: readonly string[];
+  /** Ids of the member consumers, in `Config.consumers` order. */
+  readonly consumers: readonly string[];
 }
 
 /** An API key of a consumer (Kong's keyauth_credentials). */
@@ -219,6 +234,7 @@ export interface Config {
   readonly routes: readonly Route[];
   readonly plugins: readonly PluginEntity[];
   readonly consumers: readonly Consumer[];
+  readonly consumer_groups: readonly ConsumerGroup[];
   readonly ca_certificates: readonly CaCertificate[];
   readonly certificates: readonly Certificate[];
   readonly upstreams: readonly Upstream[];

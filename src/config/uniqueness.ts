@@ -1,8 +1,8 @@
 /**
  * What must be unique, as Kong's database enforces it: service and route names, consumer usernames
  * and custom_ids, upstream names, a target's address within its upstream, ids within a kind, SNI
- * names across certificates, and one plugin of a given name
- * per exact scope (service, route, consumer). Each duplicate is reported where it occurs again,
+ * names across certificates, consumer group names, and one plugin of a given name
+ * per exact scope (service, route, consumer, consumer group). Each duplicate is reported where it occurs again,
  * pointing at the first occurrence.
  */
 import { type Drafts, type Raw, stringField } from './collect.js';
@@ -108,10 +108,13 @@ function checkPluginScopes(drafts: Drafts, errors: ErrorList): void {
   for (const plugin of drafts.plugins) {
     const name = stringField(plugin.raw, 'name');
     if (name === undefined || !plugin.resolved) continue;
-    const key = JSON.stringify([name, plugin.serviceId, plugin.routeId, plugin.consumerId]);
+    const key = JSON.stringify([name, plugin.serviceId, plugin.routeId, plugin.consumerId, plugin.consumerGroupId]);
     const earlier = first.get(key);
     if (earlier === undefined) first.set(key, plugin.path);
-    else errors.add(plugin.path, `plugin '${name}' is already configured on the same service, route and consumer (at ${earlier})`);
+    else {
+      const scope = plugin.consumerGroupId === null ? 'service, route and consumer' : 'service, route, consumer and consumer group';
+      errors.add(plugin.path, `plugin '${name}' is already configured on the same ${scope} (at ${earlier})`);
+    }
   }
 }
 
@@ -124,6 +127,8 @@ export function checkUniqueness(drafts: Drafts, errors: ErrorList): void {
   checkIds(drafts.services, false, errors);
   checkIds(drafts.routes, false, errors);
   checkIds(drafts.consumers, false, errors);
+  checkField(drafts.consumerGroups, 'name', 'name', errors);
+  checkIds(drafts.consumerGroups, false, errors);
   checkIds(drafts.plugins, false, errors);
   checkIds(drafts.caCertificates, true, errors);
   checkIds(drafts.certificates, false, errors);

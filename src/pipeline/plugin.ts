@@ -14,6 +14,12 @@ export interface PluginScopes {
   readonly service: boolean;
   readonly route: boolean;
   readonly consumer: boolean;
+  /**
+   * Kong Enterprise's consumer-group scope (absent: refused, as Kong's `no_consumer_group`). Kong
+   * allows it for rate-limiting, request-/response-transformer, proxy-cache, ip-restriction and
+   * request-termination (the `consumer_group` property of their schemas).
+   */
+  readonly consumerGroup?: boolean;
 }
 
 /** How a configuration is being checked (see `LoadObjectOptions.entityAtATime`). */
@@ -159,7 +165,7 @@ export interface ResolvedPlugin {
 export interface RoutePlugins {
   /** Plugins that apply before a consumer is known, highest priority first. */
   readonly base: readonly ResolvedPlugin[];
-  /** The list once `consumerId` is known (consumer-scoped instances win where they exist). */
+  /** The list once `consumerId` is known (consumer- and consumer-group-scoped instances win where they exist). */
   withConsumer(consumerId: string): readonly ResolvedPlugin[];
 }
 

@@ -11,7 +11,7 @@ const route = { id: 'r1', service: 's1' } as Route;
 const consumer: Consumer = { id: 'c1', username: 'alice', custom_id: null, tags: [] };
 
 function entity(name: string, scope: Partial<Pick<PluginEntity, 'route' | 'service' | 'consumer'>>, id = `${name}-${JSON.stringify(scope)}`): PluginEntity {
-  return { id, name, instance_name: null, config: {}, enabled: true, protocols: ['http', 'https'], tags: [], route: null, service: null, consumer: null, ...scope };
+  return { id, name, instance_name: null, config: {}, enabled: true, protocols: ['http', 'https'], tags: [], route: null, service: null, consumer: null, consumer_group: null, ...scope };
 }
 
 function plugin(e: PluginEntity, priority: number, trace: string[], access?: (ctx: RequestContext) => void): ResolvedPlugin {

@@ -38,6 +38,7 @@ export function configWith(services: Service[], extra: Partial<Config> = {}): Co
     routes: [],
     plugins: [],
     consumers: [],
+    consumer_groups: [],
     ca_certificates: [],
     certificates: [],
     upstreams: [],

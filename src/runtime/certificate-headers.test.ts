@@ -4,11 +4,11 @@ import type { Config, PluginEntity } from '../config/types.js';
 import { compileCertificateHeaders } from './certificate-headers.js';
 
 function plugin(name: string, config: Record<string, unknown>, enabled = true): PluginEntity {
-  return { id: `p-${Math.random()}`, name, instance_name: null, config, enabled, protocols: ['http', 'https'], tags: [], service: null, route: null, consumer: null };
+  return { id: `p-${Math.random()}`, name, instance_name: null, config, enabled, protocols: ['http', 'https'], tags: [], service: null, route: null, consumer: null, consumer_group: null };
 }
 
 function configWith(plugins: PluginEntity[]): Config {
-  return { _format_version: '3.0', services: [], routes: [], plugins, consumers: [], ca_certificates: [], certificates: [], upstreams: [], targets: [], keyauth_credentials: [], basicauth_credentials: [], jwt_secrets: [], acls: [] };
+  return { _format_version: '3.0', services: [], routes: [], plugins, consumers: [], consumer_groups: [], ca_certificates: [], certificates: [], upstreams: [], targets: [], keyauth_credentials: [], basicauth_credentials: [], jwt_secrets: [], acls: [] };
 }
 
 const fromHeader = (name: string, secureSource = true) => ({

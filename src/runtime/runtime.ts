@@ -81,7 +81,7 @@ export class Runtime {
     this.#services = new Map(init.config.services.map((s) => [s.id, s]));
     this.#upstreamHosts = new Map(init.config.services.map((s) => [s.id, hostHeaderOf(s)]));
     this.#consumers = new Map(init.config.consumers.map((c) => [c.id, c]));
-    const index = new PluginIndex(init.resolved);
+    const index = new PluginIndex(init.resolved, init.config.consumer_groups);
     this.#routePlugins = new Map(init.config.routes.map((r) => [r.id, index.forRoute(r)]));
     this.#globalPlugins = index.globals();
   }
@@ -159,7 +159,7 @@ function reuseOrCreate(
 ): { key: string; instance: PluginInstance } {
   // Caches (JWKS, introspection results…) survive a reload when nothing the instance was built
   // from changed: its own config, and the entities plugins look up while building (consumers, CA
-  // certificates, the consumers' credentials). Issuer discovery and keys are shared by issuer URL and survive even a rebuild.
+  // certificates, the consumers' credentials and groups). Issuer discovery and keys are shared by issuer URL and survive even a rebuild.
   const key = JSON.stringify([entity.name, entity.config, referenced]);
   const old = previous?.instances.get(entity.id);
   if (old !== undefined && old.key === key) return old;
@@ -169,7 +169,7 @@ function reuseOrCreate(
 
 /** A digest of the entities a plugin instance may capture when it is built. */
 function referencedEntitiesKey(config: Config): string {
-  return createHash('sha256').update(JSON.stringify([config.consumers, config.ca_certificates, config.keyauth_credentials, config.basicauth_credentials, config.jwt_secrets, config.acls])).digest('base64url');
+  return createHash('sha256').update(JSON.stringify([config.consumers, config.ca_certificates, config.keyauth_credentials, config.basicauth_credentials, config.jwt_secrets, config.acls, config.consumer_groups])).digest('base64url');
 }
 
 function hostHeaderOf(service: Service): string {

@@ -29,6 +29,7 @@ const singular: Record<Section, string> = {
   services: 'service',
   routes: 'route',
   consumers: 'consumer',
+  consumer_groups: 'consumer_group',
   plugins: 'plugin',
   ca_certificates: 'ca_certificate',
   certificates: 'certificate',
@@ -46,9 +47,9 @@ const ignored = new Set(['order']);
 function label(section: Section, e: Entity, names: Map<string, string>): string {
   const own = [e.name, e.username, e.custom_id].find((v): v is string => typeof v === 'string');
   if (section === 'plugins') {
-    const scope = (['service', 'route', 'consumer'] as const)
+    const scope = (['service', 'route', 'consumer', 'consumer_group'] as const)
       .filter((k) => typeof e[k] === 'string')
-      .map((k) => `${k} ${names.get(e[k] as string) ?? (e[k] as string)}`);
+      .map((k) => `${k.replace('_', ' ')} ${names.get(e[k] as string) ?? (e[k] as string)}`);
     return `plugin ${own ?? e.id}${scope.length > 0 ? ` on ${scope.join(', ')}` : ' (global)'}`;
   }
   if (section === 'targets') return `target ${String(e.target)} of upstream ${names.get(e.upstream as string) ?? String(e.upstream)}`;
@@ -73,6 +74,7 @@ export function diffConfigs(before: Config, after: Config): ConfigDiff {
     for (const r of config.routes) if (r.name !== null) names.set(r.id, r.name);
     for (const c of config.consumers) if (c.username !== null) names.set(c.id, c.username);
     for (const u of config.upstreams) names.set(u.id, u.name);
+    for (const g of config.consumer_groups) names.set(g.id, g.name);
   }
   const changes: EntityChange[] = [];
   let unchanged = 0;

@@ -131,3 +131,35 @@ describe('apply and sync of upstreams and targets', () => {
     assert.deepEqual(relabelErrors(loaded.errors, merged).map((e) => e.path), ['upstreams[0].targets[0].weight']);
   });
 });
+
+const grouped = load(`_format_version: "3.0"
+consumers:
+  - { username: alice, groups: [{ name: gold }] }
+  - { username: bob }
+consumer_groups:
+  - name: gold
+    consumers: [{ username: bob }]
+    plugins:
+      - { name: rate-limiting, config: { minute: 10 } }
+`);
+
+describe('apply and sync of consumer groups', () => {
+  it('matches a group by name and its plugin by name and group; a changed limit is one plugin update', () => {
+    const file = { consumer_groups: [{ name: 'gold', plugins: [{ name: 'rate-limiting', config: { minute: 20 } }] }] };
+    const adopted = adoptIds(file, grouped) as { consumer_groups: Array<{ id: string; plugins: Array<{ id: string }> }> };
+    assert.equal(adopted.consumer_groups[0]?.id, grouped.consumer_groups[0]?.id);
+    assert.equal(adopted.consumer_groups[0]?.plugins[0]?.id, grouped.plugins[0]?.id);
+    assert.deepEqual(changes(grouped, file, 'apply'), ['update plugin rate-limiting on consumer group gold (config)']);
+  });
+
+  it("apply keeps the gateway's memberships of a consumer or group the file rewrites (an apply deletes nothing); sync takes the file's", () => {
+    const file = { consumers: [{ username: 'alice', tags: ['t'] }, { username: 'bob', groups: ['gold'] }], consumer_groups: [{ name: 'gold' }] };
+    assert.deepEqual(changes(grouped, file, 'apply'), ['update consumer alice (tags)']);
+    assert.deepEqual(changes(grouped, file, 'sync'), ['update consumer alice (tags)', 'update consumer_group gold (consumers)', 'delete plugin rate-limiting on consumer group gold']);
+  });
+
+  it("re-applying or syncing the gateway's own export changes nothing", () => {
+    assert.deepEqual(changes(grouped, exportConfig(grouped), 'sync'), []);
+    assert.deepEqual(changes(grouped, exportConfig(grouped), 'apply'), []);
+  });
+});

@@ -54,6 +54,10 @@ export function entitiesOf(doc: Raw): Record<Section, Array<{ raw: Raw; parent: 
     plugins(c, 'consumers');
     for (const key of CREDENTIAL_KEYS) for (const k of objects(c[key])) out[key].push({ raw: k, parent: { section: 'consumers', raw: c } });
   }
+  for (const g of objects(doc.consumer_groups)) {
+    out.consumer_groups.push({ raw: g, parent: null });
+    plugins(g, 'consumer_groups');
+  }
   plugins(doc, null);
   for (const ca of objects(doc.ca_certificates)) out.ca_certificates.push({ raw: ca, parent: null });
   for (const c of objects(doc.certificates)) out.certificates.push({ raw: c, parent: null });
@@ -71,6 +75,7 @@ function naturalKeys(section: Section, raw: Raw): string[] {
     case 'services':
     case 'routes':
     case 'upstreams':
+    case 'consumer_groups':
       return str(raw, 'name') === null ? [] : [`name:${str(raw, 'name')}`];
     case 'consumers':
       return [str(raw, 'username') === null ? '' : `username:${str(raw, 'username')}`, str(raw, 'custom_id') === null ? '' : `custom_id:${str(raw, 'custom_id')}`].filter(Boolean);
@@ -89,16 +94,16 @@ function naturalKeys(section: Section, raw: Raw): string[] {
   }
 }
 
-type Referenced = 'services' | 'routes' | 'consumers' | 'upstreams';
+type Referenced = 'services' | 'routes' | 'consumers' | 'upstreams' | 'consumer_groups';
 
-/** Resolves a service/route/consumer/upstream reference of the file to an id (or a stand-in for a new entity). */
+/** Resolves a service/route/consumer/upstream/consumer group reference of the file to an id (or a stand-in for a new entity). */
 class References {
   readonly #user: Record<Referenced, Raw[]>;
   readonly #base: Config;
 
   constructor(user: ReturnType<typeof entitiesOf>, base: Config) {
     const raws = (section: Referenced): Raw[] => user[section].map((e) => e.raw);
-    this.#user = { services: raws('services'), routes: raws('routes'), consumers: raws('consumers'), upstreams: raws('upstreams') };
+    this.#user = { services: raws('services'), routes: raws('routes'), consumers: raws('consumers'), upstreams: raws('upstreams'), consumer_groups: raws('consumer_groups') };
     this.#base = base;
   }
 
@@ -136,14 +141,14 @@ class References {
 }
 
 function adoptPluginIds(entities: ReturnType<typeof entitiesOf>, refs: References, index: KeyIndex): void {
-  const scopeSection: Record<string, 'services' | 'routes' | 'consumers'> = { service: 'services', route: 'routes', consumer: 'consumers' };
+  const scopeSection = { service: 'services', route: 'routes', consumer: 'consumers', consumer_group: 'consumer_groups' } as const;
   for (const { raw, parent } of entities.plugins) {
     if (raw.id !== undefined) continue;
     const name = str(raw, 'name');
     if (name === null) continue;
-    const scope: Record<'service' | 'route' | 'consumer', string | null> = { service: null, route: null, consumer: null };
-    for (const field of ['service', 'route', 'consumer'] as const) {
-      const section = scopeSection[field]!;
+    const scope: Record<keyof typeof scopeSection, string | null> = { service: null, route: null, consumer: null, consumer_group: null };
+    for (const field of ['service', 'route', 'consumer', 'consumer_group'] as const) {
+      const section = scopeSection[field];
       scope[field] = parent?.section === section ? refs.idOf(section, parent.raw) : refs.resolve(section, raw[field]);
     }
     const existing = index.plugins.get(pluginKey(name, scope, str(raw, 'instance_name')));
@@ -213,6 +218,25 @@ export interface MergedDocument {
   readonly userCounts: Record<Section, number>;
 }
 
+/**
+ * Consumer-group memberships are not fields of a consumer or of a group (Kong keeps them in a table
+ * of their own), so a file entry that replaces the gateway's consumer or group adds to the
+ * memberships the gateway has rather than dropping them: an apply deletes nothing, as decK's.
+ */
+const MEMBERSHIP_LISTS: Partial<Record<Section, string>> = { consumers: 'groups', consumer_groups: 'consumers' };
+
+function keepMemberships(section: Section, entries: readonly unknown[], base: readonly Raw[]): void {
+  const field = MEMBERSHIP_LISTS[section];
+  if (field === undefined) return;
+  const byId = new Map(base.map((e) => [String(e.id).toLowerCase(), e]));
+  for (const entry of objects(entries)) {
+    const id = str(entry, 'id');
+    const theirs = id === null ? undefined : byId.get(id.toLowerCase())?.[field];
+    if (!Array.isArray(theirs) || theirs.length === 0) continue;
+    entry[field] = [...(Array.isArray(entry[field]) ? (entry[field] as unknown[]) : []), ...(structuredClone(theirs) as unknown[])];
+  }
+}
+
 /** The user's file (after `adoptIds`) followed by what the gateway has that the file does not mention. */
 export function mergeForApply(userDoc: Raw, baseDoc: DeckDocument): MergedDocument {
   const claimed = claimedIds(userDoc);
@@ -222,7 +246,9 @@ export function mergeForApply(userDoc: Raw, baseDoc: DeckDocument): MergedDocume
     const own = Array.isArray(userDoc[section]) ? (userDoc[section] as unknown[]) : [];
     userCounts[section] = own.length;
     const kept = objects(baseDoc[section]).filter((e) => !claimed[section].has(String(e.id).toLowerCase()));
-    document[section] = [...structuredClone(own), ...kept];
+    const mine = structuredClone(own);
+    keepMemberships(section, mine, objects(baseDoc[section]));
+    document[section] = [...mine, ...kept];
   }
   document._format_version ??= baseDoc._format_version;
   return { document, userCounts };

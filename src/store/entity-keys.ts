@@ -1,14 +1,14 @@
 /**
  * How `apply` and `sync` recognise an entity of a file as one the gateway already has, as decK does:
  * by id when the file gives one, else by its natural key: a service's, route's or upstream's name, a
- * consumer's username (else custom_id), a certificate's PEM, a plugin's name + scope + instance_name,
+ * consumer's username (else custom_id), a consumer group's name, a certificate's PEM, a plugin's name + scope + instance_name,
  * a target's upstream + address in Kong's stored form (`host:port`, Kong's cache key), an API key by
  * its key, a basic-auth credential by its username, a JWT credential by its key, an ACL by its consumer + group.
  */
 import { CREDENTIAL_KEYS } from '../config/credential-kinds.js';
 import type { Config, PluginEntity } from '../config/types.js';
 
-export const SECTIONS = ['services', 'routes', 'consumers', 'plugins', 'ca_certificates', 'certificates', 'upstreams', 'targets', ...CREDENTIAL_KEYS] as const;
+export const SECTIONS = ['services', 'routes', 'consumers', 'consumer_groups', 'plugins', 'ca_certificates', 'certificates', 'upstreams', 'targets', ...CREDENTIAL_KEYS] as const;
 export type Section = (typeof SECTIONS)[number];
 
 /** A record with one fresh value per section. */
@@ -20,8 +20,12 @@ export function perSection<T>(make: (section: Section) => T): Record<Section, T>
 export type KeyIndex = Record<Section, Map<string, string>>;
 
 /** The key of a plugin: its name, instance_name and the ids (or stand-ins) of its scope. */
-export function pluginKey(name: string, scope: { service: string | null; route: string | null; consumer: string | null }, instance: string | null): string {
-  return JSON.stringify([name, scope.service, scope.route, scope.consumer, instance]);
+export function pluginKey(
+  name: string,
+  scope: { service: string | null; route: string | null; consumer: string | null; consumer_group: string | null },
+  instance: string | null,
+): string {
+  return JSON.stringify([name, scope.service, scope.route, scope.consumer, scope.consumer_group, instance]);
 }
 
 /** The key of a target: its upstream's id (or a stand-in) and its address as Kong stores it. */
@@ -50,6 +54,7 @@ export function indexKeys(config: Config): KeyIndex {
     if (c.username !== null) index.consumers.set(`username:${c.username}`, c.id);
     if (c.custom_id !== null) index.consumers.set(`custom_id:${c.custom_id}`, c.id);
   }
+  for (const g of config.consumer_groups) index.consumer_groups.set(`name:${g.name}`, g.id);
   for (const p of config.plugins) index.plugins.set(pluginKeyOf(p), p.id);
   for (const ca of config.ca_certificates) index.ca_certificates.set(pemKey(ca.cert), ca.id);
   for (const c of config.certificates) index.certificates.set(pemKey(c.cert), c.id);

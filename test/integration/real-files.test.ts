@@ -237,4 +237,30 @@ describe('real decK files: validate, apply, curl, dump, sync', () => {
 
     it('dumps and syncs back unchanged', () => roundTrips(gateway, file));
   });
+
+  describe('rate-limiting tiers by consumer group (Kong Enterprise files)', () => {
+    let gateway: GatewayProcess;
+    let file: RealFile;
+    before(async () => {
+      gateway = await startGatewayProcess();
+      file = { path: join(realFiles, 'consumer-group-rate-limiting-tiers.yaml'), env: { DECK_UPSTREAM_URL: `${echo.url}/anything` } };
+      await validateAndApply(gateway, file);
+    });
+    after(() => gateway.stop());
+
+    it("gives each tier its group's limit, and refuses the Free tier's fourth request in the hour", async () => {
+      for (const [key, limit] of [['amal', '3'], ['dana', '5'], ['mahan', '10']] as const) {
+        const answer = await curl(`${gateway.httpUrl}/anything`, ['-H', `apikey: ${key}`]);
+        assert.equal(answer.status, 200, answer.body);
+        assert.equal(answer.headers['x-ratelimit-limit-hour'], limit, key);
+      }
+      for (let i = 0; i < 2; i++) assert.equal((await curl(`${gateway.httpUrl}/anything`, ['-H', 'apikey: amal'])).status, 200);
+      const limited = await curl(`${gateway.httpUrl}/anything`, ['-H', 'apikey: amal']);
+      assert.equal(limited.status, 429);
+      assert.equal(limited.json().message, 'API rate limit exceeded');
+      assert.equal((await curl(`${gateway.httpUrl}/anything`, ['-H', 'apikey: dana'])).status, 200, 'another tier counts on its own');
+    });
+
+    it('dumps and syncs back unchanged', () => roundTrips(gateway, file));
+  });
 });

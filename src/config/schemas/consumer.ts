@@ -2,11 +2,11 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { Tags, Unsupported, Uuid } from './common.js';
 import { AclSchemas, BasicAuthCredentialSchemas, JwtSecretSchemas, KeyAuthCredentialSchemas } from './credential.js';
+import { GroupMembershipSchema } from './consumer-group.js';
 import { PluginEntitySchema } from './plugin.js';
 
 /** Credential lists decK nests under consumers that Portcullis does not implement yet: they must stay empty. */
 export const UNSUPPORTED_CONSUMER_FIELDS = [
-  'groups',
   'hmacauth_credentials',
   'mtls_auth_credentials',
   'oauth2_credentials',
@@ -23,6 +23,7 @@ export const ConsumerSchema = Type.Object(
     basicauth_credentials: Type.Optional(Type.Array(BasicAuthCredentialSchemas.nested, { description: 'Usernames and passwords of this consumer (basic-auth).' })),
     jwt_secrets: Type.Optional(Type.Array(JwtSecretSchemas.nested, { description: 'JWT keys of this consumer (jwt).' })),
     acls: Type.Optional(Type.Array(AclSchemas.nested, { description: 'ACL groups of this consumer (acl).' })),
+    groups: Type.Optional(Type.Array(GroupMembershipSchema, { description: 'Consumer groups this consumer is in (decK: `- name: gold`).' })),
     ...Object.fromEntries(UNSUPPORTED_CONSUMER_FIELDS.map((f) => [f, Type.Optional(Unsupported)])),
   },
   { additionalProperties: false },

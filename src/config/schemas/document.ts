@@ -8,6 +8,7 @@ import { CaCertificateSchema } from './ca-certificate.js';
 import { CertificateSchema } from './certificate.js';
 import { Unsupported } from './common.js';
 import { ConsumerSchema } from './consumer.js';
+import { ConsumerGroupSchema } from './consumer-group.js';
 import { PluginEntitySchema } from './plugin.js';
 import { RouteSchema } from './route.js';
 import { ServiceSchema } from './service.js';
@@ -19,7 +20,6 @@ export const FORMAT_VERSION = '3.0';
 
 /** decK entity lists that Portcullis does not implement yet: refused unless empty. */
 export const UNSUPPORTED_SECTIONS = [
-  'consumer_groups',
   'custom_entities',
   'degraphql_routes',
   'filter_chains',
@@ -46,6 +46,7 @@ export const DocumentSchema = Type.Object(
     services: List(ServiceSchema, 'Upstream services, each with its routes and plugins.'),
     routes: List(RouteSchema, 'Routes not nested under a service; they name theirs with `service`.'),
     consumers: List(ConsumerSchema, 'Client identities.'),
+    consumer_groups: List(ConsumerGroupSchema, 'Consumer groups (Kong Enterprise), each with its members and the plugins scoped to it.'),
     plugins: List(PluginEntitySchema, 'Plugins, global or scoped with service/route/consumer.'),
     ca_certificates: List(CaCertificateSchema, 'Trusted CA certificates.'),
     certificates: List(CertificateSchema, 'Server certificates with their SNIs.'),

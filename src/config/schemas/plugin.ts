@@ -1,4 +1,4 @@
-/** A plugin entity as written in a decK file: top-level, or nested under a service, route or consumer. */
+/** A plugin entity as written in a decK file: top-level, or nested under a service, route, consumer or consumer group. */
 import { Type, type Static } from '@sinclair/typebox';
 import { ConsumerReference, EntityReference, Name, StringEnum, Tags, Uuid } from './common.js';
 
@@ -29,6 +29,7 @@ export const PluginEntitySchema = Type.Object(
     service: Type.Optional(EntityReference('service')),
     route: Type.Optional(EntityReference('route')),
     consumer: Type.Optional(ConsumerReference),
+    consumer_group: Type.Optional(EntityReference('consumer group')),
   },
   { additionalProperties: false },
 );

@@ -25,6 +25,26 @@ function consumerGroups(config: Config): ReadonlyMap<string, readonly string[]> 
   return index;
 }
 
+/** The same, with the names of each consumer's consumer groups after its ACL groups (`include_consumer_groups`). */
+const withGroupsByConfig = new WeakMap<Config, Map<string, readonly string[]>>();
+
+function consumerAndGroupNames(config: Config): ReadonlyMap<string, readonly string[]> {
+  let index = withGroupsByConfig.get(config);
+  if (index === undefined) {
+    const built = new Map<string, string[]>([...consumerGroups(config)].map(([consumer, groups]) => [consumer, [...groups]]));
+    for (const group of config.consumer_groups) {
+      for (const consumer of group.consumers) {
+        const list = built.get(consumer);
+        if (list === undefined) built.set(consumer, [group.name]);
+        else if (!list.includes(group.name)) list.push(group.name);
+      }
+    }
+    index = built;
+    withGroupsByConfig.set(config, index);
+  }
+  return index;
+}
+
 function refuse(ctx: RequestContext, status: 401 | 403, code: string): never {
   ctx.auth = { plugin: PLUGIN, outcome: 'failure', reason: code };
   throw new GatewayError({ status, code, message: status === 401 ? 'Unauthorized' : 'You cannot consume this service' });
@@ -43,7 +63,7 @@ export const acl: PluginDefinition<AclConfig> = {
   priority: 950,
   create(config, _entity, env) {
     // Built with the configuration, not on its first request.
-    const groupsOf = consumerGroups(env.config);
+    const groupsOf = config.include_consumer_groups ? consumerAndGroupNames(env.config) : consumerGroups(env.config);
     const deny = config.deny !== null && config.deny.length > 0;
     const listed = new Set(deny ? config.deny : (config.allow ?? []));
     const blocks = (groups: readonly string[]): boolean => groups.some((g) => listed.has(g)) === deny;

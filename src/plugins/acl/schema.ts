@@ -14,6 +14,10 @@ export const aclConfig = Type.Object(
       default: false,
       description: 'Use the groups an auth plugin authenticated even when a consumer is known (falling back to its ACL groups when there are none).',
     }),
+    include_consumer_groups: Type.Boolean({
+      default: false,
+      description: "Kong Enterprise: the names of the consumer's consumer groups count as ACL groups too (in allow, deny and X-Consumer-Groups).",
+    }),
   },
   { additionalProperties: false },
 );

@@ -34,7 +34,8 @@ function checkAddresses(list: readonly string[] | null, at: string): ConfigError
 export const ipRestrictionSchema: PluginSchema = {
   name: 'ip-restriction',
   configSchema: ipRestrictionConfig,
-  scopes: { global: true, service: true, route: true, consumer: true },
+  // Kong Enterprise lets it be scoped to a consumer group (its schema has a `consumer_group` field).
+  scopes: { global: true, service: true, route: true, consumer: true, consumerGroup: true },
   // Kong's default adds tcp and tls (stream routes), which Portcullis does not proxy.
   defaultProtocols: ['grpc', 'grpcs', 'http', 'https'],
   checkConfig(plugin, index) {

@@ -93,7 +93,8 @@ function checkRateLimiting(c: RateLimitingConfig, at: string): ConfigError[] {
 export const rateLimitingSchema: PluginSchema = {
   name: 'rate-limiting',
   configSchema: rateLimitingConfig,
-  scopes: { global: true, service: true, route: true, consumer: true },
+  // Kong Enterprise lets it be scoped to a consumer group (its schema has a `consumer_group` field).
+  scopes: { global: true, service: true, route: true, consumer: true, consumerGroup: true },
   // typedefs.protocols_http
   defaultProtocols: ['grpc', 'grpcs', 'http', 'https'],
   shorthands: REDIS_SHORTHANDS.map((field) => ({ name: `redis_${field}`, path: ['redis', field] })),

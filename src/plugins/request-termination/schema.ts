@@ -22,7 +22,8 @@ export type RequestTerminationConfig = Static<typeof requestTerminationConfig>;
 export const requestTerminationSchema: PluginSchema = {
   name: 'request-termination',
   configSchema: requestTerminationConfig,
-  scopes: { global: true, service: true, route: true, consumer: true },
+  // Kong Enterprise lets it be scoped to a consumer group (its schema has a `consumer_group` field).
+  scopes: { global: true, service: true, route: true, consumer: true, consumerGroup: true },
   defaultProtocols: ['grpc', 'grpcs', 'http', 'https'],
   checkConfig(plugin, index) {
     const config = plugin.config as RequestTerminationConfig;

@@ -65,7 +65,7 @@ function checkEntry(sectionName: Section, field: Field, entry: string): string |
 export const requestTransformerSchema: PluginSchema = {
   name: 'request-transformer',
   configSchema: requestTransformerConfig,
-  scopes: { global: true, service: true, route: true, consumer: true },
+  scopes: { global: true, service: true, route: true, consumer: true, consumerGroup: true },
   defaultProtocols: ['grpc', 'grpcs', 'http', 'https'],
   checkConfig(plugin, index) {
     const c = plugin.config as RequestTransformerConfig;

@@ -51,7 +51,7 @@ function checkEntry(section: 'rename' | 'replace' | 'add' | 'append', field: 'js
 export const responseTransformerSchema: PluginSchema = {
   name: 'response-transformer',
   configSchema: responseTransformerConfig,
-  scopes: { global: true, service: true, route: true, consumer: true },
+  scopes: { global: true, service: true, route: true, consumer: true, consumerGroup: true },
   defaultProtocols: ['grpc', 'grpcs', 'http', 'https'],
   checkConfig(plugin, index) {
     const c = plugin.config as ResponseTransformerConfig;

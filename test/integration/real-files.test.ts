@@ -9,12 +9,15 @@ import { mkdtemp, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { SignJWT } from 'jose';
 import { startEchoServer, type EchoServer } from '../../src/echo/index.js';
 import { portcullis } from '../helpers/cli.js';
 import { curl } from '../helpers/curl.js';
 import { startCountingUpstream, type CountingUpstream } from '../helpers/counting-upstream.js';
+import { eventually } from '../helpers/eventually.js';
 import { startGatewayProcess, type GatewayProcess } from '../helpers/gateway-process.js';
 import { startTestIdp, type TestIdp } from '../helpers/idp.js';
 
@@ -259,6 +262,91 @@ describe('real decK files: validate, apply, curl, dump, sync', () => {
       assert.equal(limited.status, 429);
       assert.equal(limited.json().message, 'API rate limit exceeded');
       assert.equal((await curl(`${gateway.httpUrl}/anything`, ['-H', 'apikey: dana'])).status, 200, 'another tier counts on its own');
+    });
+
+    it('dumps and syncs back unchanged', () => roundTrips(gateway, file));
+  });
+
+  describe('request-transformer + correlation-id + http-log on an internal service', () => {
+    let gateway: GatewayProcess;
+    let file: RealFile;
+    let collector: Server;
+    const batches: unknown[] = [];
+    const collectorHeaders: IncomingHttpHeaders[] = [];
+    before(async () => {
+      collector = createServer((req, res) => {
+        let body = '';
+        req.setEncoding('utf8').on('data', (c: string) => (body += c));
+        req.on('end', () => {
+          collectorHeaders.push(req.headers);
+          batches.push(JSON.parse(body));
+          res.writeHead(200).end();
+        });
+      });
+      await new Promise<void>((resolve) => collector.listen(0, '127.0.0.1', resolve));
+      gateway = await startGatewayProcess();
+      file = {
+        path: join(realFiles, 'request-transformer-correlation-id-http-log.yaml'),
+        env: { DECK_UPSTREAM_URL: `${echo.url}/anything`, DECK_LOG_URL: `http://127.0.0.1:${(collector.address() as AddressInfo).port}/logs` },
+      };
+      await validateAndApply(gateway, file);
+    });
+    after(async () => {
+      await gateway.stop();
+      await new Promise((resolve) => collector.close(resolve));
+    });
+
+    it('gives each request a correlation id the upstream and the client see, and the upstream the headers and query it expects', async () => {
+      const answer = await curl(`${gateway.httpUrl}/billing/invoices?month=11`, ['-H', 'X-Internal-Debug: 1', '-H', 'X-Client-Version: 4.2', '-H', 'X-Forwarded-Team: web']);
+      assert.equal(answer.status, 200, answer.body);
+      const id = answer.headers['x-correlation-id'] ?? '';
+      assert.match(id, /^[0-9a-f-]{36}#\d+$/, 'uuid#counter, echoed downstream');
+      const seen = answer.json<{ headers: Record<string, string>; args: Record<string, string> }>();
+      assert.equal(seen.headers['x-correlation-id'], id);
+      assert.equal(seen.headers['x-internal-debug'], undefined);
+      assert.equal(seen.headers['x-api-version'], '4.2');
+      assert.equal(seen.headers['x-client-version'], undefined);
+      assert.equal(seen.headers['x-gateway'], 'portcullis');
+      assert.match(seen.headers['x-forwarded-team'] ?? '', /^web, ?billing$/, 'appended as a second value');
+      assert.deepEqual(seen.args, { month: '11', source: 'gateway' });
+      const next = await curl(`${gateway.httpUrl}/billing/invoices`);
+      assert.notEqual(next.headers['x-correlation-id'], id);
+    });
+
+    it('ships every request to the log collector in batches, with its headers', async () => {
+      await eventually('the requests in the collector', () => batches.flat().length >= 2, 10_000);
+      const records = batches.flat() as Array<{ request: { uri: string }; response: { status: number }; service: { name: string } }>;
+      assert.ok(records.every((r) => r.service.name === 'billing' && r.response.status === 200));
+      assert.equal(collectorHeaders[0]?.['x-log-source'], 'portcullis');
+      assert.equal(collectorHeaders[0]?.['content-type'], 'application/json');
+    });
+
+    it('dumps and syncs back unchanged', () => roundTrips(gateway, file));
+  });
+
+  describe('prometheus global (Kong monitoring guide)', () => {
+    let gateway: GatewayProcess;
+    let file: RealFile;
+    before(async () => {
+      gateway = await startGatewayProcess();
+      file = { path: join(realFiles, 'prometheus-global.yaml'), env: { DECK_UPSTREAM_URL: `${echo.url}/anything` } };
+      await validateAndApply(gateway, file);
+    });
+    after(() => gateway.stop());
+
+    it("exports Kong's series for every service, per consumer, on /metrics", async () => {
+      assert.equal((await curl(`${gateway.httpUrl}/reports`, ['-H', 'apikey: reporting-key-789'])).status, 200);
+      assert.equal((await curl(`${gateway.httpUrl}/reports`)).status, 401);
+      assert.equal((await curl(`${gateway.httpUrl}/status-page`)).status, 200);
+      const metrics = await curl(`${gateway.adminUrl}/metrics`);
+      assert.equal(metrics.status, 200);
+      assert.match(metrics.body, /kong_http_requests_total\{service="reports",route="reports-route",code="200",source="service",workspace="default",consumer="reporting-app"\} 1/);
+      assert.match(metrics.body, /kong_http_requests_total\{service="reports",route="reports-route",code="401",source="kong",workspace="default",consumer=""\} 1/);
+      assert.match(metrics.body, /kong_http_requests_total\{service="status",route="status-route",code="200"/);
+      const series = (name: string, ...labels: string[]): string[] => metrics.body.split('\n').filter((line) => line.startsWith(`${name}{`) && labels.every((label) => line.includes(label)));
+      assert.ok(series('kong_request_latency_ms_bucket', 'service="reports"', 'route="reports-route"', 'workspace="default"').length > 0, 'latency (Kong gives it no consumer label)');
+      assert.ok(series('kong_bandwidth_bytes', 'service="reports"', 'direction="egress"', 'consumer="reporting-app"').length > 0, 'bandwidth per consumer');
+      assert.ok(series('kong_upstream_latency_ms_bucket', 'service="status"').length > 0, 'upstream latency');
     });
 
     it('dumps and syncs back unchanged', () => roundTrips(gateway, file));

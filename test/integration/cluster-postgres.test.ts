@@ -3,7 +3,8 @@
  * through one node's admin API is served by the other within a second (through NOTIFY: the poll is
  * set far beyond the test), concurrent writes to both nodes all land, `dump` is the same from
  * either; while the database is down the nodes serve their last configuration and refuse admin
- * writes with 503, and catch up when it is back; a node started later loads what the others committed.
+ * writes with 503, and catch up when it is back; a node restarted while it is down starts from its
+ * local copy; a node started later loads what the others committed.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
@@ -71,6 +72,21 @@ describe('nodes on one PostgreSQL', () => {
     await database.start();
     await eventually('admin writes again', async () => (await admin(a.adminUrl, 'POST', '/consumers', { username: 'after-restart' })).status === 201, 10_000, 200);
     await eventually('node B catching up without a restart', async () => (await admin(b.adminUrl, 'GET', '/consumers/after-restart')).status === 200, 10_000, 100);
+  });
+
+  it('restarts a node while the database is down from its local copy, which catches up when the database is back', async () => {
+    const a = nodes[0]!;
+    const b = nodes[1]!;
+    await database.stop();
+    await b.stop();
+    const restarted = await startGatewayProcess({ prefix: b.prefix, args: [...database.flags, '--db-update-frequency', '1'] });
+    nodes[1] = restarted;
+    assert.match(restarted.stderr(), /the database cannot be reached; starting from the local copy saved at/);
+    assert.equal((await fetchText(`${restarted.httpUrl}/orders`)).status, 200, 'the copy serves');
+    assert.equal((await admin(restarted.adminUrl, 'GET', '/consumers/after-restart')).status, 200);
+    await database.start();
+    await eventually('admin writes again', async () => (await admin(a.adminUrl, 'POST', '/consumers', { username: 'after-copy' })).status === 201, 10_000, 200);
+    await eventually('the restarted node catching up', async () => (await admin(restarted.adminUrl, 'GET', '/consumers/after-copy')).status === 200, 10_000, 100);
   });
 
   it('starts a new node on what the others committed', async () => {

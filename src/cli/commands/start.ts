@@ -19,7 +19,8 @@ import { MemoryRateCounters } from '../../state/rate-counters.js';
 import { MemoryReplayCache } from '../../state/replay-cache.js';
 import { FileConfigStore } from '../../store/file-config-store.js';
 import { loadStoredConfig } from '../../store/load-stored-config.js';
-import type { ConfigStore } from '../../store/config-store.js';
+import { StoreUnavailableError, type ConfigStore } from '../../store/config-store.js';
+import { logThrottle } from '../../util/log-throttle.js';
 import { ChangeFollower } from '../../store/postgres/change-follower.js';
 import { postgresPool } from '../../store/postgres/pg-pool.js';
 import { PG_FLAGS, postgresSettings } from '../../store/postgres/pg-settings.js';
@@ -148,29 +149,47 @@ export interface RunOptions {
  * The configuration to start with: `--declarative-config` wins (as Kong's DB-less), else the one
  * saved in the prefix, else an empty one.
  */
-async function initialConfig(settings: GatewaySettings, env: NodeJS.ProcessEnv, store: ConfigStore, where: string, logger: Logger): Promise<{ config: Config; fromFile: boolean }> {
+async function initialConfig(settings: GatewaySettings, env: NodeJS.ProcessEnv, store: ConfigStore, where: string, logger: Logger, localCopy: FileConfigStore | null): Promise<{ config: Config; fromFile: boolean }> {
   if (settings.declarativeConfig !== null) return { config: await loadConfigFile(settings.declarativeConfig, env), fromFile: true };
-  const stored = await loadStoredConfig(store, pluginSchemas, where);
+  const stored = await loadStoredConfig(store, pluginSchemas, where).catch(async (error: unknown) => {
+    if (!(error instanceof StoreUnavailableError) || localCopy === null) throw error;
+    // The database is down: serve what this node last had, and catch up when it is back.
+    const copy = await loadStoredConfig(localCopy, pluginSchemas, localCopy.file);
+    if (copy === null) throw new StoreUnavailableError(`${error.message}; and this node has no local copy of a configuration in its prefix yet`, { cause: error });
+    logger.warn({ err: error, file: localCopy.file, saved_at: copy.stored.savedAt }, 'the database cannot be reached: starting from the local copy of the last configuration this node saw');
+    process.stderr.write(`portcullis: the database cannot be reached; starting from the local copy saved at ${copy.stored.savedAt}\n`);
+    return copy;
+  });
   if (stored === null) return { config: emptyConfig(), fromFile: false };
   logger.info({ from: where, saved_at: stored.stored.savedAt, configuration_hash: stored.stored.hash }, 'configuration loaded');
   return { config: stored.config, fromFile: false };
 }
 
-/** The node's configuration store: the prefix's file, or PostgreSQL with what follows its changes. */
-function configStore(settings: GatewaySettings, logger: Logger): { store: ConfigStore; where: string; postgres: { store: PostgresConfigStore; pool: ReturnType<typeof postgresPool> } | null } {
-  if (settings.postgres !== null) {
-    const pool = postgresPool(settings.postgres);
-    const where = `PostgreSQL database '${settings.postgres.database}' at ${settings.postgres.host}:${settings.postgres.port}`;
-    const store = new PostgresConfigStore(pool, randomUUID(), where);
-    return { store, where, postgres: { store, pool } };
-  }
-  const store = new FileConfigStore(settings.prefix, {
+/**
+ * The node's configuration store: the prefix's file, or PostgreSQL with what follows its changes
+ * (and the prefix's file as the local copy of the last configuration the node saw).
+ */
+function configStore(settings: GatewaySettings, logger: Logger): { store: ConfigStore; where: string; localCopy: FileConfigStore | null; postgres: { store: PostgresConfigStore; pool: ReturnType<typeof postgresPool> } | null } {
+  const file = new FileConfigStore(settings.prefix, {
     warn: (message) => {
       logger.warn(message);
       process.stderr.write(`portcullis: ${message}\n`);
     },
   });
-  return { store, where: store.file, postgres: null };
+  if (settings.postgres !== null) {
+    const pool = postgresPool(settings.postgres);
+    const where = `PostgreSQL database '${settings.postgres.database}' at ${settings.postgres.host}:${settings.postgres.port}`;
+    const failed = logThrottle(10_000);
+    const localCopy = {
+      store: file,
+      failed: (error: unknown) => {
+        if (failed()) logger.warn({ err: error, file: file.file }, 'could not write the local copy of the configuration');
+      },
+    };
+    const store = new PostgresConfigStore(pool, randomUUID(), where, localCopy);
+    return { store, where, localCopy: file, postgres: { store, pool } };
+  }
+  return { store: file, where: file.file, localCopy: null, postgres: null };
 }
 
 /** A started gateway: in one process, or a primary with its proxy workers. */
@@ -186,8 +205,8 @@ export interface RunningGateway {
 /** Starts a gateway from settings (with --workers > 1, as the primary of that many workers). */
 export async function runGateway(settings: GatewaySettings, env: NodeJS.ProcessEnv, options: RunOptions = {}): Promise<RunningGateway> {
   const logger = createLogger({ level: settings.logLevel });
-  const { store, where, postgres } = configStore(settings, logger);
-  const { config, fromFile } = await initialConfig(settings, env, store, where, logger).catch(async (error: unknown) => {
+  const { store, where, localCopy, postgres } = configStore(settings, logger);
+  const { config, fromFile } = await initialConfig(settings, env, store, where, logger, localCopy).catch(async (error: unknown) => {
     await postgres?.pool.end();
     throw error;
   });

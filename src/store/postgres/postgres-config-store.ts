@@ -21,6 +21,16 @@ const CHANGE_UNLOCK = "SELECT pg_advisory_unlock(hashtext('portcullis:config-cha
 /** The channel nodes LISTEN on; the payload is the new version. */
 export const CONFIG_CHANNEL = 'portcullis_config';
 
+/**
+ * Where a node keeps the last configuration it read from or wrote to the database (the prefix's file
+ * store), so that it can start while the database is down.
+ */
+export interface LocalCopy {
+  readonly store: ConfigStore;
+  /** A copy that could not be written: logged, the change itself stands. */
+  readonly failed: (error: unknown) => void;
+}
+
 /** What one save wrote. */
 export interface SaveStats {
   readonly version: number;
@@ -74,13 +84,21 @@ export class PostgresConfigStore implements ConfigStore {
   #known: Known = new Map(SECTIONS.map((s) => [s, new Map<string, string>()]));
 
   readonly #where: string;
+  readonly #localCopy: LocalCopy | null;
 
-  constructor(pool: pg.Pool, nodeId: string, where = 'the configuration database') {
+  constructor(pool: pg.Pool, nodeId: string, where = 'the configuration database', localCopy: LocalCopy | null = null) {
     const missing = SECTIONS.filter((section) => !(ENTITY_TABLES as readonly string[]).includes(section));
     if (missing.length > 0) throw new Error(`no PostgreSQL table for ${missing.join(', ')}: a migration is missing`);
     this.#pool = pool;
     this.#nodeId = nodeId;
     this.#where = where;
+    this.#localCopy = localCopy;
+  }
+
+  /** Keeps the local copy on what this node last read or wrote; a failure there never fails the change. */
+  async #keepCopy(document: DeckDocument, hash: string): Promise<void> {
+    if (this.#localCopy === null) return;
+    await this.#localCopy.store.save(document, hash).catch((error: unknown) => this.#localCopy?.failed(error));
   }
 
   /** The version this store last loaded or saved (0: none). */
@@ -114,6 +132,7 @@ export class PostgresConfigStore implements ConfigStore {
       await client.query('COMMIT');
       this.#version = Number(row.version);
       this.#known = known;
+      await this.#keepCopy(document, row.hash);
       return { document, hash: row.hash, savedAt: row.changed_at.toISOString(), version: this.#version };
     } catch (error) {
       await client.query('ROLLBACK').catch(() => undefined);
@@ -208,6 +227,7 @@ export class PostgresConfigStore implements ConfigStore {
     });
     this.#version = stats.version;
     this.#known = next;
+    await this.#keepCopy(document, hash);
     return stats;
   }
 }

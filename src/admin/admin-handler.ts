@@ -29,6 +29,7 @@ import { UpstreamHealthRoutes } from './upstream-health-routes.js';
 import type { UpstreamHealth } from '../balancer/health/upstream-health.js';
 import { unsupportedCollection } from './unsupported-collections.js';
 import { StoreUnavailableError } from '../store/config-store.js';
+import { clusterNodes, type ClusterSource } from './clustering-routes.js';
 
 /** Largest admin request body by default: a big decK file with certificates fits comfortably. */
 export const DEFAULT_ADMIN_BODY_LIMIT = 8 * 1024 * 1024;
@@ -52,6 +53,8 @@ export interface AdminOptions {
   readonly metrics?: MetricsSource | null;
   /** The node's target health, for `/upstreams/{u}/health` and forcing a target's state. */
   readonly health?: UpstreamHealth;
+  /** The nodes of the cluster (--database postgres); null: this node alone. */
+  readonly cluster?: ClusterSource | null;
 }
 
 interface Routed {
@@ -100,6 +103,9 @@ export function createAdminHandler(options: AdminOptions): (req: IncomingMessage
     if (path === '/') return readOnly(() => ({ status: 200, body: root(options.info) }));
     if (path === '/status') return readOnly(async () => ({ status: 200, body: await status(options.info) }));
     if (path === '/status/ready') return readOnly(() => readiness(options.info));
+    if (path === '/clustering/nodes') {
+      return readOnly(async () => ({ status: 200, body: await clusterNodes(options.cluster ?? null, { id: options.info.nodeId, configHash: options.info.runtime().hash }) }));
+    }
     if (path === '/metrics') {
       return readOnly(async () => {
         if (options.metrics == null) throw new AdminError('not found', 'metrics are not enabled');

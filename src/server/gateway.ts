@@ -13,6 +13,7 @@ import { RuntimeHolder } from '../runtime/runtime-holder.js';
 import type { ConfigStore } from '../store/config-store.js';
 import { ConfigManager } from '../store/config-manager.js';
 import { MemoryConfigStore } from '../store/memory-config-store.js';
+import type { ClusterSource } from '../admin/clustering-routes.js';
 import { loadDefaultCertificate } from './default-certificate.js';
 import { parseListen } from './listen-spec.js';
 import { writeAccessLog } from './access-log.js';
@@ -55,7 +56,7 @@ export interface StartOptions {
   /** Where configuration changes are saved; default: in memory only. */
   readonly store?: ConfigStore;
   /** Admin API extras: the metrics served at `/metrics`, the body size limit. */
-  readonly admin?: { readonly metrics?: MetricsSource; readonly maxBodyBytes?: number; readonly showPrivateKeys?: boolean };
+  readonly admin?: { readonly metrics?: MetricsSource; readonly maxBodyBytes?: number; readonly showPrivateKeys?: boolean; readonly cluster?: ClusterSource };
   /**
    * With --workers, the primary: after a configuration change is live here, make it live in every
    * worker (resolves when they all serve it; never rejects), and count their connections/requests.
@@ -135,7 +136,7 @@ export async function startGateway(settings: GatewaySettings, options: StartOpti
     const adminHandler = createAdminHandler({
       info: {
         version,
-        nodeId: randomUUID(),
+        nodeId: settings.nodeId ?? randomUUID(),
         plugins,
         runtime: () => holder.current,
         stats: options.workers?.stats ?? (() => ({
@@ -151,6 +152,7 @@ export async function startGateway(settings: GatewaySettings, options: StartOpti
       maxBodyBytes: options.admin?.maxBodyBytes,
       showPrivateKeys: options.admin?.showPrivateKeys ?? false,
       metrics: options.admin?.metrics ?? null,
+      cluster: options.admin?.cluster ?? null,
       health: deps.node.health,
     });
     for (const spec of parseListen(settings.adminListen, 'admin-listen')) {

@@ -54,6 +54,8 @@ export interface GatewaySettings {
   postgres: PostgresSettings | null;
   /** With `database: postgres`: how often a node checks for changes it was not notified of (Kong's db_update_frequency). */
   dbUpdateFrequencyMs: number;
+  /** The node's name; null: the one kept in `<prefix>/node.id`, made on first start. */
+  nodeId: string | null;
 }
 
 export interface ConnectionLimits {
@@ -108,4 +110,5 @@ export const defaultSettings: Readonly<GatewaySettings> = Object.freeze({
   database: 'off',
   postgres: null,
   dbUpdateFrequencyMs: 5000,
+  nodeId: null,
 });

@@ -61,6 +61,19 @@ describe('nodes on one PostgreSQL', () => {
     assert.equal(dumps[1]?.stdout, dumps[0]?.stdout);
   });
 
+  it('lists every node with the configuration hash it serves on GET /clustering/nodes of any node', async () => {
+    const ids = await Promise.all(nodes.map(async (node) => (await admin(node.adminUrl, 'GET', '/')).json<{ node_id: string }>().node_id));
+    const hash = (await admin(nodes[0]!.adminUrl, 'GET', '/status')).json<{ configuration_hash: string }>().configuration_hash;
+    for (const node of nodes) {
+      const listed = await eventually('both nodes reported', async () => {
+        const answer = await admin(node.adminUrl, 'GET', '/clustering/nodes');
+        const data = answer.json<{ data: Array<{ id: string; config_hash: string; last_seen: number }> }>().data;
+        return ids.every((id) => data.some((n) => n.id === id && n.config_hash === hash)) && data;
+      }, 10_000, 200);
+      assert.ok(listed.every((n) => Math.abs(n.last_seen - Date.now() / 1000) < 60));
+    }
+  });
+
   it('keeps serving while the database is down, refuses admin writes with 503, and catches up when it is back', async () => {
     const [a, b] = nodes as [GatewayProcess, GatewayProcess];
     await database.stop();
@@ -77,10 +90,12 @@ describe('nodes on one PostgreSQL', () => {
   it('restarts a node while the database is down from its local copy, which catches up when the database is back', async () => {
     const a = nodes[0]!;
     const b = nodes[1]!;
+    const nodeId = (await admin(b.adminUrl, 'GET', '/')).json<{ node_id: string }>().node_id;
     await database.stop();
     await b.stop();
     const restarted = await startGatewayProcess({ prefix: b.prefix, args: [...database.flags, '--db-update-frequency', '1'] });
     nodes[1] = restarted;
+    assert.equal((await admin(restarted.adminUrl, 'GET', '/')).json<{ node_id: string }>().node_id, nodeId, 'a node keeps its id (<prefix>/node.id)');
     assert.match(restarted.stderr(), /the database cannot be reached; starting from the local copy saved at/);
     assert.equal((await fetchText(`${restarted.httpUrl}/orders`)).status, 200, 'the copy serves');
     assert.equal((await admin(restarted.adminUrl, 'GET', '/consumers/after-restart')).status, 200);

@@ -1,5 +1,4 @@
 import cluster from 'node:cluster';
-import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { availableParallelism } from 'node:os';
 import { AggregatorRegistry } from 'prom-client';
@@ -15,6 +14,7 @@ import { startGateway, type Gateway } from '../../server/gateway.js';
 import { formatAddress } from '../../server/listen-spec.js';
 import { defaultSettings, type GatewaySettings } from '../../server/settings.js';
 import { loadOrCreateNonceKey } from '../../state/nonce-key.js';
+import { loadOrCreateNodeId } from '../../state/node-id.js';
 import { MemoryRateCounters } from '../../state/rate-counters.js';
 import { MemoryReplayCache } from '../../state/replay-cache.js';
 import { FileConfigStore } from '../../store/file-config-store.js';
@@ -22,6 +22,7 @@ import { loadStoredConfig } from '../../store/load-stored-config.js';
 import { StoreUnavailableError, type ConfigStore } from '../../store/config-store.js';
 import { logThrottle } from '../../util/log-throttle.js';
 import { ChangeFollower } from '../../store/postgres/change-follower.js';
+import { recentNodes, reportNode } from '../../store/postgres/cluster-nodes.js';
 import { postgresPool } from '../../store/postgres/pg-pool.js';
 import { PG_FLAGS, postgresSettings } from '../../store/postgres/pg-settings.js';
 import { PostgresConfigStore } from '../../store/postgres/postgres-config-store.js';
@@ -60,6 +61,7 @@ export const startFlags: Record<string, FlagSpec> = {
   workers: { type: 'string', description: 'Proxy worker processes; 1 runs everything in one process', defaultText: 'number of CPU cores' },
   'dpop-nonce-key-file': { type: 'string', description: 'DPoP nonce key (one base64url line); share it between nodes', defaultText: '<prefix>/dpop-nonce.key' },
   'replay-cache-entries': { type: 'string', description: 'DPoP proofs the node remembers for replay detection', defaultText: String(d.replayCacheEntries) },
+  'node-id': { type: 'string', description: "The node's name in /clustering/nodes and the change log", defaultText: '<prefix>/node.id, made on first start' },
   database: { type: 'string', description: "off|postgres: where the configuration lives (off: the prefix; postgres: shared by every node on the database, made by 'portcullis migrations bootstrap')", defaultText: d.database },
   'db-update-frequency': { type: 'string', description: 'With postgres: seconds between checks for changes not notified', defaultText: String(d.dbUpdateFrequencyMs / 1000) },
   ...PG_FLAGS,
@@ -109,6 +111,7 @@ export function settingsFromFlags(values: FlagValues): GatewaySettings {
     dpopNonceKeyFile: stringFlag(values, 'dpop-nonce-key-file') ?? null,
     replayCacheEntries: positiveFlag(values, 'replay-cache-entries', d.replayCacheEntries),
     ...databaseSettings(values),
+    nodeId: stringFlag(values, 'node-id') ?? null,
   };
 }
 
@@ -169,7 +172,7 @@ async function initialConfig(settings: GatewaySettings, env: NodeJS.ProcessEnv, 
  * The node's configuration store: the prefix's file, or PostgreSQL with what follows its changes
  * (and the prefix's file as the local copy of the last configuration the node saw).
  */
-function configStore(settings: GatewaySettings, logger: Logger): { store: ConfigStore; where: string; localCopy: FileConfigStore | null; postgres: { store: PostgresConfigStore; pool: ReturnType<typeof postgresPool> } | null } {
+function configStore(settings: GatewaySettings, nodeId: string, logger: Logger): { store: ConfigStore; where: string; localCopy: FileConfigStore | null; postgres: { store: PostgresConfigStore; pool: ReturnType<typeof postgresPool> } | null } {
   const file = new FileConfigStore(settings.prefix, {
     warn: (message) => {
       logger.warn(message);
@@ -186,7 +189,7 @@ function configStore(settings: GatewaySettings, logger: Logger): { store: Config
         if (failed()) logger.warn({ err: error, file: file.file }, 'could not write the local copy of the configuration');
       },
     };
-    const store = new PostgresConfigStore(pool, randomUUID(), where, localCopy);
+    const store = new PostgresConfigStore(pool, nodeId, where, localCopy);
     return { store, where, localCopy: file, postgres: { store, pool } };
   }
   return { store: file, where: file.file, localCopy: null, postgres: null };
@@ -205,7 +208,8 @@ export interface RunningGateway {
 /** Starts a gateway from settings (with --workers > 1, as the primary of that many workers). */
 export async function runGateway(settings: GatewaySettings, env: NodeJS.ProcessEnv, options: RunOptions = {}): Promise<RunningGateway> {
   const logger = createLogger({ level: settings.logLevel });
-  const { store, where, localCopy, postgres } = configStore(settings, logger);
+  const nodeId = await loadOrCreateNodeId(settings.prefix, settings.nodeId);
+  const { store, where, localCopy, postgres } = configStore(settings, nodeId, logger);
   const { config, fromFile } = await initialConfig(settings, env, store, where, logger, localCopy).catch(async (error: unknown) => {
     await postgres?.pool.end();
     throw error;
@@ -231,7 +235,7 @@ export async function runGateway(settings: GatewaySettings, env: NodeJS.ProcessE
       ? new WorkerPool({ count: settings.workers, logger, current: () => started!.holder.current.config, stopTimeoutMs: settings.drainTimeoutMs, replayStore, rateCounters, health })
       : null;
   const workerMetrics = pool === null ? null : new AggregatorRegistry();
-  const gateway = await startGateway(pool === null ? settings : { ...settings, proxyListen: 'off' }, {
+  const gateway = await startGateway({ ...settings, nodeId, ...(pool === null ? {} : { proxyListen: 'off' }) }, {
     logger,
     config,
     observer: metrics,
@@ -241,6 +245,8 @@ export async function runGateway(settings: GatewaySettings, env: NodeJS.ProcessE
       metrics: workerMetrics === null ? metrics : { scrape: async () => ({ contentType: workerMetrics.contentType, body: await workerMetrics.clusterMetrics() }) },
       maxBodyBytes: options.adminMaxBodyBytes,
       showPrivateKeys: options.adminShowPrivateKeys,
+      // Nodes that reported within three version checks (at least a minute) are the cluster.
+      ...(postgres === null ? {} : { cluster: { nodes: () => recentNodes(postgres.pool, Math.max(60_000, 3 * settings.dbUpdateFrequencyMs)) } }),
     },
     ...(pool === null ? {} : { workers: { propagate: (c: Config) => pool.propagate(c), stats: () => pool.stats(), notReady: () => pool.notReady() } }),
   });
@@ -248,7 +254,15 @@ export async function runGateway(settings: GatewaySettings, env: NodeJS.ProcessE
   const follower =
     postgres === null || settings.postgres === null
       ? null
-      : new ChangeFollower({ settings: settings.postgres, pool: postgres.pool, store: postgres.store, refresh: () => gateway.configManager.refresh(), logger, pollMs: settings.dbUpdateFrequencyMs });
+      : new ChangeFollower({
+          settings: settings.postgres,
+          pool: postgres.pool,
+          store: postgres.store,
+          refresh: () => gateway.configManager.refresh(),
+          report: () => reportNode(postgres.pool, nodeId, gateway.holder.current.hash),
+          logger,
+          pollMs: settings.dbUpdateFrequencyMs,
+        });
   await follower?.start();
   let proxyListeners: Array<{ kind: string; ssl: boolean; host: string; port: number }> = gateway.proxyListeners.map((l) => ({ kind: 'proxy', ssl: l.spec.ssl, ...l.address }));
   const close = async (): Promise<void> => {

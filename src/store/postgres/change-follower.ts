@@ -16,6 +16,8 @@ export interface ChangeFollowerOptions {
   readonly store: PostgresConfigStore;
   /** Loads and applies the stored configuration (the config manager's refresh). */
   readonly refresh: () => Promise<unknown>;
+  /** After each check, this node's report in `cluster_nodes` (its id and the hash it serves). */
+  readonly report?: () => Promise<void>;
   readonly logger: Logger;
   readonly pollMs: number;
 }
@@ -58,6 +60,7 @@ export class ChangeFollower {
           const version = Number(rows[0]?.version ?? 0);
           // Not only ahead: a database restored from a backup is behind, and it is still the truth.
           if (version !== this.#options.store.version) await this.#options.refresh();
+          await this.#options.report?.();
         } catch (error) {
           if (this.#shouldLog()) this.#options.logger.warn({ err: error }, 'could not read the configuration version from PostgreSQL; serving the last configuration');
         }

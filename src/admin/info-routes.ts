@@ -23,6 +23,8 @@ export interface InfoSource {
    * (workers still starting, all of them gone, draining).
    */
   readonly notReady: () => string | null;
+  /** Whether the configuration database answers (Kong's `/status` `database.reachable`); absent: no database, true. */
+  readonly databaseReachable?: () => boolean;
 }
 
 /**
@@ -76,6 +78,7 @@ export async function status(info: InfoSource): Promise<Record<string, unknown>>
       targets: config.targets.length,
     },
     server: await info.stats(),
+    database: { reachable: info.databaseReachable?.() ?? true },
   };
 }
 

@@ -56,6 +56,8 @@ export interface StartOptions {
   /** Where configuration changes are saved; default: in memory only. */
   readonly store?: ConfigStore;
   /** Admin API extras: the metrics served at `/metrics`, the body size limit. */
+  /** With a configuration database: whether it answers (`/status` `database.reachable`). */
+  readonly databaseReachable?: () => boolean;
   readonly admin?: { readonly metrics?: MetricsSource; readonly maxBodyBytes?: number; readonly showPrivateKeys?: boolean; readonly cluster?: ClusterSource };
   /**
    * With --workers, the primary: after a configuration change is live here, make it live in every
@@ -137,6 +139,7 @@ export async function startGateway(settings: GatewaySettings, options: StartOpti
       info: {
         version,
         nodeId: settings.nodeId ?? randomUUID(),
+        ...(options.databaseReachable === undefined ? {} : { databaseReachable: options.databaseReachable }),
         plugins,
         runtime: () => holder.current,
         stats: options.workers?.stats ?? (() => ({

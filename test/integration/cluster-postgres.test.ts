@@ -76,7 +76,10 @@ describe('nodes on one PostgreSQL', () => {
 
   it('keeps serving while the database is down, refuses admin writes with 503, and catches up when it is back', async () => {
     const [a, b] = nodes as [GatewayProcess, GatewayProcess];
+    const reachable = async (node: GatewayProcess): Promise<boolean> => (await admin(node.adminUrl, 'GET', '/status')).json<{ database: { reachable: boolean } }>().database.reachable;
+    assert.equal(await reachable(a), true);
     await database.stop();
+    await eventually('/status saying the database is unreachable', async () => !(await reachable(a)));
     assert.equal((await fetchText(`${a.httpUrl}/orders`)).status, 200, 'the last configuration still serves');
     const refused = await admin(a.adminUrl, 'POST', '/consumers', { username: 'while-down' });
     assert.equal(refused.status, 503, refused.text);
@@ -85,6 +88,7 @@ describe('nodes on one PostgreSQL', () => {
     await database.start();
     await eventually('admin writes again', async () => (await admin(a.adminUrl, 'POST', '/consumers', { username: 'after-restart' })).status === 201, 10_000, 200);
     await eventually('node B catching up without a restart', async () => (await admin(b.adminUrl, 'GET', '/consumers/after-restart')).status === 200, 10_000, 100);
+    await eventually('/status saying the database is reachable again', () => reachable(b), 10_000, 100);
   });
 
   it('restarts a node while the database is down from its local copy, which catches up when the database is back', async () => {

@@ -235,12 +235,15 @@ export async function runGateway(settings: GatewaySettings, env: NodeJS.ProcessE
       ? new WorkerPool({ count: settings.workers, logger, current: () => started!.holder.current.config, stopTimeoutMs: settings.drainTimeoutMs, replayStore, rateCounters, health })
       : null;
   const workerMetrics = pool === null ? null : new AggregatorRegistry();
+  // Made once the gateway exists (it refreshes the gateway's configuration); /status reads it from then on.
+  let follower: ChangeFollower | null = null;
   const gateway = await startGateway({ ...settings, nodeId, ...(pool === null ? {} : { proxyListen: 'off' }) }, {
     logger,
     config,
     observer: metrics,
     store,
     node: { replayCache: replayStore, nonceKey, health, rateCounters, kongMetrics: metrics.kong },
+    ...(postgres === null ? {} : { databaseReachable: () => follower?.reachable ?? true }),
     admin: {
       metrics: workerMetrics === null ? metrics : { scrape: async () => ({ contentType: workerMetrics.contentType, body: await workerMetrics.clusterMetrics() }) },
       maxBodyBytes: options.adminMaxBodyBytes,
@@ -251,7 +254,7 @@ export async function runGateway(settings: GatewaySettings, env: NodeJS.ProcessE
     ...(pool === null ? {} : { workers: { propagate: (c: Config) => pool.propagate(c), stats: () => pool.stats(), notReady: () => pool.notReady() } }),
   });
   started = gateway;
-  const follower =
+  follower =
     postgres === null || settings.postgres === null
       ? null
       : new ChangeFollower({

@@ -35,6 +35,7 @@ export class ChangeFollower {
   #checking: Promise<void> | null = null;
   #again = false;
   #stopped = false;
+  #reachable = true;
 
   constructor(options: ChangeFollowerOptions) {
     this.#options = options;
@@ -44,6 +45,11 @@ export class ChangeFollower {
     await this.#listen();
     this.#poll = setInterval(() => void this.check(), this.#options.pollMs);
     this.#poll.unref();
+  }
+
+  /** Whether the database answered the last version check (and the LISTEN connection has not died since). */
+  get reachable(): boolean {
+    return this.#reachable;
   }
 
   /** Reloads when the database is ahead; calls made while one runs are folded into one more run. */
@@ -57,11 +63,13 @@ export class ChangeFollower {
         this.#again = false;
         try {
           const { rows } = await this.#options.pool.query<{ version: string }>('SELECT version FROM config_state');
+          this.#reachable = true;
           const version = Number(rows[0]?.version ?? 0);
           // Not only ahead: a database restored from a backup is behind, and it is still the truth.
           if (version !== this.#options.store.version) await this.#options.refresh();
           await this.#options.report?.();
         } catch (error) {
+          this.#reachable = false;
           if (this.#shouldLog()) this.#options.logger.warn({ err: error }, 'could not read the configuration version from PostgreSQL; serving the last configuration');
         }
       } while (this.#again && !this.#stopped);
@@ -121,6 +129,7 @@ export class ChangeFollower {
 
   #listenFailed(error: unknown): void {
     if (this.#stopped || this.#reconnect !== null) return;
+    this.#reachable = false;
     const old = this.#listener;
     this.#listener = null;
     void old?.end().catch(() => undefined);

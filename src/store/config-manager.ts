@@ -11,6 +11,10 @@
  * Saving before applying makes "acknowledged" mean "durable and live". If the save fails nothing
  * changed, neither on disk nor in memory. If compiling fails (validation passed, so this is rare),
  * the previous document is saved back and the change is refused. Changes run one at a time.
+ *
+ * With a store shared by several nodes (PostgreSQL), a change runs under the store's exclusive lock
+ * on the configuration the database has (adopted first when another node committed since), and
+ * `refresh()` makes another node's commit live here.
  */
 import { configHash, loadConfigObject } from '../config/index.js';
 import { exportConfig, type ExportOptions, type DeckDocument } from '../config/export.js';

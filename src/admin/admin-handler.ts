@@ -55,7 +55,14 @@ export interface AdminOptions {
   readonly health?: UpstreamHealth;
   /** The nodes of the cluster (--database postgres); null: this node alone. */
   readonly cluster?: ClusterSource | null;
+  /**
+   * Kong's status listener: only /status, /status/ready and /metrics, read-only, without the admin
+   * token (load balancers and scrapers probe it; it changes nothing and shows no entity).
+   */
+  readonly statusOnly?: boolean;
 }
+
+const STATUS_PATHS: ReadonlySet<string> = new Set(['/status', '/status/ready', '/metrics']);
 
 interface Routed {
   readonly method: string;
@@ -152,6 +159,11 @@ export function createAdminHandler(options: AdminOptions): (req: IncomingMessage
     res.setHeader('server', serverHeader);
     const method = req.method ?? 'GET';
     const answer = async (): Promise<ConfigAnswer> => {
+      if (options.statusOnly === true) {
+        const target = parseTarget(req.url ?? '/');
+        if (!STATUS_PATHS.has(target.path)) throw new AdminError('not found', 'Not found');
+        return route({ method, ...target, req, body: () => readBody(req, limit) });
+      }
       if (!checkAdminToken(req.headers, options.token)) {
         throw new AdminError('unauthorized', 'Invalid credentials. Token required', { headers: { 'www-authenticate': 'Bearer realm="portcullis-admin"' } });
       }

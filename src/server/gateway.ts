@@ -4,7 +4,7 @@ import { randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import type { Logger } from 'pino';
 import type { Config } from '../config/types.js';
-import { createAdminHandler, type MetricsSource } from '../admin/admin-handler.js';
+import { createAdminHandler, type AdminOptions, type MetricsSource } from '../admin/admin-handler.js';
 import type { ServerStats } from '../admin/info-routes.js';
 import type { PluginDefinition } from '../pipeline/plugin.js';
 import { pluginDefinitions } from '../plugins/index.js';
@@ -28,6 +28,8 @@ import { localNodeServices, type NodeServices } from '../state/node-services.js'
 export interface Gateway {
   readonly proxyListeners: readonly Listener[];
   readonly adminListeners: readonly Listener[];
+  /** `--status-listen`: /status, /status/ready and /metrics only. */
+  readonly statusListeners: readonly Listener[];
   readonly holder: RuntimeHolder;
   /** Compiles `config` and makes it current; throws (keeping the old one) if it cannot be compiled. */
   applyConfig(config: Config): Runtime;
@@ -58,6 +60,8 @@ export interface StartOptions {
   /** Admin API extras: the metrics served at `/metrics`, the body size limit. */
   /** With a configuration database: whether it answers (`/status` `database.reachable`). */
   readonly databaseReachable?: () => boolean;
+  /** With a configuration database: whether it ever answered (`/status/ready` is 503 until it has). */
+  readonly databaseEverReached?: () => boolean;
   readonly admin?: { readonly metrics?: MetricsSource; readonly maxBodyBytes?: number; readonly showPrivateKeys?: boolean; readonly cluster?: ClusterSource };
   /**
    * With --workers, the primary: after a configuration change is live here, make it live in every
@@ -127,15 +131,16 @@ export async function startGateway(settings: GatewaySettings, options: StartOpti
 
   const proxyListeners: Listener[] = [];
   const adminListeners: Listener[] = [];
+  const statusListeners: Listener[] = [];
   const closeAll = async (): Promise<void> => {
-    await drain([...proxyListeners, ...adminListeners], 0);
+    await drain([...proxyListeners, ...adminListeners, ...statusListeners], 0);
   };
   try {
     for (const spec of parseListen(settings.proxyListen, 'proxy-listen')) {
       // onClientError: requests refused by the HTTP parser or for their Host header are logged like any other.
       proxyListeners.push(await listen(spec, countingHandlers, settings.limits, { tls: { holder, defaultCertificate: () => defaultCertificate }, observer, onClientError: settings.accessLog ? (record) => writeAccessLog(logger, record) : undefined }));
     }
-    const adminHandler = createAdminHandler({
+    const adminOptions: AdminOptions = {
       info: {
         version,
         nodeId: settings.nodeId ?? randomUUID(),
@@ -147,7 +152,11 @@ export async function startGateway(settings: GatewaySettings, options: StartOpti
           total_requests: totalRequests,
         })),
         // In one process the proxy listeners are bound before the admin API: ready until draining.
-        notReady: () => (draining ? 'draining' : (options.workers?.notReady() ?? null)),
+        notReady: () => {
+          if (draining) return 'draining';
+          if (options.databaseEverReached?.() === false) return 'the database was never reached: serving the local copy';
+          return options.workers?.notReady() ?? null;
+        },
       },
       logger,
       manager: configManager,
@@ -157,11 +166,16 @@ export async function startGateway(settings: GatewaySettings, options: StartOpti
       metrics: options.admin?.metrics ?? null,
       cluster: options.admin?.cluster ?? null,
       health: deps.node.health,
-    });
+    };
+    const adminHandler = createAdminHandler(adminOptions);
     for (const spec of parseListen(settings.adminListen, 'admin-listen')) {
       // Kong's admin_listen has an http2 port too; its clients (decK, curl, browsers) all speak HTTP/1.1 as well.
       if (spec.http2) logger.warn({ listener: `${spec.host}:${spec.port}` }, 'http2 is not served on the admin API: this listener speaks HTTP/1.1');
       adminListeners.push(await listen(spec, { http1: adminHandler }, settings.limits, { tls: { holder, defaultCertificate: () => defaultCertificate } }));
+    }
+    const statusHandler = createAdminHandler({ ...adminOptions, statusOnly: true });
+    for (const spec of parseListen(settings.statusListen, 'status-listen')) {
+      statusListeners.push(await listen(spec, { http1: statusHandler }, settings.limits, { tls: { holder, defaultCertificate: () => defaultCertificate } }));
     }
   } catch (error) {
     activeChecks?.close();
@@ -172,6 +186,7 @@ export async function startGateway(settings: GatewaySettings, options: StartOpti
   return {
     proxyListeners,
     adminListeners,
+    statusListeners,
     holder,
     applyConfig,
     configManager,
@@ -180,7 +195,7 @@ export async function startGateway(settings: GatewaySettings, options: StartOpti
       draining = true;
       activeChecks?.close();
       await drain(proxyListeners, settings.drainTimeoutMs);
-      await drain(adminListeners, 0);
+      await drain([...adminListeners, ...statusListeners], 0);
       await holder.closeAll();
     },
   };

@@ -9,6 +9,8 @@ export interface GatewaySettings {
   proxyListen: string;
   /** Default `127.0.0.1:8001`. */
   adminListen: string;
+  /** Kong's status listener: `/status`, `/status/ready` and `/metrics` only, no token; default `off`. */
+  statusListen: string;
   /** Directory for durable state: the self-signed certificate, the current configuration. */
   prefix: string;
   /** A decK file to load at start. */
@@ -82,6 +84,7 @@ export interface ConnectionLimits {
 export const defaultSettings: Readonly<GatewaySettings> = Object.freeze({
   proxyListen: '0.0.0.0:8000, 0.0.0.0:8443 http2 ssl',
   adminListen: '127.0.0.1:8001',
+  statusListen: 'off',
   prefix: '.portcullis',
   declarativeConfig: null,
   sslCert: null,

@@ -18,7 +18,7 @@ after(() => {
 export const cliPath = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
 
 export interface ListenerInfo {
-  kind: 'proxy' | 'admin';
+  kind: 'proxy' | 'admin' | 'status';
   ssl: boolean;
   host: string;
   port: number;
@@ -34,6 +34,8 @@ export interface GatewayProcess {
   /** https://127.0.0.1:PORT of the first TLS proxy listener. */
   readonly httpsUrl: string;
   readonly adminUrl: string;
+  /** http://127.0.0.1:PORT of the first plain status listener ('' without `--status-listen`). */
+  readonly statusUrl: string;
   /** JSON log lines seen so far. */
   readonly logs: Array<Record<string, unknown>>;
   /** The same lines as written (JSON.parse would hide a key written twice). */
@@ -137,6 +139,7 @@ export async function startGatewayProcess(options: StartOptions = {}): Promise<G
     httpUrl: url('proxy', false),
     httpsUrl: url('proxy', true),
     adminUrl: url('admin', false),
+    statusUrl: url('status', false),
     logs,
     rawLogs,
     stderr: () => stderr,

@@ -97,8 +97,10 @@ describe('nodes on one PostgreSQL', () => {
     const nodeId = (await admin(b.adminUrl, 'GET', '/')).json<{ node_id: string }>().node_id;
     await database.stop();
     await b.stop();
-    const restarted = await startGatewayProcess({ prefix: b.prefix, args: [...database.flags, '--db-update-frequency', '1'] });
+    const restarted = await startGatewayProcess({ prefix: b.prefix, args: [...database.flags, '--db-update-frequency', '1', '--status-listen', '127.0.0.1:0'] });
     nodes[1] = restarted;
+    const ready = async (): Promise<number> => (await fetchText(`${restarted.statusUrl}/status/ready`)).status;
+    assert.equal(await ready(), 503, 'not ready while the database was never reached');
     assert.equal((await admin(restarted.adminUrl, 'GET', '/')).json<{ node_id: string }>().node_id, nodeId, 'a node keeps its id (<prefix>/node.id)');
     assert.match(restarted.stderr(), /the database cannot be reached; starting from the local copy saved at/);
     assert.equal((await fetchText(`${restarted.httpUrl}/orders`)).status, 200, 'the copy serves');
@@ -106,6 +108,7 @@ describe('nodes on one PostgreSQL', () => {
     await database.start();
     await eventually('admin writes again', async () => (await admin(a.adminUrl, 'POST', '/consumers', { username: 'after-copy' })).status === 201, 10_000, 200);
     await eventually('the restarted node catching up', async () => (await admin(restarted.adminUrl, 'GET', '/consumers/after-copy')).status === 200, 10_000, 100);
+    await eventually('ready once the database answered', async () => (await ready()) === 200, 10_000, 100);
   });
 
   it('starts a new node on what the others committed', async () => {

@@ -36,6 +36,7 @@ const d = defaultSettings;
 export const startFlags: Record<string, FlagSpec> = {
   'proxy-listen': { type: 'string', description: 'Proxy listeners, Kong syntax', defaultText: d.proxyListen },
   'admin-listen': { type: 'string', description: 'Admin API listeners', defaultText: d.adminListen },
+  'status-listen': { type: 'string', description: 'Status listeners (/status, /status/ready, /metrics; no token), Kong syntax', defaultText: d.statusListen },
   'declarative-config': { type: 'string', short: 'c', description: 'decK file (YAML/JSON) to load at start' },
   prefix: { type: 'string', short: 'p', description: 'Directory for durable state', defaultText: d.prefix },
   'ssl-cert': { type: 'string', description: 'Default server certificate (PEM)' },
@@ -85,6 +86,7 @@ export function settingsFromFlags(values: FlagValues): GatewaySettings {
   return {
     proxyListen: stringFlag(values, 'proxy-listen') ?? d.proxyListen,
     adminListen: stringFlag(values, 'admin-listen') ?? d.adminListen,
+    statusListen: stringFlag(values, 'status-listen') ?? d.statusListen,
     prefix: stringFlag(values, 'prefix') ?? d.prefix,
     declarativeConfig: stringFlag(values, 'declarative-config') ?? null,
     sslCert: stringFlag(values, 'ssl-cert') ?? null,
@@ -152,8 +154,9 @@ export interface RunOptions {
  * The configuration to start with: `--declarative-config` wins (as Kong's DB-less), else the one
  * saved in the prefix, else an empty one.
  */
-async function initialConfig(settings: GatewaySettings, env: NodeJS.ProcessEnv, store: ConfigStore, where: string, logger: Logger, localCopy: FileConfigStore | null): Promise<{ config: Config; fromFile: boolean }> {
-  if (settings.declarativeConfig !== null) return { config: await loadConfigFile(settings.declarativeConfig, env), fromFile: true };
+async function initialConfig(settings: GatewaySettings, env: NodeJS.ProcessEnv, store: ConfigStore, where: string, logger: Logger, localCopy: FileConfigStore | null): Promise<{ config: Config; fromFile: boolean; fromLocalCopy: boolean }> {
+  if (settings.declarativeConfig !== null) return { config: await loadConfigFile(settings.declarativeConfig, env), fromFile: true, fromLocalCopy: false };
+  let fromLocalCopy = false;
   const stored = await loadStoredConfig(store, pluginSchemas, where).catch(async (error: unknown) => {
     if (!(error instanceof StoreUnavailableError) || localCopy === null) throw error;
     // The database is down: serve what this node last had, and catch up when it is back.
@@ -161,11 +164,12 @@ async function initialConfig(settings: GatewaySettings, env: NodeJS.ProcessEnv, 
     if (copy === null) throw new StoreUnavailableError(`${error.message}; and this node has no local copy of a configuration in its prefix yet`, { cause: error });
     logger.warn({ err: error, file: localCopy.file, saved_at: copy.stored.savedAt }, 'the database cannot be reached: starting from the local copy of the last configuration this node saw');
     process.stderr.write(`portcullis: the database cannot be reached; starting from the local copy saved at ${copy.stored.savedAt}\n`);
+    fromLocalCopy = true;
     return copy;
   });
-  if (stored === null) return { config: emptyConfig(), fromFile: false };
-  logger.info({ from: where, saved_at: stored.stored.savedAt, configuration_hash: stored.stored.hash }, 'configuration loaded');
-  return { config: stored.config, fromFile: false };
+  if (stored === null) return { config: emptyConfig(), fromFile: false, fromLocalCopy };
+  logger.info({ from: fromLocalCopy && localCopy !== null ? localCopy.file : where, saved_at: stored.stored.savedAt, configuration_hash: stored.stored.hash }, 'configuration loaded');
+  return { config: stored.config, fromFile: false, fromLocalCopy };
 }
 
 /**
@@ -210,7 +214,7 @@ export async function runGateway(settings: GatewaySettings, env: NodeJS.ProcessE
   const logger = createLogger({ level: settings.logLevel });
   const nodeId = await loadOrCreateNodeId(settings.prefix, settings.nodeId);
   const { store, where, localCopy, postgres } = configStore(settings, nodeId, logger);
-  const { config, fromFile } = await initialConfig(settings, env, store, where, logger, localCopy).catch(async (error: unknown) => {
+  const { config, fromFile, fromLocalCopy } = await initialConfig(settings, env, store, where, logger, localCopy).catch(async (error: unknown) => {
     await postgres?.pool.end();
     throw error;
   });
@@ -243,7 +247,7 @@ export async function runGateway(settings: GatewaySettings, env: NodeJS.ProcessE
     observer: metrics,
     store,
     node: { replayCache: replayStore, nonceKey, health, rateCounters, kongMetrics: metrics.kong },
-    ...(postgres === null ? {} : { databaseReachable: () => follower?.reachable ?? true }),
+    ...(postgres === null ? {} : { databaseReachable: () => follower?.reachable ?? true, databaseEverReached: () => !fromLocalCopy || (follower?.everReached ?? false) }),
     admin: {
       metrics: workerMetrics === null ? metrics : { scrape: async () => ({ contentType: workerMetrics.contentType, body: await workerMetrics.clusterMetrics() }) },
       maxBodyBytes: options.adminMaxBodyBytes,
@@ -282,7 +286,11 @@ export async function runGateway(settings: GatewaySettings, env: NodeJS.ProcessE
     await close();
     throw error;
   }
-  const listeners = [...proxyListeners, ...gateway.adminListeners.map((l) => ({ kind: 'admin', ssl: l.spec.ssl, ...l.address }))];
+  const listeners = [
+    ...proxyListeners,
+    ...gateway.adminListeners.map((l) => ({ kind: 'admin', ssl: l.spec.ssl, ...l.address })),
+    ...gateway.statusListeners.map((l) => ({ kind: 'status', ssl: l.spec.ssl, ...l.address })),
+  ];
   logger.info({ listeners, workers: pool?.pids() ?? null, config_version: gateway.holder.current.version, configuration_hash: gateway.holder.current.hash }, 'portcullis ready');
   for (const l of listeners) {
     process.stderr.write(`portcullis: ${l.kind} listening on ${l.ssl ? 'https' : 'http'}://${formatAddress(l.host, l.port)}\n`);

@@ -36,6 +36,7 @@ export class ChangeFollower {
   #again = false;
   #stopped = false;
   #reachable = true;
+  #everReached = false;
 
   constructor(options: ChangeFollowerOptions) {
     this.#options = options;
@@ -52,6 +53,11 @@ export class ChangeFollower {
     return this.#reachable;
   }
 
+  /** Whether a version check ever answered (a node started from its local copy has not, until then). */
+  get everReached(): boolean {
+    return this.#everReached;
+  }
+
   /** Reloads when the database is ahead; calls made while one runs are folded into one more run. */
   check(): Promise<void> {
     if (this.#checking !== null) {
@@ -64,6 +70,7 @@ export class ChangeFollower {
         try {
           const { rows } = await this.#options.pool.query<{ version: string }>('SELECT version FROM config_state');
           this.#reachable = true;
+          this.#everReached = true;
           const version = Number(rows[0]?.version ?? 0);
           // Not only ahead: a database restored from a backup is behind, and it is still the truth.
           if (version !== this.#options.store.version) await this.#options.refresh();

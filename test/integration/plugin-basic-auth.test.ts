@@ -6,50 +6,17 @@
  * and a dump → sync → dump round trip that keeps every password working.
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { admin } from '../helpers/admin.js';
-import { accessRecords, cliPath, startGatewayProcess, type GatewayProcess } from '../helpers/gateway-process.js';
+import { startRecordingUpstream, type RecordingUpstream, type SeenRequest } from '../helpers/recording-upstream.js';
+import { portcullis } from '../helpers/cli.js';
+import { accessRecords, startGatewayProcess, type GatewayProcess } from '../helpers/gateway-process.js';
 import { eventually } from '../helpers/eventually.js';
 import { fetchText } from '../helpers/http.js';
-
-interface Seen {
-  readonly url: string;
-  readonly headers: IncomingHttpHeaders;
-}
-
-async function startRecorder(): Promise<{ server: Server; url: string; seen: Seen[] }> {
-  const seen: Seen[] = [];
-  const server = createServer((req, res) => {
-    req.resume();
-    req.on('end', () => {
-      seen.push({ url: req.url ?? '', headers: req.headers });
-      res.writeHead(200, { 'content-type': 'application/json' });
-      res.end('{"ok":true}');
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return { server, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, seen };
-}
-
-function cli(args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [cliPath, ...args], { env: { ...process.env, ...env } });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (c: string) => (stdout += c));
-    child.stderr.setEncoding('utf8').on('data', (c: string) => (stderr += c));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-    child.stdin.end();
-  });
-}
 
 const ALICE = '6b0f3a52-1c9e-4d6f-8a7b-2e3c4d5f6a70';
 const BOB = '7c1e4b63-2daf-4e70-9b8c-3f4d5e6a7b81';
@@ -94,16 +61,16 @@ services:
 
 describe('basic-auth, with basicauth_credentials', () => {
   let gateway: GatewayProcess;
-  let upstream: Awaited<ReturnType<typeof startRecorder>>;
+  let upstream: RecordingUpstream;
   const get = (path: string, headers: Record<string, string> = {}) => fetchText(`${gateway.httpUrl}${path}`, { headers });
-  const last = (): Seen => {
+  const last = (): SeenRequest => {
     const seen = upstream.seen.at(-1);
     assert.ok(seen !== undefined, 'a request reached the upstream');
     return seen;
   };
 
   before(async () => {
-    upstream = await startRecorder();
+    upstream = await startRecordingUpstream();
     gateway = await startGatewayProcess({ config: config(upstream.url) });
   });
   after(async () => {
@@ -211,15 +178,15 @@ describe('basic-auth, with basicauth_credentials', () => {
     const env = { PORTCULLIS_ADMIN_URL: gateway.adminUrl };
     const dir = await mkdtemp(join(tmpdir(), 'portcullis-basic-auth-'));
     const file = join(dir, 'dump.yaml');
-    const dumped = await cli(['dump', '--output', file], env);
+    const dumped = await portcullis(['dump', '--output', file], { env });
     assert.equal(dumped.code, 0, dumped.stderr);
     const first = await readFile(file, 'utf8');
     assert.match(first, new RegExp(kongHash('open-sesame', ALICE)));
     assert.doesNotMatch(first, /open-sesame|battery staple|from-kong/);
-    const synced = await cli(['sync', file], env);
+    const synced = await portcullis(['sync', file], { env });
     assert.equal(synced.code, 0, synced.stderr);
     assert.match(synced.stdout.trim(), /^created 0, updated 0, deleted 0, unchanged \d+$/);
-    assert.equal((await cli(['dump'], env)).stdout, first, 'dump → sync → dump is identical');
+    assert.equal((await portcullis(['dump'], { env })).stdout, first, 'dump → sync → dump is identical');
     assert.equal((await get('/basic', { authorization: basic('alice', 'open-sesame') })).status, 200);
     assert.equal((await get('/basic', { authorization: basic('bob', 'battery staple') })).status, 200);
     assert.equal((await get('/basic', { authorization: basic('bob-hashed', 'from-kong') })).status, 200);
@@ -227,12 +194,12 @@ describe('basic-auth, with basicauth_credentials', () => {
     // The same file with a password in clear instead of its hash: the same configuration, nothing to do.
     const clear = join(dir, 'clear.yaml');
     await writeFile(clear, first.replace(kongHash('open-sesame', ALICE), 'open-sesame'));
-    const again = await cli(['sync', clear], env);
+    const again = await portcullis(['sync', clear], { env });
     assert.equal(again.code, 0, again.stderr);
     assert.match(again.stdout.trim(), /^created 0, updated 0, deleted 0, unchanged \d+$/);
     // And another password in clear is an update of that credential's password only.
     await writeFile(clear, first.replace(kongHash('open-sesame', ALICE), 'new-sesame'));
-    const changed = await cli(['sync', clear], env);
+    const changed = await portcullis(['sync', clear], { env });
     assert.equal(changed.code, 0, changed.stderr);
     assert.match(changed.stdout, /updating basicauth_credential alice \(password\)/);
     assert.doesNotMatch(changed.stdout + changed.stderr, /new-sesame/);

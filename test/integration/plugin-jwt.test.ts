@@ -7,51 +7,18 @@
  * (/consumers/{c}/jwt, /jwts) and a dump → sync → dump round trip.
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { generateKeyPairSync, randomBytes, type KeyObject } from 'node:crypto';
-import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import { mkdtemp, readFile } from 'node:fs/promises';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { SignJWT, type JWTPayload } from 'jose';
 import { admin } from '../helpers/admin.js';
-import { accessRecords, cliPath, startGatewayProcess, type GatewayProcess } from '../helpers/gateway-process.js';
+import { startRecordingUpstream, type RecordingUpstream, type SeenRequest } from '../helpers/recording-upstream.js';
+import { portcullis } from '../helpers/cli.js';
+import { accessRecords, startGatewayProcess, type GatewayProcess } from '../helpers/gateway-process.js';
 import { eventually } from '../helpers/eventually.js';
 import { fetchText } from '../helpers/http.js';
-
-interface Seen {
-  readonly url: string;
-  readonly headers: IncomingHttpHeaders;
-}
-
-async function startRecorder(): Promise<{ server: Server; url: string; seen: Seen[] }> {
-  const seen: Seen[] = [];
-  const server = createServer((req, res) => {
-    req.resume();
-    req.on('end', () => {
-      seen.push({ url: req.url ?? '', headers: req.headers });
-      res.writeHead(200, { 'content-type': 'application/json' });
-      res.end('{"ok":true}');
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return { server, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, seen };
-}
-
-function cli(args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [cliPath, ...args], { env: { ...process.env, ...env } });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (c: string) => (stdout += c));
-    child.stderr.setEncoding('utf8').on('data', (c: string) => (stderr += c));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-    child.stdin.end();
-  });
-}
 
 const HS_SECRET = 'alice-shared-secret-0123456789abcdef';
 const B64_BYTES = randomBytes(32);
@@ -145,10 +112,10 @@ services:
 
 describe('jwt, with jwt_secrets', () => {
   let gateway: GatewayProcess;
-  let upstream: Awaited<ReturnType<typeof startRecorder>>;
+  let upstream: RecordingUpstream;
   const get = (path: string, headers: Record<string, string> = {}, method: 'GET' | 'OPTIONS' = 'GET') => fetchText(`${gateway.httpUrl}${path}`, { method, headers });
   const bearer = (token: string): Record<string, string> => ({ authorization: `Bearer ${token}` });
-  const last = (): Seen => {
+  const last = (): SeenRequest => {
     const seen = upstream.seen.at(-1);
     assert.ok(seen !== undefined, 'a request reached the upstream');
     return seen;
@@ -169,7 +136,7 @@ describe('jwt, with jwt_secrets', () => {
   };
 
   before(async () => {
-    upstream = await startRecorder();
+    upstream = await startRecordingUpstream();
     gateway = await startGatewayProcess({ config: config(upstream.url) });
   });
   after(async () => {
@@ -358,14 +325,14 @@ describe('jwt, with jwt_secrets', () => {
     const env = { PORTCULLIS_ADMIN_URL: gateway.adminUrl };
     const dir = await mkdtemp(join(tmpdir(), 'portcullis-jwt-'));
     const file = join(dir, 'dump.yaml');
-    const dumped = await cli(['dump', '--output', file], env);
+    const dumped = await portcullis(['dump', '--output', file], { env });
     assert.equal(dumped.code, 0, dumped.stderr);
     const first = await readFile(file, 'utf8');
     assert.match(first, /jwt_secrets:/);
-    const synced = await cli(['sync', file], env);
+    const synced = await portcullis(['sync', file], { env });
     assert.equal(synced.code, 0, synced.stderr);
     assert.match(synced.stdout.trim(), /^created 0, updated 0, deleted 0, unchanged \d+$/);
-    assert.equal((await cli(['dump'], env)).stdout, first, 'dump → sync → dump is identical');
+    assert.equal((await portcullis(['dump'], { env })).stdout, first, 'dump → sync → dump is identical');
     assert.equal((await get('/jwt', bearer(await hs({ iss: 'alice-iss' })))).status, 200);
     assert.equal((await get('/jwt', bearer(await sign({ iss: 'carol-es' }, 'ES256', ec.privateKey)))).status, 200);
   });

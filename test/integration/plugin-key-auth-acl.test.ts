@@ -7,34 +7,12 @@
  * effect on the next request and cascade with their consumer.
  */
 import assert from 'node:assert/strict';
-import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { admin } from '../helpers/admin.js';
+import { startRecordingUpstream, type RecordingUpstream } from '../helpers/recording-upstream.js';
 import { accessRecords, startGatewayProcess, type GatewayProcess } from '../helpers/gateway-process.js';
 import { eventually } from '../helpers/eventually.js';
 import { fetchText } from '../helpers/http.js';
-
-interface Seen {
-  readonly url: string;
-  readonly headers: IncomingHttpHeaders;
-  readonly body: string;
-}
-
-async function startRecorder(): Promise<{ server: Server; url: string; seen: Seen[] }> {
-  const seen: Seen[] = [];
-  const server = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
-      seen.push({ url: req.url ?? '', headers: req.headers, body: Buffer.concat(chunks).toString() });
-      res.writeHead(200, { 'content-type': 'application/json' });
-      res.end('{"ok":true}');
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return { server, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, seen };
-}
 
 const config = (upstream: string): string => `_format_version: "3.0"
 consumers:
@@ -89,11 +67,11 @@ services:
 
 describe('key-auth and acl, with keyauth_credentials and acls', () => {
   let gateway: GatewayProcess;
-  let upstream: Awaited<ReturnType<typeof startRecorder>>;
+  let upstream: RecordingUpstream;
   const get = (path: string, headers: Record<string, string> = {}) => fetchText(`${gateway.httpUrl}${path}`, { headers });
 
   before(async () => {
-    upstream = await startRecorder();
+    upstream = await startRecordingUpstream();
     gateway = await startGatewayProcess({ config: config(upstream.url) });
   });
   after(async () => {

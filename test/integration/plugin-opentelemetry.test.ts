@@ -8,24 +8,13 @@
  */
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { admin } from '../helpers/admin.js';
+import { startRecordingUpstream, type RecordingUpstream } from '../helpers/recording-upstream.js';
 import { eventually } from '../helpers/eventually.js';
 import { startGatewayProcess, type GatewayProcess } from '../helpers/gateway-process.js';
 import { fetchText } from '../helpers/http.js';
 import { startOtlpReceiver, type OtlpReceiver, type ReceivedSpan } from '../helpers/otlp-receiver.js';
-
-async function startRecorder(): Promise<{ server: Server; url: string; seen: IncomingHttpHeaders[] }> {
-  const seen: IncomingHttpHeaders[] = [];
-  const server = createServer((req, res) => {
-    seen.push(req.headers);
-    req.resume().on('end', () => res.writeHead(200, { 'content-type': 'text/plain' }).end('ok'));
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return { server, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, seen };
-}
 
 const config = (upstream: string, receiver: string): string => `_format_version: "3.0"
 consumers:
@@ -71,7 +60,7 @@ const newSpanId = (): string => randomBytes(8).toString('hex');
 
 describe('opentelemetry', () => {
   let receiver: OtlpReceiver;
-  let upstream: Awaited<ReturnType<typeof startRecorder>>;
+  let upstream: RecordingUpstream;
   let gateway: GatewayProcess;
 
   const spansOf = (traceId: string): ReceivedSpan[] => receiver.spans.filter((span) => span.traceId === traceId);
@@ -83,7 +72,7 @@ describe('opentelemetry', () => {
 
   before(async () => {
     receiver = await startOtlpReceiver();
-    upstream = await startRecorder();
+    upstream = await startRecordingUpstream();
     gateway = await startGatewayProcess({ config: config(upstream.url, receiver.url) });
   });
   after(async () => {
@@ -98,7 +87,7 @@ describe('opentelemetry', () => {
     const answer = await fetchText(`${gateway.httpUrl}/traced/items`, { headers: { apikey: 'alice-key', traceparent: traceparent(traceId, clientSpan, true) } });
     assert.equal(answer.status, 200);
     assert.equal(answer.headers['x-trace-id'], traceId);
-    const sent = String(upstream.seen.at(-1)?.traceparent);
+    const sent = String(upstream.seen.at(-1)?.headers.traceparent);
     const [, sentTrace, sentSpan, sentFlags] = sent.split('-');
     assert.equal(sentTrace, traceId);
     assert.equal(sentFlags, '01');
@@ -148,7 +137,7 @@ describe('opentelemetry', () => {
   it('samples by the parent: with sampling_rate 0 a trace without a sampled parent is not exported, one with it is', async () => {
     const unsampled = await fetchText(`${gateway.httpUrl}/unsampled/a`);
     assert.equal(unsampled.status, 200);
-    const [, unsampledTrace, , flags] = String(upstream.seen.at(-1)?.traceparent).split('-');
+    const [, unsampledTrace, , flags] = String(upstream.seen.at(-1)?.headers.traceparent).split('-');
     assert.equal(flags, '00', 'the unsampled decision is propagated');
     const traceId = newTraceId();
     assert.equal((await fetchText(`${gateway.httpUrl}/unsampled/b`, { headers: { traceparent: traceparent(traceId, newSpanId(), true) } })).status, 200);

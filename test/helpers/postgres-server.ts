@@ -12,9 +12,9 @@ import { chownSync, existsSync, readdirSync } from 'node:fs';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after } from 'node:test';
 import pg from 'pg';
 import { freePort } from './ports.js';
+import { aptInstall, killServer, trackServer } from './server-process.js';
 
 export interface PostgresServer {
   readonly host: string;
@@ -32,11 +32,6 @@ export interface PostgresServer {
   query<T extends pg.QueryResultRow = pg.QueryResultRow>(sql: string, values?: unknown[]): Promise<pg.QueryResult<T>>;
 }
 
-const live = new Set<ChildProcess>();
-after(() => {
-  for (const child of live) child.kill('SIGKILL');
-});
-
 /** The newest installed server's bin directory, installing Debian's postgresql under a lock when missing and root. */
 function postgresBin(): string {
   const find = (): string | null => {
@@ -47,9 +42,7 @@ function postgresBin(): string {
   };
   const found = find();
   if (found !== null) return found;
-  if (process.getuid?.() !== 0) throw new Error("the PostgreSQL tests need Debian's postgresql (apt-get install postgresql)");
-  const install = 'test -d /usr/lib/postgresql || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql)';
-  execFileSync('flock', ['/tmp/portcullis-apt.lock', 'sh', '-c', install], { stdio: ['ignore', 'ignore', 'inherit'] });
+  aptInstall('postgresql', `test -d /usr/lib/postgresql`, 'the PostgreSQL tests');
   const installed = find();
   if (installed === null) throw new Error('postgresql was installed but no server binary was found under /usr/lib/postgresql');
   return installed;
@@ -81,7 +74,7 @@ export async function startPostgresServer(): Promise<PostgresServer> {
   const start = async (): Promise<void> => {
     const args = ['-D', data, '-p', String(port), '-k', dir, '-c', 'listen_addresses=127.0.0.1', '-c', 'fsync=off', '-c', 'full_page_writes=off'];
     const started = spawn(`${bin}/postgres`, args, { ...asOwner, stdio: ['ignore', 'pipe', 'pipe'] });
-    live.add(started);
+    trackServer(started);
     child = started;
     await new Promise<void>((resolve, reject) => {
       let output = '';
@@ -124,10 +117,7 @@ export async function startPostgresServer(): Promise<PostgresServer> {
       const running = child;
       if (running === null) return;
       child = null;
-      const exited = new Promise<void>((resolve) => running.once('exit', () => resolve()));
-      running.kill('SIGKILL');
-      await exited;
-      live.delete(running);
+      await killServer(running);
     },
     start,
     query: (sql, values) => query(sql, values),

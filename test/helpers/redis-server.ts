@@ -3,10 +3,10 @@
  * port, in memory only, stopped (and startable again on the same port) by the test. With
  * `after` it dies with the test file whatever happens.
  */
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { after } from 'node:test';
 import { freePort } from './ports.js';
+import { aptInstall, killServer, trackServer } from './server-process.js';
 
 export interface RedisServer {
   readonly port: number;
@@ -17,11 +17,6 @@ export interface RedisServer {
   start(): Promise<void>;
 }
 
-const live = new Set<ChildProcess>();
-after(() => {
-  for (const child of live) child.kill('SIGKILL');
-});
-
 const REDIS_SERVER = '/usr/bin/redis-server';
 
 /**
@@ -30,9 +25,7 @@ const REDIS_SERVER = '/usr/bin/redis-server';
  */
 function ensureRedisServer(): void {
   if (existsSync(REDIS_SERVER)) return;
-  if (process.getuid?.() !== 0) throw new Error("the Redis tests need Debian's redis-server (apt-get install redis-server)");
-  const install = `test -x ${REDIS_SERVER} || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server)`;
-  execFileSync('flock', ['/tmp/portcullis-apt.lock', 'sh', '-c', install], { stdio: ['ignore', 'ignore', 'inherit'] });
+  aptInstall('redis-server', `test -x ${REDIS_SERVER}`, 'the Redis tests');
 }
 
 export async function startRedisServer(): Promise<RedisServer> {
@@ -41,7 +34,7 @@ export async function startRedisServer(): Promise<RedisServer> {
   let child: ChildProcess | null = null;
   const start = async (): Promise<void> => {
     const started = spawn(REDIS_SERVER, ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: ['ignore', 'pipe', 'pipe'] });
-    live.add(started);
+    trackServer(started);
     child = started;
     await new Promise<void>((resolve, reject) => {
       let output = '';
@@ -71,10 +64,7 @@ export async function startRedisServer(): Promise<RedisServer> {
       const running = child;
       if (running === null) return;
       child = null;
-      const exited = new Promise<void>((resolve) => running.once('exit', () => resolve()));
-      running.kill('SIGKILL');
-      await exited;
-      live.delete(running);
+      await killServer(running);
     },
     start,
   };

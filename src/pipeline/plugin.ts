@@ -167,5 +167,12 @@ export interface RoutePlugins {
   readonly base: readonly ResolvedPlugin[];
   /** The list once `consumerId` is known (consumer- and consumer-group-scoped instances win where they exist). */
   withConsumer(consumerId: string): readonly ResolvedPlugin[];
+  /** A plugin of `base` traces phases (`PluginDefinition.tracesPhases`): the route's requests record their phase times. */
+  readonly tracesPhases: boolean;
+}
+
+/** A route's plugins, with what is known of them once per configuration. */
+export function routePlugins(base: readonly ResolvedPlugin[], withConsumer: (consumerId: string) => readonly ResolvedPlugin[]): RoutePlugins {
+  return { base, withConsumer, tracesPhases: base.some((plugin) => plugin.definition.tracesPhases === true) };
 }
 

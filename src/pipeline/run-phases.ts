@@ -17,7 +17,7 @@ import type { ResolvedPlugin, ResponseHead, RoutePlugins } from './plugin.js';
 export function runRequestPhases(ctx: RequestContext, plugins: RoutePlugins, ran: ResolvedPlugin[]): Promise<void> | undefined {
   // A route without plugins (and without global ones) costs no async frame at all.
   if (plugins.base.length === 0) return undefined;
-  if (ctx.timings === null && plugins.base.some((plugin) => plugin.definition.tracesPhases === true)) ctx.timings = new PhaseTimings();
+  if (plugins.tracesPhases && ctx.timings === null) ctx.timings = new PhaseTimings();
   return runPhases(ctx, plugins, ran);
 }
 

@@ -1,5 +1,5 @@
 import type { ConsumerGroup, Route } from '../config/types.js';
-import type { ResolvedPlugin, RoutePlugins } from '../pipeline/plugin.js';
+import { routePlugins, type ResolvedPlugin, type RoutePlugins } from '../pipeline/plugin.js';
 
 type Scope = { route: string | null; service: string | null; consumer: string | null; consumer_group: string | null };
 
@@ -74,19 +74,16 @@ export class PluginIndex {
   /** The plugins for a route; computed per route once per configuration. */
   forRoute(route: Route): RoutePlugins {
     const base = this.#select(route, null);
-    if (!this.#hasConsumerScoped) return { base, withConsumer: () => base };
+    if (!this.#hasConsumerScoped) return routePlugins(base, () => base);
     const perConsumer = new Map<string, readonly ResolvedPlugin[]>();
-    return {
-      base,
-      withConsumer: (consumerId) => {
-        let list = perConsumer.get(consumerId);
-        if (list === undefined) {
-          list = this.#select(route, consumerId);
-          perConsumer.set(consumerId, list);
-        }
-        return list;
-      },
-    };
+    return routePlugins(base, (consumerId) => {
+      let list = perConsumer.get(consumerId);
+      if (list === undefined) {
+        list = this.#select(route, consumerId);
+        perConsumer.set(consumerId, list);
+      }
+      return list;
+    });
   }
 
   /** Global plugins only: what runs when no route matched (Kong runs global plugins then too). */

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import type { Logger } from 'pino';
 import { configHash } from '../config/index.js';
 import type { Config, Consumer, PluginEntity, Route, Service } from '../config/types.js';
-import type { PluginDefinition, PluginInstance, ResolvedPlugin, RoutePlugins } from '../pipeline/plugin.js';
+import { routePlugins, type PluginDefinition, type PluginInstance, type ResolvedPlugin, type RoutePlugins } from '../pipeline/plugin.js';
 import type { NodeServices } from '../state/node-services.js';
 import { targetHostHeader } from '../balancer/host-header.js';
 import { UpstreamPools } from '../proxy/upstream-pools.js';
@@ -51,6 +51,8 @@ export class Runtime {
   readonly #consumers: ReadonlyMap<string, Consumer>;
   readonly #routePlugins: ReadonlyMap<string, RoutePlugins>;
   readonly #globalPlugins: readonly ResolvedPlugin[];
+  /** What a route without its own entry runs: made once, not per request. */
+  readonly #globalRoutePlugins: RoutePlugins;
   /** Prefixes of the well-known documents plugins serve (RFC 9728 metadata), empty when none. */
   readonly wellKnownPrefixes: readonly string[];
   /** Plugin instances by entity id plus the config text that built them, for reuse on reload. */
@@ -84,6 +86,7 @@ export class Runtime {
     const index = new PluginIndex(init.resolved, init.config.consumer_groups);
     this.#routePlugins = new Map(init.config.routes.map((r) => [r.id, index.forRoute(r)]));
     this.#globalPlugins = index.globals();
+    this.#globalRoutePlugins = routePlugins(this.#globalPlugins, () => this.#globalPlugins);
   }
 
   /** Compiles a validated configuration; `previous` lends warm pools and unchanged plugin instances. */
@@ -128,7 +131,7 @@ export class Runtime {
   }
 
   pluginsFor(route: Route): RoutePlugins {
-    return this.#routePlugins.get(route.id) ?? { base: this.#globalPlugins, withConsumer: () => this.#globalPlugins };
+    return this.#routePlugins.get(route.id) ?? this.#globalRoutePlugins;
   }
 
   /** Global plugins, for requests that matched no route. */

@@ -77,6 +77,21 @@ describe('portcullis migrations', () => {
     }
   });
 
+  it('refuses settings that cannot work, in one line naming the flag', async () => {
+    const declarative = await portcullis(['start', '--database', 'postgres', '--declarative-config', 'kong.yaml']);
+    assert.equal(declarative.code, 1);
+    assert.match(declarative.stderr, /--declarative-config is for --database off; load a file into PostgreSQL with 'portcullis sync FILE'/);
+    const unknown = await portcullis(['start', '--database', 'mysql']);
+    assert.equal(unknown.code, 1);
+    assert.match(unknown.stderr, /--database: 'mysql' is not off or postgres/);
+    const off = await portcullis(['migrations', 'list', '--database', 'off']);
+    assert.equal(off.code, 2);
+    assert.match(off.stderr, /--database off has no migrations/);
+    const schema = await portcullis(['migrations', 'list', '--pg-schema', 'Bad-Name']);
+    assert.equal(schema.code, 1);
+    assert.match(schema.stderr, /--pg-schema must be a plain lower-case identifier/);
+  });
+
   it('fails in one line, exit 1, when the server cannot be reached or refuses the password (which it never prints)', async () => {
     const unreachable = await portcullis(['migrations', 'list', '--pg-host', '127.0.0.1', '--pg-port', String(await closedPort()), '--pg-timeout', '2000']);
     assert.equal(unreachable.code, 1);

@@ -2,21 +2,7 @@ import { Type, type Static } from '@sinclair/typebox';
 import type { ConfigError } from '../../config/types.js';
 import type { PluginSchema } from '../../pipeline/plugin.js';
 import { customFieldsByLua, refuseLua } from '../log-plugins-shared.js';
-
-/** Kong's queue record (kong/tools/queue_schema.lua); durations in (fractional) seconds. */
-export const queueRecord = Type.Object(
-  {
-    max_batch_size: Type.Integer({ minimum: 1, maximum: 1000000, default: 1, description: 'Most entries sent in one request (1: one object per request, else a JSON array).' }),
-    max_coalescing_delay: Type.Number({ minimum: 0, maximum: 3600, default: 1, description: 'Seconds after the first entry of a batch before it is sent unfilled.' }),
-    max_entries: Type.Integer({ minimum: 1, maximum: 1000000, default: 10000, description: 'Most entries waiting; when full the oldest is dropped (and counted).' }),
-    max_bytes: Type.Union([Type.Integer(), Type.Null()], { default: null, description: 'Most bytes waiting; unset: no byte limit.' }),
-    max_retry_time: Type.Number({ default: 60, description: 'Seconds a failed batch is retried before it is dropped (-1: never retried).' }),
-    initial_retry_delay: Type.Number({ minimum: 0.001, maximum: 1000000, default: 0.01, description: 'Seconds before the first retry; doubled for each later one.' }),
-    max_retry_delay: Type.Number({ minimum: 0.001, maximum: 1000000, default: 60, description: 'Most seconds between two retries.' }),
-    concurrency_limit: Type.Union([Type.Literal(1), Type.Literal(-1)], { default: 1, description: 'Batches sent at once: 1, or -1 for no limit.' }),
-  },
-  { additionalProperties: false, default: {} },
-);
+import { queueRecord } from '../queue-record.js';
 
 // Kong's typedefs.header_name (a token), without the three headers the plugin sets itself.
 const HEADER_NAME = '^[A-Za-z0-9!#$%&\'*+.^_`|~-]+$';
@@ -36,14 +22,13 @@ export const httpLogConfig = Type.Object(
     keepalive: Type.Number({ default: 60000, description: 'ms an idle connection to the collector is kept.' }),
     retry_count: Type.Union([Type.Integer(), Type.Null()], { default: null, description: 'Deprecated and without effect, as in Kong: use queue.max_retry_time.' }),
     headers: Type.Union([Type.Record(Type.String(), Type.String()), Type.Null()], { default: null, description: 'Headers added to every request to the collector (never logged).' }),
-    queue: queueRecord,
+    queue: queueRecord(),
     custom_fields_by_lua: customFieldsByLua,
   },
   { additionalProperties: false },
 );
 
 export type HttpLogConfig = Static<typeof httpLogConfig>;
-export type QueueConfig = Static<typeof queueRecord>;
 
 /** Kong's typedefs.url check (missing host, missing scheme), and only the schemes a log server can be reached by. */
 function checkEndpoint(endpoint: string, at: string): ConfigError[] {

@@ -1,7 +1,6 @@
 import { ActiveHealthChecks } from '../balancer/health/active-checks.js';
 import { liveTargets, logHealthChange } from '../balancer/health/health-log.js';
 import { randomUUID } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
 import type { Logger } from 'pino';
 import type { Config } from '../config/types.js';
 import { createAdminHandler, type AdminOptions, type MetricsSource } from '../admin/admin-handler.js';
@@ -20,6 +19,7 @@ import { writeAccessLog } from './access-log.js';
 import { drain, listen, type Listener, type ListenerHandlers } from './listeners.js';
 import { createProxyHandler } from './proxy-handler.js';
 import type { GatewayObserver } from './observer.js';
+import { readTrustedCaPems } from './trusted-ca-pems.js';
 import type { GatewaySettings } from './settings.js';
 import { version } from '../version.js';
 import { localNodeServices, type NodeServices } from '../state/node-services.js';
@@ -79,7 +79,7 @@ export async function startGateway(settings: GatewaySettings, options: StartOpti
   const logger = options.logger;
   const plugins = options.plugins ?? pluginDefinitions;
   const defaultCertificate = await loadDefaultCertificate(settings);
-  const trustedCaPems = await Promise.all(settings.trustedCertificates.map((file) => readFile(file, 'utf8')));
+  const trustedCaPems = await readTrustedCaPems(settings);
   const deps: RuntimeDependencies = { plugins, logger, defaultCertificate, trustedCaPems, upstreamHttp2: settings.upstreamHttp2, node: options.node ?? localNodeServices() };
   const holder = new RuntimeHolder(Runtime.compile(options.config, deps, null), (error) =>
     logger.error({ err: error }, 'closing a retired configuration failed'),

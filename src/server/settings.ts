@@ -1,3 +1,4 @@
+import type { RedisSettings } from '../state/redis/redis-settings.js';
 import type { PostgresSettings } from '../store/postgres/pg-settings.js';
 
 /**
@@ -56,6 +57,8 @@ export interface GatewaySettings {
   postgres: PostgresSettings | null;
   /** With `database: postgres`: how often a node checks for changes it was not notified of (Kong's db_update_frequency). */
   dbUpdateFrequencyMs: number;
+  /** The Redis the nodes share (`--redis-url`): DPoP replay cache, rate-limiting policy `cluster`; null: none, each node keeps its own. */
+  redis: RedisSettings | null;
   /** The node's name; null: the one kept in `<prefix>/node.id`, made on first start. */
   nodeId: string | null;
 }
@@ -114,4 +117,5 @@ export const defaultSettings: Readonly<GatewaySettings> = Object.freeze({
   postgres: null,
   dbUpdateFrequencyMs: 5000,
   nodeId: null,
+  redis: null,
 });

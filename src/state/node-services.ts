@@ -19,6 +19,11 @@ export interface NodeServices {
   readonly health: UpstreamHealth;
   /** Rate-limiting counters of the `local` policy, shared by every worker of the node. */
   readonly rateCounters: RateCounters;
+  /**
+   * Counters shared by every node of the cluster (the rate-limiting `cluster` policy), on the node's
+   * `--redis-url`; null without one.
+   */
+  readonly clusterRateCounters: RateCounters | null;
   /** Kong's Prometheus series (the prometheus plugin), in the registry `/metrics` serves. */
   readonly kongMetrics: KongMetrics;
 }
@@ -26,5 +31,5 @@ export interface NodeServices {
 /** Services for a gateway in one process: an in-memory replay store, and `nonceKey` or a random key (Kong's metrics in a registry of their own: nobody scrapes it). */
 export function localNodeServices(options: { nonceKey?: Uint8Array; replayCacheEntries?: number } = {}): NodeServices {
   const health = new UpstreamHealth();
-  return { replayCache: new MemoryReplayCache(options.replayCacheEntries), nonceKey: options.nonceKey ?? randomBytes(32), health, rateCounters: new MemoryRateCounters(), kongMetrics: new KongMetrics(new Registry(), () => health.states()) };
+  return { replayCache: new MemoryReplayCache(options.replayCacheEntries), nonceKey: options.nonceKey ?? randomBytes(32), health, rateCounters: new MemoryRateCounters(), clusterRateCounters: null, kongMetrics: new KongMetrics(new Registry(), () => health.states()) };
 }

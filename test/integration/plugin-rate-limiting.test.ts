@@ -178,9 +178,8 @@ services:
     assert.match(none.text, /at least one of these fields must be non-empty: 'config.second', 'config.minute'/);
     const order = await post({ minute: 10, hour: 5 });
     assert.match(order.text, /The limit for hour\(5.0\) cannot be lower than the limit for minute\(10.0\)/);
-    const cluster = await post({ minute: 1, policy: 'cluster' });
-    assert.match(cluster.text, /config.policy/);
-    assert.match(cluster.text, /use policy 'redis'/);
+    const cluster = await post({ minute: 1, policy: 'cluster', sync_rate: 1 });
+    assert.match(cluster.text, /config.sync_rate/);
     const redis = await post({ minute: 1, policy: 'redis' });
     assert.match(redis.text, /config.redis.host/);
     const sync = await post({ minute: 1, sync_rate: 1 });

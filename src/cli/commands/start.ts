@@ -1,22 +1,26 @@
 import cluster from 'node:cluster';
 import { join } from 'node:path';
 import { availableParallelism } from 'node:os';
-import { AggregatorRegistry } from 'prom-client';
+import { AggregatorRegistry, Registry } from 'prom-client';
 import { adminExposureWarning } from '../../admin/admin-exposure.js';
 import { DEFAULT_ADMIN_BODY_LIMIT } from '../../admin/admin-handler.js';
 import { emptyConfig } from '../../config/index.js';
 import type { Config } from '../../config/types.js';
+import { DatabaseMetrics } from '../../metrics/cluster-metrics.js';
 import { GatewayMetrics } from '../../metrics/gateway-metrics.js';
 import { pluginSchemas } from '../../plugins/index.js';
 import { WorkerPool } from '../../server/cluster/worker-pool.js';
 import { runWorker } from '../../server/cluster/worker.js';
 import { startGateway, type Gateway } from '../../server/gateway.js';
 import { formatAddress } from '../../server/listen-spec.js';
+import { readTrustedCaPems } from '../../server/trusted-ca-pems.js';
 import { defaultSettings, type GatewaySettings } from '../../server/settings.js';
 import { loadOrCreateNonceKey } from '../../state/nonce-key.js';
 import { loadOrCreateNodeId } from '../../state/node-id.js';
 import { MemoryRateCounters } from '../../state/rate-counters.js';
 import { MemoryReplayCache } from '../../state/replay-cache.js';
+import { nodeRedis } from '../../state/redis/node-redis.js';
+import { REDIS_FLAGS, redisSettings } from '../../state/redis/redis-settings.js';
 import { FileConfigStore } from '../../store/file-config-store.js';
 import { loadStoredConfig } from '../../store/load-stored-config.js';
 import { StoreUnavailableError, type ConfigStore } from '../../store/config-store.js';
@@ -66,6 +70,7 @@ export const startFlags: Record<string, FlagSpec> = {
   database: { type: 'string', description: "off|postgres: where the configuration lives (off: the prefix; postgres: shared by every node on the database, made by 'portcullis migrations bootstrap')", defaultText: d.database },
   'db-update-frequency': { type: 'string', description: 'With postgres: seconds between checks for changes not notified', defaultText: String(d.dbUpdateFrequencyMs / 1000) },
   ...PG_FLAGS,
+  ...REDIS_FLAGS,
 };
 
 export const startUsage = 'portcullis start [options]';
@@ -114,6 +119,7 @@ export function settingsFromFlags(values: FlagValues): GatewaySettings {
     replayCacheEntries: positiveFlag(values, 'replay-cache-entries', d.replayCacheEntries),
     ...databaseSettings(values),
     nodeId: stringFlag(values, 'node-id') ?? null,
+    redis: redisSettings(values),
   };
 }
 
@@ -241,15 +247,23 @@ export async function runGateway(settings: GatewaySettings, env: NodeJS.ProcessE
   const workerMetrics = pool === null ? null : new AggregatorRegistry();
   // Made once the gateway exists (it refreshes the gateway's configuration); /status reads it from then on.
   let follower: ChangeFollower | null = null;
+  // One process: its Redis client serves the proxy here. With workers, each worker has its own.
+  const redis = pool === null && settings.redis !== null ? nodeRedis(settings.redis, { localReplayCache: replayStore, logger, registry: metrics.registry, trustedCaPems: await readTrustedCaPems(settings) }) : null;
+  // The node's cluster facts live in this process; with workers they are served beside the workers' metrics.
+  const primaryRegistry = workerMetrics === null ? metrics.registry : new Registry();
+  const databaseMetrics = new DatabaseMetrics(primaryRegistry, {
+    loadedAt: () => started?.holder.current.loadedAt ?? new Date(),
+    database: postgres === null ? null : { reachable: () => follower?.reachable ?? false, lastChangeSeenAt: () => follower?.lastChangeSeenAt ?? null },
+  });
   const gateway = await startGateway({ ...settings, nodeId, ...(pool === null ? {} : { proxyListen: 'off' }) }, {
     logger,
     config,
     observer: metrics,
     store,
-    node: { replayCache: replayStore, nonceKey, health, rateCounters, kongMetrics: metrics.kong },
+    node: { replayCache: redis?.replayCache ?? replayStore, nonceKey, health, rateCounters, clusterRateCounters: redis?.clusterRateCounters ?? null, kongMetrics: metrics.kong },
     ...(postgres === null ? {} : { databaseReachable: () => follower?.reachable ?? true, databaseEverReached: () => !fromLocalCopy || (follower?.everReached ?? false) }),
     admin: {
-      metrics: workerMetrics === null ? metrics : { scrape: async () => ({ contentType: workerMetrics.contentType, body: await workerMetrics.clusterMetrics() }) },
+      metrics: workerMetrics === null ? metrics : { scrape: async () => ({ contentType: workerMetrics.contentType, body: `${await workerMetrics.clusterMetrics()}\n${await primaryRegistry.metrics()}` }) },
       maxBodyBytes: options.adminMaxBodyBytes,
       showPrivateKeys: options.adminShowPrivateKeys,
       // Nodes that reported within three version checks (at least a minute) are the cluster.
@@ -269,6 +283,7 @@ export async function runGateway(settings: GatewaySettings, env: NodeJS.ProcessE
           report: () => reportNode(postgres.pool, nodeId, gateway.holder.current.hash),
           logger,
           pollMs: settings.dbUpdateFrequencyMs,
+          observer: databaseMetrics.observer,
         });
   await follower?.start();
   let proxyListeners: Array<{ kind: string; ssl: boolean; host: string; port: number }> = gateway.proxyListeners.map((l) => ({ kind: 'proxy', ssl: l.spec.ssl, ...l.address }));
@@ -276,6 +291,7 @@ export async function runGateway(settings: GatewaySettings, env: NodeJS.ProcessE
     await follower?.stop();
     await pool?.stop();
     await gateway.close();
+    redis?.close();
     await postgres?.pool.end();
   };
   try {

@@ -345,19 +345,19 @@ describe('openid-connect DPoP (RFC 9449)', () => {
     assert.equal(ctx.upstreamHeaders['dpop'], proofValue);
   }
 
-  it('fails closed with a 500 dpop_replay_unavailable when the replay store rejects, after checking everything else', async () => {
+  it('fails closed with a 401 dpop_replay_unavailable when the replay store rejects, after checking everything else', async () => {
     const store = new ScriptedReplayCache(() => Promise.reject(new Error('no answer from the primary')));
     const { plugin, settings } = withReplayCache(store);
     const p = await proof();
     const ctx = request(p);
     const refusal = await runAccess(plugin, ctx);
     assert.ok(refusal !== null, 'a store that cannot be reached must not let the request through');
-    assert.equal(refusal.status, 500);
+    assert.equal(refusal.status, 401);
     assert.equal(refusal.code, 'dpop_replay_unavailable');
-    // Kong's 500: no challenge, nothing about the cause for the client; the cause is kept for the log.
-    assert.equal(refusal.message, 'An unexpected error occurred');
-    assert.deepEqual(refusal.challenges, []);
-    assert.equal(refusal.headers, undefined);
+    // The proof cannot be vouched for: an RFC 9449 challenge, so the client may retry with a new
+    // proof; the cause is kept for the log, not told to the client.
+    expectProofError(refusal);
+    assert.doesNotMatch(challenge(refusal), /primary/);
     assert.match(refusal.description ?? '', /no answer from the primary/);
     nothingPassedOn(ctx, p, 'dpop_replay_unavailable');
     // The store was asked once, with the proof's mark: sha256(jkt NUL jti), created at iat, for lifetime + skew.
@@ -381,7 +381,7 @@ describe('openid-connect DPoP (RFC 9449)', () => {
       const p = await proof();
       const ctx = request(p);
       const refusal = await runAccess(withReplayCache(new ScriptedReplayCache(answer)).plugin, ctx);
-      assert.equal(refusal?.status, 500);
+      assert.equal(refusal?.status, 401);
       assert.equal(refusal.code, 'dpop_replay_unavailable');
       nothingPassedOn(ctx, p, 'dpop_replay_unavailable');
     }
@@ -395,13 +395,13 @@ describe('openid-connect DPoP (RFC 9449)', () => {
     assert.equal(store.claims.length, 0);
   });
 
-  it('an unreachable replay store is a 500 even with anonymous set: it never falls back to the anonymous consumer', async () => {
+  it('an unreachable replay store is refused even with anonymous set: it never falls back to the anonymous consumer', async () => {
     const store = new ScriptedReplayCache(() => Promise.reject(new Error('down')));
     const { plugin } = withReplayCache(store, { anonymous: 'guest' }, { consumers: [{ username: 'guest' }] });
     const p = await proof();
     const ctx = request(p);
     const refusal = await runAccess(plugin, ctx);
-    assert.equal(refusal?.status, 500);
+    assert.equal(refusal?.status, 401);
     assert.equal(refusal.code, 'dpop_replay_unavailable');
     nothingPassedOn(ctx, p, 'dpop_replay_unavailable');
   });

@@ -24,7 +24,7 @@ import { applyClaimHeaders, ConsumerDirectory, parseTokenHeader } from './identi
 import { Introspector } from './introspection.js';
 import { acquireIssuer, releaseIssuer, type IssuerSettings } from './issuer-registry.js';
 import { checkCertificateBinding } from './proof-of-possession.js';
-import { reasons, type SuccessReason } from './reasons.js';
+import { reasons, type ReasonInfo, type SuccessReason } from './reasons.js';
 import { AuthFailure, refusalResponse, type ResponseSettings } from './responses.js';
 import { openIdConnectSchema, type OpenIdConnectConfig } from './schema.js';
 
@@ -222,12 +222,12 @@ export function createOpenIdConnect(config: OpenIdConnectConfig, _entity: Plugin
   }
 
   function refuse(ctx: RequestContext, failure: AuthFailure, found: FoundToken | null): void {
-    const info = reasons[failure.reason];
+    const info: ReasonInfo = reasons[failure.reason];
     const fields = { request_id: ctx.id, reason: failure.reason, detail: failure.detail };
-    if (info.refusal === 'unexpected') logger.error(fields, 'openid-connect could not authenticate a request');
+    if (info.refusal === 'unexpected' || info.outage === true) logger.error(fields, 'openid-connect could not authenticate a request');
     // Debug only: the access log already carries the reason, and a flood of bad tokens must not become a flood of log lines.
     else logger.debug(fields, 'openid-connect refused a request');
-    if (anonymous !== null && (info.refusal === 'unauthorized' || info.refusal === 'forbidden')) {
+    if (anonymous !== null && info.outage !== true && (info.refusal === 'unauthorized' || info.refusal === 'forbidden')) {
       proceedAsAnonymous(ctx, PLUGIN, anonymous, failure.reason);
       // A refused credential never travels upstream, whatever hide_credentials says; nor its proof.
       if (found !== null) hideCredential(ctx, found);

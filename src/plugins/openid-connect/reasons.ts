@@ -16,6 +16,11 @@ export interface ReasonInfo {
   readonly dpop?: DpopErrorCode;
   /** Kong-style reason text, used with `display_errors` and in logs. */
   readonly text: string;
+  /**
+   * The gateway could not check the credential (a store it depends on is down): refused, and
+   * never passed as the `anonymous` consumer, so an outage does not turn callers into anonymous ones.
+   */
+  readonly outage?: true;
 }
 
 export const reasons = {
@@ -75,7 +80,7 @@ export const reasons = {
   dpop_key_mismatch: { refusal: 'unauthorized', dpop: 'invalid_dpop_proof', text: 'the JWK in the DPoP proof does not match the token' },
   dpop_proof_replayed: { refusal: 'unauthorized', dpop: 'invalid_dpop_proof', text: 'the DPoP proof was already used' },
   dpop_replay_beyond_capacity: { refusal: 'unauthorized', dpop: 'invalid_dpop_proof', text: 'the DPoP proof is older than the replay store can vouch for' },
-  dpop_replay_unavailable: { refusal: 'unexpected', text: 'the DPoP replay store could not be reached' },
+  dpop_replay_unavailable: { refusal: 'unauthorized', dpop: 'invalid_dpop_proof', outage: true, text: 'the DPoP replay store could not be reached, so the proof cannot be accepted' },
   issuer_unavailable: { refusal: 'unexpected', text: 'the identity provider could not be reached and no keys are known' },
   introspection_unavailable: { refusal: 'unexpected', text: 'the introspection endpoint could not be used' },
   internal_error: { refusal: 'unexpected', text: 'an unexpected error occurred (a bug; see the error log)' },

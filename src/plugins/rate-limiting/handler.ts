@@ -1,6 +1,6 @@
 import type { RequestContext } from '../../pipeline/context.js';
 import { GatewayError } from '../../pipeline/gateway-error.js';
-import type { PluginDefinition } from '../../pipeline/plugin.js';
+import type { PluginDefinition, PluginEnvironment } from '../../pipeline/plugin.js';
 import type { CounterWindow, RateCounters } from '../../state/rate-counters.js';
 import { logThrottle } from '../../util/log-throttle.js';
 import { identifierOf } from './identifier.js';
@@ -11,6 +11,23 @@ import { counterKey, counterKeyPrefix, PERIODS, PERIOD_SECONDS, windowOf, type P
 
 /** How often a counter store that keeps failing is logged (every request would flood the log). */
 const FAILURE_LOG_INTERVAL_MS = 10_000;
+
+/** Said once per process: every later instance would say it again on each configuration change. */
+let warnedClusterWithoutRedis = false;
+
+/**
+ * Policy `cluster`: Kong counts in its database, shared by every node; Portcullis counts in the
+ * node's shared Redis (`--redis-url`), which every node of a cluster names. Without one there is
+ * nothing the nodes share, so the node's own counters count (exact on one node) and it says so.
+ */
+function clusterCounters(env: PluginEnvironment): RateCounters {
+  if (env.node.clusterRateCounters !== null) return env.node.clusterRateCounters;
+  if (!warnedClusterWithoutRedis) {
+    warnedClusterWithoutRedis = true;
+    env.logger.warn("rate-limiting policy 'cluster' without --redis-url: counting in this node's own counters, so each node allows the limit (set --redis-url on every node to share them)");
+  }
+  return env.node.rateCounters;
+}
 
 /**
  * Kong's rate-limiting (priority 910, access phase): fixed UTC windows per configured period,
@@ -29,7 +46,7 @@ export const rateLimiting: PluginDefinition<RateLimitingConfig> = {
     const keyPrefix = counterKeyPrefix({ route: entity.route, service: entity.service });
     // The node's counters outlive this instance (a reload keeps them); only a Redis client is this instance's to release.
     const redis = config.policy === 'redis' ? redisCounters(config, env) : null;
-    const store: RateCounters = redis ?? env.node.rateCounters;
+    const store: RateCounters = redis ?? (config.policy === 'cluster' ? clusterCounters(env) : env.node.rateCounters);
     const failureLogDue = logThrottle(FAILURE_LOG_INTERVAL_MS);
 
     const storeFailed = (ctx: RequestContext, error: unknown): void => {

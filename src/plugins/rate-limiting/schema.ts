@@ -79,12 +79,6 @@ function checkRateLimiting(c: RateLimitingConfig, at: string): ConfigError[] {
   if (c.policy !== 'redis' && c.sync_rate !== SYNC_RATE_REALTIME) errors.push({ path: `${at}.sync_rate`, message: 'sync_rate can only be used with the redis policy' });
   if (c.policy === 'redis' && c.sync_rate !== SYNC_RATE_REALTIME && c.sync_rate < 0.02) errors.push({ path: `${at}.sync_rate`, message: 'sync_rate must be greater than 0.02, or -1 to disable' });
   if (c.policy === 'redis' && c.redis.host === null) errors.push({ path: `${at}.redis.host`, message: 'required field missing (policy redis)' });
-  if (c.policy === 'cluster') {
-    errors.push({
-      path: `${at}.policy`,
-      message: "policy 'cluster' keeps counters in Kong's database, which Portcullis does not have yet; use policy 'redis' (with config.redis) for limits shared by several nodes, or 'local'",
-    });
-  }
   if (c.limit_by === 'header' && c.header_name === null) errors.push({ path: `${at}.header_name`, message: 'required field missing (limit_by header)' });
   if (c.limit_by === 'path' && c.path === null) errors.push({ path: `${at}.path`, message: 'required field missing (limit_by path)' });
   return errors;

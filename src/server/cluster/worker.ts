@@ -14,11 +14,13 @@ import { pluginSchemas } from '../../plugins/index.js';
 import type { Logger } from '../../util/logger.js';
 import { startGateway, type Gateway } from '../gateway.js';
 import type { GatewaySettings } from '../settings.js';
+import { readTrustedCaPems } from '../trusted-ca-pems.js';
 import { IpcRateCounters } from '../../state/ipc-rate-counters.js';
 import { IpcReplayCache } from '../../state/ipc-replay-cache.js';
 import type { NodeServices } from '../../state/node-services.js';
 import { UpstreamHealth } from '../../balancer/health/upstream-health.js';
 import { readNonceKey } from '../../state/nonce-key.js';
+import { nodeRedis } from '../../state/redis/node-redis.js';
 import { isPortcullisMessage, type FromWorker, type ToWorker } from './messages.js';
 
 function send(message: FromWorker): void {
@@ -45,7 +47,16 @@ export async function runWorker(settings: GatewaySettings, logger: Logger, nonce
   const rateCounters = new IpcRateCounters(sendToPrimary);
   const health = new UpstreamHealth();
   const metrics = new GatewayMetrics({ config: () => gateway?.holder.current ?? { version: 0, loadedAt: new Date(0), hash: '' }, targetHealth: () => health.states() });
-  const node: NodeServices = { replayCache, nonceKey: await readNonceKey(nonceKeyFile), health, rateCounters, kongMetrics: metrics.kong };
+  // The node's shared Redis: this worker's own client; the primary's cache is the fallback when it is told to be.
+  const redis = settings.redis === null ? null : nodeRedis(settings.redis, { localReplayCache: replayCache, logger, registry: metrics.registry, trustedCaPems: await readTrustedCaPems(settings) });
+  const node: NodeServices = {
+    replayCache: redis?.replayCache ?? replayCache,
+    nonceKey: await readNonceKey(nonceKeyFile),
+    health,
+    rateCounters,
+    clusterRateCounters: redis?.clusterRateCounters ?? null,
+    kongMetrics: metrics.kong,
+  };
 
   // A flip this worker's passive checks found goes to the primary, which tells every worker.
   node.health.onChange((change) => {
@@ -86,6 +97,7 @@ export async function runWorker(settings: GatewaySettings, logger: Logger, nonce
       process.off('message', onMessage);
       queue = queue.then(async () => {
         await gateway?.close();
+        redis?.close();
         resolve();
       });
     };

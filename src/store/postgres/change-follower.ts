@@ -20,6 +20,8 @@ export interface ChangeFollowerOptions {
   readonly report?: () => Promise<void>;
   readonly logger: Logger;
   readonly pollMs: number;
+  /** Told how long each version check took, and whether the database answered (the node's metrics). */
+  readonly observer?: { call(seconds: number, ok: boolean): void };
 }
 
 const RECONNECT_MIN_MS = 250;
@@ -37,6 +39,8 @@ export class ChangeFollower {
   #stopped = false;
   #reachable = true;
   #everReached = false;
+  #lastChangeSeenAt: number | null = null;
+  #lastAnswerAt: number | null = null;
 
   constructor(options: ChangeFollowerOptions) {
     this.#options = options;
@@ -58,6 +62,16 @@ export class ChangeFollower {
     return this.#everReached;
   }
 
+  /** When a check last found the database on a version this node was not on (ms since the epoch); null: not yet. */
+  get lastChangeSeenAt(): number | null {
+    return this.#lastChangeSeenAt;
+  }
+
+  /** When the database last answered a version check (ms since the epoch); null: never. */
+  get lastAnswerAt(): number | null {
+    return this.#lastAnswerAt;
+  }
+
   /** Reloads when the database is ahead; calls made while one runs are folded into one more run. */
   check(): Promise<void> {
     if (this.#checking !== null) {
@@ -68,12 +82,16 @@ export class ChangeFollower {
       do {
         this.#again = false;
         try {
-          const { rows } = await this.#options.pool.query<{ version: string }>('SELECT version FROM config_state');
+          const rows = await this.#readVersion();
           this.#reachable = true;
           this.#everReached = true;
+          this.#lastAnswerAt = Date.now();
           const version = Number(rows[0]?.version ?? 0);
           // Not only ahead: a database restored from a backup is behind, and it is still the truth.
-          if (version !== this.#options.store.version) await this.#options.refresh();
+          if (version !== this.#options.store.version) {
+            this.#lastChangeSeenAt = Date.now();
+            await this.#options.refresh();
+          }
           await this.#options.report?.();
         } catch (error) {
           this.#reachable = false;
@@ -84,6 +102,19 @@ export class ChangeFollower {
       this.#checking = null;
     });
     return this.#checking;
+  }
+
+  /** The version row, timed for the node's metrics. */
+  async #readVersion(): Promise<Array<{ version: string }>> {
+    const asked = performance.now();
+    let ok = false;
+    try {
+      const { rows } = await this.#options.pool.query<{ version: string }>('SELECT version FROM config_state');
+      ok = true;
+      return rows;
+    } finally {
+      this.#options.observer?.call((performance.now() - asked) / 1000, ok);
+    }
   }
 
   async stop(): Promise<void> {

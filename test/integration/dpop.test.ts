@@ -7,9 +7,9 @@ import { readFile, stat } from 'node:fs/promises';
 import { connect as http2Connect } from 'node:http2';
 import { after, before, describe, it } from 'node:test';
 import * as dpop from 'dpop';
-import * as oauth from 'oauth4webapi';
-import { Agent, Client, fetch as undiciFetch, request } from 'undici';
+import { Agent, Client, request } from 'undici';
 import { startEchoServer, type EchoServer } from '../../src/echo/index.js';
+import { dpopAccessToken } from '../helpers/dpop-token.js';
 import { accessRecords, startGatewayProcess, type GatewayProcess } from '../helpers/gateway-process.js';
 import { devClientSecret, startTestIdp, testIdpClientIds, type TestIdp } from '../helpers/idp.js';
 
@@ -26,25 +26,7 @@ describe('DPoP through the gateway with the development IdP', () => {
   let opaqueToken: string;
   const clients: Client[] = [];
 
-  async function dpopToken(from: TestIdp, clientId: string, keyPair: KeyPair): Promise<{ access_token: string; token_type: string }> {
-    const agent = new Agent({ connect: { ca: from.caPem } });
-    const custom = ((url: string, init: RequestInit) => undiciFetch(url, { ...(init as object), dispatcher: agent })) as unknown as typeof fetch;
-    const issuer = new URL(from.issuer);
-    const as = await oauth.processDiscoveryResponse(issuer, await oauth.discoveryRequest(issuer, { [oauth.customFetch]: custom }));
-    const client: oauth.Client = { client_id: clientId };
-    const DPoP = oauth.DPoP(client, keyPair);
-    const grant = () => oauth.clientCredentialsGrantRequest(as, client, oauth.ClientSecretBasic(devClientSecret), new URLSearchParams(), { DPoP, [oauth.customFetch]: custom });
-    let result: oauth.TokenEndpointResponse;
-    try {
-      result = await oauth.processClientCredentialsResponse(as, client, await grant());
-    } catch (error) {
-      // The IdP asks for its nonce first; oauth4webapi's handle has cached it for the retry.
-      if (!oauth.isDPoPNonceError(error)) throw error;
-      result = await oauth.processClientCredentialsResponse(as, client, await grant());
-    }
-    await agent.close();
-    return { access_token: result.access_token, token_type: result.token_type };
-  }
+  const dpopToken = dpopAccessToken;
 
   const send = async (path: string, headers: Record<string, string>, via?: Client) => {
     const options = { path, method: 'GET' as const, headers };

@@ -13,13 +13,12 @@ import { connect as netConnect, type Socket } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { connect as tlsConnect } from 'node:tls';
 import * as dpop from 'dpop';
-import * as oauth from 'oauth4webapi';
-import { Agent, fetch as undiciFetch } from 'undici';
 import type { KeyAndCert } from '../../src/certs/index.js';
 import { NonceMinter } from '../../src/dpop/nonce.js';
 import { startEchoServer, type EchoServer } from '../../src/echo/index.js';
 import type { AccessRecord } from '../../src/server/access-log.js';
 import { readNonceKey } from '../../src/state/nonce-key.js';
+import { dpopAccessToken } from '../helpers/dpop-token.js';
 import { startGatewayProcess, type GatewayProcess } from '../helpers/gateway-process.js';
 import { devClientSecret, startTestIdp, testIdpClientIds, type TestIdp } from '../helpers/idp.js';
 import {
@@ -382,22 +381,11 @@ ${oidc('both', '      auth_methods: [bearer]\n      proof_of_possession_mtls: st
   )}`;
 }
 
-/** A DPoP-bound token from the IdP's token endpoint, as a real client gets one (oauth4webapi, with the IdP's DPoP checks). */
+/** A DPoP-bound token from the IdP's token endpoint, as a real client gets one. */
 async function dpopToken(idp: TestIdp, clientId: string, key: ProofKey): Promise<string> {
-  const agent = new Agent({ connect: { ca: idp.caPem } });
-  const custom = ((input: string, init: RequestInit) => undiciFetch(input, { ...(init as object), dispatcher: agent })) as unknown as typeof fetch;
-  try {
-    const issuer = new URL(idp.issuer);
-    const as = await oauth.processDiscoveryResponse(issuer, await oauth.discoveryRequest(issuer, { [oauth.customFetch]: custom }));
-    const client: oauth.Client = { client_id: clientId };
-    const DPoP = oauth.DPoP(client, key.pair);
-    const response = await oauth.clientCredentialsGrantRequest(as, client, oauth.ClientSecretBasic(devClientSecret), new URLSearchParams(), { DPoP, [oauth.customFetch]: custom });
-    const result = await oauth.processClientCredentialsResponse(as, client, response);
-    if (result.token_type.toLowerCase() !== 'dpop') throw new Error(`token_type ${result.token_type}`);
-    return result.access_token;
-  } finally {
-    await agent.close();
-  }
+  const result = await dpopAccessToken(idp, clientId, key.pair);
+  if (result.token_type.toLowerCase() !== 'dpop') throw new Error(`token_type ${result.token_type}`);
+  return result.access_token;
 }
 
 // Everything below lives in one describe with its own hooks: its preparation runs in order, after the

@@ -276,6 +276,10 @@ describe('PostgreSQL faults on nodes sharing one database', () => {
     const caughtUp = performance.now() - healed;
     assert.ok(forwarder.forwarded > forwardedAtCut, 'B reconnected through the healed link');
     await eventually('B saying the database is reachable again', () => reachable(b), 5000, 50);
+    // Not left on the poll alone: B listens again (its reconnect backs off to at most 5 s), beside A.
+    const listening = async (): Promise<number> =>
+      Number((await database.query<{ n: string }>("SELECT count(*) AS n FROM pg_stat_activity WHERE application_name = 'portcullis-listen'")).rows[0]?.n);
+    await eventually('B listening for changes again', async () => (await listening()) === 2, 10_000, 100);
     assert.deepEqual((await usernames(b)).filter((u) => u.startsWith('cut-')).sort(), ['cut-0', 'cut-1', 'cut-2']);
     assert.equal(await dump(b), await dump(a));
     t.diagnostic(`partitioned node: ${report.total} requests while cut, all 200 from its last configuration; caught up ${caughtUp.toFixed(0)} ms after the heal`);

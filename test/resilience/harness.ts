@@ -112,47 +112,84 @@ export interface SteadyTrafficReport {
   readonly statuses: Record<number, number>;
   readonly total: number;
   readonly errors: string[];
+  /** 200s whose body `check` refused (each one's message is in `errors`). */
+  readonly unexpected: number;
+  /** Requests made to each URL. */
+  readonly perUrl: Record<string, number>;
+  /** ms from the first request to the last answer. */
+  readonly elapsedMs: number;
+  /** Answer times in ms: the median, the 99th percentile and the slowest. */
+  readonly latency: { readonly p50: number; readonly p99: number; readonly max: number };
+}
+
+export interface SteadyTrafficOptions {
+  /** Clients running at once, each one request at a time, taking the URLs in turn; default 1. */
+  readonly clients?: number;
+  /** Each client's pause between its requests; default 10 ms. */
+  readonly pauseMs?: number;
+  /** What a 200's body must show besides its status (which configuration served it): a message when it does not. */
+  readonly check?: (body: string) => string | null;
 }
 
 /**
- * A client that keeps requesting `url` (one request at a time, `pauseMs` between them) until stopped:
- * the healthy route that must keep answering 200 while another route or the IdP misbehaves.
- * `stop(minimum)` lets it make at least `minimum` requests first (at most 10 s more).
+ * Clients that keep requesting `urls` (each one request at a time, `pauseMs` between them) until
+ * stopped: the healthy route that must keep answering 200 while another route, the IdP or the
+ * database misbehaves. `stop(minimum)` lets them make at least `minimum` requests first (at most
+ * 10 s more).
  */
-export function steadyTraffic(url: string, pauseMs = 10): { stop(minimum?: number): Promise<SteadyTrafficReport> } {
+export function steadyTraffic(urls: string | readonly string[], options: SteadyTrafficOptions = {}): { stop(minimum?: number): Promise<SteadyTrafficReport> } {
+  const targets = typeof urls === 'string' ? [urls] : urls;
   const statuses: Record<number, number> = {};
+  const perUrl: Record<string, number> = {};
   const errors: string[] = [];
+  const times: number[] = [];
   let total = 0;
+  let unexpected = 0;
   let until = Number.POSITIVE_INFINITY;
   let deadline = Number.POSITIVE_INFINITY;
-  const loop = (async () => {
-    while (total < until && Date.now() < deadline) {
+  const began = performance.now();
+  const client = async (first: number): Promise<void> => {
+    for (let i = first; total < until && Date.now() < deadline; i++) {
+      const url = targets[i % targets.length]!;
+      const asked = performance.now();
       try {
         const res = await request(url, { dispatcher: clientAgent, signal: AbortSignal.timeout(10_000) });
-        await res.body.text();
+        const body = await res.body.text();
         statuses[res.statusCode] = (statuses[res.statusCode] ?? 0) + 1;
+        const refused = res.statusCode === 200 ? (options.check?.(body) ?? null) : null;
+        if (refused !== null) {
+          unexpected++;
+          errors.push(`${url}: ${refused}`);
+        }
       } catch (error) {
         statuses[0] = (statuses[0] ?? 0) + 1;
         errors.push(error instanceof Error ? error.message : String(error));
       }
+      times.push(performance.now() - asked);
+      perUrl[url] = (perUrl[url] ?? 0) + 1;
       total++;
-      await sleep(pauseMs);
+      await sleep(options.pauseMs ?? 10);
     }
-  })();
+  };
+  const clients = Promise.all(Array.from({ length: options.clients ?? 1 }, (_, c) => client(c)));
   return {
     async stop(minimum = 0) {
       until = minimum;
       deadline = Date.now() + 10_000;
-      await loop;
-      return { statuses, total, errors };
+      await clients;
+      const sorted = times.sort((x, y) => x - y);
+      const at = (q: number): number => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? 0;
+      const latency = { p50: at(0.5), p99: at(0.99), max: sorted[sorted.length - 1] ?? 0 };
+      return { statuses, total, errors, unexpected, perUrl, elapsedMs: performance.now() - began, latency };
     },
   };
 }
 
-/** Asserts that the steady client made some requests and every one of them got a 200. */
+/** Asserts that the steady client made some requests and every one of them got a 200 (that `check` accepted). */
 export function assertOnlyOk(report: SteadyTrafficReport, minimum = 5): void {
   assert.ok(report.total >= minimum, `the healthy route got only ${report.total} requests (expected ≥ ${minimum})`);
   assert.deepEqual(report.statuses, { 200: report.total }, `the healthy route answered something else than 200: ${JSON.stringify(report.statuses)} ${report.errors.slice(0, 3).join('; ')}`);
+  assert.equal(report.unexpected, 0, `${report.unexpected} answers were not what the route serves: ${report.errors.slice(0, 3).join('; ')}`);
 }
 
 /**

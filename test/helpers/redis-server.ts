@@ -5,6 +5,9 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { freePort } from './ports.js';
 import { aptInstall, killServer, trackServer } from './server-process.js';
 
@@ -28,12 +31,28 @@ function ensureRedisServer(): void {
   aptInstall('redis-server', `test -x ${REDIS_SERVER}`, 'the Redis tests');
 }
 
-export async function startRedisServer(): Promise<RedisServer> {
+/** For a server that is more than one plain Redis: a replica, a Redis Cluster node, a Sentinel. */
+export interface RedisServerOptions {
+  /** More arguments (`--replicaof …`, `--cluster-enabled yes`, `--sentinel`). */
+  readonly args?: readonly string[];
+  /** A configuration file's text, given first (a Sentinel needs a file it can rewrite). */
+  readonly config?: (port: number) => string;
+  /** The log line that says it serves (default Redis's "Ready to accept connections"). */
+  readonly ready?: string;
+}
+
+export async function startRedisServer(options: RedisServerOptions = {}): Promise<RedisServer> {
   ensureRedisServer();
   const port = await freePort();
+  // Its own directory: a Redis Cluster node's nodes.conf, a Sentinel's rewritten configuration.
+  const dir = await mkdtemp(join(tmpdir(), 'portcullis-redis-'));
+  const configFile = join(dir, 'redis.conf');
+  if (options.config !== undefined) await writeFile(configFile, options.config(port));
+  const ready = options.ready ?? 'Ready to accept connections';
   let child: ChildProcess | null = null;
   const start = async (): Promise<void> => {
-    const started = spawn(REDIS_SERVER, ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const args = [...(options.config === undefined ? [] : [configFile]), '--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', 'no', ...(options.args ?? [])];
+    const started = spawn(REDIS_SERVER, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     trackServer(started);
     child = started;
     await new Promise<void>((resolve, reject) => {
@@ -41,7 +60,7 @@ export async function startRedisServer(): Promise<RedisServer> {
       const timer = setTimeout(() => reject(new Error(`redis-server did not start:\n${output}`)), 10_000);
       started.stdout.on('data', (chunk: Buffer) => {
         output += chunk.toString();
-        if (output.includes('Ready to accept connections')) {
+        if (output.includes(ready)) {
           clearTimeout(timer);
           resolve();
         }

@@ -71,7 +71,7 @@ export async function runWorker(settings: GatewaySettings, logger: Logger, nonce
     try {
       const config = load(document);
       if (gateway === null) {
-        gateway = await startGateway({ ...settings, adminListen: 'off' }, { logger, config, observer: metrics, node, healthChecks: false });
+        gateway = await startGateway({ ...settings, adminListen: 'off', statusListen: 'off' }, { logger, config, observer: metrics, node, healthChecks: false });
         send({ type: 'portcullis:applied', seq, hash: gateway.holder.current.hash, error: null });
         send({
           type: 'portcullis:ready',

@@ -17,7 +17,7 @@ import { readTrustedCaPems } from '../../server/trusted-ca-pems.js';
 import { defaultSettings, type GatewaySettings } from '../../server/settings.js';
 import { loadOrCreateNonceKey } from '../../state/nonce-key.js';
 import { loadOrCreateNodeId } from '../../state/node-id.js';
-import { MemoryRateCounters } from '../../state/rate-counters.js';
+import { MemoryRateCounters, type RateCounters } from '../../state/rate-counters.js';
 import { MemoryReplayCache } from '../../state/replay-cache.js';
 import { nodeRedis } from '../../state/redis/node-redis.js';
 import { REDIS_FLAGS, redisSettings } from '../../state/redis/redis-settings.js';
@@ -74,6 +74,13 @@ export const startFlags: Record<string, FlagSpec> = {
 };
 
 export const startUsage = 'portcullis start [options]';
+
+/**
+ * The primary of a node with workers compiles plugin instances (its admin API validates and
+ * serves them) but proxies nothing, so its instances never count; the workers have the node's
+ * Redis. Not null, so the primary does not warn that `cluster` lacks --redis-url.
+ */
+const PRIMARY_SERVES_NO_PROXY: RateCounters = { take: () => Promise.reject(new Error('the primary process serves no proxy requests')) };
 export const startDescription = 'Starts the gateway: proxy listeners, the admin API, and the configuration given.';
 
 const logLevels = new Set(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']);
@@ -260,7 +267,7 @@ export async function runGateway(settings: GatewaySettings, env: NodeJS.ProcessE
     config,
     observer: metrics,
     store,
-    node: { replayCache: redis?.replayCache ?? replayStore, nonceKey, health, rateCounters, clusterRateCounters: redis?.clusterRateCounters ?? null, kongMetrics: metrics.kong },
+    node: { replayCache: redis?.replayCache ?? replayStore, nonceKey, health, rateCounters, clusterRateCounters: redis?.clusterRateCounters ?? (pool !== null && settings.redis !== null ? PRIMARY_SERVES_NO_PROXY : null), kongMetrics: metrics.kong },
     ...(postgres === null ? {} : { databaseReachable: () => follower?.reachable ?? true, databaseEverReached: () => !fromLocalCopy || (follower?.everReached ?? false) }),
     admin: {
       metrics: workerMetrics === null ? metrics : { scrape: async () => ({ contentType: workerMetrics.contentType, body: `${await workerMetrics.clusterMetrics()}\n${await primaryRegistry.metrics()}` }) },

@@ -3,13 +3,17 @@
  * Debian's package when it is missing, and children that die with the test file whatever happens.
  */
 import { execFileSync, type ChildProcess } from 'node:child_process';
-import { after } from 'node:test';
 
-// A test that fails half-way must neither hang its file nor leave a server behind.
+// A test that fails half-way must neither hang its file nor leave a server behind. Only under the
+// test runner (which sets NODE_TEST_CONTEXT in each file's process): a benchmark that starts these
+// servers stops them itself, and node:test loaded there would print an empty test summary at exit.
 const live = new Set<ChildProcess>();
-after(() => {
-  for (const child of live) child.kill('SIGKILL');
-});
+if (process.env['NODE_TEST_CONTEXT'] !== undefined) {
+  const { after } = await import('node:test');
+  after(() => {
+    for (const child of live) child.kill('SIGKILL');
+  });
+}
 
 /** Kills `child` with the test file unless `killServer` did first. */
 export function trackServer(child: ChildProcess): void {

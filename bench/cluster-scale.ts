@@ -22,7 +22,8 @@
  * its empty summary.
  *
  * Environment: SCALE_CONSUMERS (default 100000), SCALE_SERVICES (1000), SCALE_ROUTES (10000),
- * SCALE_CREATES (200), SCALE_CPU_PROF (a directory: each node runs with --cpu-prof into <dir>/A or <dir>/B).
+ * SCALE_CREATES (200), SCALE_CPU_PROF (a directory: each node runs with --cpu-prof into <dir>/A or <dir>/B),
+ * SCALE_NODE_OPTIONS (node flags for both nodes, e.g. --max-old-space-size=1500).
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import { readFileSync } from 'node:fs';
@@ -57,6 +58,8 @@ const SERVICES = count('SCALE_SERVICES', 1_000);
 const ROUTES = count('SCALE_ROUTES', 10_000);
 const CREATES = count('SCALE_CREATES', 200);
 const CPU_PROF = process.env['SCALE_CPU_PROF'] ?? null;
+/** Node flags for both gateway nodes (e.g. --max-old-space-size=1500). */
+const NODE_OPTIONS = (process.env['SCALE_NODE_OPTIONS'] ?? '').split(/\s+/).filter(Boolean);
 /** A node that has not served a change after this long has missed it (the bound is 1 s). */
 const PROPAGATION_GIVE_UP_MS = 30_000;
 /** The route B's proxy is asked on for each new key (every route runs the global key-auth). */
@@ -137,7 +140,7 @@ async function startNode(name: string, database: PostgresServer, extraNodeArgs: 
   const node = await startGatewayProcess({
     // NOTIFY carries every change; the poll only backs it up.
     args: [...database.flags, '--access-log', 'off', '--db-update-frequency', '5'],
-    env: extraNodeArgs.length === 0 ? {} : { NODE_OPTIONS: extraNodeArgs.join(' ') },
+    env: NODE_OPTIONS.length + extraNodeArgs.length === 0 ? {} : { NODE_OPTIONS: [...NODE_OPTIONS, ...extraNodeArgs].join(' ') },
     readyTimeoutMs: 600_000,
   });
   const startMs = performance.now() - starting;

@@ -5,9 +5,15 @@
  */
 const parents = new WeakMap<readonly unknown[], readonly unknown[]>();
 
-/** Records that `next` was made from `base` (entries replaced, removed or appended). */
+/**
+ * Records that `next` was made from `base` (entries replaced, removed or appended). Only one
+ * generation is kept: `base` forgets its own parent, or every list a long run of changes made
+ * would stay reachable from the current one (100,000 entries each).
+ */
 export function derivedFrom(next: readonly unknown[], base: readonly unknown[]): void {
-  if (next !== base) parents.set(next, base);
+  if (next === base) return;
+  parents.delete(base);
+  parents.set(next, base);
 }
 
 /**

@@ -89,7 +89,7 @@ export class Runtime {
     this.#upstreamHosts = same === null ? new Map(init.config.services.map((s) => [s.id, hostHeaderOf(s)])) : same.#upstreamHosts;
     this.#consumers = byId(init.config.consumers);
     // The per-route plugin lists hold the instances: kept only when every instance was kept.
-    if (same !== null && init.resolved.every((p) => same.instances.get(p.entity.id)?.instance === p.instance)) {
+    if (same !== null && keepsInstances(same, init.resolved)) {
       this.#routePlugins = same.#routePlugins;
       this.#globalPlugins = same.#globalPlugins;
       this.#globalRoutePlugins = same.#globalRoutePlugins;
@@ -202,6 +202,15 @@ function referencedEntitiesKey(config: Config): string {
  * of it changed (the very same frozen lists), a new configuration can keep them.
  */
 const SERVED_LISTS = ['services', 'routes', 'plugins', 'consumer_groups', 'ca_certificates', 'certificates', 'upstreams', 'targets'] as const;
+
+/**
+ * Whether `resolved` are all `previous`'s very instances. A function of its own, not an arrow in the
+ * constructor: a closure there sharing the constructor's context with the one kept in
+ * #globalRoutePlugins would keep `previous` alive, and with it every runtime before it.
+ */
+function keepsInstances(previous: Runtime, resolved: readonly ResolvedPlugin[]): boolean {
+  return resolved.every((p) => previous.instances.get(p.entity.id)?.instance === p.instance);
+}
 
 function servesSame(previous: Config, next: Config): boolean {
   return SERVED_LISTS.every((list) => previous[list] === next[list]);

@@ -34,3 +34,17 @@ export function cpuPercent(before: ReturnType<typeof cpuTimes>, after: ReturnTyp
     return total > 0 ? (100 * (a.busy - b.busy)) / total : 0;
   });
 }
+
+export interface LatencySummary {
+  readonly count: number;
+  readonly p50: number;
+  readonly p99: number;
+  readonly max: number;
+}
+
+/** p50, p99 (nearest rank) and max of latency samples; NaN when there are none. */
+export function latencySummary(values: readonly number[]): LatencySummary {
+  const sorted = Float64Array.from(values).sort();
+  const at = (q: number): number => (sorted.length === 0 ? NaN : sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)]!);
+  return { count: sorted.length, p50: at(0.5), p99: at(0.99), max: sorted.length === 0 ? NaN : sorted[sorted.length - 1]! };
+}

@@ -5,6 +5,7 @@
  * the caller asked for them (`?include_private_keys=true`). Targets are only reached through their
  * upstream (`/upstreams/{u}/targets`, see `target-routes.ts`): Kong has no `/targets` collection.
  */
+import { byId } from '../config/by-id.js';
 import { randomBytes } from 'node:crypto';
 import type { Config } from '../config/types.js';
 import type { Section } from '../store/entity-keys.js';
@@ -180,7 +181,7 @@ export function findEntity(config: Config, kind: EntityKind, key: string): Entit
   const list = entitiesOf(config, kind);
   const lower = key.toLowerCase();
   return (
-    list.find((e) => e.id === lower) ??
+    byId(list).get(lower) ??
     list.find((e) => kind.nameFields.some((f) => e[f] === key || (Array.isArray(e[f]) && (e[f] as unknown[]).includes(key.toLowerCase())))) ??
     null
   );

@@ -17,8 +17,11 @@
  * what cascades from it in Kong: the plugins scoped to it, an upstream's targets.
  *
  * Every write is one `ConfigManager.change`: the whole new configuration is validated, saved and
- * made live before the answer, or nothing changes.
+ * made live before the answer, or nothing changes. A creation is `ConfigManager.create`, which
+ * checks and writes a new consumer or credential on its own when that decides the same (see
+ * store/incremental-change.ts), and is that `change` otherwise.
  */
+import { randomUUID } from 'node:crypto';
 import { CREDENTIAL_KEYS, CREDENTIAL_KINDS } from '../config/credential-kinds.js';
 import type { Config } from '../config/types.js';
 import type { Section } from '../store/entity-keys.js';
@@ -172,9 +175,10 @@ export class EntityRoutes {
     const body = entityBody(await request.body(), kind);
     if (link !== null) body[link.field] = link.id;
     kind.generate?.(body);
+    const entity = { ...body, id: typeof body.id === 'string' ? body.id.toLowerCase() : randomUUID() };
     let prefix = '';
-    const result = await this.#manager.change((doc) => {
-      const { id, index } = appendEntity(doc, kind, body);
+    const result = await this.#manager.create(kind.section, entity, (doc) => {
+      const { id, index } = appendEntity(doc, kind, entity);
       prefix = `${kind.section}[${index}]`;
       return { value: id };
     });

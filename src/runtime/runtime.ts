@@ -1,6 +1,8 @@
 import { createHash } from 'node:crypto';
 import type { Logger } from 'pino';
 import { configHash } from '../config/index.js';
+import { byId, type Lookup } from '../config/by-id.js';
+import { listDigest } from '../config/hash.js';
 import type { Config, Consumer, PluginEntity, Route, Service } from '../config/types.js';
 import { routePlugins, type PluginDefinition, type PluginInstance, type ResolvedPlugin, type RoutePlugins } from '../pipeline/plugin.js';
 import type { NodeServices } from '../state/node-services.js';
@@ -45,10 +47,10 @@ export class Runtime {
   readonly caNames: CaNamesPolicy;
   /** Client-certificate headers believed only from trusted proxies (lower-case names). */
   readonly certificateHeaders: ReadonlySet<string>;
-  readonly #services: ReadonlyMap<string, Service>;
+  readonly #services: Lookup<Service>;
   /** The Host header sent to each service, computed once (`host[:port]`, IPv6 in brackets). */
   readonly #upstreamHosts: ReadonlyMap<string, string>;
-  readonly #consumers: ReadonlyMap<string, Consumer>;
+  readonly #consumers: Lookup<Consumer>;
   readonly #routePlugins: ReadonlyMap<string, RoutePlugins>;
   readonly #globalPlugins: readonly ResolvedPlugin[];
   /** What a route without its own entry runs: made once, not per request. */
@@ -67,6 +69,8 @@ export class Runtime {
     certificateRequests: CertificateRequestPolicy;
     resolved: readonly ResolvedPlugin[];
     instances: ReadonlyMap<string, { key: string; instance: PluginInstance }>;
+    /** The previous runtime, when this one serves the same routes, services and plugins (see `servesSame`). */
+    same: Runtime | null;
   }) {
     this.config = init.config;
     this.hash = configHash(init.config);
@@ -76,17 +80,25 @@ export class Runtime {
     this.pools = init.pools;
     this.tls = init.tls;
     this.certificateRequests = init.certificateRequests;
-    this.caNames = CaNamesPolicy.compile(init.config);
-    this.certificateHeaders = compileCertificateHeaders(init.config);
+    const same = init.same;
+    this.caNames = same?.caNames ?? CaNamesPolicy.compile(init.config);
+    this.certificateHeaders = same?.certificateHeaders ?? compileCertificateHeaders(init.config);
     this.instances = init.instances;
     this.wellKnownPrefixes = [...new Set(init.resolved.flatMap((p) => (p.instance.wellKnown === undefined ? [] : [p.instance.wellKnown.prefix])))];
-    this.#services = new Map(init.config.services.map((s) => [s.id, s]));
-    this.#upstreamHosts = new Map(init.config.services.map((s) => [s.id, hostHeaderOf(s)]));
-    this.#consumers = new Map(init.config.consumers.map((c) => [c.id, c]));
-    const index = new PluginIndex(init.resolved, init.config.consumer_groups);
-    this.#routePlugins = new Map(init.config.routes.map((r) => [r.id, index.forRoute(r)]));
-    this.#globalPlugins = index.globals();
-    this.#globalRoutePlugins = routePlugins(this.#globalPlugins, () => this.#globalPlugins);
+    this.#services = byId(init.config.services);
+    this.#upstreamHosts = same === null ? new Map(init.config.services.map((s) => [s.id, hostHeaderOf(s)])) : same.#upstreamHosts;
+    this.#consumers = byId(init.config.consumers);
+    // The per-route plugin lists hold the instances: kept only when every instance was kept.
+    if (same !== null && keepsInstances(same, init.resolved)) {
+      this.#routePlugins = same.#routePlugins;
+      this.#globalPlugins = same.#globalPlugins;
+      this.#globalRoutePlugins = same.#globalRoutePlugins;
+    } else {
+      const index = new PluginIndex(init.resolved, init.config.consumer_groups);
+      this.#routePlugins = new Map(init.config.routes.map((r) => [r.id, index.forRoute(r)]));
+      this.#globalPlugins = index.globals();
+      this.#globalRoutePlugins = routePlugins(this.#globalPlugins, () => this.#globalPlugins);
+    }
   }
 
   /** Compiles a validated configuration; `previous` lends warm pools and unchanged plugin instances. */
@@ -105,15 +117,20 @@ export class Runtime {
       instances.set(entity.id, built);
       resolved.push({ entity, definition, instance: built.instance, priority: definition.priority });
     }
+    // A change of consumers or their credentials only (an admin creating a consumer) leaves the
+    // router, the upstream pools and TLS as they were: with 10,000 routes, rebuilding them is most
+    // of a change's cost.
+    const same = previous !== null && servesSame(previous.config, config) ? previous : null;
     return new Runtime({
       config,
       version: (previous?.version ?? 0) + 1,
-      router: compileRouter(routable),
-      pools: UpstreamPools.create(config, { trustedCaPems: [...deps.trustedCaPems], httpsOverHttp2: deps.upstreamHttp2 === true }, previous?.pools, deps.node.health),
-      tls: new TlsContexts(config.certificates, deps.defaultCertificate),
-      certificateRequests: CertificateRequestPolicy.compile(config, deps.plugins),
+      router: same?.router ?? compileRouter(routable),
+      pools: same?.pools ?? UpstreamPools.create(config, { trustedCaPems: [...deps.trustedCaPems], httpsOverHttp2: deps.upstreamHttp2 === true }, previous?.pools, deps.node.health),
+      tls: same?.tls ?? new TlsContexts(config.certificates, deps.defaultCertificate),
+      certificateRequests: same?.certificateRequests ?? CertificateRequestPolicy.compile(config, deps.plugins),
       resolved,
       instances,
+      same,
     });
   }
 
@@ -148,7 +165,8 @@ export class Runtime {
       if (!kept.has(instance)) closing.push((async () => instance.close?.())());
     }
     await Promise.allSettled(closing);
-    await this.pools.close();
+    // A successor serving the same routes took these very pools over.
+    if (next?.pools !== this.pools) await this.pools.close();
   }
 }
 
@@ -170,9 +188,32 @@ function reuseOrCreate(
   return { key, instance };
 }
 
-/** A digest of the entities a plugin instance may capture when it is built. */
+/**
+ * A digest of the entities a plugin instance may capture when it is built, from the digests the
+ * configuration hash keeps per list (computed once per list, not per plugin or per reload).
+ */
 function referencedEntitiesKey(config: Config): string {
-  return createHash('sha256').update(JSON.stringify([config.consumers, config.ca_certificates, config.keyauth_credentials, config.basicauth_credentials, config.jwt_secrets, config.acls, config.consumer_groups])).digest('base64url');
+  const lists = [config.consumers, config.ca_certificates, config.keyauth_credentials, config.basicauth_credentials, config.jwt_secrets, config.acls, config.consumer_groups];
+  return createHash('sha256').update(lists.map(listDigest).join(',')).digest('base64url');
+}
+
+/**
+ * What the router, upstream pools, TLS contexts and certificate policies are built from: when none
+ * of it changed (the very same frozen lists), a new configuration can keep them.
+ */
+const SERVED_LISTS = ['services', 'routes', 'plugins', 'consumer_groups', 'ca_certificates', 'certificates', 'upstreams', 'targets'] as const;
+
+/**
+ * Whether `resolved` are all `previous`'s very instances. A function of its own, not an arrow in the
+ * constructor: a closure there sharing the constructor's context with the one kept in
+ * #globalRoutePlugins would keep `previous` alive, and with it every runtime before it.
+ */
+function keepsInstances(previous: Runtime, resolved: readonly ResolvedPlugin[]): boolean {
+  return resolved.every((p) => previous.instances.get(p.entity.id)?.instance === p.instance);
+}
+
+function servesSame(previous: Config, next: Config): boolean {
+  return SERVED_LISTS.every((list) => previous[list] === next[list]);
 }
 
 function hostHeaderOf(service: Service): string {

@@ -20,9 +20,9 @@ import { configHash, loadConfigObject } from '../config/index.js';
 import { exportConfig, type ExportOptions, type DeckDocument } from '../config/export.js';
 import type { Config, ConfigError } from '../config/types.js';
 import type { PluginSchema } from '../pipeline/plugin.js';
-import { ConfigConflictError, type ConfigStore } from './config-store.js';
+import { ConfigConflictError, type ConfigStore, type EntityChanges } from './config-store.js';
+import { applyStoredChanges, createLeafEntity, isLeafSection } from './incremental-change.js';
 import { SerialQueue } from './serial-queue.js';
-
 
 /**
  * The canonical document: references by id (renaming never breaks what points at an entity), and
@@ -81,14 +81,45 @@ export class ConfigManager {
    * Errors thrown by `edit` propagate unchanged (nothing is changed then).
    */
   change<T>(edit: Edit<T>): Promise<ChangeResult<T>> {
+    return this.#exclusively(() => this.#change(edit));
+  }
+
+  /**
+   * The creation of one entity (`body`, its fields as the admin API took them, with its id) that
+   * `edit` makes on the document. A consumer or a credential is checked on its own and only it is
+   * written (see incremental-change.ts); anything that needs the whole document to decide, or
+   * another kind, is `change(edit)`.
+   */
+  create(section: string, body: Record<string, unknown> & { readonly id: string }, edit: Edit<string>): Promise<ChangeResult<string>> {
+    return this.#exclusively(async () => {
+      if (isLeafSection(section)) {
+        const current = this.#options.current();
+        const created = createLeafEntity(current, section, body, this.#options.plugins);
+        if (created !== null) {
+          try {
+            await this.#commitChanges(created.config, created.changes, current);
+            return { ok: true, config: created.config, changed: true, value: created.id };
+          } catch (error) {
+            // Another node committed first after all: the whole-document path redoes it on theirs.
+            if (!(error instanceof ConfigConflictError)) throw error;
+            await this.#adoptStored();
+          }
+        }
+      }
+      return this.#change(edit);
+    });
+  }
+
+  /** `task` after the changes queued before it, under the store's lock, on the store's latest configuration. */
+  #exclusively<T>(task: () => Promise<T>): Promise<T> {
     const store = this.#options.store;
     return this.#queue.run(() =>
       store.exclusive === undefined
-        ? this.#change(edit)
+        ? task()
         : store.exclusive(async (behind) => {
             // Another node committed since: edit its configuration, not this node's older one.
             if (behind) await this.#adoptStored();
-            return this.#change(edit);
+            return task();
           }),
     );
   }
@@ -124,6 +155,18 @@ export class ConfigManager {
   }
 
   async #adoptStored(): Promise<boolean> {
+    // Only what changed, where the store can say and the changes can be made on their own; the
+    // result must be the very configuration the writer hashed, or the whole one is loaded.
+    const changed = await this.#options.store.loadChanges?.();
+    if (changed != null) {
+      const current = this.#options.current();
+      if (changed.hash === configHash(current)) return false;
+      const next = applyStoredChanges(current, changed.changes, this.#options.plugins);
+      if (next !== null && configHash(next) === changed.hash) {
+        await this.#options.apply(next);
+        return true;
+      }
+    }
     const stored = await this.#options.store.load();
     if (stored === null || stored.hash === configHash(this.#options.current())) return false;
     // Saved state was accepted when it was made, possibly entity by entity.
@@ -150,6 +193,28 @@ export class ConfigManager {
       const current = this.#options.current();
       await this.#options.store.save(exportConfig(current, CANONICAL), configHash(current));
     });
+  }
+
+  /** `#commit` of a change of a few entities: only they are written where the store can. */
+  async #commitChanges(config: Config, changes: EntityChanges, previous: Config): Promise<void> {
+    const store = this.#options.store;
+    if (store.saveChanges === undefined) return this.#commit(config, configHash(config), previous);
+    await store.saveChanges(changes, configHash(config), () => exportConfig(config, CANONICAL));
+    try {
+      await this.#options.apply(config);
+    } catch (error) {
+      // As #commit: the previous configuration saved back (the created entities deleted again).
+      const undo: EntityChanges = { upserts: [], deletes: changes.upserts.map(({ section, entity }) => ({ section, id: entity.id })) };
+      try {
+        await store.saveChanges(undo, configHash(previous), () => exportConfig(previous, CANONICAL));
+      } catch (restoreError) {
+        throw new ConfigApplyError(
+          `the configuration could not be compiled (${String(error)}) and the previous one could not be saved back (${String(restoreError)})`,
+          { cause: error },
+        );
+      }
+      throw error;
+    }
   }
 
   async #commit(config: Config, hash: string, previous: Config): Promise<void> {

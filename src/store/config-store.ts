@@ -4,6 +4,7 @@
  * notification) would implement later, so nothing else may depend on files.
  */
 import type { DeckDocument } from '../config/export.js';
+import type { Section } from './entity-keys.js';
 
 /** A configuration as stored: the canonical decK document and the hash of the Config it loads to. */
 export interface StoredConfig {
@@ -13,6 +14,25 @@ export interface StoredConfig {
   readonly hash: string;
   /** When it was saved (ISO 8601). */
   readonly savedAt: string;
+}
+
+/** One entity as the canonical document has it (its id, references by id), with its section. */
+export interface StoredEntity {
+  readonly section: Section;
+  readonly entity: { readonly id: string } & Readonly<Record<string, unknown>>;
+}
+
+/** What a change wrote: entities created or replaced, and entities deleted (by id). */
+export interface EntityChanges {
+  readonly upserts: readonly StoredEntity[];
+  readonly deletes: ReadonlyArray<{ readonly section: Section; readonly id: string }>;
+}
+
+/** Changes another node committed since this store last loaded or saved (see `ConfigStore.loadChanges`). */
+export interface StoredChanges {
+  readonly changes: EntityChanges;
+  /** `configHash` of the configuration they lead to. */
+  readonly hash: string;
 }
 
 export interface ConfigStore {
@@ -26,6 +46,18 @@ export interface ConfigStore {
    * telling it whether another node committed since this one last loaded or saved.
    */
   exclusive?<T>(change: (behind: boolean) => Promise<T>): Promise<T>;
+  /**
+   * Writes only `changes` (a store of one row per entity): the same as `save(document(), hash)`
+   * where `document()` is the stored document with `changes` made, without writing or diffing the
+   * rest. `document` is there for what needs the whole document all the same.
+   */
+  saveChanges?(changes: EntityChanges, hash: string, document: () => DeckDocument): Promise<void>;
+  /**
+   * The entity changes committed elsewhere since this store last loaded or saved; null when the
+   * store cannot say (no change log, a gap in it, a change too large to log, a database restored
+   * to an older version): `load` the whole configuration then.
+   */
+  loadChanges?(): Promise<StoredChanges | null>;
 }
 
 /** The stored configuration exists but cannot be trusted (truncated, edited, wrong format). */

@@ -80,3 +80,43 @@ describe('FileConfigStore', () => {
     assert.deepEqual(await readdir(dir), ['config.json']);
   });
 });
+
+describe('FileConfigStore: changes of a few entities appended to the journal', () => {
+  const base = { _format_version: '3.0', consumers: [{ id: 'c1', username: 'a' }, { id: 'c2', username: 'b' }] };
+  const add = (id: string, username: string) => ({ upserts: [{ section: 'consumers' as const, entity: { id, username } }], deletes: [] });
+  const noDocument = (): never => assert.fail('the whole document is not needed');
+
+  it('loads the file with the journal applied, without rewriting the file', async () => {
+    const dir = await fresh();
+    const store = new FileConfigStore(dir);
+    await store.save(base, 'h0');
+    const file = await readFile(store.file, 'utf8');
+    await store.saveChanges(add('c3', 'c'), 'h1', noDocument);
+    await store.saveChanges({ upserts: [{ section: 'consumers', entity: { id: 'c1', username: 'a2' } }], deletes: [{ section: 'consumers', id: 'c2' }] }, 'h2', noDocument);
+    assert.equal(await readFile(store.file, 'utf8'), file, 'the file is as it was');
+    const loaded = await new FileConfigStore(dir).load();
+    assert.equal(loaded?.hash, 'h2');
+    assert.deepEqual(loaded?.document.consumers, [{ id: 'c1', username: 'a2' }, { id: 'c3', username: 'c' }]);
+  });
+
+  it('ignores a last line cut short, and a journal that follows another file', async () => {
+    const dir = await fresh();
+    const store = new FileConfigStore(dir);
+    await store.save(base, 'h0');
+    await store.saveChanges(add('c3', 'c'), 'h1', noDocument);
+    await writeFile(store.journalFile, `${await readFile(store.journalFile, 'utf8')}{"hash":"h2","saved_at":`);
+    assert.equal((await new FileConfigStore(dir).load())?.hash, 'h1');
+    const journal = await readFile(store.journalFile, 'utf8');
+    await store.save(base, 'h3');
+    assert.deepEqual(await readdir(dir).then((names) => names.filter((n) => n.endsWith('.journal'))), [], 'a whole save removes the journal');
+    await writeFile(store.journalFile, journal);
+    assert.equal((await new FileConfigStore(dir).load())?.hash, 'h3', 'the old journal does not apply to the new file');
+  });
+
+  it('rewrites the file when it knows no file to follow', async () => {
+    const dir = await fresh();
+    const store = new FileConfigStore(dir);
+    await store.saveChanges(add('c3', 'c'), 'h1', () => base);
+    assert.deepEqual((await new FileConfigStore(dir).load())?.document, base);
+  });
+});

@@ -11,14 +11,33 @@
  * `<file>.bak`, the previous good configuration, and says so through `warn`.
  */
 import { createHash } from 'node:crypto';
-import { link, mkdir, open, readdir, readFile, rename, rm } from 'node:fs/promises';
+import { appendFile, link, mkdir, open, readdir, readFile, rename, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { canonicalJson } from '../config/hash.js';
 import type { DeckDocument } from '../config/export.js';
-import { CorruptConfigError, type ConfigStore, type StoredConfig } from './config-store.js';
+import { CorruptConfigError, type ConfigStore, type EntityChanges, type StoredConfig } from './config-store.js';
+import { withDocumentChanges } from './document-changes.js';
 
 /** Marks the file layout; a future layout bumps it and converts on load. */
 export const FILE_FORMAT = 'portcullis-config/1';
+
+/**
+ * The journal `<file>.journal`: changes of a few entities appended after the file, so that a
+ * change of one consumer among 100,000 does not rewrite them all. Its first line names the
+ * file it follows (`base`: the SHA-256 of the file's text, which has its saved_at); each further line is one change with
+ * the configuration hash it leads to. A journal that does not follow the file (the file was
+ * replaced since) is ignored, and so is a last line cut short by a crash. It is not synced: the
+ * file is what is durable; a journal line lost to a power cut is a change the node catches up on.
+ * After `MAX_JOURNAL_LINES` changes the file is rewritten and the journal starts again.
+ */
+const JOURNAL_FORMAT = 'portcullis-config-journal/1';
+const MAX_JOURNAL_LINES = 1000;
+
+interface JournalLine {
+  readonly hash: string;
+  readonly saved_at: string;
+  readonly changes: EntityChanges;
+}
 
 interface FileShape {
   format: string;
@@ -37,7 +56,7 @@ function isRecord(value: unknown): value is Record<string, unknown> {
 }
 
 /** Parses and checks one stored file; throws CorruptConfigError naming what is wrong. */
-export function parseStoredFile(text: string, file: string): StoredConfig {
+export function parseStoredFile(text: string, file: string): StoredConfig & { readonly digest: string } {
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);
@@ -50,7 +69,7 @@ export function parseStoredFile(text: string, file: string): StoredConfig {
     throw new CorruptConfigError(`${file}: missing document, configuration_hash, saved_at or document_sha256`);
   }
   if (sha256(canonicalJson(document)) !== digest) throw new CorruptConfigError(`${file}: the document does not match its checksum`);
-  return { document, hash, savedAt };
+  return { document, hash, savedAt, digest };
 }
 
 export interface FileConfigStoreOptions {
@@ -69,6 +88,9 @@ export class FileConfigStore implements ConfigStore {
    * stays the last good configuration.
    */
   #primary: 'good' | 'damaged' | 'unknown' = 'unknown';
+  /** SHA-256 of the text of the file the journal follows (written or loaded by this store); null: unknown. */
+  #base: string | null = null;
+  #journalLines = 0;
 
   /** Keeps the configuration in `<prefix>/config.json`. */
   constructor(prefix: string, options: FileConfigStoreOptions = {}) {
@@ -80,14 +102,17 @@ export class FileConfigStore implements ConfigStore {
     return `${this.file}.bak`;
   }
 
+  get journalFile(): string {
+    return `${this.file}.journal`;
+  }
+
   async load(): Promise<StoredConfig | null> {
     await this.#removeTemporaryFiles();
     const primary = await readIfExists(this.file);
     if (primary === null) return null;
+    let parsed: StoredConfig & { readonly digest: string };
     try {
-      const stored = parseStoredFile(primary, this.file);
-      this.#primary = 'good';
-      return stored;
+      parsed = { ...parseStoredFile(primary, this.file), digest: sha256(primary) };
     } catch (error) {
       if (!(error instanceof CorruptConfigError)) throw error;
       const backup = await readIfExists(this.backupFile);
@@ -100,8 +125,57 @@ export class FileConfigStore implements ConfigStore {
       }
       this.#warn(`${error.message}; using the previous configuration from ${this.backupFile} (saved ${stored.savedAt})`);
       this.#primary = 'damaged';
+      this.#base = null;
       return stored;
     }
+    this.#primary = 'good';
+    return this.#withJournal(parsed);
+  }
+
+  /** The file's configuration with the journal's changes made, when the journal follows it (`digest`: of the file's text). */
+  async #withJournal(stored: StoredConfig & { readonly digest: string }): Promise<StoredConfig> {
+    this.#base = stored.digest;
+    this.#journalLines = 0;
+    const text = await readIfExists(this.journalFile);
+    const lines = text === null ? [] : text.split('\n');
+    const header = parseLine(lines[0] ?? '') as { format?: unknown; base?: unknown } | null;
+    if (header?.format !== JOURNAL_FORMAT || header.base !== stored.digest) {
+      // Not this file's journal: the next change starts a new one.
+      this.#journalLines = -1;
+      return { document: stored.document, hash: stored.hash, savedAt: stored.savedAt };
+    }
+    const changes: JournalLine[] = [];
+    for (const line of lines.slice(1)) {
+      const change = parseLine(line) as JournalLine | null;
+      if (change === null || typeof change.hash !== 'string' || typeof change.changes !== 'object') break;
+      changes.push(change);
+    }
+    this.#journalLines = changes.length;
+    const lastChange = changes.at(-1);
+    if (lastChange === undefined) return { document: stored.document, hash: stored.hash, savedAt: stored.savedAt };
+    return { document: withDocumentChanges(stored.document, changes.map((c) => c.changes)), hash: lastChange.hash, savedAt: lastChange.saved_at };
+  }
+
+  /**
+   * Appends `changes` to the journal (see JOURNAL_FORMAT); rewrites the file instead when there is
+   * no file this store knows to follow, or when the journal is full.
+   */
+  async saveChanges(changes: EntityChanges, hash: string, document: () => DeckDocument): Promise<void> {
+    if (this.#base === null) return this.save(document(), hash);
+    if (this.#journalLines >= MAX_JOURNAL_LINES) {
+      const current = await this.load();
+      if (current === null || this.#base === null) return this.save(document(), hash);
+      return this.save(withDocumentChanges(current.document, [changes]), hash);
+    }
+    let text = `${JSON.stringify({ hash, saved_at: new Date().toISOString(), changes } satisfies JournalLine)}\n`;
+    // No journal yet, or one left from another file: a new one, named after the file it follows.
+    if (this.#journalLines <= 0) {
+      text = `${JSON.stringify({ format: JOURNAL_FORMAT, base: this.#base })}\n${text}`;
+      await rm(this.journalFile, { force: true });
+      this.#journalLines = 0;
+    }
+    await appendFile(this.journalFile, text, { mode: 0o600 });
+    this.#journalLines++;
   }
 
   async save(document: DeckDocument, hash: string): Promise<void> {
@@ -114,9 +188,12 @@ export class FileConfigStore implements ConfigStore {
       document_sha256: sha256(canonicalJson(document)),
       document,
     };
+    // Until the new file is in place, the old journal would be read on top of the old file.
+    this.#base = null;
     const temporary = `${this.file}.tmp-${process.pid}-${++this.#counter}`;
+    const text = `${JSON.stringify(body, null, 2)}\n`;
     try {
-      await writeDurably(temporary, `${JSON.stringify(body, null, 2)}\n`);
+      await writeDurably(temporary, text);
       await this.#keepBackup();
       await rename(temporary, this.file);
     } catch (error) {
@@ -125,6 +202,10 @@ export class FileConfigStore implements ConfigStore {
     }
     this.#primary = 'good';
     await syncDirectory(dir);
+    // The journal followed the file just replaced: it is ignored from now on, and removed.
+    await rm(this.journalFile, { force: true });
+    this.#base = sha256(text);
+    this.#journalLines = 0;
   }
 
   /**
@@ -169,6 +250,14 @@ function isIntact(text: string, file: string): boolean {
   } catch (error) {
     if (error instanceof CorruptConfigError) return false;
     throw error;
+  }
+}
+
+function parseLine(line: string): unknown {
+  try {
+    return JSON.parse(line);
+  } catch {
+    return null;
   }
 }
 

@@ -54,6 +54,8 @@ export interface StartOptions {
   args?: string[];
   env?: NodeJS.ProcessEnv;
   prefix?: string;
+  /** How long the start may take before `portcullis ready` (default 30 s; a very large configuration takes longer). */
+  readyTimeoutMs?: number;
 }
 
 /** Starts `portcullis start` on ephemeral loopback ports and waits until it reports ready. */
@@ -126,7 +128,7 @@ export async function startGatewayProcess(options: StartOptions = {}): Promise<G
     });
   };
 
-  const ready = await waitForLog((l) => l['msg'] === 'portcullis ready', 30_000);
+  const ready = await waitForLog((l) => l['msg'] === 'portcullis ready', options.readyTimeoutMs ?? 30_000);
   const listeners = ready['listeners'] as ListenerInfo[];
   const url = (kind: string, ssl: boolean): string => {
     const l = listeners.find((x) => x.kind === kind && x.ssl === ssl);

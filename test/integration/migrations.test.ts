@@ -39,15 +39,15 @@ describe('portcullis migrations', () => {
     const runs = await Promise.all([portcullis(['migrations', 'bootstrap', ...flags]), portcullis(['migrations', 'bootstrap', ...flags])]);
     assert.deepEqual(runs.map((r) => r.code), [0, 0], runs.map((r) => r.stderr).join('\n'));
     const outputs = runs.map((r) => r.stdout).sort();
-    assert.match(outputs[0] ?? '', /^Bootstrapped database 'portcullis' at 127\.0\.0\.1:\d+: 1 migrations executed \(000_base\)/);
+    assert.match(outputs[0] ?? '', /^Bootstrapped database 'portcullis' at 127\.0\.0\.1:\d+: 2 migrations executed \(000_base, 001_change_entities\)/);
     assert.match(outputs[1] ?? '', /^Database already bootstrapped/);
     const made = await tables();
-    for (const table of ['services', 'routes', 'consumers', 'plugins', 'upstreams', 'targets', 'keyauth_credentials', 'acls', 'config_state', 'config_changes', 'cluster_nodes', 'portcullis_migrations']) {
+    for (const table of ['services', 'routes', 'consumers', 'plugins', 'upstreams', 'targets', 'keyauth_credentials', 'acls', 'config_state', 'config_changes', 'config_change_entities', 'cluster_nodes', 'portcullis_migrations']) {
       assert.ok(made.includes(table), `table ${table} in ${made.join(', ')}`);
     }
     const list = await portcullis(['migrations', 'list', ...flags]);
     assert.equal(list.code, 0);
-    assert.equal(list.stdout.trim(), 'Executed migrations:\n  000_base');
+    assert.equal(list.stdout.trim(), 'Executed migrations:\n  000_base\n  001_change_entities');
     const again = await portcullis(['migrations', 'up', ...flags]);
     assert.equal(again.code, 0);
     assert.equal(again.stdout.trim(), 'Database is already up-to-date');

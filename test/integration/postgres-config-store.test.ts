@@ -2,7 +2,10 @@
  * The configuration store on a real PostgreSQL server, as two nodes use it: a saved configuration
  * loads back identical (order included) on another store, a change writes only the entities it
  * touches, a save from a node that missed another node's commit is refused with nothing written
- * (two saves from the same version: one wins), every commit is in the change log and notified.
+ * (two saves from the same version: one wins), every commit is in the change log and notified; a
+ * change of a few entities (`saveChanges`) writes those rows only, and another node reads only
+ * them (`loadChanges`) into the same document a whole load gives; a database without the
+ * per-entity log (migration 001 not run) makes `loadChanges` say "load everything".
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
@@ -10,7 +13,10 @@ import pg from 'pg';
 import { configHash, loadConfig } from '../../src/config/index.js';
 import { exportConfig, type DeckDocument } from '../../src/config/export.js';
 import { pluginSchemas } from '../../src/plugins/index.js';
+import { withDocumentChanges } from '../../src/store/document-changes.js';
+import type { EntityChanges } from '../../src/store/config-store.js';
 import { bootstrap } from '../../src/store/postgres/migrate.js';
+import { MIGRATIONS } from '../../src/store/postgres/migrations.js';
 import { postgresPool } from '../../src/store/postgres/pg-pool.js';
 import { postgresSettings } from '../../src/store/postgres/pg-settings.js';
 import { CONFIG_CHANNEL, ConfigConflictError, PostgresConfigStore } from '../../src/store/postgres/postgres-config-store.js';
@@ -130,5 +136,73 @@ describe('PostgresConfigStore', () => {
     const log = await server.query<{ version: string; node_id: string }>('SELECT version, node_id FROM config_changes ORDER BY version');
     assert.deepEqual(log.rows.map((r) => Number(r.version)), [1, 2, 3, 4, 5]);
     assert.deepEqual(log.rows.slice(0, 4).map((r) => r.node_id), ['node-a', 'node-a', 'node-b', 'node-a']);
+  });
+
+  it('writes only the entities of a change of a few, and another node reads only those, into the same document', async () => {
+    await nodeA.load();
+    const before = (await nodeB.load())!;
+    const carol = before.document['consumers'] as Array<{ id: string; username: string }>;
+    const consumer = carol.find((c) => c.username === 'carol')!;
+    const changes: EntityChanges = {
+      upserts: [
+        { section: 'consumers', entity: { id: '7c1e1d0e-2f7b-4c55-9b7e-3f9d2a0c0a03', username: 'erin', custom_id: null, tags: [] } },
+        { section: 'keyauth_credentials', entity: { id: '7c1e1d0e-2f7b-4c55-9b7e-3f9d2a0c0a04', key: 'erin-key', consumer: '7c1e1d0e-2f7b-4c55-9b7e-3f9d2a0c0a03', tags: [] } },
+      ],
+      deletes: [{ section: 'consumers', id: consumer.id }],
+    };
+    const expected = withDocumentChanges(before.document, [changes]);
+    await nodeA.saveChanges(changes, 'hash-changes', () => expected);
+    const logged = await server.query<{ section: string; id: string; deleted: boolean }>('SELECT section, id, deleted FROM config_change_entities WHERE version = $1 ORDER BY section, id', [nodeA.version]);
+    assert.deepEqual(logged.rows, [
+      { section: 'consumers', id: consumer.id, deleted: true },
+      { section: 'consumers', id: '7c1e1d0e-2f7b-4c55-9b7e-3f9d2a0c0a03', deleted: false },
+      { section: 'keyauth_credentials', id: '7c1e1d0e-2f7b-4c55-9b7e-3f9d2a0c0a04', deleted: false },
+    ]);
+    const read = await nodeB.loadChanges();
+    assert.ok(read !== null);
+    assert.equal(read.hash, 'hash-changes');
+    assert.equal(nodeB.version, nodeA.version);
+    assert.deepEqual(withDocumentChanges(before.document, [read.changes]), expected);
+    assert.deepEqual((await new PostgresConfigStore(pools[1]!, 'probe').load())?.document, expected, 'a whole load gives the same document');
+    assert.deepEqual(await nodeB.loadChanges(), { hash: 'hash-changes', changes: { upserts: [], deletes: [] } }, 'nothing new: no changes');
+  });
+
+  it('has loadChanges say "load everything" for a change too large to log, or a store that is ahead of the database', async () => {
+    const base = (await nodeA.load())!;
+    const many = structuredClone(base.document);
+    sections(many)['consumers']!.push(...Array.from({ length: 10_001 }, (_, i) => ({ id: `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`, username: `bulk-${i}`, custom_id: null, tags: [] })));
+    await nodeA.save(many, 'hash-bulk');
+    assert.equal((await server.query<{ entities: number | null }>('SELECT entities FROM config_changes WHERE version = $1', [nodeA.version])).rows[0]?.entities, null);
+    assert.equal(await nodeB.loadChanges(), null);
+    await nodeB.load();
+    assert.deepEqual(await nodeB.loadChanges(), { hash: 'hash-bulk', changes: { upserts: [], deletes: [] } });
+  });
+});
+
+describe('PostgresConfigStore on a database without the per-entity change log (000_base only)', () => {
+  let server: PostgresServer;
+  let pool: pg.Pool;
+
+  before(async () => {
+    server = await startPostgresServer();
+    const settings = postgresSettings({ 'pg-host': server.host, 'pg-port': String(server.port), 'pg-user': server.user, 'pg-password': server.password, 'pg-database': server.database });
+    pool = postgresPool(settings);
+    await bootstrap(pool, settings, MIGRATIONS.filter((m) => m.name === '000_base'));
+  });
+  after(async () => {
+    await pool.end();
+    await server.stop();
+  });
+
+  it('saves changes as before and has followers load everything', async () => {
+    const writer = new PostgresConfigStore(pool, 'node-a');
+    const reader = new PostgresConfigStore(pool, 'node-b');
+    const { document, hash } = canonical(FILE);
+    await writer.save(document, hash);
+    await reader.load();
+    const changes: EntityChanges = { upserts: [{ section: 'consumers', entity: { id: '7c1e1d0e-2f7b-4c55-9b7e-3f9d2a0c0a05', username: 'frank', custom_id: null, tags: [] } }], deletes: [] };
+    await writer.saveChanges(changes, 'hash-frank', () => withDocumentChanges(document, [changes]));
+    assert.equal(await reader.loadChanges(), null);
+    assert.deepEqual((await reader.load())?.document, withDocumentChanges(document, [changes]));
   });
 });

@@ -181,7 +181,10 @@ async function initialConfig(settings: GatewaySettings, env: NodeJS.ProcessEnv, 
     return copy;
   });
   if (stored === null) return { config: emptyConfig(), fromFile: false, fromLocalCopy };
-  logger.info({ from: fromLocalCopy && localCopy !== null ? localCopy.file : where, saved_at: stored.stored.savedAt, configuration_hash: stored.stored.hash }, 'configuration loaded');
+  logger.info(
+    { from: fromLocalCopy && localCopy !== null ? localCopy.file : where, saved_at: stored.stored.savedAt, configuration_hash: stored.stored.hash, read_ms: stored.timings.readMs, validate_ms: stored.timings.validateMs },
+    'configuration loaded',
+  );
   return { config: stored.config, fromFile: false, fromLocalCopy };
 }
 

@@ -72,7 +72,29 @@ CREATE TABLE cluster_nodes (
 );
 `;
 
-export const MIGRATIONS: readonly Migration[] = [{ name: '000_base', sql: BASE }];
+/**
+ * 001_change_entities: which entities each version wrote, so that a node following the others
+ * reads those rows only instead of every table. `config_changes.entities` counts them; NULL (a
+ * writer from before this migration, a change too large to log) means "reload everything".
+ */
+const CHANGE_ENTITIES = `
+ALTER TABLE config_changes ADD COLUMN entities integer;
+CREATE TABLE config_change_entities (
+  version bigint NOT NULL REFERENCES config_changes (version) ON DELETE CASCADE,
+  section text NOT NULL,
+  id uuid NOT NULL,
+  deleted boolean NOT NULL,
+  PRIMARY KEY (version, section, id)
+);
+`;
+
+export const MIGRATIONS: readonly Migration[] = [
+  { name: '000_base', sql: BASE },
+  { name: '001_change_entities', sql: CHANGE_ENTITIES },
+];
+
+/** The table of 001_change_entities: a store on a database without it works as before it (whole reloads). */
+export const CHANGE_ENTITIES_TABLE = 'config_change_entities';
 
 /** Table of the migrations run so far (Kong's is `schema_meta`). */
 export const MIGRATIONS_TABLE = 'portcullis_migrations';

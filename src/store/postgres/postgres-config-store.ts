@@ -9,10 +9,10 @@ import pg from 'pg';
 import type { DeckDocument } from '../../config/export.js';
 import { canonicalJson } from '../../config/hash.js';
 import { SECTIONS, type Section } from '../entity-keys.js';
-import { ConfigConflictError, StoreUnavailableError, type ConfigStore, type StoredConfig } from '../config-store.js';
+import { ConfigConflictError, StoreUnavailableError, type ConfigStore, type EntityChanges, type StoredChanges, type StoredConfig, type StoredEntity } from '../config-store.js';
 
 export { ConfigConflictError };
-import { ENTITY_TABLES } from './migrations.js';
+import { CHANGE_ENTITIES_TABLE, ENTITY_TABLES } from './migrations.js';
 import { inTransaction } from './pg-pool.js';
 
 const CHANGE_LOCK = "SELECT pg_advisory_lock(hashtext('portcullis:config-change'))";
@@ -50,6 +50,21 @@ interface Entity {
  */
 type Known = Map<Section, Map<string, string>>;
 
+/** What one commit writes in one section. */
+interface SectionWrite {
+  readonly section: Section;
+  readonly upserts: readonly Entity[];
+  readonly deletes: readonly string[];
+  /** How many of the upserts are new entities. */
+  readonly inserts: number;
+}
+
+/**
+ * A commit of more entities than this is not logged entity by entity: the nodes following it
+ * reload everything, cheaper then than reading a log as large as the tables.
+ */
+const MAX_LOGGED_ENTITIES = 10_000;
+
 function sectionEntities(document: DeckDocument, section: Section): Entity[] {
   const list = document[section];
   if (list === undefined) return [];
@@ -81,6 +96,8 @@ export class PostgresConfigStore implements ConfigStore {
   readonly #pool: pg.Pool;
   readonly #nodeId: string;
   #version = 0;
+  /** Whether the database has the per-entity change log; null: not asked yet. */
+  #changeLog: boolean | null = null;
   #known: Known = new Map(SECTIONS.map((s) => [s, new Map<string, string>()]));
 
   readonly #where: string;
@@ -184,7 +201,7 @@ export class PostgresConfigStore implements ConfigStore {
 
   async #save(document: DeckDocument, hash: string): Promise<SaveStats> {
     const next: Known = new Map();
-    const writes = SECTIONS.map((section) => {
+    const writes = SECTIONS.map((section): SectionWrite => {
       const entities = sectionEntities(document, section);
       const known = this.#known.get(section) ?? new Map<string, string>();
       const json = new Map(entities.map((e) => [e.id, canonicalJson(e)]));
@@ -196,6 +213,68 @@ export class PostgresConfigStore implements ConfigStore {
         inserts: entities.filter((e) => !known.has(e.id)).length,
       };
     });
+    const stats = await this.#commit(writes, hash, typeof document['_format_version'] === 'string' ? document['_format_version'] : '3.0');
+    this.#known = next;
+    await this.#keepCopy(document, hash);
+    return stats;
+  }
+
+  /**
+   * Writes only `changes`, as `save` of the document they make would: the same rows, the same
+   * version, change log and notification; no other entity is read, compared or written.
+   */
+  saveChanges(changes: EntityChanges, hash: string, document: () => DeckDocument): Promise<void> {
+    return this.#saveChanges(changes, hash, document).catch((error: unknown) => Promise.reject(unavailable(error, this.#where)));
+  }
+
+  async #saveChanges(changes: EntityChanges, hash: string, document: () => DeckDocument): Promise<void> {
+    const writes = SECTIONS.flatMap((section): SectionWrite[] => {
+      const known = this.#known.get(section) ?? new Map<string, string>();
+      const upserts = changes.upserts.filter((c) => c.section === section).map((c) => c.entity);
+      const deletes = changes.deletes.filter((c) => c.section === section && known.has(c.id)).map((c) => c.id);
+      return upserts.length === 0 && deletes.length === 0 ? [] : [{ section, upserts, deletes, inserts: upserts.filter((e) => !known.has(e.id)).length }];
+    });
+    // A format version is one of the whole document's: a change of entities keeps the stored one.
+    await this.#commit(writes, hash, null);
+    this.#remember(changes);
+    await this.#keepChanges(changes, hash, document);
+  }
+
+  /** Makes `#known` what the database holds after `changes`. */
+  #remember(changes: EntityChanges): void {
+    for (const { section, id } of changes.deletes) this.#known.get(section)?.delete(id);
+    for (const { section, entity } of changes.upserts) {
+      let known = this.#known.get(section);
+      if (known === undefined) this.#known.set(section, (known = new Map<string, string>()));
+      known.set(entity.id, canonicalJson(entity));
+    }
+  }
+
+  /**
+   * The local copy after a change of a few entities: appended to, not rewritten, where it can be.
+   * Without `document` (a change read from the database, not made here) a copy that cannot append
+   * stays as it was until the next whole load or save.
+   */
+  async #keepChanges(changes: EntityChanges, hash: string, document?: () => DeckDocument): Promise<void> {
+    const copy = this.#localCopy;
+    if (copy === null) return;
+    const noDocument = (): DeckDocument => {
+      throw new Error('the local copy cannot take a change without the whole document');
+    };
+    if (copy.store.saveChanges !== undefined) await copy.store.saveChanges(changes, hash, document ?? noDocument).catch((error: unknown) => copy.failed(error));
+    else if (document !== undefined) await copy.store.save(document(), hash).catch((error: unknown) => copy.failed(error));
+  }
+
+  /** Whether the database has the per-entity change log (migration 001); asked once. */
+  async #hasChangeLog(client: pg.ClientBase): Promise<boolean> {
+    if (this.#changeLog === null) {
+      const { rows } = await client.query<{ table: string | null }>('SELECT to_regclass($1)::text AS table', [CHANGE_ENTITIES_TABLE]);
+      this.#changeLog = rows[0]?.table != null;
+    }
+    return this.#changeLog;
+  }
+
+  async #commit(writes: readonly SectionWrite[], hash: string, formatVersion: string | null): Promise<SaveStats> {
     const stats = await inTransaction(this.#pool, async (client) => {
       const state = await client.query<{ version: string }>('SELECT version FROM config_state FOR UPDATE');
       if (state.rows[0] === undefined) throw new Error('config_state has no row: the database was not bootstrapped by portcullis migrations');
@@ -219,15 +298,101 @@ export class PostgresConfigStore implements ConfigStore {
         deleted += deletes.length;
       }
       const version = current + 1;
-      const formatVersion = typeof document['_format_version'] === 'string' ? document['_format_version'] : '3.0';
-      await client.query('UPDATE config_state SET version = $1, hash = $2, format_version = $3, changed_at = now()', [version, hash, formatVersion]);
-      await client.query('INSERT INTO config_changes (version, hash, node_id) VALUES ($1, $2, $3)', [version, hash, this.#nodeId]);
+      await client.query(
+        formatVersion === null ? 'UPDATE config_state SET version = $1, hash = $2, changed_at = now()' : 'UPDATE config_state SET version = $1, hash = $2, format_version = $3, changed_at = now()',
+        formatVersion === null ? [version, hash] : [version, hash, formatVersion],
+      );
+      await this.#logChange(client, version, hash, writes);
       await client.query('SELECT pg_notify($1, $2)', [CONFIG_CHANNEL, String(version)]);
       return { version, inserted, updated, deleted };
     });
     this.#version = stats.version;
-    this.#known = next;
-    await this.#keepCopy(document, hash);
     return stats;
+  }
+
+  /** The version's row in the change log, with the entities it wrote where the database keeps them. */
+  async #logChange(client: pg.ClientBase, version: number, hash: string, writes: readonly SectionWrite[]): Promise<void> {
+    if (!(await this.#hasChangeLog(client))) {
+      await client.query('INSERT INTO config_changes (version, hash, node_id) VALUES ($1, $2, $3)', [version, hash, this.#nodeId]);
+      return;
+    }
+    const sections: string[] = [];
+    const ids: string[] = [];
+    const deleted: boolean[] = [];
+    for (const { section, upserts, deletes } of writes) {
+      for (const e of upserts) {
+        sections.push(section);
+        ids.push(e.id);
+        deleted.push(false);
+      }
+      for (const id of deletes) {
+        sections.push(section);
+        ids.push(id);
+        deleted.push(true);
+      }
+    }
+    const logged = ids.length <= MAX_LOGGED_ENTITIES;
+    await client.query('INSERT INTO config_changes (version, hash, node_id, entities) VALUES ($1, $2, $3, $4)', [version, hash, this.#nodeId, logged ? ids.length : null]);
+    if (logged && ids.length > 0) {
+      await client.query(`INSERT INTO ${CHANGE_ENTITIES_TABLE} (version, section, id, deleted) SELECT $1, * FROM unnest($2::text[], $3::uuid[], $4::boolean[])`, [version, sections, ids, deleted]);
+    }
+  }
+
+  /** See `ConfigStore.loadChanges`. */
+  loadChanges(): Promise<StoredChanges | null> {
+    return this.#loadChanges().catch((error: unknown) => Promise.reject(unavailable(error, this.#where)));
+  }
+
+  async #loadChanges(): Promise<StoredChanges | null> {
+    const client = await this.#pool.connect();
+    try {
+      // One snapshot for the version, the log and the rows, as `load`.
+      await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+      const found = await this.#readChanges(client);
+      await client.query('COMMIT');
+      if (found === null) return null;
+      this.#version = found.version;
+      this.#remember(found.changes);
+      // The local copy keeps up as after a load; it needs the whole document only where it cannot append.
+      if (found.changes.upserts.length > 0 || found.changes.deletes.length > 0) await this.#keepChanges(found.changes, found.hash);
+      return { changes: found.changes, hash: found.hash };
+    } catch (error) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw error;
+    } finally {
+      client.release();
+    }
+  }
+
+  async #readChanges(client: pg.ClientBase): Promise<(StoredChanges & { version: number }) | null> {
+    const state = await client.query<{ version: string; hash: string }>('SELECT version, hash FROM config_state');
+    const row = state.rows[0];
+    if (row === undefined) return null;
+    const version = Number(row.version);
+    const from = this.#version;
+    // Behind the database only, never ahead of it (a restored backup), and with the log to read.
+    if (from === 0 || version < from || !(await this.#hasChangeLog(client))) return null;
+    const logged = await client.query<{ entities: number | null }>('SELECT entities FROM config_changes WHERE version > $1 AND version <= $2', [from, version]);
+    if (logged.rows.length !== version - from || logged.rows.some((r) => r.entities === null)) return null;
+    const log = await client.query<{ section: string; id: string; deleted: boolean }>(
+      `SELECT section, id, deleted FROM ${CHANGE_ENTITIES_TABLE} WHERE version > $1 AND version <= $2 ORDER BY version`,
+      [from, version],
+    );
+    // Each entity's last change is the one that counts.
+    const last = new Map<string, { section: Section; id: string; deleted: boolean }>();
+    for (const r of log.rows) {
+      if (!(SECTIONS as readonly string[]).includes(r.section)) return null;
+      last.set(`${r.section}:${r.id}`, { section: r.section as Section, id: r.id, deleted: r.deleted });
+    }
+    const deletes = [...last.values()].filter((c) => c.deleted).map(({ section, id }) => ({ section, id }));
+    const upserts: StoredEntity[] = [];
+    for (const section of SECTIONS) {
+      const ids = [...last.values()].filter((c) => c.section === section && !c.deleted).map((c) => c.id);
+      if (ids.length === 0) continue;
+      const rows = await client.query<{ entity: Entity }>(`SELECT entity FROM ${section} WHERE id = ANY($1::uuid[]) ORDER BY seq`, [ids]);
+      if (rows.rows.length !== ids.length) return null;
+      upserts.push(...rows.rows.map((r) => ({ section, entity: r.entity })));
+    }
+    return { version, hash: row.hash, changes: { upserts, deletes } };
   }
 }

@@ -44,6 +44,17 @@ function copy<T>(value: T): T {
   return structuredClone(value);
 }
 
+/**
+ * A plugin's config with every record's fields in alphabetical order, as decK writes them: the
+ * order a config's fields arrive in depends on where it came from (a file's order, PostgreSQL's
+ * jsonb order), and a dump must be the same from every node.
+ */
+function sortedCopy(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(sortedCopy);
+  if (value === null || typeof value !== 'object') return value;
+  return Object.fromEntries(Object.keys(value).sort().map((key) => [key, sortedCopy((value as Record<string, unknown>)[key])]));
+}
+
 class Referrer {
   readonly #names = new Map<string, string>();
   readonly #byId: boolean;
@@ -124,7 +135,7 @@ function plugin(p: PluginEntity, ref: Referrer): Entry {
   put(out, 'route', ref.to(p.route));
   put(out, 'consumer', ref.to(p.consumer));
   put(out, 'consumer_group', ref.to(p.consumer_group));
-  Object.assign(out, { enabled: p.enabled, protocols: [...p.protocols], tags: [...p.tags], config: copy(p.config) });
+  Object.assign(out, { enabled: p.enabled, protocols: [...p.protocols], tags: [...p.tags], config: sortedCopy(p.config) as typeof p.config });
   return out;
 }
 

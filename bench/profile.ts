@@ -12,6 +12,8 @@
  * with the share of the proof checks, the thumbprint and the replay store, their cost per request,
  * and the CPU of the gateway's threads: jose verifies proofs with WebCrypto, whose signature and
  * digest jobs run on libuv's threadpool, where V8's profiler does not sample.
+ * With BENCH_PROFILE_REPLAY=redis the replay cache is on a Redis (redis-server on the load CPU,
+ * --redis-url): bench/profile/dpop-es256-redis.*.
  * Environment: BENCH_DURATION (s, default 10), BENCH_DPOP_RATE (req/s the proofs are sized for,
  * default 15000).
  */
@@ -28,7 +30,7 @@ import { BENCH_API_KEY, dpopConfig, scenarioConfig } from './lib/gateway-config.
 import { startBenchIssuer, type BenchIssuer } from './lib/issuer.js';
 import { startPortcullis, type PortcullisProcess } from './lib/portcullis.js';
 import { freePorts } from './lib/ports.js';
-import { ensureCommands, groupCpuSeconds, threadCpuSeconds } from './lib/processes.js';
+import { ensureCommands, groupCpuSeconds, startPinned, threadCpuSeconds, waitForOutput } from './lib/processes.js';
 import { buildShim, runWrk, useShim } from './lib/wrk.js';
 import type { Program } from './lib/processes.js';
 import { startNginxUpstream } from './peers/nginx.js';
@@ -38,6 +40,8 @@ const seconds = Number(process.env['BENCH_DURATION'] ?? 10);
 /** Route to load: /jwt (scenario 3, default), /mtls (scenario 2) or /dpop (scenario 8). */
 const route = process.env['BENCH_PROFILE_ROUTE'] ?? '/jwt';
 const dpopAlg = (process.env['BENCH_PROFILE_DPOP_ALG'] ?? 'ES256') as DpopAlg;
+/** Where scenario 8's replay cache is: the node's memory (default) or a Redis. */
+const replayOnRedis = process.env['BENCH_PROFILE_REPLAY'] === 'redis';
 /** Scenario 5's load: `Connection: close`, so every request opens (and handshakes) a new connection. */
 const newConnections = process.env['BENCH_PROFILE_NEW_CONNECTIONS'] === '1';
 /** Routes that `npm run bench` loads over plain HTTP: /plain (scenario 1) and /limited (scenario 12). */
@@ -64,8 +68,17 @@ async function main(): Promise<void> {
   const profileDir = join(dir, 'cpuprofile');
   if (route === '/dpop') {
     if (dpopAlg !== 'ES256' && dpopAlg !== 'EdDSA') throw new Error(`BENCH_PROFILE_DPOP_ALG: ES256 or EdDSA, not ${String(dpopAlg)}`);
-    const gateway = await startPortcullis('profiled-dpop', dir, '0', dpopConfig(`http://127.0.0.1:${upstreamPort}`, issuer.url), { nodeArgs: ['--cpu-prof', '--cpu-prof-dir', profileDir] });
+    let redis: Program | null = null;
+    const extraArgs: string[] = [];
+    if (replayOnRedis) {
+      const [redisPort] = (await freePorts(1)) as [number];
+      redis = startPinned('redis', '1', 'redis-server', ['--port', String(redisPort), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no']);
+      await waitForOutput(redis, /Ready to accept connections/);
+      extraArgs.push('--redis-url', `redis://127.0.0.1:${redisPort}`);
+    }
+    const gateway = await startPortcullis('profiled-dpop', dir, '0', dpopConfig(`http://127.0.0.1:${upstreamPort}`, issuer.url), { nodeArgs: ['--cpu-prof', '--cpu-prof-dir', profileDir], extraArgs });
     await profileDpop(gateway, issuer, dir, profileDir, upstream);
+    await redis?.stop();
     return;
   }
   const gateway = await startPortcullis('profiled', dir, '0', scenarioConfig(`http://127.0.0.1:${upstreamPort}`, issuer.url), { nodeArgs: ['--cpu-prof', '--cpu-prof-dir', profileDir] });
@@ -147,7 +160,7 @@ async function profileDpop(gateway: PortcullisProcess, issuer: BenchIssuer, dir:
   // The measured run only: no start-up, no proof signing, no warm-up.
   const profile = profileWindow(JSON.parse(await readFile(join(profileDir, file), 'utf8')) as CpuProfile, fromUs, toUs);
   await mkdir(outDir, { recursive: true });
-  const name = `dpop-${dpopAlg.toLowerCase()}`;
+  const name = `dpop-${dpopAlg.toLowerCase()}${replayOnRedis ? '-redis' : ''}`;
   const algLabel = dpopAlg === 'EdDSA' ? 'Ed25519 (EdDSA)' : dpopAlg;
   const title = `Portcullis, scenario 8 (DPoP strict, ${algLabel} proof per request, warm RS256 token), ${sample.rps.toFixed(0)} req/s under --cpu-prof, ${new Date().toISOString().slice(0, 10)}`;
   await writeChart(join(outDir, `${name}.svg`), join(outDir, `${name}.png`), flameGraphSvg(profile, title));

@@ -26,6 +26,7 @@ import { ratioChartSvg, writeChart, type Bar } from './lib/chart.js';
 import { createDpopKey, ProofSchedule, type DpopAlg } from './lib/dpop-proofs.js';
 import { BENCH_API_KEY, dpopConfig, manyRoutesConfig, prometheusConfig, scenarioConfig } from './lib/gateway-config.js';
 import { AUDIENCE, startBenchIssuer, type BenchIssuer } from './lib/issuer.js';
+import { dumpConfig, measurePropagation, startBenchDatabase, syncConfig } from './lib/cluster.js';
 import { startPortcullis, type PortcullisProcess } from './lib/portcullis.js';
 import { freePorts } from './lib/ports.js';
 import { ensureCommands, groupMemoryMiB, have, startPinned, waitForOutput, type Program } from './lib/processes.js';
@@ -49,6 +50,9 @@ const DISTINCT_TOKENS = 12_000;
 /** Seconds of load a batch of DPoP proofs may feed: the gateway's 300 s `dpop_proof_lifetime` less margin for signing and the clock. */
 const DPOP_BATCH_BUDGET_SECONDS = 240;
 const WARM_UP_SECONDS = 2;
+/** Scenario 14: routes created through one node, each timed until another node serves it. */
+const PROPAGATION_CHANGES = 100;
+const DPOP_ON_REDIS = 'DPoP ES256 proofs, replay cache on Redis';
 const SERVER_CPU = '0';
 const LOAD_CPU = '1';
 
@@ -293,7 +297,19 @@ async function main(): Promise<void> {
       {
         id: 's8', title: '8. DPoP-bound token (RS256, cnf.jkt, warm), a fresh proof per request, HTTPS without client certificate (compare with scenario 3)',
         skipped: ['nginx, HAProxy, node stack: no DPoP without extra code', 'replay store off: the gateway has no switch for it; its cost is in the DPoP CPU profile (npm run bench:profile, BENCH_PROFILE_ROUTE=/dpop)'],
-        rows: (['ES256', 'EdDSA'] as const).map((alg) => ({ program: 'Portcullis' as const, url: '', group: null, note: `DPoP ${alg === 'EdDSA' ? 'Ed25519 (EdDSA)' : alg} proofs`, prepare: (segments) => prepareDpopRow(alg, segments) })),
+        rows: [
+          ...(['ES256', 'EdDSA'] as const).map((alg) => ({ program: 'Portcullis' as const, url: '', group: null, note: `DPoP ${alg === 'EdDSA' ? 'Ed25519 (EdDSA)' : alg} proofs`, prepare: (segments: ReadonlyArray<{ seconds: number }>) => prepareDpopRow(alg, segments) })),
+          // Issue 16: the replay cache on the Redis the nodes share (--redis-url) instead of the node's memory.
+          ...(redisPort === null ? [] : [{ program: 'Portcullis' as const, url: '', group: null, note: DPOP_ON_REDIS, prepare: (segments: ReadonlyArray<{ seconds: number }>) => prepareDpopRow('ES256', segments, ['--redis-url', `redis://127.0.0.1:${redisPort}`]) }]),
+        ],
+      },
+      {
+        id: 's14', title: '14. the s1 route with the configuration in PostgreSQL (--database postgres) and in the file store, the same configuration (HTTP)',
+        skipped: [],
+        rows: [
+          { program: 'Portcullis', url: '', group: null, note: 'file store', prepare: () => prepareFileStoreRow() },
+          { program: 'Portcullis', url: '', group: null, note: 'database postgres', prepare: () => preparePostgresRow() },
+        ],
       },
     ];
 
@@ -310,8 +326,8 @@ async function main(): Promise<void> {
     };
 
     /** A gateway of its own per row (an empty replay store each time), a key, one token bound to it, and proofs made just before they are used. */
-    const prepareDpopRow = async (alg: DpopAlg, segments: ReadonlyArray<{ seconds: number }>): Promise<PreparedRow> => {
-      const gateway = await startPortcullis(`dpop-${alg.toLowerCase()}`, dir, SERVER_CPU, dpopConfig(upstreamUrl, issuer!.url));
+    const prepareDpopRow = async (alg: DpopAlg, segments: ReadonlyArray<{ seconds: number }>, extraArgs: string[] = []): Promise<PreparedRow> => {
+      const gateway = await startPortcullis(`dpop-${alg.toLowerCase()}${extraArgs.length > 0 ? '-redis' : ''}`, dir, SERVER_CPU, dpopConfig(upstreamUrl, issuer!.url), { extraArgs });
       const key = createDpopKey(alg);
       const token = await issuer!.sign('RS256', { jkt: key.jkt });
       const host = `127.0.0.1:${gateway.https}`;
@@ -332,6 +348,44 @@ async function main(): Promise<void> {
         async close() {
           await gateway.program.stop();
           await schedule.dispose();
+        },
+      };
+    };
+
+    /**
+     * Scenario 14: two nodes on one PostgreSQL (on the load CPU, as a database of its own machine
+     * would be) holding s1's configuration; first the propagation of PROPAGATION_CHANGES routes made
+     * through node A to node B's proxy. Then a file-store node loads A's dump (the same
+     * configuration, those routes included) and is measured, then node A (node B idle beside it).
+     */
+    let cluster: { database: Awaited<ReturnType<typeof startBenchDatabase>>; a: PortcullisProcess; b: PortcullisProcess } | null = null;
+    const startCluster = async (): Promise<NonNullable<typeof cluster>> => {
+      const database = await startBenchDatabase(LOAD_CPU);
+      const nodeArgs = { admin: true, extraArgs: [...database.flags] };
+      const a = await startPortcullis('postgres-a', dir, SERVER_CPU, null, nodeArgs);
+      const b = await startPortcullis('postgres-b', dir, SERVER_CPU, null, nodeArgs);
+      await syncConfig(a.admin!, scenarioConfig(upstreamUrl, issuer!.url, targetPorts, redisPort), dir);
+      const propagation = await measurePropagation(a.admin!, b.http, 'upstream', PROPAGATION_CHANGES);
+      extra['propagation'] = propagation;
+      log(`s14 propagation over ${propagation.count} changes: p50 ${propagation.p50.toFixed(1)} ms, p99 ${propagation.p99.toFixed(1)} ms, max ${propagation.max.toFixed(1)} ms`);
+      return { database, a, b };
+    };
+    const prepareFileStoreRow = async (): Promise<PreparedRow> => {
+      cluster ??= await startCluster();
+      const file = await startPortcullis('file-store', dir, SERVER_CPU, await dumpConfig(cluster.a.admin!));
+      return { url: `http://127.0.0.1:${file.http}/plain`, group: file.program.child.pid ?? null, detail: () => ({}), close: () => file.program.stop() };
+    };
+    const preparePostgresRow = async (): Promise<PreparedRow> => {
+      const { database, a, b } = (cluster ??= await startCluster());
+      return {
+        url: `http://127.0.0.1:${a.http}/plain`,
+        group: a.program.child.pid ?? null,
+        detail: () => ({ propagation: extra['propagation'] }),
+        async close() {
+          cluster = null;
+          await a.program.stop();
+          await b.program.stop();
+          await database.stop();
         },
       };
     };
@@ -513,6 +567,8 @@ async function report(results: RowResult[], extra: Record<string, unknown>, meas
   addTarget('s1 HTTP proxy ÷ nginx', pick('s1', 'Portcullis'), pick('s1', 'nginx'), 0);
   addTarget('s8 DPoP, ES256 proof per request ÷ s3', pick('s8', 'Portcullis', 'DPoP ES256 proofs'), pick('s3', 'Portcullis'), 0.6);
   addTarget('s8 DPoP, Ed25519 proof per request ÷ s3', pick('s8', 'Portcullis', 'DPoP Ed25519 (EdDSA) proofs'), pick('s3', 'Portcullis'), 0);
+  addTarget('s8 DPoP ES256, replay cache on Redis ÷ in memory', pick('s8', 'Portcullis', DPOP_ON_REDIS), pick('s8', 'Portcullis', 'DPoP ES256 proofs'), 0.8);
+  addTarget('s14 HTTP proxy, configuration in PostgreSQL ÷ file store', pick('s14', 'Portcullis', 'database postgres'), pick('s14', 'Portcullis', 'file store'), 0.98);
   lines.push('', '## Targets', '', '| comparison | ratio | target | met |', '|---|---|---|---|');
   for (const t of targets) lines.push(`| ${t.label} | ${t.value.toFixed(2)} | ${t.target > 0 ? `≥ ${t.target.toFixed(2).replace(/0$/, '')}` : '—'} | ${t.invalid ? '**invalid row**' : t.target > 0 ? (t.value >= t.target ? 'yes' : '**no**') : ''} |`);
   const invalid = results.filter((r) => r.invalid !== null);
@@ -549,6 +605,13 @@ async function report(results: RowResult[], extra: Record<string, unknown>, meas
       lines.push(`| ${n} | ${r.invalid === null ? r.rps.toFixed(0) : `**invalid** (${r.rps.toFixed(0)})`} | ${r.spread.toFixed(0)}% | ${(r.rps / n).toFixed(0)} | ${one !== undefined && one.rps > 0 ? (r.rps / (n * one.rps)).toFixed(2) : '—'} | ${r.programCpu.toFixed(0)} | ${r.p99.toFixed(2)} |`);
     }
     if (scaling.why !== null) lines.push('', `Only 1 worker here: ${scaling.why}`);
+  }
+  const propagation = extra['propagation'] as { count: number; p50: number; p99: number; max: number } | undefined;
+  if (propagation !== undefined) {
+    lines.push('', '## Change propagation (scenario 14)', '',
+      `${propagation.count} routes created one at a time through node A's admin API, each timed from A's 201 until node B's proxy serves it (polled every 2 ms); both nodes on one PostgreSQL (LISTEN/NOTIFY, the poll as backstop).`, '',
+      '| p50 ms | p99 ms | max ms | target |', '|---|---|---|---|',
+      `| ${propagation.p50.toFixed(1)} | ${propagation.p99.toFixed(1)} | ${propagation.max.toFixed(1)} | p99 ≤ 1000 ms: ${propagation.p99 <= 1000 ? 'met' : '**missed**'} |`);
   }
   const latency = extra['latency'] as Record<string, number> | undefined;
   if (latency !== undefined) {

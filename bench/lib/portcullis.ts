@@ -11,20 +11,32 @@ export interface PortcullisProcess {
   readonly program: Program;
   readonly http: number;
   readonly https: number;
+  /** The admin API's port, when started with `admin`; else null. */
+  readonly admin: number | null;
 }
 
-export async function startPortcullis(name: string, dir: string, cpus: string, config: string, options: { workers?: number; extraArgs?: string[]; nodeArgs?: string[] } = {}): Promise<PortcullisProcess> {
+export interface PortcullisOptions {
+  workers?: number;
+  extraArgs?: string[];
+  nodeArgs?: string[];
+  /** Open the admin API on a loopback port (a node whose configuration comes through it, from a database). */
+  admin?: boolean;
+}
+
+/** `config`: the decK file it loads at start, or null for a node that reads its configuration from a database. */
+export async function startPortcullis(name: string, dir: string, cpus: string, config: string | null, options: PortcullisOptions = {}): Promise<PortcullisProcess> {
   const file = join(dir, `${name}.yaml`);
-  await writeFile(file, config);
+  if (config !== null) await writeFile(file, config);
   const program = startPinned(`portcullis ${name}`, cpus, process.execPath, [
     // As the portcullis bin launches it (its shebang carries the young-generation cap).
     ...withGatewayNodeFlags(options.nodeArgs ?? [], ''),
-    cli, 'start', '-c', file, '--prefix', join(dir, `prefix-${name}`),
+    cli, 'start', ...(config === null ? [] : ['-c', file]), '--prefix', join(dir, `prefix-${name}`),
     '--proxy-listen', '127.0.0.1:0 backlog=4096, 127.0.0.1:0 http2 ssl backlog=4096',
-    '--admin-listen', 'off', '--access-log', 'off', '--log-level', 'warn',
+    '--admin-listen', options.admin === true ? '127.0.0.1:0' : 'off', '--access-log', 'off', '--log-level', 'warn',
     '--workers', String(options.workers ?? 1),
     ...(options.extraArgs ?? []),
   ]);
   const ports = await waitForOutput(program, /proxy listening on http:\/\/127\.0\.0\.1:(\d+)[\s\S]*proxy listening on https:\/\/127\.0\.0\.1:(\d+)/);
-  return { program, http: Number(ports[1]), https: Number(ports[2]) };
+  const admin = options.admin === true ? Number((await waitForOutput(program, /admin listening on http:\/\/127\.0\.0\.1:(\d+)/))[1]) : null;
+  return { program, http: Number(ports[1]), https: Number(ports[2]), admin };
 }

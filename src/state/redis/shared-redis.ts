@@ -38,6 +38,10 @@ function commonOptions(options: SharedRedisOptions): RedisOptions {
     connectTimeout: s.timeoutMs,
     commandTimeout: s.timeoutMs,
     maxRetriesPerRequest: 0,
+    // Calls made in one turn of the event loop (the requests a burst of reads brought) go out in
+    // one write: a call per proxied request would otherwise be a syscall per request (measured on
+    // loopback with 64 claims in flight: 7.8–8.8 µs of client CPU per SET NX without, 6.3–7.1 with).
+    enableAutoPipelining: true,
     tls: s.tls ? (options.tlsOptions ?? {}) : undefined,
   };
 }
@@ -66,8 +70,11 @@ function createClient(options: SharedRedisOptions): RedisClient {
       });
     case 'cluster': {
       const clusterOptions: ClusterOptions = {
-        redisOptions: common,
+        redisOptions: { ...common, enableAutoPipelining: false },
         enableOfflineQueue: false,
+        // Not on a Redis Cluster: ioredis refuses an automatic pipeline whose keys span slots
+        // ("All keys in the pipeline should belong to the same slots allocation group").
+        enableAutoPipelining: false,
         clusterRetryStrategy: retryStrategy,
         slotsRefreshTimeout: options.settings.timeoutMs,
       };

@@ -5,7 +5,7 @@
  * the caller asked for them (`?include_private_keys=true`). Targets are only reached through their
  * upstream (`/upstreams/{u}/targets`, see `target-routes.ts`): Kong has no `/targets` collection.
  */
-import { byId } from '../config/by-id.js';
+import { byId, indexByKeys } from '../config/by-id.js';
 import { randomBytes } from 'node:crypto';
 import type { Config } from '../config/types.js';
 import type { Section } from '../store/entity-keys.js';
@@ -180,11 +180,22 @@ export function entitiesOf(config: Config, kind: EntityKind): readonly Entity[] 
 export function findEntity(config: Config, kind: EntityKind, key: string): Entity | null {
   const list = entitiesOf(config, kind);
   const lower = key.toLowerCase();
-  return (
-    byId(list).get(lower) ??
-    list.find((e) => kind.nameFields.some((f) => e[f] === key || (Array.isArray(e[f]) && (e[f] as unknown[]).includes(key.toLowerCase())))) ??
-    null
+  const found = byId(list).get(lower);
+  if (found !== undefined) return found;
+  // By name: a string field equal to the key, or a list field (a certificate's SNIs) holding it in
+  // lower case; the first such entity in list order. Indexed, as a list of 100,000 consumers is
+  // searched on every admin request that names one.
+  const names = indexByKeys(list, `name:${kind.section}:${kind.nameFields.join(',')}`, (e) =>
+    kind.nameFields.flatMap((f) => {
+      const value = e[f];
+      if (typeof value === 'string') return [`=${value}`];
+      return Array.isArray(value) ? value.filter((v): v is string => typeof v === 'string').map((v) => `[]${v}`) : [];
+    }),
   );
+  const exact = names.get(`=${key}`);
+  const inList = names.get(`[]${lower}`);
+  if (exact !== undefined && inList !== undefined && exact !== inList) return list.indexOf(exact) < list.indexOf(inList) ? exact : inList;
+  return exact ?? inList ?? null;
 }
 
 /** SNIs are stored inside their certificate; the API shows them as entities of their own, as Kong. */

@@ -19,11 +19,18 @@ const indexes = new Map<string, WeakMap<readonly unknown[], LayeredMap<unknown>>
  * key the first is kept). `name` names the key: one index per list and name.
  */
 export function indexBy<T>(list: readonly T[], name: string, keyOf: (entry: T) => string | null): Lookup<T> {
+  return indexByKeys(list, name, (entry) => {
+    const key = keyOf(entry);
+    return key === null ? [] : [key];
+  });
+}
+
+/** As `indexBy`, for entries known by several keys (a certificate by each of its SNIs). */
+export function indexByKeys<T>(list: readonly T[], name: string, keysOf: (entry: T) => readonly string[]): Lookup<T> {
   let cache = indexes.get(name);
   if (cache === undefined) indexes.set(name, (cache = new WeakMap()));
   return LayeredMap.of(cache as WeakMap<readonly T[], LayeredMap<T>>, list, (map, entry) => {
-    const key = keyOf(entry);
-    if (key !== null && !map.has(key)) map.set(key, entry);
+    for (const key of keysOf(entry)) if (!map.has(key)) map.set(key, entry);
   });
 }
 

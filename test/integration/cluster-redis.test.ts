@@ -195,6 +195,9 @@ ${limited('strict', 'policy: cluster, fault_tolerant: false')}
     assert.equal(closed.status, 401);
     assert.match(String(closed.headers['www-authenticate']), /error="invalid_dpop_proof"/);
     await refusedWith(a, 'dpop_replay_unavailable');
+    // Every request is refused while it lasts, but the error log says so once, not once per request.
+    for (let i = 0; i < 5; i++) assert.equal((await send(a, '/dpop', withProof(await proof('/dpop')))).status, 401);
+    assert.equal(a.logs.filter((l) => String(l['msg']).startsWith('openid-connect could not authenticate')).length, 1);
     assert.equal((await send(b, '/dpop', withProof(await proof('/dpop')))).status, 401);
     // Node C falls back to its own cache: fresh proofs pass, a replay to it is still refused.
     const local = await proof('/dpop');

@@ -75,13 +75,14 @@ export const startFlags: Record<string, FlagSpec> = {
 
 export const startUsage = 'portcullis start [options]';
 
+export const startDescription = 'Starts the gateway: proxy listeners, the admin API, and the configuration given.';
+
 /**
  * The primary of a node with workers compiles plugin instances (its admin API validates and
  * serves them) but proxies nothing, so its instances never count; the workers have the node's
  * Redis. Not null, so the primary does not warn that `cluster` lacks --redis-url.
  */
 const PRIMARY_SERVES_NO_PROXY: RateCounters = { take: () => Promise.reject(new Error('the primary process serves no proxy requests')) };
-export const startDescription = 'Starts the gateway: proxy listeners, the admin API, and the configuration given.';
 
 const logLevels = new Set(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']);
 

@@ -27,6 +27,7 @@ import { checkCertificateBinding } from './proof-of-possession.js';
 import { reasons, type ReasonInfo, type SuccessReason } from './reasons.js';
 import { AuthFailure, refusalResponse, type ResponseSettings } from './responses.js';
 import { openIdConnectSchema, type OpenIdConnectConfig } from './schema.js';
+import { logThrottle } from '../../util/log-throttle.js';
 
 /** Kong's priority for openid-connect. */
 export const PRIORITY = 1050;
@@ -161,6 +162,8 @@ export function createOpenIdConnect(config: OpenIdConnectConfig, _entity: Plugin
     maxLength: MAX_TOKEN_LENGTH,
   };
   const anonymous: Consumer | null = namedConsumer(env.config, config.anonymous);
+  // A store that is down refuses every request meanwhile: one error line per 10 s says so, not one per request.
+  const outageLogDue = logThrottle(10_000);
   const tokenHeader = parseTokenHeader(config.upstream_access_token_header);
   const claimHeaders = pairs(config.upstream_headers_claims, config.upstream_headers_names).map(([c, h]) => [c, h.toLowerCase()] as const);
   const readsBody = config.bearer_token_param_type.includes('body');
@@ -224,7 +227,9 @@ export function createOpenIdConnect(config: OpenIdConnectConfig, _entity: Plugin
   function refuse(ctx: RequestContext, failure: AuthFailure, found: FoundToken | null): void {
     const info: ReasonInfo = reasons[failure.reason];
     const fields = { request_id: ctx.id, reason: failure.reason, detail: failure.detail };
-    if (info.refusal === 'unexpected' || info.outage === true) logger.error(fields, 'openid-connect could not authenticate a request');
+    if (info.outage === true) {
+      if (outageLogDue()) logger.error(fields, 'openid-connect could not authenticate a request (logged once per 10 s while it lasts)');
+    } else if (info.refusal === 'unexpected') logger.error(fields, 'openid-connect could not authenticate a request');
     // Debug only: the access log already carries the reason, and a flood of bad tokens must not become a flood of log lines.
     else logger.debug(fields, 'openid-connect refused a request');
     if (anonymous !== null && info.outage !== true && (info.refusal === 'unauthorized' || info.refusal === 'forbidden')) {

@@ -160,3 +160,41 @@ describe('exportConfig', () => {
     assert.match(yaml, /host: "no"/);
   });
 });
+
+describe('exportConfig field order', () => {
+  /** The same entities with their free-form fields in another order (as jsonb or an admin body gives them). */
+  const written = (reversed: boolean): string => {
+    const pair = (a: string, b: string): string => (reversed ? `${b}, ${a}` : `${a}, ${b}`);
+    return `_format_version: "3.0"
+services:
+  - name: s
+    host: upstream.internal
+    routes:
+      - name: r
+        paths: ["/r"]
+        headers: { ${pair('x-a: ["1"]', 'x-b: ["2"]')} }
+        plugins:
+          - name: openid-connect
+            config: { ${pair('issuer: "https://idp.example/realms/x"', 'auth_methods: [bearer]')} }
+upstreams:
+  - name: u
+    healthchecks:
+      active: { ${pair('http_path: /health', 'timeout: 2')} }
+consumers:
+  - username: alice
+    keyauth_credentials:
+      - { ${pair('key: k1', 'tags: [t]')} }
+`;
+  };
+
+  it('is the same whatever order the fields came in, alphabetical where the entity has no fixed order', () => {
+    const a = exportConfig(load(written(false)));
+    const b = exportConfig(load(written(true)));
+    assert.equal(toDeckYaml(b), toDeckYaml(a));
+    const route = (a.routes as Array<Record<string, unknown>>)[0] ?? (a.services as Array<{ routes: Array<Record<string, unknown>> }>)[0]!.routes[0]!;
+    assert.deepEqual(Object.keys(route['headers'] as object), ['x-a', 'x-b']);
+    const config = ((a.plugins as Array<{ config: object }>)[0] ?? (a.services as Array<{ routes: Array<{ plugins: Array<{ config: object }> }> }>)[0]!.routes[0]!.plugins[0]!).config;
+    const keys = Object.keys(config);
+    assert.deepEqual(keys, [...keys].sort());
+  });
+});

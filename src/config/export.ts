@@ -40,19 +40,26 @@ function put(entry: Entry, key: string, value: unknown): void {
   if (value !== null && value !== undefined) entry[key] = value;
 }
 
+/**
+ * A deep copy with every record's fields in alphabetical order, as decK writes them. Where an
+ * entity's fields are not written in a fixed order here (a plugin's config, a route's headers, a
+ * credential's or an upstream's fields), the order they arrive in depends on where they came from
+ * (a file's order, an admin body's, PostgreSQL's jsonb order), and a dump must be the same from
+ * every node of a cluster.
+ */
 function copy<T>(value: T): T {
-  return structuredClone(value);
+  return sortedCopy(value) as T;
 }
 
-/**
- * A plugin's config with every record's fields in alphabetical order, as decK writes them: the
- * order a config's fields arrive in depends on where it came from (a file's order, PostgreSQL's
- * jsonb order), and a dump must be the same from every node.
- */
 function sortedCopy(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(sortedCopy);
   if (value === null || typeof value !== 'object') return value;
   return Object.fromEntries(Object.keys(value).sort().map((key) => [key, sortedCopy((value as Record<string, unknown>)[key])]));
+}
+
+/** `fields` in alphabetical order, each copied as `copy` does. */
+function sortedEntries(fields: object): Array<[string, unknown]> {
+  return Object.keys(fields).sort().map((key) => [key, copy((fields as Record<string, unknown>)[key])]);
 }
 
 class Referrer {
@@ -135,7 +142,7 @@ function plugin(p: PluginEntity, ref: Referrer): Entry {
   put(out, 'route', ref.to(p.route));
   put(out, 'consumer', ref.to(p.consumer));
   put(out, 'consumer_group', ref.to(p.consumer_group));
-  Object.assign(out, { enabled: p.enabled, protocols: [...p.protocols], tags: [...p.tags], config: sortedCopy(p.config) as typeof p.config });
+  Object.assign(out, { enabled: p.enabled, protocols: [...p.protocols], tags: [...p.tags], config: copy(p.config) });
   return out;
 }
 
@@ -155,7 +162,7 @@ function consumer(c: Consumer): Entry {
 function credentialFields(c: KeyAuthCredential | BasicAuthCredential | JwtSecret | Acl): Entry {
   const { consumer: _consumer, tags, ...fields } = c;
   const out: Entry = {};
-  for (const [key, value] of Object.entries(fields)) put(out, key, value);
+  for (const [key, value] of sortedEntries(fields)) put(out, key, value);
   out.tags = [...tags];
   return out;
 }
@@ -205,12 +212,12 @@ function certificate(c: Certificate, privateKeys: boolean): Entry {
 function upstream(u: Upstream): Entry {
   const { healthchecks, hash_on: hashOn, ...fields } = u;
   const out: Entry = {};
-  for (const [key, value] of Object.entries(fields)) put(out, key, copy(value));
+  for (const [key, value] of sortedEntries(fields)) put(out, key, value);
   // hash_on is written only when it hashes: a written `none` would turn consistent-hashing into
   // round-robin on the way back in (Kong's shorthand, checks/upstream.ts).
   if (hashOn !== 'none') out.hash_on = hashOn;
   const active: Entry = {};
-  for (const [key, value] of Object.entries(healthchecks.active)) put(active, key, copy(value));
+  for (const [key, value] of sortedEntries(healthchecks.active)) put(active, key, value);
   out.healthchecks = { active, passive: copy(healthchecks.passive), threshold: healthchecks.threshold };
   return out;
 }

@@ -22,7 +22,7 @@ export interface DatabaseFacts {
 
 /** The node's configuration age and its database's facts (in the process that follows the database). */
 export class DatabaseMetrics {
-  readonly #calls: Histogram<'outcome'>;
+  readonly #calls: Histogram<'outcome'> | null = null;
 
   constructor(registry: Registry, options: { readonly loadedAt: () => Date; readonly database: DatabaseFacts | null }) {
     const registers = [registry];
@@ -35,9 +35,9 @@ export class DatabaseMetrics {
         this.set((Date.now() - options.loadedAt().getTime()) / 1000);
       },
     });
-    this.#calls = new Histogram({ name: 'portcullis_database_call_duration_seconds', help: "Time of each of the node's checks of the configuration version in the database, by outcome", labelNames: ['outcome'], buckets: CALL_BUCKETS, registers });
     const database = options.database;
     if (database === null) return;
+    this.#calls = new Histogram({ name: 'portcullis_database_call_duration_seconds', help: "Time of each of the node's checks of the configuration version in the database, by outcome", labelNames: ['outcome'], buckets: CALL_BUCKETS, registers });
     new Gauge({
       name: 'portcullis_database_reachable',
       aggregator: 'min',
@@ -61,7 +61,7 @@ export class DatabaseMetrics {
 
   /** For the change follower: each version check. */
   readonly observer = {
-    call: (seconds: number, ok: boolean): void => this.#calls.observe({ outcome: ok ? 'ok' : 'failed' }, seconds),
+    call: (seconds: number, ok: boolean): void => this.#calls?.observe({ outcome: ok ? 'ok' : 'failed' }, seconds),
   };
 }
 

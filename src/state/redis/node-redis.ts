@@ -26,20 +26,19 @@ export interface NodeRedis {
  * fails and the settings say `local`. `registry`: where the Redis series go (this process's metrics).
  */
 export function nodeRedis(settings: RedisSettings, options: { readonly localReplayCache: ReplayCache; readonly logger: Logger; readonly registry: Registry; readonly trustedCaPems: readonly string[] }): NodeRedis {
-  let redis: SharedRedis | null = null;
-  const metrics = new RedisMetrics(options.registry, () => redis?.reachable ?? false);
-  redis = new SharedRedis({
+  // The gauge reads the client's state when scraped, after the client exists.
+  const metrics: RedisMetrics = new RedisMetrics(options.registry, (): boolean => redis.reachable);
+  const redis: SharedRedis = new SharedRedis({
     settings,
     tlsOptions: { ca: [...defaultCaPems(), ...options.trustedCaPems] },
     logger: options.logger,
     purpose: 'shared state',
     observer: metrics,
   });
-  const shared = redis;
-  const onRedis = new RedisReplayCache(shared);
+  const onRedis = new RedisReplayCache(redis);
   return {
     replayCache: settings.replayFallback === 'local' ? new FallbackReplayCache(onRedis, options.localReplayCache, options.logger) : onRedis,
-    clusterRateCounters: { take: (windows) => incrementWindows(shared, windows) },
-    close: () => shared.close(),
+    clusterRateCounters: { take: (windows) => incrementWindows(redis, windows) },
+    close: () => redis.close(),
   };
 }

@@ -40,7 +40,6 @@ export class ChangeFollower {
   #reachable = true;
   #everReached = false;
   #lastChangeSeenAt: number | null = null;
-  #lastAnswerAt: number | null = null;
 
   constructor(options: ChangeFollowerOptions) {
     this.#options = options;
@@ -67,11 +66,6 @@ export class ChangeFollower {
     return this.#lastChangeSeenAt;
   }
 
-  /** When the database last answered a version check (ms since the epoch); null: never. */
-  get lastAnswerAt(): number | null {
-    return this.#lastAnswerAt;
-  }
-
   /** Reloads when the database is ahead; calls made while one runs are folded into one more run. */
   check(): Promise<void> {
     if (this.#checking !== null) {
@@ -85,7 +79,6 @@ export class ChangeFollower {
           const rows = await this.#readVersion();
           this.#reachable = true;
           this.#everReached = true;
-          this.#lastAnswerAt = Date.now();
           const version = Number(rows[0]?.version ?? 0);
           // Not only ahead: a database restored from a backup is behind, and it is still the truth.
           if (version !== this.#options.store.version) {

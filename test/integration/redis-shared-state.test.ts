@@ -13,7 +13,9 @@ import { nodeRedis, type NodeRedis } from '../../src/state/redis/node-redis.js';
 import { REPLAY_KEY_PREFIX } from '../../src/state/redis/redis-replay-cache.js';
 import { redisSettings } from '../../src/state/redis/redis-settings.js';
 import { MemoryReplayCache } from '../../src/state/replay-cache.js';
+import { portcullis } from '../helpers/cli.js';
 import { eventually } from '../helpers/eventually.js';
+import { closedPort } from '../helpers/ports.js';
 import { startRedisServer, type RedisServer } from '../helpers/redis-server.js';
 
 const silent = pino({ level: 'silent' });
@@ -107,5 +109,38 @@ describe('shared Redis: replay cache and cluster counters', () => {
       const key = `shared-${Date.now()}`;
       return (await withFallback.replayCache.claim(key, now, now + 60_000)) === 'fresh' && (await answers(closed.replayCache.claim(key, now, now + 60_000))) === 'replayed';
     });
+  });
+});
+
+describe('Redis settings and a Redis never reached', () => {
+  it('refuses bad Redis settings at start in one line naming the flag, never echoing a password', async () => {
+    const scheme = await portcullis(['start', '--redis-url', 'http://app:hunter2@cache.internal']);
+    assert.equal(scheme.code, 1);
+    assert.match(scheme.stderr, /--redis-url: .* does not start with one of redis:\/\//);
+    assert.doesNotMatch(scheme.stderr, /hunter2/);
+    const fallback = await portcullis(['start', '--redis-url', 'redis://127.0.0.1', '--replay-cache-fallback', 'open']);
+    assert.equal(fallback.code, 1);
+    assert.match(fallback.stderr, /--replay-cache-fallback must be closed or local, not 'open'/);
+  });
+
+  it('a Redis that never answered fails each call at the deadline, not later; the local fallback answers meanwhile', async () => {
+    const url = `redis://127.0.0.1:${await closedPort()}`;
+    const make = (fallback: 'closed' | 'local', local = new MemoryReplayCache()): NodeRedis => {
+      const settings = redisSettings({ 'redis-url': url, 'redis-timeout': '200', 'replay-cache-fallback': fallback });
+      assert.ok(settings !== null);
+      return nodeRedis(settings, { localReplayCache: local, logger: silent, registry: new Registry(), trustedCaPems: [] });
+    };
+    const closed = make('closed');
+    const local = make('local');
+    try {
+      const asked = Date.now();
+      await assert.rejects(closed.replayCache.claim('k', asked, asked + 60_000), /did not connect within 200 ms|ECONNREFUSED|Connection is closed|Stream isn't writeable/);
+      assert.ok(Date.now() - asked < 1500, `rejected after ${Date.now() - asked} ms`);
+      assert.equal(await local.replayCache.claim('k', asked, asked + 60_000), 'fresh');
+      assert.equal(await local.replayCache.claim('k', asked, asked + 60_000), 'replayed');
+    } finally {
+      closed.close();
+      local.close();
+    }
   });
 });

@@ -44,6 +44,8 @@ export interface Gateway {
 export interface StartOptions {
   readonly logger: Logger;
   readonly config: Config;
+  /** The `--trusted-certificate` PEMs when the caller read them already (for its Redis client too); else read here. */
+  readonly trustedCaPems?: readonly string[];
   /** The plugin catalogue; every built-in plugin unless a test brings its own. */
   readonly plugins?: ReadonlyMap<string, PluginDefinition>;
   /** State shared by this node's workers; default: an in-memory replay store and a random nonce key. */
@@ -79,7 +81,7 @@ export async function startGateway(settings: GatewaySettings, options: StartOpti
   const logger = options.logger;
   const plugins = options.plugins ?? pluginDefinitions;
   const defaultCertificate = await loadDefaultCertificate(settings);
-  const trustedCaPems = await readTrustedCaPems(settings);
+  const trustedCaPems = options.trustedCaPems ?? (await readTrustedCaPems(settings));
   const deps: RuntimeDependencies = { plugins, logger, defaultCertificate, trustedCaPems, upstreamHttp2: settings.upstreamHttp2, node: options.node ?? localNodeServices() };
   const compiling = performance.now();
   const holder = new RuntimeHolder(Runtime.compile(options.config, deps, null), (error) =>

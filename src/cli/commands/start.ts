@@ -259,7 +259,8 @@ export async function runGateway(settings: GatewaySettings, env: NodeJS.ProcessE
   // Made once the gateway exists (it refreshes the gateway's configuration); /status reads it from then on.
   let follower: ChangeFollower | null = null;
   // One process: its Redis client serves the proxy here. With workers, each worker has its own.
-  const redis = pool === null && settings.redis !== null ? nodeRedis(settings.redis, { localReplayCache: replayStore, logger, registry: metrics.registry, trustedCaPems: await readTrustedCaPems(settings) }) : null;
+  const trustedCaPems = await readTrustedCaPems(settings);
+  const redis = pool === null && settings.redis !== null ? nodeRedis(settings.redis, { localReplayCache: replayStore, logger, registry: metrics.registry, trustedCaPems }) : null;
   // The node's cluster facts live in this process; with workers they are served beside the workers' metrics.
   const primaryRegistry = workerMetrics === null ? metrics.registry : new Registry();
   const databaseMetrics = new DatabaseMetrics(primaryRegistry, {
@@ -269,6 +270,7 @@ export async function runGateway(settings: GatewaySettings, env: NodeJS.ProcessE
   const gateway = await startGateway({ ...settings, nodeId, ...(pool === null ? {} : { proxyListen: 'off' }) }, {
     logger,
     config,
+    trustedCaPems,
     observer: metrics,
     store,
     node: { replayCache: redis?.replayCache ?? replayStore, nonceKey, health, rateCounters, clusterRateCounters: redis?.clusterRateCounters ?? (pool !== null && settings.redis !== null ? PRIMARY_SERVES_NO_PROXY : null), kongMetrics: metrics.kong },

@@ -48,7 +48,8 @@ export async function runWorker(settings: GatewaySettings, logger: Logger, nonce
   const health = new UpstreamHealth();
   const metrics = new GatewayMetrics({ config: () => gateway?.holder.current ?? { version: 0, loadedAt: new Date(0), hash: '' }, targetHealth: () => health.states() });
   // The node's shared Redis: this worker's own client; the primary's cache is the fallback when it is told to be.
-  const redis = settings.redis === null ? null : nodeRedis(settings.redis, { localReplayCache: replayCache, logger, registry: metrics.registry, trustedCaPems: await readTrustedCaPems(settings) });
+  const trustedCaPems = await readTrustedCaPems(settings);
+  const redis = settings.redis === null ? null : nodeRedis(settings.redis, { localReplayCache: replayCache, logger, registry: metrics.registry, trustedCaPems });
   const node: NodeServices = {
     replayCache: redis?.replayCache ?? replayCache,
     nonceKey: await readNonceKey(nonceKeyFile),
@@ -71,7 +72,7 @@ export async function runWorker(settings: GatewaySettings, logger: Logger, nonce
     try {
       const config = load(document);
       if (gateway === null) {
-        gateway = await startGateway({ ...settings, adminListen: 'off', statusListen: 'off' }, { logger, config, observer: metrics, node, healthChecks: false });
+        gateway = await startGateway({ ...settings, adminListen: 'off', statusListen: 'off' }, { logger, config, trustedCaPems, observer: metrics, node, healthChecks: false });
         send({ type: 'portcullis:applied', seq, hash: gateway.holder.current.hash, error: null });
         send({
           type: 'portcullis:ready',

@@ -75,11 +75,17 @@ function database(segment: string | undefined): number {
   return db;
 }
 
+/** `url` for a message: what comes before the last `@` may hold a password, whatever the URL's shape. */
+function withoutCredentials(url: string): string {
+  const at = url.lastIndexOf('@');
+  return at < 0 ? url : `…@${url.slice(at + 1)}`;
+}
+
 /** Parses `--redis-url` (comma-separated hosts are outside the URL standard, so this is not `new URL`). */
 export function parseRedisUrl(url: string): Omit<RedisSettings, 'timeoutMs' | 'replayFallback'> {
   const scheme = /^([a-z-]+:)\/\/(.*)$/i.exec(url);
   const known = scheme === null ? undefined : SCHEMES[scheme[1]!.toLowerCase()];
-  if (scheme === null || known === undefined) throw new TypeError(`--redis-url: '${url.replace(/\/\/[^@/]*@/, '//…@')}' does not start with one of ${Object.keys(SCHEMES).map((s) => `${s}//`).join(', ')}`);
+  if (scheme === null || known === undefined) throw new TypeError(`--redis-url: '${withoutCredentials(url)}' does not start with one of ${Object.keys(SCHEMES).map((s) => `${s}//`).join(', ')}`);
   let rest = scheme[2]!;
   let query = '';
   const q = rest.indexOf('?');

@@ -7,18 +7,16 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { Redis } from 'ioredis';
-import { pino } from 'pino';
 import { Registry } from 'prom-client';
-import { nodeRedis, type NodeRedis } from '../../src/state/redis/node-redis.js';
+import type { NodeRedis } from '../../src/state/redis/node-redis.js';
 import { REPLAY_KEY_PREFIX } from '../../src/state/redis/redis-replay-cache.js';
-import { redisSettings } from '../../src/state/redis/redis-settings.js';
 import { MemoryReplayCache } from '../../src/state/replay-cache.js';
 import { portcullis } from '../helpers/cli.js';
 import { eventually } from '../helpers/eventually.js';
 import { closedPort } from '../helpers/ports.js';
+import { nodeRedisOn } from '../helpers/node-redis.js';
 import { startRedisServer, type RedisServer } from '../helpers/redis-server.js';
 
-const silent = pino({ level: 'silent' });
 
 async function gauge(registry: Registry, name: string): Promise<number | undefined> {
   const metric = await registry.getSingleMetric(name)?.get();
@@ -29,9 +27,7 @@ describe('shared Redis: replay cache and cluster counters', () => {
   let redis: RedisServer;
   const opened: NodeRedis[] = [];
   const open = (fallback: 'closed' | 'local', registry = new Registry(), local = new MemoryReplayCache()): NodeRedis => {
-    const settings = redisSettings({ 'redis-url': redis.url, 'redis-timeout': '300', 'replay-cache-fallback': fallback });
-    assert.ok(settings !== null);
-    const node = nodeRedis(settings, { localReplayCache: local, logger: silent, registry, trustedCaPems: [] });
+    const node = nodeRedisOn(redis.url, { fallback, timeoutMs: 300, registry, local });
     opened.push(node);
     return node;
   };
@@ -125,13 +121,8 @@ describe('Redis settings and a Redis never reached', () => {
 
   it('a Redis that never answered fails each call at the deadline, not later; the local fallback answers meanwhile', async () => {
     const url = `redis://127.0.0.1:${await closedPort()}`;
-    const make = (fallback: 'closed' | 'local', local = new MemoryReplayCache()): NodeRedis => {
-      const settings = redisSettings({ 'redis-url': url, 'redis-timeout': '200', 'replay-cache-fallback': fallback });
-      assert.ok(settings !== null);
-      return nodeRedis(settings, { localReplayCache: local, logger: silent, registry: new Registry(), trustedCaPems: [] });
-    };
-    const closed = make('closed');
-    const local = make('local');
+    const closed = nodeRedisOn(url, { fallback: 'closed', timeoutMs: 200 });
+    const local = nodeRedisOn(url, { fallback: 'local', timeoutMs: 200 });
     try {
       const asked = Date.now();
       await assert.rejects(closed.replayCache.claim('k', asked, asked + 60_000), /did not connect within 200 ms|ECONNREFUSED|Connection is closed|Stream isn't writeable/);

@@ -8,22 +8,14 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
 import { Redis } from 'ioredis';
-import { pino } from 'pino';
-import { Registry } from 'prom-client';
-import { nodeRedis, type NodeRedis } from '../../src/state/redis/node-redis.js';
-import { redisSettings } from '../../src/state/redis/redis-settings.js';
-import { MemoryReplayCache } from '../../src/state/replay-cache.js';
+import type { NodeRedis } from '../../src/state/redis/node-redis.js';
 import { eventually } from '../helpers/eventually.js';
+import { nodeRedisOn } from '../helpers/node-redis.js';
 import { startRedisServer, type RedisServer } from '../helpers/redis-server.js';
 
-const silent = pino({ level: 'silent' });
 const MASTER = 'portcullis';
 
-function open(url: string): NodeRedis {
-  const settings = redisSettings({ 'redis-url': url, 'redis-timeout': '500' });
-  assert.ok(settings !== null);
-  return nodeRedis(settings, { localReplayCache: new MemoryReplayCache(), logger: silent, registry: new Registry(), trustedCaPems: [] });
-}
+const open = (url: string): NodeRedis => nodeRedisOn(url);
 
 /** A claim, or false while the client cannot answer (reconnecting, failing over). */
 const claimed = (node: NodeRedis, key: string): Promise<string | false> => node.replayCache.claim(key, Date.now(), Date.now() + 60_000).catch(() => false);
